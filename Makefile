@@ -1,0 +1,51 @@
+# The front door. `make run` and `make test` work as the first commands on a fresh
+# Debian 12 machine: each installs what is missing (scripts/deps.sh) before building.
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR     := $(if $(CSVPIPE_WERROR),ON,OFF)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build run test fuzz bench format clean deps node-deps
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCSVPIPE_TESTS=OFF \
+	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/run-example.sh $(BUILD)/csvpipe
+
+node-deps:
+	@scripts/node-deps.sh tests/js
+
+test:
+	@scripts/deps.sh all
+	@scripts/node-deps.sh tests/js
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
+	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+fuzz:
+	@scripts/deps.sh all
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVPIPE_FUZZ=ON \
+	    -DCSVPIPE_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	@bench/run.sh $(BUILD)/csvpipe
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,468 @@
+#include "util/parse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool equals_nocase(const char *s, size_t len, const char *word)
+{
+    size_t wl = strlen(word);
+    if (wl != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (lower(s[i]) != word[i])
+            return false;
+    return true;
+}
+
+static void add_digit(cp_num *n, char c, unsigned *ndigits)
+{
+    if (*ndigits == 0 && c == '0')
+        return; /* leading zeros add no precision */
+    (*ndigits)++;
+    if (*ndigits <= CP_DECIMAL_MAX_PRECISION)
+        n->unscaled = n->unscaled * 10 + (c - '0');
+}
+
+cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_num *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t i = 0;
+    if (len == 0)
+        return CP_NUM_NONE;
+    if (s[0] == '+' || s[0] == '-') {
+        out->negative = s[0] == '-';
+        i = 1;
+    }
+    const char *rest = s + i;
+    size_t rl = len - i;
+    if (equals_nocase(rest, rl, "inf") || equals_nocase(rest, rl, "infinity") ||
+        equals_nocase(rest, rl, "nan"))
+        return out->kind = CP_NUM_DOUBLE;
+
+    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    unsigned sig = 0; /* significant digits accumulated into unscaled */
+    size_t int_start = i;
+    while (i < len && is_digit(s[i]))
+        add_digit(out, s[i++], &sig);
+    size_t int_len = i - int_start;
+    if (dsep == ',' && i < len && s[i] == '.' && int_len >= 1 && int_len <= 3 &&
+        s[int_start] != '0') {
+        /* thousands groups: d{1,3}(.ddd)+ */
+        while (i < len && s[i] == '.') {
+            if (i + 4 > len || !is_digit(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 3]))
+                return CP_NUM_NONE;
+            if (i + 4 < len && is_digit(s[i + 4]))
+                return CP_NUM_NONE;
+            for (size_t k = 1; k <= 3; k++)
+                add_digit(out, s[i + k], &sig);
+            i += 4;
+            int_len += 3;
+        }
+    }
+    out->int_digits = sig;
+    bool leading_zero = int_len >= 2 && s[int_start] == '0';
+    size_t frac_len = 0;
+    if (i < len && s[i] == dsep) {
+        i++;
+        size_t fs = i;
+        while (i < len && is_digit(s[i]))
+            add_digit(out, s[i++], &sig);
+        frac_len = i - fs;
+        if (frac_len == 0)
+            return CP_NUM_NONE;
+    }
+    if (int_len == 0 && frac_len == 0)
+        return CP_NUM_NONE;
+    out->scale = (unsigned)frac_len;
+    cp_num_kind kind = frac_len ? CP_NUM_DECIMAL : CP_NUM_INT;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t es = i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        if (i == es)
+            return CP_NUM_NONE;
+        kind = CP_NUM_DOUBLE;
+    }
+    if (i != len)
+        return CP_NUM_NONE;
+    if (kind != CP_NUM_DOUBLE) {
+        unsigned total = out->int_digits + out->scale;
+        out->exact = total <= CP_DECIMAL_MAX_PRECISION;
+        if (out->negative)
+            out->unscaled = -out->unscaled;
+    }
+    if (leading_zero)
+        kind = CP_NUM_LEADING_ZERO;
+    return out->kind = kind;
+}
+
+bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *out)
+{
+    cp_num n;
+    if (cp_scan_number(s, len, loc, &n) != CP_NUM_INT || !n.exact)
+        return false;
+    if (n.unscaled > INT64_MAX || n.unscaled < INT64_MIN)
+        return false;
+    *out = (int64_t)n.unscaled;
+    return true;
+}
+
+bool cp_parse_decimal(const char *s, size_t len, const cp_locale *loc, unsigned precision,
+                      unsigned scale, cp_i128 *out)
+{
+    cp_num n;
+    cp_num_kind k = cp_scan_number(s, len, loc, &n);
+    if ((k != CP_NUM_INT && k != CP_NUM_DECIMAL) || !n.exact)
+        return false;
+    if (n.scale > scale || n.int_digits > precision - scale)
+        return false;
+    cp_i128 v = n.unscaled;
+    for (unsigned i = n.scale; i < scale; i++)
+        v *= 10;
+    *out = v;
+    return true;
+}
+
+bool cp_parse_double(const char *s, size_t len, const cp_locale *loc, double *out)
+{
+    cp_num n;
+    cp_num_kind k = cp_scan_number(s, len, loc, &n);
+    if (k != CP_NUM_INT && k != CP_NUM_DECIMAL && k != CP_NUM_DOUBLE)
+        return false;
+    char small[128];
+    char *tmp = len < sizeof small ? small : malloc(len + 1);
+    if (!tmp)
+        return false;
+    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (dsep == ',' && c == '.')
+            continue; /* a thousands separator */
+        tmp[o++] = c == dsep ? '.' : c;
+    }
+    tmp[o] = '\0';
+    char *end;
+    double v = strtod(tmp, &end);
+    bool ok = *end == '\0';
+    if (tmp != small)
+        free(tmp);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
+bool cp_parse_bool(const char *s, size_t len, bool *out)
+{
+    static const char *const yes[] = {"true", "t", "yes", "y", "sim"};
+    static const char *const no[] = {"false", "f", "no", "n", "nao"};
+    if (len == 0 || len > 5)
+        return false;
+    char w[8];
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0xC3 && i + 1 < len &&
+            ((unsigned char)s[i + 1] == 0xA3 || (unsigned char)s[i + 1] == 0x83)) {
+            w[o++] = 'a'; /* ã or Ã, as in não */
+            i++;
+        } else if (c < 0x80) {
+            w[o++] = lower((char)c);
+        } else {
+            return false;
+        }
+    }
+    w[o] = '\0';
+    /* "nao" without the tilde is not one of the words. */
+    if (strcmp(w, "nao") == 0 && memchr(s, 0xC3, len) == NULL)
+        return false;
+    for (size_t i = 0; i < 5; i++) {
+        if (strcmp(w, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcmp(w, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Howard Hinnant's days_from_civil, proleptic Gregorian. */
+int32_t cp_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int64_t)doe - 719468);
+}
+
+void cp_civil_from_days(int32_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t z = (int64_t)days + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool valid_ymd(int y, int m, int d)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+        return false;
+    int md = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        md = 29;
+    return d <= md;
+}
+
+/* Reads 1..maxd digits at *p; returns the count (0 = none), value in *v. */
+static size_t read_digits(const char *s, size_t len, size_t *p, size_t maxd, int *v)
+{
+    size_t start = *p;
+    int acc = 0;
+    while (*p < len && is_digit(s[*p]) && *p - start < maxd)
+        acc = acc * 10 + (s[(*p)++] - '0');
+    *v = acc;
+    return *p - start;
+}
+
+static bool parse_time(const char *s, size_t len, size_t *p, int64_t *micros)
+{
+    int h, mi, sec = 0, frac = 0;
+    size_t nh = read_digits(s, len, p, 2, &h);
+    if (nh == 0 || *p >= len || s[*p] != ':')
+        return false;
+    (*p)++;
+    if (read_digits(s, len, p, 2, &mi) != 2)
+        return false;
+    if (*p < len && s[*p] == ':') {
+        (*p)++;
+        if (read_digits(s, len, p, 2, &sec) != 2)
+            return false;
+        if (*p < len && (s[*p] == '.' || s[*p] == ',')) {
+            (*p)++;
+            size_t nf = read_digits(s, len, p, 6, &frac);
+            if (nf == 0 || (*p < len && is_digit(s[*p])))
+                return false; /* more than microseconds would not be exact */
+            for (size_t k = nf; k < 6; k++)
+                frac *= 10;
+        }
+    }
+    /* 12-hour clock */
+    size_t q = *p;
+    if (q < len && s[q] == ' ')
+        q++;
+    if (q + 2 <= len && (lower(s[q]) == 'a' || lower(s[q]) == 'p') && lower(s[q + 1]) == 'm' &&
+        (q + 2 == len ||
+         !((s[q + 2] >= 'a' && s[q + 2] <= 'z') || (s[q + 2] >= 'A' && s[q + 2] <= 'Z')))) {
+        if (h < 1 || h > 12)
+            return false;
+        bool pm = lower(s[q]) == 'p';
+        h = h % 12 + (pm ? 12 : 0);
+        *p = q + 2;
+    }
+    if (h > 23 || mi > 59 || sec > 59)
+        return false;
+    *micros = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
+    return true;
+}
+
+/* Parses an optional offset at *p; *seconds east of UTC. Returns -1 on error, 0 none, 1 found. */
+static int parse_offset(const char *s, size_t len, size_t *p, int *seconds)
+{
+    size_t q = *p;
+    if (q < len && s[q] == ' ')
+        q++;
+    if (q == len)
+        return 0;
+    if (s[q] == 'Z' || s[q] == 'z') {
+        *seconds = 0;
+        *p = q + 1;
+        return 1;
+    }
+    if (q + 3 <= len && equals_nocase(s + q, 3, "utc")) {
+        *seconds = 0;
+        *p = q + 3;
+        return 1;
+    }
+    if (s[q] != '+' && s[q] != '-')
+        return -1;
+    int sign = s[q] == '-' ? -1 : 1;
+    q++;
+    int oh, om = 0;
+    if (read_digits(s, len, &q, 2, &oh) != 2)
+        return -1;
+    if (q < len && s[q] == ':')
+        q++;
+    if (q < len && read_digits(s, len, &q, 2, &om) != 2)
+        return -1;
+    if (oh > 18 || om > 59)
+        return -1;
+    *seconds = sign * (oh * 3600 + om * 60);
+    *p = q;
+    return 1;
+}
+
+cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order order, cp_temporal *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t p = 0;
+    int v1, v2, v3;
+    size_t n1 = read_digits(s, len, &p, 4, &v1);
+    if (p >= len || (n1 != 4 && n1 != 1 && n1 != 2))
+        return CP_TEMPORAL_NONE;
+    char sep = s[p];
+    if (sep != '-' && sep != '/' && sep != '.')
+        return CP_TEMPORAL_NONE;
+    p++;
+    size_t n2 = read_digits(s, len, &p, 2, &v2);
+    if (n2 == 0 || p >= len || s[p] != sep)
+        return CP_TEMPORAL_NONE;
+    p++;
+    int y, m, d;
+    if (n1 == 4) {
+        if (read_digits(s, len, &p, 2, &v3) == 0)
+            return CP_TEMPORAL_NONE;
+        y = v1, m = v2, d = v3;
+        if (!valid_ymd(y, m, d))
+            return CP_TEMPORAL_NONE;
+        out->orders = CP_ORDER_OK_DMY | CP_ORDER_OK_MDY;
+    } else {
+        if (read_digits(s, len, &p, 4, &v3) != 4)
+            return CP_TEMPORAL_NONE;
+        y = v3;
+        if (valid_ymd(y, v2, v1))
+            out->orders |= CP_ORDER_OK_DMY;
+        if (valid_ymd(y, v1, v2))
+            out->orders |= CP_ORDER_OK_MDY;
+        bool dmy = (out->orders & CP_ORDER_OK_DMY) &&
+                   (order == CP_DATE_ORDER_DMY || (order == CP_DATE_ORDER_UNKNOWN));
+        bool mdy = (out->orders & CP_ORDER_OK_MDY) &&
+                   (order == CP_DATE_ORDER_MDY ||
+                    (order == CP_DATE_ORDER_UNKNOWN && !(out->orders & CP_ORDER_OK_DMY)));
+        if (dmy)
+            d = v1, m = v2;
+        else if (mdy)
+            m = v1, d = v2;
+        else
+            return CP_TEMPORAL_NONE;
+    }
+    if (p < len && is_digit(s[p]))
+        return CP_TEMPORAL_NONE;
+    out->days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
+    out->micros = (int64_t)out->days * 86400 * 1000000;
+    if (p == len)
+        return out->kind = CP_TEMPORAL_DATE;
+    if (s[p] != 'T' && s[p] != ' ')
+        return CP_TEMPORAL_NONE;
+    p++;
+    int64_t tod;
+    if (!parse_time(s, len, &p, &tod))
+        return CP_TEMPORAL_NONE;
+    out->micros += tod;
+    int off;
+    int r = parse_offset(s, len, &p, &off);
+    if (r < 0 || p != len)
+        return CP_TEMPORAL_NONE;
+    if (r == 1) {
+        out->micros -= (int64_t)off * 1000000;
+        return out->kind = CP_TEMPORAL_TIMESTAMPTZ;
+    }
+    return out->kind = CP_TEMPORAL_TIMESTAMP;
+}
+
+size_t cp_format_int64(int64_t v, char *out)
+{
+    return (size_t)snprintf(out, 21, "%lld", (long long)v);
+}
+
+size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out)
+{
+    char digits[48];
+    size_t n = 0;
+    bool neg = unscaled < 0;
+    unsigned __int128 u =
+        neg ? (unsigned __int128)(-(unscaled + 1)) + 1 : (unsigned __int128)unscaled;
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (n <= scale)
+        digits[n++] = '0';
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    for (size_t i = n; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == scale && scale > 0)
+            out[o++] = '.';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+size_t cp_format_double(double v, char *out)
+{
+    if (isnan(v))
+        return (size_t)snprintf(out, 32, "nan");
+    if (isinf(v))
+        return (size_t)snprintf(out, 32, v < 0 ? "-inf" : "inf");
+    for (int prec = 15; prec <= 17; prec++) {
+        int n = snprintf(out, 32, "%.*g", prec, v);
+        if (prec == 17 || strtod(out, NULL) == v)
+            return (size_t)n;
+    }
+    return strlen(out);
+}
+
+size_t cp_format_date(int32_t days, char *out)
+{
+    int64_t y;
+    unsigned m, d;
+    cp_civil_from_days(days, &y, &m, &d);
+    return (size_t)snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
+{
+    int64_t days = micros / 86400000000LL;
+    int64_t rem = micros % 86400000000LL;
+    if (rem < 0) {
+        rem += 86400000000LL;
+        days--;
+    }
+    size_t n = cp_format_date((int32_t)days, out);
+    int64_t secs = rem / 1000000, frac = rem % 1000000;
+    n += (size_t)snprintf(out + n, 40 - n, "T%02d:%02d:%02d", (int)(secs / 3600),
+                          (int)(secs / 60 % 60), (int)(secs % 60));
+    if (frac)
+        n += (size_t)snprintf(out + n, 40 - n, ".%06d", (int)frac);
+    if (utc)
+        out[n++] = 'Z';
+    out[n] = '\0';
+    return n;
+}
