@@ -1,6 +1,53 @@
-#include <stdio.h>
-int main(void)
+/*
+ * csvpipe - CSV files in; Parquet, JSON, relational rows and items out.
+ * The front end: picks the command and hands it the rest of the arguments.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+
+static int cmd_version(int argc, char **argv)
 {
-    puts("csvpipe");
-    return 0;
+    printf("csvpipe version %s (build %s)\n", CP_VERSION, CP_GIT_HASH);
+    return CP_EXIT_OK;
+}
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"inspect", cp_cmd_inspect, "show the dialect, schema and row count csvpipe sees in a CSV"},
+    {"version", cmd_version, "print the version"},
+};
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: csvpipe COMMAND [options] [args]\n\n"
+               "csvpipe turns CSV files into Parquet, JSON, database rows and items, in one\n"
+               "streaming pass.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'csvpipe COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
+        return CP_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0)
+        cmd = "version";
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cp_cli_error("unknown command '%s'", cmd);
+    print_usage(stderr);
+    return CP_EXIT_USAGE;
 }

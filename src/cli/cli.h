@@ -1,0 +1,72 @@
+/*
+ * cli.h - the csvpipe commands and the options they share.
+ *
+ * Each command is `int cp_cmd_NAME(int argc, char **argv)` with argv[0] the command name;
+ * it returns the process exit code: 0 success, 1 a file failed or was rejected,
+ * 2 a usage error.
+ */
+#ifndef CP_CLI_H
+#define CP_CLI_H
+
+#include "csv/sniff.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+enum { CP_EXIT_OK = 0, CP_EXIT_FAILED = 1, CP_EXIT_USAGE = 2 };
+
+int cp_cmd_inspect(int argc, char **argv);
+
+/* getopt_long option values of the CSV options shared by commands. */
+enum {
+    CP_OPT_ENCODING = 1000,
+    CP_OPT_DELIMITER,
+    CP_OPT_QUOTE,
+    CP_OPT_HEADER,
+    CP_OPT_NO_HEADER,
+    CP_OPT_DECIMAL,
+    CP_OPT_DATE_ORDER,
+    CP_OPT_NULL,
+    CP_OPT_MAX_FIELD,
+    CP_OPT_JSON,
+    CP_OPT_HELP,
+    CP_OPT_FIRST_FREE, /* commands number their own options from here */
+};
+
+#define CP_CSV_LONG_OPTIONS                                                                        \
+    {"encoding", required_argument, NULL, CP_OPT_ENCODING},                                        \
+        {"delimiter", required_argument, NULL, CP_OPT_DELIMITER},                                  \
+        {"quote", required_argument, NULL, CP_OPT_QUOTE},                                          \
+        {"header", no_argument, NULL, CP_OPT_HEADER},                                              \
+        {"no-header", no_argument, NULL, CP_OPT_NO_HEADER},                                        \
+        {"decimal", required_argument, NULL, CP_OPT_DECIMAL},                                      \
+        {"date-order", required_argument, NULL, CP_OPT_DATE_ORDER},                                \
+        {"null", required_argument, NULL, CP_OPT_NULL},                                            \
+        {"max-field-size", required_argument, NULL, CP_OPT_MAX_FIELD},                             \
+    {                                                                                              \
+        "help", no_argument, NULL, CP_OPT_HELP                                                     \
+    }
+
+/* The help text of the shared CSV options. */
+extern const char cp_csv_options_help[];
+
+/* Null tokens given with --null, owned by the caller of cp_csv_option. */
+typedef struct cp_null_list {
+    const char **tokens;
+    size_t n;
+} cp_null_list;
+
+/*
+ * Applies one shared option to o. Returns 1 when handled, 0 when the option is not a
+ * shared one, -1 after printing a usage error.
+ */
+int cp_csv_option(int opt, const char *arg, cp_csv_options *o, cp_null_list *nulls);
+void cp_null_list_release(cp_null_list *l);
+
+/* Parses sizes such as 16M, 512k, 1G, 1000. */
+int cp_parse_size(const char *s, size_t *out);
+
+/* Prints "csvpipe: error: message" to stderr. */
+void cp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

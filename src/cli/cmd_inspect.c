@@ -1,0 +1,225 @@
+/*
+ * csvpipe inspect FILE: what csvpipe sees in a CSV file. Sniffs the dialect and the
+ * schema, then streams the whole file once (widening types and restarting when a later
+ * value needs it) to count rows, rejected rows and nulls exactly.
+ */
+#include "cli/cli.h"
+#include "csv/stream.h"
+#include "util/json_escape.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] = "usage: csvpipe inspect [options] FILE\n"
+                            "\n"
+                            "Prints the detected encoding, delimiter, quote, header, decimal\n"
+                            "separator and date order, the exact row count, and per column its\n"
+                            "name, original header, type, null count and an example value.\n"
+                            "FILE may be - for standard input.\n"
+                            "\n"
+                            "  --json                one JSON object instead of text\n";
+
+#define MAX_SHOWN_REJECTS 10
+
+typedef struct inspect_state {
+    size_t ncols;
+    uint64_t *nulls;
+    size_t nshown;
+    char shown[MAX_SHOWN_REJECTS][1100];
+} inspect_state;
+
+static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    inspect_state *s = ctx;
+    for (size_t c = 0; c < s->ncols; c++)
+        s->nulls[c] += b->cols[c].nnulls;
+    return CP_OK;
+}
+
+static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
+{
+    inspect_state *s = ctx;
+    if (s->nshown < MAX_SHOWN_REJECTS)
+        snprintf(s->shown[s->nshown++], sizeof s->shown[0], "line %llu: %s",
+                 (unsigned long long)row->line, why->message);
+    return CP_OK;
+}
+
+static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
+{
+    inspect_state *s = ctx;
+    memset(s->nulls, 0, s->ncols * sizeof *s->nulls);
+    s->nshown = 0;
+    return CP_OK;
+}
+
+static const char *date_order_name(cp_date_order o)
+{
+    return o == CP_DATE_ORDER_DMY   ? "day-first"
+           : o == CP_DATE_ORDER_MDY ? "month-first"
+                                    : "unknown";
+}
+
+static void print_json(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
+                       const inspect_state *s)
+{
+    cp_buf out;
+    cp_buf_init(&out, CP_BUF_UNLIMITED);
+    const cp_dialect *d = &sr->dialect;
+    char delim[2] = {d->delimiter, 0}, quote[2] = {d->quote, 0},
+         dec[2] = {d->values.locale.decimal_sep, 0};
+    cp_buf_append_str(&out, "{\"file\":");
+    cp_json_append_string(&out, file, strlen(file));
+    cp_buf_printf(&out, ",\"encoding\":\"%s\",\"delimiter\":", cp_encoding_name(st->encoding));
+    cp_json_append_string(&out, delim, 1);
+    cp_buf_append_str(&out, ",\"quote\":");
+    cp_json_append_string(&out, quote, 1);
+    cp_buf_printf(&out,
+                  ",\"header\":%s,\"line_ending\":\"%s\",\"decimal_separator\":\"%s\","
+                  "\"date_order\":\"%s\",\"rows\":%llu,\"rejected_rows\":%llu,\"restarts\":%u,"
+                  "\"columns\":[",
+                  d->header ? "true" : "false", d->line_ending, dec,
+                  date_order_name(d->values.locale.date_order), (unsigned long long)st->rows,
+                  (unsigned long long)st->rejected, st->restarts);
+    for (size_t c = 0; c < sr->schema.ncolumns; c++) {
+        const cp_column *col = &sr->schema.columns[c];
+        char tname[32];
+        if (c)
+            cp_buf_append_char(&out, ',');
+        cp_buf_append_str(&out, "{\"name\":");
+        cp_json_append_string(&out, col->name, strlen(col->name));
+        cp_buf_append_str(&out, ",\"source_name\":");
+        cp_json_append_string(&out, col->source_name, strlen(col->source_name));
+        cp_buf_printf(&out, ",\"type\":\"%s\",\"nulls\":%llu,\"example\":",
+                      cp_type_format(col->type, tname, sizeof tname),
+                      (unsigned long long)s->nulls[c]);
+        const char *ex = sr->columns[c].example;
+        if (sr->columns[c].nonnull)
+            cp_json_append_string(&out, ex, strlen(ex));
+        else
+            cp_buf_append_str(&out, "null");
+        cp_buf_append_char(&out, '}');
+    }
+    cp_buf_append_str(&out, "],\"rejects\":[");
+    for (size_t i = 0; i < s->nshown; i++) {
+        if (i)
+            cp_buf_append_char(&out, ',');
+        cp_json_append_string(&out, s->shown[i], strlen(s->shown[i]));
+    }
+    cp_buf_append_str(&out, "]}\n");
+    fwrite(out.data, 1, out.len, stdout);
+    cp_buf_release(&out);
+}
+
+static void print_text(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
+                       const inspect_state *s)
+{
+    const cp_dialect *d = &sr->dialect;
+    printf("file:              %s\n", file);
+    printf("encoding:          %s\n", cp_encoding_name(st->encoding));
+    printf("delimiter:         %s\n", cp_delimiter_name(d->delimiter));
+    printf("quote:             %s\n", cp_delimiter_name(d->quote));
+    printf("header:            %s\n", d->header ? "yes" : "no");
+    printf("line ending:       %s\n", d->line_ending);
+    printf("decimal separator: %c\n", d->values.locale.decimal_sep);
+    printf("date order:        %s\n", date_order_name(d->values.locale.date_order));
+    printf("rows:              %llu\n", (unsigned long long)st->rows);
+    printf("rejected rows:     %llu\n", (unsigned long long)st->rejected);
+    if (st->restarts)
+        printf("restarts:          %u (a value after the sample widened a column)\n", st->restarts);
+    printf("\n%5s  %-24s %-24s %-16s %10s  %s\n", "#", "name", "source name", "type", "nulls",
+           "example");
+    for (size_t c = 0; c < sr->schema.ncolumns; c++) {
+        const cp_column *col = &sr->schema.columns[c];
+        char tname[32];
+        printf("%5zu  %-24s %-24s %-16s %10llu  %s\n", c + 1, col->name, col->source_name,
+               cp_type_format(col->type, tname, sizeof tname), (unsigned long long)s->nulls[c],
+               sr->columns[c].example);
+    }
+    if (s->nshown) {
+        printf("\nrejected rows (first %zu):\n", s->nshown);
+        for (size_t i = 0; i < s->nshown; i++)
+            printf("  %s\n", s->shown[i]);
+    }
+}
+
+int cp_cmd_inspect(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CP_CSV_LONG_OPTIONS,
+        {"json", no_argument, NULL, CP_OPT_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    cp_csv_options o;
+    cp_csv_options_default(&o);
+    cp_null_list nulls = {NULL, 0};
+    bool json = false;
+    int opt, rc = CP_EXIT_OK;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        int r = cp_csv_option(opt, optarg, &o, &nulls);
+        if (r < 0) {
+            cp_null_list_release(&nulls);
+            return CP_EXIT_USAGE;
+        }
+        if (r > 0)
+            continue;
+        if (opt == CP_OPT_JSON) {
+            json = true;
+        } else if (opt == CP_OPT_HELP) {
+            printf("%s\n%s", usage, cp_csv_options_help);
+            cp_null_list_release(&nulls);
+            return CP_EXIT_OK;
+        } else {
+            fprintf(stderr, "%s", usage);
+            cp_null_list_release(&nulls);
+            return CP_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "%s", usage);
+        cp_null_list_release(&nulls);
+        return CP_EXIT_USAGE;
+    }
+    const char *file = argv[optind];
+    cp_error err;
+    cp_error_clear(&err);
+    cp_source *src = cp_source_open_file(file, o.sample_bytes + 1, &err);
+    if (!src) {
+        cp_cli_error("%s", err.message);
+        cp_null_list_release(&nulls);
+        return CP_EXIT_FAILED;
+    }
+    cp_sniff_result sr;
+    cp_status st = cp_sniff(src, &o, &sr, &err);
+    if (st != CP_OK) {
+        cp_cli_error("%s", err.message);
+        cp_source_free(src);
+        cp_null_list_release(&nulls);
+        return CP_EXIT_FAILED;
+    }
+    inspect_state s = {sr.schema.ncolumns, calloc(sr.schema.ncolumns, sizeof(uint64_t)), 0, {{0}}};
+    if (!s.nulls) {
+        cp_cli_error("out of memory");
+        rc = CP_EXIT_FAILED;
+        goto out;
+    }
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &s};
+    cp_stream_stats stats;
+    st = cp_csv_stream(src, &sr, &o, NULL, &cb, &stats, &err);
+    if (st != CP_OK) {
+        cp_cli_error("%s", err.message);
+        rc = CP_EXIT_FAILED;
+        goto out;
+    }
+    if (json)
+        print_json(file, &sr, &stats, &s);
+    else
+        print_text(file, &sr, &stats, &s);
+out:
+    free(s.nulls);
+    cp_sniff_result_release(&sr);
+    cp_source_free(src);
+    cp_null_list_release(&nulls);
+    return rc;
+}

@@ -1,0 +1,150 @@
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char cp_csv_options_help[] =
+    "CSV options (each decided from the file when not given):\n"
+    "  --encoding NAME       utf-8, utf-8-bom, utf-16le, utf-16be, windows-1252, iso-8859-1\n"
+    "  --delimiter C         , ; tab | or any one character ('\\t' or 'tab' for tab)\n"
+    "  --quote C             \" or '\n"
+    "  --header, --no-header whether the first row names the columns\n"
+    "  --decimal C           decimal separator: . or ,\n"
+    "  --date-order ORDER    dmy (dd/mm/yyyy) or mdy (mm/dd/yyyy)\n"
+    "  --null TOKEN          a null token (repeatable; replaces the defaults\n"
+    "                        NULL null NA N/A \\N; the empty field is always null)\n"
+    "  --max-field-size N    longest field accepted (default 16M)\n";
+
+void cp_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("csvpipe: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cp_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    unsigned long long mul = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        mul = 1ULL << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1ULL << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1ULL << 30;
+        end++;
+        break;
+    }
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    if (*end != '\0' || v > SIZE_MAX / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+static int one_char(const char *what, const char *arg, char *out)
+{
+    if (strcmp(arg, "\\t") == 0 || strcasecmp(arg, "tab") == 0) {
+        *out = '\t';
+        return 1;
+    }
+    if (strlen(arg) != 1 || arg[0] == '\n' || arg[0] == '\r') {
+        cp_cli_error("%s must be one character, not '%s'", what, arg);
+        return -1;
+    }
+    *out = arg[0];
+    return 1;
+}
+
+int cp_csv_option(int opt, const char *arg, cp_csv_options *o, cp_null_list *nulls)
+{
+    switch (opt) {
+    case CP_OPT_ENCODING:
+        if (!cp_encoding_parse(arg, &o->encoding)) {
+            cp_cli_error("unknown encoding '%s' (try utf-8, windows-1252, iso-8859-1, "
+                         "utf-16le, utf-16be)",
+                         arg);
+            return -1;
+        }
+        return 1;
+    case CP_OPT_DELIMITER:
+        return one_char("--delimiter", arg, &o->delimiter);
+    case CP_OPT_QUOTE:
+        if (one_char("--quote", arg, &o->quote) < 0)
+            return -1;
+        if (o->quote == o->delimiter) {
+            cp_cli_error("--quote and --delimiter must differ");
+            return -1;
+        }
+        return 1;
+    case CP_OPT_HEADER:
+        o->header = 1;
+        return 1;
+    case CP_OPT_NO_HEADER:
+        o->header = 0;
+        return 1;
+    case CP_OPT_DECIMAL:
+        if (strcmp(arg, ".") != 0 && strcmp(arg, ",") != 0) {
+            cp_cli_error("--decimal must be '.' or ','");
+            return -1;
+        }
+        o->decimal_sep = arg[0];
+        return 1;
+    case CP_OPT_DATE_ORDER:
+        if (strcasecmp(arg, "dmy") == 0 || strcasecmp(arg, "day-first") == 0)
+            o->date_order = CP_DATE_ORDER_DMY;
+        else if (strcasecmp(arg, "mdy") == 0 || strcasecmp(arg, "month-first") == 0)
+            o->date_order = CP_DATE_ORDER_MDY;
+        else {
+            cp_cli_error("--date-order must be dmy or mdy");
+            return -1;
+        }
+        return 1;
+    case CP_OPT_NULL: {
+        const char **t = realloc(nulls->tokens, (nulls->n + 2) * sizeof *t);
+        if (!t) {
+            cp_cli_error("out of memory");
+            return -1;
+        }
+        t[nulls->n++] = arg;
+        t[nulls->n] = NULL;
+        nulls->tokens = t;
+        o->null_tokens = t;
+        return 1;
+    }
+    case CP_OPT_MAX_FIELD:
+        if (cp_parse_size(arg, &o->limits.max_field_bytes) < 0 || o->limits.max_field_bytes == 0 ||
+            o->limits.max_field_bytes > ((size_t)1 << 30)) {
+            cp_cli_error("--max-field-size must be a size from 1 to 1G, such as 16M");
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void cp_null_list_release(cp_null_list *l)
+{
+    free(l->tokens);
+    l->tokens = NULL;
+    l->n = 0;
+}

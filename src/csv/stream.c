@@ -1,0 +1,166 @@
+#include "csv/stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void widen_for_row(cp_type *types, size_t ncols, const cp_row *row, const cp_value_opts *vo)
+{
+    size_t n = row->nfields < ncols ? row->nfields : ncols;
+    for (size_t c = 0; c < n; c++) {
+        bool is_null;
+        cp_value v;
+        if (cp_parse_value(types[c], &row->fields[c], vo, &is_null, &v))
+            continue;
+        types[c] = cp_type_join(types[c], cp_infer_value_type(&row->fields[c], vo));
+    }
+}
+
+/* Reads the rest of the file to find every column that must widen; joins into types. */
+static cp_status learn_widening(cp_csv_reader *r, cp_type *types, size_t ncols,
+                                const cp_value_opts *vo, cp_error *err)
+{
+    for (;;) {
+        cp_row row;
+        cp_status st = cp_csv_reader_next(r, &row, err);
+        if (st == CP_BAD_QUOTE)
+            continue;
+        if (st != CP_OK)
+            return st;
+        if (row.nfields == 0)
+            return CP_OK;
+        widen_for_row(types, ncols, &row, vo);
+    }
+}
+
+static void locate(cp_error *err, const char *name, const cp_row *row)
+{
+    if (!err)
+        return;
+    if (!err->line)
+        err->line = row->line;
+    cp_error_prefix(err, "%s", name);
+}
+
+cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_options *opts,
+                        const cp_stream_options *so, const cp_stream_callbacks *cb,
+                        cp_stream_stats *stats, cp_error *err)
+{
+    cp_stream_options defaults = {8192, (size_t)16 << 20, 3};
+    if (!so)
+        so = &defaults;
+    const size_t batch_rows = so->batch_rows ? so->batch_rows : defaults.batch_rows;
+    const size_t batch_bytes = so->batch_bytes ? so->batch_bytes : defaults.batch_bytes;
+    const unsigned max_restarts = so->max_restarts ? so->max_restarts : defaults.max_restarts;
+    cp_schema *schema = &sniffed->schema;
+    const cp_value_opts *vo = &sniffed->dialect.values;
+    cp_tokenizer_options limits;
+    if (opts)
+        limits = opts->limits;
+    else
+        cp_tokenizer_options_default(&limits);
+    memset(stats, 0, sizeof *stats);
+
+    for (;;) {
+        cp_csv_reader r;
+        cp_batch b;
+        cp_status st = cp_csv_reader_open(&r, src, &sniffed->dialect, sniffed->encoding_detected,
+                                          &limits, err);
+        if (st != CP_OK)
+            return st;
+        st =
+            cp_batch_init(&b, schema, batch_rows, batch_bytes,
+                          limits.max_row_bytes ? limits.max_row_bytes : limits.max_field_bytes * 4);
+        if (st != CP_OK) {
+            cp_csv_reader_close(&r);
+            return cp_error_set(err, st, "cannot allocate a batch");
+        }
+        cp_batch_clear(&b, 1);
+        uint64_t data_row = 0;
+        bool widen = false;
+        cp_type *types = NULL;
+        stats->rows = stats->rejected = 0;
+        for (;;) {
+            cp_row row;
+            cp_error rowerr;
+            cp_error_clear(&rowerr);
+            st = cp_csv_reader_next(&r, &row, &rowerr);
+            if (st == CP_BAD_QUOTE) {
+                data_row++;
+                stats->rejected++;
+                if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
+                    break;
+                continue;
+            }
+            if (st != CP_OK) {
+                if (err) {
+                    *err = rowerr;
+                    cp_error_prefix(err, "%s", src->name);
+                }
+                break;
+            }
+            if (row.nfields == 0) {
+                if (b.nrows > 0 && cb->on_batch)
+                    st = cb->on_batch(cb->ctx, &b, err);
+                break;
+            }
+            data_row++;
+            st = cp_batch_append_row(&b, row.fields, row.nfields, vo, &rowerr);
+            if (st == CP_TYPE_MISMATCH) {
+                widen = true;
+                types = calloc(schema->ncolumns, sizeof *types);
+                if (!types) {
+                    st = cp_error_set(err, CP_NOMEM, "out of memory");
+                    break;
+                }
+                for (size_t c = 0; c < schema->ncolumns; c++)
+                    types[c] = schema->columns[c].type;
+                widen_for_row(types, schema->ncolumns, &row, vo);
+                st = learn_widening(&r, types, schema->ncolumns, vo, err);
+                if (st != CP_OK)
+                    cp_error_prefix(err, "%s", src->name);
+                break;
+            }
+            if (st == CP_TOO_MANY_FIELDS || st == CP_TOO_LARGE) {
+                rowerr.line = row.line;
+                stats->rejected++;
+                if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
+                    break;
+                st = CP_OK;
+                continue;
+            }
+            if (st != CP_OK) {
+                if (err)
+                    *err = rowerr;
+                locate(err, src->name, &row);
+                break;
+            }
+            stats->rows++;
+            if (cp_batch_full(&b)) {
+                if (cb->on_batch && (st = cb->on_batch(cb->ctx, &b, err)) != CP_OK)
+                    break;
+                cp_batch_clear(&b, data_row + 1);
+            }
+        }
+        stats->bytes = src->position;
+        stats->encoding = cp_csv_reader_encoding(&r);
+        stats->line_ending = sniffed->dialect.line_ending;
+        cp_batch_release(&b);
+        cp_csv_reader_close(&r);
+        if (!widen || st != CP_OK) {
+            free(types);
+            return st;
+        }
+        if (stats->restarts >= max_restarts) {
+            free(types);
+            return cp_error_set(err, CP_TYPE_MISMATCH,
+                                "%s: the column types kept changing after %u restarts", src->name,
+                                stats->restarts);
+        }
+        stats->restarts++;
+        for (size_t c = 0; c < schema->ncolumns; c++)
+            schema->columns[c].type = types[c];
+        free(types);
+        if (cb->on_restart && (st = cb->on_restart(cb->ctx, schema, err)) != CP_OK)
+            return st;
+    }
+}

@@ -1,0 +1,53 @@
+/*
+ * stream.h - one CSV source, start to end, as typed column batches.
+ *
+ * The schema from sniffing is a guess from a sample. When a later value does not fit its
+ * column (text in an INT64 column), the stream stops handing out batches, reads the rest
+ * of the file only to learn every column that must widen and how far (types.h, the
+ * lattice), calls on_restart, and reads the file again from its start with the widened
+ * schema. One restart is enough: every value seen fits the widened types. Nothing a sink
+ * received before the restart is valid after it.
+ *
+ * Rows that cannot be parsed (broken quoting, more fields than columns) go to on_reject
+ * with the reason, and the stream goes on; the caller decides when there are too many.
+ */
+#ifndef CP_STREAM_H
+#define CP_STREAM_H
+
+#include "csv/sniff.h"
+
+typedef struct cp_stream_stats {
+    uint64_t rows;     /* rows delivered in batches */
+    uint64_t rejected; /* rows given to on_reject */
+    unsigned restarts;
+    uint64_t bytes;       /* source bytes read in the final pass */
+    cp_encoding encoding; /* as decoded in the end (UTF-8 may fall back) */
+    const char *line_ending;
+} cp_stream_stats;
+
+typedef struct cp_stream_callbacks {
+    /* A full (or the last, partial) batch. Returning an error stops the stream. */
+    cp_status (*on_batch)(void *ctx, const cp_batch *b, cp_error *err);
+    /* A row that was rejected; why->line and why->column locate it. */
+    cp_status (*on_reject)(void *ctx, const cp_row *row, const cp_error *why, cp_error *err);
+    /* Everything received so far is void; the schema now has wider types. */
+    cp_status (*on_restart)(void *ctx, const cp_schema *widened, cp_error *err);
+    void *ctx;
+} cp_stream_callbacks;
+
+typedef struct cp_stream_options {
+    size_t batch_rows;     /* default 8192 */
+    size_t batch_bytes;    /* string budget per batch, default 16 MiB */
+    unsigned max_restarts; /* default 3 */
+} cp_stream_options;
+
+/*
+ * Streams src with the sniffed dialect and schema; sniffed->schema is widened in place
+ * when needed. Errors that end the file (decoding, an unterminated quote, a field past
+ * the limit, I/O) come back with the source name, line and column in err.
+ */
+cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_options *opts,
+                        const cp_stream_options *so, const cp_stream_callbacks *cb,
+                        cp_stream_stats *stats, cp_error *err);
+
+#endif

@@ -1,0 +1,466 @@
+/*
+ * The scanner works on buf[pos..len) with a sentinel byte at buf[len], so the inner loop
+ * over ordinary characters checks one table lookup per byte and no bounds. When a row
+ * runs past the buffered text, the partial row moves to the front, more text is filled in
+ * behind it and the row is scanned again from its start: rows are short next to the
+ * buffer, so the rescans cost little and the scanner keeps no state between calls.
+ */
+#include "csv/tokenizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_PLAIN = 0, C_DELIM, C_QUOTE, C_CR, C_LF };
+
+typedef struct span {
+    size_t start, len;
+    bool quoted, escaped;
+} span;
+
+struct cp_tokenizer {
+    cp_tokenizer_options o;
+    cp_text_fill_fn fill;
+    void *ctx;
+    char *buf;
+    size_t cap; /* usable bytes; buf has one more for the sentinel */
+    size_t pos, len;
+    bool eof;
+    uint64_t line;   /* line number at buf[pos] */
+    uint64_t offset; /* text offset of buf[pos] */
+    const char *line_ending;
+    span *spans;
+    cp_field *fields;
+    cp_buf unescaped; /* fields with doubled quotes, undoubled, so the row text stays raw */
+    size_t nalloc;
+    unsigned char cls[256];
+};
+
+void cp_tokenizer_options_default(cp_tokenizer_options *o)
+{
+    o->delimiter = ',';
+    o->quote = '"';
+    o->max_field_bytes = (size_t)16 << 20;
+    o->max_row_bytes = 0;
+    o->max_columns = 65536;
+    o->chunk_bytes = (size_t)1 << 20;
+}
+
+cp_tokenizer *cp_tokenizer_new(const cp_tokenizer_options *opts, cp_text_fill_fn fill, void *ctx)
+{
+    cp_tokenizer *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (opts)
+        t->o = *opts;
+    else
+        cp_tokenizer_options_default(&t->o);
+    if (!t->o.delimiter)
+        t->o.delimiter = ',';
+    if (!t->o.quote)
+        t->o.quote = '"';
+    if (!t->o.max_field_bytes)
+        t->o.max_field_bytes = (size_t)16 << 20;
+    if (!t->o.max_row_bytes)
+        t->o.max_row_bytes = t->o.max_field_bytes * 4;
+    if (!t->o.max_columns)
+        t->o.max_columns = 65536;
+    if (!t->o.chunk_bytes)
+        t->o.chunk_bytes = (size_t)1 << 20;
+    t->fill = fill;
+    t->ctx = ctx;
+    t->cap = t->o.chunk_bytes * 2;
+    t->buf = malloc(t->cap + 1);
+    t->nalloc = 64;
+    t->spans = malloc(t->nalloc * sizeof *t->spans);
+    t->fields = malloc(t->nalloc * sizeof *t->fields);
+    if (!t->buf || !t->spans || !t->fields) {
+        cp_tokenizer_free(t);
+        return NULL;
+    }
+    t->line = 1;
+    t->line_ending = "none";
+    cp_buf_init(&t->unescaped, t->o.max_row_bytes);
+    t->cls[(unsigned char)t->o.delimiter] = C_DELIM;
+    t->cls[(unsigned char)t->o.quote] = C_QUOTE;
+    t->cls['\r'] = C_CR;
+    t->cls['\n'] = C_LF;
+    return t;
+}
+
+void cp_tokenizer_free(cp_tokenizer *t)
+{
+    if (!t)
+        return;
+    free(t->buf);
+    free(t->spans);
+    free(t->fields);
+    cp_buf_release(&t->unescaped);
+    free(t);
+}
+
+const char *cp_tokenizer_line_ending(const cp_tokenizer *t)
+{
+    return t->line_ending;
+}
+
+uint64_t cp_tokenizer_offset(const cp_tokenizer *t)
+{
+    return t->offset;
+}
+
+/* Moves the partial row to the front and reads more text behind it. */
+static cp_status refill(cp_tokenizer *t, cp_error *err)
+{
+    if (t->pos > 0) {
+        memmove(t->buf, t->buf + t->pos, t->len - t->pos);
+        t->len -= t->pos;
+        t->pos = 0;
+    }
+    size_t limit = t->o.max_row_bytes + t->o.chunk_bytes;
+    if (t->cap - t->len < t->o.chunk_bytes / 2 && t->cap < limit) {
+        size_t ncap = t->cap * 2 < limit ? t->cap * 2 : limit;
+        char *nb = realloc(t->buf, ncap + 1);
+        if (!nb)
+            return cp_error_set(err, CP_NOMEM, "out of memory growing the row buffer");
+        t->buf = nb;
+        t->cap = ncap;
+    }
+    size_t room = t->cap - t->len;
+    if (room < 64)
+        return cp_error_set(err, CP_TOO_LARGE,
+                            "line %llu: a row is longer than the row size limit (%zu bytes)",
+                            (unsigned long long)t->line, t->o.max_row_bytes);
+    size_t n;
+    cp_status st = t->fill(t->ctx, t->buf + t->len, room, &n, err);
+    if (st != CP_OK) {
+        if (err && !err->line)
+            err->line = t->line;
+        return st;
+    }
+    if (n == 0)
+        t->eof = true;
+    t->len += n;
+    t->buf[t->len] = '\n';
+    return CP_OK;
+}
+
+static bool grow_fields(cp_tokenizer *t)
+{
+    size_t n = t->nalloc * 2;
+    span *s = realloc(t->spans, n * sizeof *s);
+    if (!s)
+        return false;
+    t->spans = s;
+    cp_field *f = realloc(t->fields, n * sizeof *f);
+    if (!f)
+        return false;
+    t->fields = f;
+    t->nalloc = n;
+    return true;
+}
+
+static void note_line_ending(cp_tokenizer *t, const char *kind)
+{
+    if (t->line_ending[0] == 'n')
+        t->line_ending = kind;
+}
+
+typedef enum { SCAN_ROW, SCAN_MORE, SCAN_ERROR, SCAN_BLANK } scan_result;
+
+/* Skips to the line end after a broken quote, ignoring quotes, for row recovery. */
+static scan_result skip_line(cp_tokenizer *t, size_t i, size_t *end, size_t *next, uint64_t *lines)
+{
+    while (i < t->len && t->buf[i] != '\n' && t->buf[i] != '\r')
+        i++;
+    if (i == t->len && !t->eof)
+        return SCAN_MORE;
+    *end = i;
+    if (i < t->len && t->buf[i] == '\r') {
+        if (i + 1 == t->len && !t->eof)
+            return SCAN_MORE;
+        i += (i + 1 < t->len && t->buf[i + 1] == '\n') ? 2 : 1;
+        (*lines)++;
+    } else if (i < t->len) {
+        i++;
+        (*lines)++;
+    }
+    *next = i;
+    return SCAN_ROW;
+}
+
+/*
+ * Scans one row starting at t->pos. On SCAN_ROW, t->spans[0..*nf) hold the fields,
+ * *end is the end of the row text and *next the start of the next row.
+ */
+static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *next, uint64_t *lines,
+                            cp_error *err)
+{
+    const unsigned char *cls = t->cls;
+    char *b = t->buf;
+    const size_t len = t->len;
+    const char q = t->o.quote;
+    size_t i = t->pos;
+    size_t n = 0;
+    *lines = 0;
+
+    if (i == len)
+        return t->eof ? SCAN_ROW : SCAN_MORE; /* nf 0: the end */
+    if (b[i] == '\n' || b[i] == '\r') {
+        /* a blank line */
+        if (b[i] == '\r') {
+            if (i + 1 == len && !t->eof)
+                return SCAN_MORE;
+            *next = i + ((i + 1 < len && b[i + 1] == '\n') ? 2 : 1);
+            note_line_ending(t, *next - i == 2 ? "CRLF" : "CR");
+        } else {
+            *next = i + 1;
+            note_line_ending(t, "LF");
+        }
+        *lines = 1;
+        return SCAN_BLANK;
+    }
+    for (;;) {
+        if (n == t->nalloc && !grow_fields(t)) {
+            cp_error_set(err, CP_NOMEM, "out of memory");
+            return SCAN_ERROR;
+        }
+        if (n >= t->o.max_columns) {
+            cp_error_set(err, CP_TOO_MANY_COLUMNS,
+                         "line %llu: more than %zu fields in one row (the column limit)",
+                         (unsigned long long)(t->line + *lines), t->o.max_columns);
+            if (err)
+                err->line = t->line + *lines;
+            return SCAN_ERROR;
+        }
+        span *s = &t->spans[n++];
+        s->quoted = false;
+        s->escaped = false;
+        if (b[i] == q && i < len) {
+            s->quoted = true;
+            uint64_t qline = t->line + *lines;
+            i++;
+            s->start = i;
+            for (;;) {
+                const char *hit = memchr(b + i, q, len - i);
+                size_t j = hit ? (size_t)(hit - b) : len;
+                for (size_t k = i; k < j; k++) {
+                    if (b[k] == '\n')
+                        (*lines)++;
+                    else if (b[k] == '\r' && (k + 1 >= len || b[k + 1] != '\n'))
+                        (*lines)++;
+                }
+                if (j - s->start > t->o.max_field_bytes) {
+                    cp_error_set(err, CP_FIELD_TOO_LONG,
+                                 "line %llu, column %zu: a quoted field is longer than the "
+                                 "field size limit (%zu bytes)",
+                                 (unsigned long long)qline, n, t->o.max_field_bytes);
+                    if (err) {
+                        err->line = qline;
+                        err->column = (uint32_t)n;
+                    }
+                    return SCAN_ERROR;
+                }
+                if (j == len) {
+                    if (!t->eof)
+                        return SCAN_MORE;
+                    cp_error_set(err, CP_UNTERMINATED_QUOTE,
+                                 "line %llu, column %zu: the quoted field that starts here is "
+                                 "never closed (the file ends inside it)",
+                                 (unsigned long long)qline, n);
+                    if (err) {
+                        err->line = qline;
+                        err->column = (uint32_t)n;
+                    }
+                    return SCAN_ERROR;
+                }
+                if (j + 1 == len && !t->eof)
+                    return SCAN_MORE; /* is it a doubled quote? */
+                if (j + 1 < len && b[j + 1] == q) {
+                    s->escaped = true;
+                    i = j + 2;
+                    continue;
+                }
+                s->len = j - s->start;
+                i = j + 1;
+                break;
+            }
+            if (i < len && cls[(unsigned char)b[i]] == C_DELIM) {
+                i++;
+                continue;
+            }
+            if (i == len || b[i] == '\n' || b[i] == '\r')
+                goto row_end;
+            /* text after the closing quote */
+            {
+                char shown[64];
+                size_t at = i;
+                size_t e = at;
+                while (e < len && e - at < 24 && cls[(unsigned char)b[e]] != C_DELIM &&
+                       b[e] != '\n' && b[e] != '\r')
+                    e++;
+                cp_error_quote_value(shown, sizeof shown, b + at, e - at);
+                uint64_t eline = t->line + *lines;
+                cp_error_set(err, CP_BAD_QUOTE,
+                             "line %llu, column %zu: unexpected text \"%s\" after the closing "
+                             "quote; a quote inside a quoted field must be doubled (\"\")",
+                             (unsigned long long)eline, n, shown);
+                if (err) {
+                    err->line = t->line;
+                    err->column = (uint32_t)n;
+                }
+                scan_result r = skip_line(t, i, end, next, lines);
+                if (r == SCAN_MORE)
+                    return SCAN_MORE;
+                *nf = n;
+                return SCAN_ERROR;
+            }
+        }
+        s->start = i;
+        for (;;) {
+            while (cls[(unsigned char)b[i]] == C_PLAIN)
+                i++;
+            if (cls[(unsigned char)b[i]] == C_QUOTE) {
+                i++;
+                continue;
+            }
+            break;
+        }
+        /* b[i] is a delimiter, CR, LF or the sentinel at len */
+        s->len = i - s->start;
+        if (s->len > t->o.max_field_bytes) {
+            cp_error_set(err, CP_FIELD_TOO_LONG,
+                         "line %llu, column %zu: a field is longer than the field size limit "
+                         "(%zu bytes)",
+                         (unsigned long long)(t->line + *lines), n, t->o.max_field_bytes);
+            if (err) {
+                err->line = t->line + *lines;
+                err->column = (uint32_t)n;
+            }
+            return SCAN_ERROR;
+        }
+        if (i == len) {
+            if (!t->eof)
+                return SCAN_MORE;
+            goto row_end;
+        }
+        if (cls[(unsigned char)b[i]] == C_DELIM) {
+            i++;
+            continue;
+        }
+        goto row_end;
+    }
+row_end:
+    *end = i;
+    *nf = n;
+    if (i < len) {
+        if (b[i] == '\r') {
+            if (i + 1 == len && !t->eof)
+                return SCAN_MORE;
+            if (i + 1 < len && b[i + 1] == '\n') {
+                note_line_ending(t, "CRLF");
+                i += 2;
+            } else {
+                note_line_ending(t, "CR");
+                i += 1;
+            }
+        } else {
+            note_line_ending(t, "LF");
+            i += 1;
+        }
+        (*lines)++;
+    }
+    *next = i;
+    return SCAN_ROW;
+}
+
+/* Appends the field's text with each doubled quote made single; returns its new length. */
+static cp_status unescape(cp_tokenizer *t, const span *s, size_t *len)
+{
+    const char *p = t->buf + s->start;
+    const char q = t->o.quote;
+    size_t before = t->unescaped.len;
+    size_t k = 0;
+    while (k < s->len) {
+        const char *hit = memchr(p + k, q, s->len - k);
+        size_t j = hit ? (size_t)(hit - p) + 1 : s->len;
+        CP_RETURN_IF_ERROR(cp_buf_append(&t->unescaped, p + k, j - k));
+        k = hit ? j + 1 : j;
+    }
+    *len = t->unescaped.len - before;
+    return CP_OK;
+}
+
+cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err)
+{
+    memset(row, 0, sizeof *row);
+    for (;;) {
+        size_t nf = 0, end = 0, next = 0;
+        uint64_t lines = 0;
+        if (t->pos == t->len && !t->eof) {
+            CP_RETURN_IF_ERROR(refill(t, err));
+            continue;
+        }
+        scan_result r = scan_row(t, &nf, &end, &next, &lines, err);
+        if (r == SCAN_MORE) {
+            if (t->eof)
+                return cp_error_set(err, CP_INTERNAL, "tokenizer wanted text past the end");
+            CP_RETURN_IF_ERROR(refill(t, err));
+            continue;
+        }
+        row->line = t->line;
+        row->offset = t->offset;
+        if (r == SCAN_BLANK) {
+            t->line += lines;
+            t->offset += next - t->pos;
+            t->pos = next;
+            continue;
+        }
+        if (r == SCAN_ERROR) {
+            if (!err || err->code != CP_BAD_QUOTE)
+                return err ? err->code : CP_INTERNAL;
+            row->text = t->buf + t->pos;
+            row->text_len = end - t->pos;
+            row->end_line = t->line + lines - (lines > 0);
+            t->line += lines;
+            t->offset += next - t->pos;
+            t->pos = next;
+            return CP_BAD_QUOTE;
+        }
+        if (nf == 0) {
+            row->nfields = 0;
+            return CP_OK; /* the end */
+        }
+        cp_buf_reset(&t->unescaped);
+        bool any_escaped = false;
+        for (size_t k = 0; k < nf; k++) {
+            span *s = &t->spans[k];
+            t->fields[k].quoted = s->quoted;
+            if (s->escaped) {
+                size_t ul;
+                size_t at = t->unescaped.len;
+                CP_RETURN_IF_ERROR(unescape(t, s, &ul));
+                t->fields[k].data = NULL;
+                t->fields[k].len = ul;
+                s->start = at; /* now an offset into unescaped */
+                any_escaped = true;
+            } else {
+                t->fields[k].data = t->buf + s->start;
+                t->fields[k].len = s->len;
+            }
+        }
+        if (any_escaped) {
+            for (size_t k = 0; k < nf; k++)
+                if (t->spans[k].escaped)
+                    t->fields[k].data = t->unescaped.data + t->spans[k].start;
+        }
+        row->fields = t->fields;
+        row->nfields = nf;
+        row->text = t->buf + t->pos;
+        row->text_len = end - t->pos;
+        row->end_line = t->line + lines - (lines > 0 && next > end);
+        t->line += lines;
+        t->offset += next - t->pos;
+        t->pos = next;
+        return CP_OK;
+    }
+}
