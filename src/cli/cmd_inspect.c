@@ -111,6 +111,15 @@ static void print_json(const char *file, const cp_sniff_result *sr, const cp_str
     cp_buf_release(&out);
 }
 
+/* Spaces that pad UTF-8 text to a width in characters. */
+static int pad_to(const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    return chars < width ? width - chars : 0;
+}
+
 static void print_text(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
                        const inspect_state *s)
 {
@@ -131,10 +140,13 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
            "example");
     for (size_t c = 0; c < sr->schema.ncolumns; c++) {
         const cp_column *col = &sr->schema.columns[c];
-        char tname[32];
-        printf("%5zu  %-24s %-24s %-16s %10llu  %s\n", c + 1, col->name, col->source_name,
-               cp_type_format(col->type, tname, sizeof tname), (unsigned long long)s->nulls[c],
-               sr->columns[c].example);
+        char tname[32], source[80], example[80];
+        cp_error_quote_value(source, sizeof source, col->source_name, strlen(col->source_name));
+        cp_error_quote_value(example, sizeof example, sr->columns[c].example,
+                             strlen(sr->columns[c].example));
+        printf("%5zu  %-24s %s%*s %-16s %10llu  %s\n", c + 1, col->name, source, pad_to(source, 24),
+               "", cp_type_format(col->type, tname, sizeof tname), (unsigned long long)s->nulls[c],
+               example);
     }
     if (s->nshown) {
         printf("\nrejected rows (first %zu):\n", s->nshown);

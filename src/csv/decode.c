@@ -140,11 +140,27 @@ cp_status cp_encoding_detect(const uint8_t *s, size_t len, bool complete, cp_enc
                             "bytes in the first %zu bytes); if it is compressed, decompress it "
                             "first",
                             zeros_even + zeros_odd, controls, len);
-    size_t valid = cp_utf8_valid_prefix(s, len);
-    bool utf8 = valid == len;
-    if (!utf8 && !complete && len - valid < 4 && utf8_seq(s + valid, len - valid) < 0)
-        utf8 = true; /* only a sequence cut by the end of the sample */
-    *out = utf8 ? CP_ENC_UTF8 : CP_ENC_CP1252;
+    /*
+     * Windows-1252 text almost never forms valid multi-byte UTF-8 sequences. A sample that
+     * has them and also a few invalid bytes is UTF-8 with errors: choosing UTF-8 makes the
+     * decoder stop at the first bad byte with its offset, rather than mistranslate the
+     * whole file.
+     */
+    size_t multibyte = 0, invalid = 0;
+    for (size_t i = 0; i < len;) {
+        size_t v = cp_utf8_valid_prefix(s + i, len - i);
+        for (size_t k = i; k < i + v; k++)
+            multibyte += (s[k] & 0xC0) == 0xC0;
+        i += v;
+        if (i == len)
+            break;
+        int n = utf8_seq(s + i, len - i);
+        if (n < 0 && !complete)
+            break; /* a sequence cut by the end of the sample */
+        invalid++;
+        i++;
+    }
+    *out = invalid == 0 || multibyte > invalid ? CP_ENC_UTF8 : CP_ENC_CP1252;
     return CP_OK;
 }
 

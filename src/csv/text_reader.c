@@ -54,7 +54,6 @@ cp_status cp_text_reader_fill(void *reader, char *dst, size_t cap, size_t *n, cp
         r->raw_len -= consumed;
         if (st != CP_OK) {
             r->failed = true;
-            cp_error_prefix(&r->pending, "%s", r->src->name);
             if (produced > 0) {
                 *n = produced;
                 return CP_OK;

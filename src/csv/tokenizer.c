@@ -133,8 +133,15 @@ static cp_status refill(cp_tokenizer *t, cp_error *err)
     size_t n;
     cp_status st = t->fill(t->ctx, t->buf + t->len, room, &n, err);
     if (st != CP_OK) {
-        if (err && !err->line)
-            err->line = t->line;
+        /* the failure is right after the buffered text: count the lines up to it */
+        uint64_t line = t->line;
+        for (size_t k = t->pos; k < t->len; k++)
+            line += t->buf[k] == '\n' ||
+                    (t->buf[k] == '\r' && (k + 1 == t->len || t->buf[k + 1] != '\n'));
+        if (err && !err->line) {
+            err->line = line;
+            cp_error_prefix(err, "line %llu", (unsigned long long)line);
+        }
         return st;
     }
     if (n == 0)

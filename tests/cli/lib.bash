@@ -1,0 +1,89 @@
+# Shared helpers for the command-line tests. Each test script sources this file.
+# Environment (set by ctest): CSVPIPE (the binary), CP_SOURCE_DIR, CP_BUILD_DIR, CP_TEST_DATA.
+set -euo pipefail
+
+: "${CSVPIPE:?CSVPIPE must name the csvpipe binary}"
+: "${CP_SOURCE_DIR:?}"
+: "${CP_BUILD_DIR:?}"
+
+# A sanitizer report must never look like csvpipe's own exit code 1.
+export ASAN_OPTIONS="exitcode=66:detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=67"
+
+GEN_SALES="$CP_BUILD_DIR/tools/gen_sales"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/csvpipe-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+failures=0
+passes=0
+
+pass() {
+    passes=$((passes + 1))
+    echo "ok - $*"
+}
+
+fail() {
+    failures=$((failures + 1))
+    echo "not ok - $*"
+}
+
+# run CMD...: runs a command, keeping its exit code in $rc, stdout in $TMP/out, stderr in $TMP/err.
+run() {
+    set +e
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    set -e
+    if [ "$rc" -ge 64 ] && [ "$rc" -ne 0 ]; then
+        echo "--- stderr of: $*" >&2
+        cat "$TMP/err" >&2
+    fi
+}
+
+# expect_rc NAME CODE: the last run exited with CODE.
+expect_rc() {
+    if [ "$rc" -eq "$2" ]; then
+        pass "$1 (exit $rc)"
+    else
+        fail "$1: exit $rc, expected $2"
+        sed 's/^/    stderr: /' "$TMP/err" | head -20
+    fi
+}
+
+# expect_err NAME PATTERN: stderr of the last run matches the extended regex PATTERN.
+expect_err() {
+    if grep -Eq -- "$2" "$TMP/err"; then
+        pass "$1"
+    else
+        fail "$1: stderr does not match /$2/"
+        sed 's/^/    stderr: /' "$TMP/err" | head -20
+    fi
+}
+
+# expect_out NAME PATTERN: stdout of the last run matches the extended regex PATTERN.
+expect_out() {
+    if grep -Eq -- "$2" "$TMP/out"; then
+        pass "$1"
+    else
+        fail "$1: stdout does not match /$2/"
+        sed 's/^/    stdout: /' "$TMP/out" | head -20
+    fi
+}
+
+# json_get FILE EXPR: prints a Python expression over the JSON document `j` in FILE.
+json_get() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+    if [ "$2" == "$3" ]; then
+        pass "$1"
+    else
+        fail "$1: got '$2', expected '$3'"
+    fi
+}
+
+finish() {
+    echo "$passes passed, $failures failed"
+    [ "$failures" -eq 0 ]
+}
