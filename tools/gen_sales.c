@@ -153,8 +153,9 @@ int main(int argc, char **argv)
     }
     fputs(eol, out);
     const int64_t base_day = 19358; /* 2023-01-01 */
+    uint64_t written = 0, size = 0;
     for (uint64_t r = 1; r <= rows; r++) {
-        if (bytes && (uint64_t)ftell(out) >= bytes)
+        if (bytes && size >= bytes)
             break;
         int y;
         unsigned m, d;
@@ -205,6 +206,13 @@ int main(int argc, char **argv)
         if (has_note)
             put_quoted(out, note, delim, regional);
         fputs(eol, out);
+        written++;
+        if (bytes)
+            size = (uint64_t)ftello(out);
     }
-    return fflush(out) == 0 ? 0 : 1;
+    if (fflush(out) != 0)
+        return 1;
+    if (bytes)
+        fprintf(stderr, "gen_sales: %" PRIu64 " rows\n", written);
+    return 0;
 }

@@ -205,6 +205,7 @@ static cp_status choose_delimiter(const char *text, size_t len, bool complete,
                                   const cp_csv_options *o, char quote, char *out)
 {
     scan_stats best_st;
+    memset(&best_st, 0, sizeof best_st);
     char best = 0;
     const size_t rows = o->sample_rows < 5000 ? o->sample_rows : 5000;
     for (size_t i = 0; i < sizeof delimiter_candidates; i++) {
