@@ -1,0 +1,71 @@
+/*
+ * parquet_writer.h - streams typed column batches into a Parquet file.
+ *
+ * The file is produced front to back through a write callback and never sought: the
+ * magic "PAR1", then row groups, then the footer (FileMetaData in Thrift compact form),
+ * its 4-byte little-endian length and "PAR1" again. A row group is buffered (compressed
+ * pages, column by column) until its uncompressed size passes row_group_bytes, then
+ * handed to the callback whole, so memory holds at most one row group plus one pending
+ * page and one dictionary per column; the same writer can feed a file or an S3 multipart
+ * upload. Schema mapping, encodings and statistics: see pq_meta.h, pq_column.h and
+ * pq_stats.h. Key-value metadata: "csvpipe.schema" (cp_schema_to_json) and
+ * "csvpipe.headers" (a JSON array of the original headers); created_by is
+ * "csvpipe version <CP_VERSION> (build <CP_GIT_HASH>)".
+ *
+ * Not thread-safe; one writer per output.
+ */
+#ifndef CP_PARQUET_WRITER_H
+#define CP_PARQUET_WRITER_H
+
+#include "parquet/pq_compress.h"
+#include "table/batch.h"
+
+/* Receives the file's bytes in order; returns CP_OK or an error that stops the writer. */
+typedef cp_status (*cp_pq_write_fn)(void *ctx, const void *data, size_t len);
+
+typedef struct cp_pq_options {
+    cp_pq_codec codec;       /* default CP_PQ_SNAPPY */
+    size_t row_group_bytes;  /* uncompressed bytes per row group; 0 = 128 MiB */
+    size_t page_bytes;       /* PLAIN-equivalent bytes per data page; 0 = 1 MiB */
+    size_t dictionary_limit; /* bytes of one chunk's dictionary before PLAIN; 0 = 1 MiB,
+                                CP_PQ_NO_DICTIONARY = never use dictionaries */
+} cp_pq_options;
+
+#define CP_PQ_NO_DICTIONARY ((size_t)-1)
+#define CP_PQ_DEFAULT_ROW_GROUP_BYTES ((size_t)128 << 20)
+#define CP_PQ_DEFAULT_PAGE_BYTES ((size_t)1 << 20)
+#define CP_PQ_DEFAULT_DICTIONARY_LIMIT ((size_t)1 << 20)
+
+/* The defaults above. */
+void cp_pq_options_init(cp_pq_options *o);
+
+typedef struct cp_pq_writer cp_pq_writer;
+
+/*
+ * Creates a writer for schema (copied; the caller may free its own afterwards). opts NULL
+ * means the defaults. Writes the leading magic through write(ctx, ...). Returns NULL with
+ * err set on failure (CP_USAGE for bad options, CP_NOMEM, or the callback's error).
+ */
+cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts,
+                               cp_pq_write_fn write, void *ctx, cp_error *err);
+
+/*
+ * Appends the rows of batch b, whose schema must have the writer's column count and
+ * types. May flush one or more row groups through the callback. After an error the
+ * writer only accepts cp_pq_writer_free.
+ */
+cp_status cp_pq_writer_write_batch(cp_pq_writer *w, const cp_batch *b, cp_error *err);
+
+/* Flushes the last row group and writes the footer. Call once; then free. */
+cp_status cp_pq_writer_finish(cp_pq_writer *w, cp_error *err);
+
+/* Rows written so far, and row groups flushed so far. */
+uint64_t cp_pq_writer_rows(const cp_pq_writer *w);
+uint32_t cp_pq_writer_row_groups(const cp_pq_writer *w);
+/* Bytes handed to the callback so far. */
+uint64_t cp_pq_writer_bytes(const cp_pq_writer *w);
+
+/* Frees the writer (NULL allowed). Writes nothing. */
+void cp_pq_writer_free(cp_pq_writer *w);
+
+#endif

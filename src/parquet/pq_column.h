@@ -1,0 +1,91 @@
+/*
+ * pq_column.h - the writer of one column's chunk within the current row group.
+ *
+ * Values arrive row range by row range from typed batches. The column keeps one pending
+ * page (definition levels plus either PLAIN value bytes or dictionary indices); once the
+ * page holds about page_bytes of PLAIN-equivalent data (or CP_PQ_PAGE_MAX_VALUES values)
+ * it is encoded as a data page v1 (4-byte length + RLE/bit-packed definition levels,
+ * then the values), compressed, and appended with its header to `chunk`.
+ *
+ * Dictionary: every non-BOOLEAN column starts in RLE_DICTIONARY; when the dictionary would
+ * pass dictionary_limit bytes the pending page is closed and the rest of the chunk is
+ * written in PLAIN (pages already written keep using the dictionary). The dictionary page
+ * is produced by cp_pq_column_finish into `dict_page` and must be stored before `chunk`.
+ *
+ * Memory: the compressed pages of one chunk, one pending page and the dictionary.
+ */
+#ifndef CP_PQ_COLUMN_H
+#define CP_PQ_COLUMN_H
+
+#include "parquet/pq_compress.h"
+#include "parquet/pq_dict.h"
+#include "parquet/pq_meta.h"
+#include "parquet/pq_stats.h"
+#include "table/batch.h"
+
+#define CP_PQ_PAGE_MAX_VALUES 20000
+
+typedef struct cp_pq_column {
+    cp_type type; /* NULL columns are written as STRING */
+    bool all_null;
+    int physical;
+    unsigned decimal_len;
+    size_t page_bytes;
+    cp_pq_compressor *compressor; /* shared, not owned */
+
+    /* pending page */
+    uint8_t *defs;
+    size_t ndefs;
+    uint32_t *idx; /* dictionary indices of the non-null values */
+    size_t nidx;
+    uint8_t *bools; /* BOOLEAN values of the page */
+    size_t nbools;
+    cp_buf values; /* PLAIN bytes of the non-null values (dictionary off) */
+    size_t page_plain_bytes;
+
+    bool use_dict; /* this chunk still encodes with the dictionary */
+    bool dict_ok;  /* the column type may use a dictionary at all */
+    cp_pq_dict dict;
+
+    /* the chunk */
+    cp_buf chunk;           /* data pages with their headers */
+    cp_buf dict_page;       /* dictionary page with its header, after cp_pq_column_finish */
+    cp_buf body, comp, hdr; /* scratch */
+    int64_t num_values;
+    int64_t chunk_uncompressed; /* of `chunk`, headers included */
+    int64_t chunk_compressed;
+    int64_t dict_uncompressed; /* of `dict_page`, header included */
+    int32_t dict_data_pages;
+    int32_t plain_data_pages;
+    cp_pq_stats stats;
+} cp_pq_column;
+
+/*
+ * buf_max bounds each internal buffer (CP_TOO_LARGE past it); dictionary_limit 0 turns
+ * dictionaries off. Allocates the page arrays; CP_NOMEM.
+ */
+cp_status cp_pq_column_init(cp_pq_column *c, cp_type type, size_t page_bytes,
+                            size_t dictionary_limit, size_t buf_max, cp_pq_compressor *comp);
+void cp_pq_column_release(cp_pq_column *c);
+
+/* Appends rows [r0, r1) of column `col` of batch b. */
+cp_status cp_pq_column_write(cp_pq_column *c, const cp_batch *b, size_t col, size_t r0, size_t r1,
+                             cp_error *err);
+
+/* Uncompressed bytes held for the current chunk (pages, pending page, dictionary). */
+size_t cp_pq_column_buffered(const cp_pq_column *c);
+
+/* Closes the pending page and builds `dict_page` when the chunk used a dictionary. */
+cp_status cp_pq_column_finish(cp_pq_column *c, cp_error *err);
+
+/*
+ * Fills the chunk's footer entry for a chunk stored at file offset `offset` (dict_page then
+ * chunk). min/max point into bounds_min/bounds_max, which the caller owns and resets.
+ */
+cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, int64_t offset,
+                            cp_buf *bounds_min, cp_buf *bounds_max, cp_pq_chunk_meta *m);
+
+/* Forgets the chunk (after it was written out), keeping memory. */
+void cp_pq_column_reset(cp_pq_column *c);
+
+#endif

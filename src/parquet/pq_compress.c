@@ -1,0 +1,124 @@
+/*
+ * pq_compress.c - codecs for Parquet pages through libsnappy, libzstd and zlib.
+ */
+#include "parquet/pq_compress.h"
+
+#include <snappy-c.h>
+#include <strings.h>
+#include <zlib.h>
+#include <zstd.h>
+
+bool cp_pq_codec_parse(const char *name, cp_pq_codec *out)
+{
+    static const struct {
+        const char *name;
+        cp_pq_codec codec;
+    } names[] = {{"snappy", CP_PQ_SNAPPY},
+                 {"zstd", CP_PQ_ZSTD},
+                 {"gzip", CP_PQ_GZIP},
+                 {"none", CP_PQ_UNCOMPRESSED},
+                 {"uncompressed", CP_PQ_UNCOMPRESSED}};
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(name, names[i].name) == 0) {
+            *out = names[i].codec;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *cp_pq_codec_name(cp_pq_codec codec)
+{
+    switch (codec) {
+    case CP_PQ_SNAPPY:
+        return "snappy";
+    case CP_PQ_ZSTD:
+        return "zstd";
+    case CP_PQ_GZIP:
+        return "gzip";
+    default:
+        return "none";
+    }
+}
+
+void cp_pq_compressor_init(cp_pq_compressor *c, cp_pq_codec codec)
+{
+    c->codec = codec;
+    c->zstd_cctx = NULL;
+}
+
+void cp_pq_compressor_release(cp_pq_compressor *c)
+{
+    if (c->zstd_cctx)
+        ZSTD_freeCCtx(c->zstd_cctx);
+    c->zstd_cctx = NULL;
+}
+
+static cp_status gzip_compress(const void *in, size_t len, cp_buf *out, cp_error *err)
+{
+    z_stream zs = {0};
+    /* windowBits 15 + 16: a gzip header and trailer around the deflate stream */
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+        return cp_error_set(err, CP_NOMEM, "gzip: cannot initialize the compressor");
+    uLong bound = deflateBound(&zs, (uLong)len);
+    cp_status st = cp_buf_reserve(out, bound);
+    if (st != CP_OK) {
+        deflateEnd(&zs);
+        return cp_error_set(err, st, "gzip: no room for a compressed page of %zu bytes", len);
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out->data + out->len;
+    zs.avail_out = (uInt)bound;
+    int rc = deflate(&zs, Z_FINISH);
+    size_t produced = bound - zs.avail_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END)
+        return cp_error_set(err, CP_INTERNAL, "gzip: compression failed (%d)", rc);
+    out->len += produced;
+    out->data[out->len] = '\0';
+    return CP_OK;
+}
+
+cp_status cp_pq_compress(cp_pq_compressor *c, const void *in, size_t len, cp_buf *out,
+                         cp_error *err)
+{
+    cp_status st;
+    switch (c->codec) {
+    case CP_PQ_UNCOMPRESSED:
+        st = cp_buf_append(out, in, len);
+        return st == CP_OK ? CP_OK : cp_error_set(err, st, "page buffer: cannot grow");
+    case CP_PQ_SNAPPY: {
+        size_t bound = snappy_max_compressed_length(len);
+        st = cp_buf_reserve(out, bound);
+        if (st != CP_OK)
+            return cp_error_set(err, st, "snappy: no room for a page of %zu bytes", len);
+        size_t produced = bound;
+        if (snappy_compress(in, len, out->data + out->len, &produced) != SNAPPY_OK)
+            return cp_error_set(err, CP_INTERNAL, "snappy: compression failed");
+        out->len += produced;
+        out->data[out->len] = '\0';
+        return CP_OK;
+    }
+    case CP_PQ_ZSTD: {
+        if (!c->zstd_cctx && !(c->zstd_cctx = ZSTD_createCCtx()))
+            return cp_error_set(err, CP_NOMEM, "zstd: cannot create a compression context");
+        size_t bound = ZSTD_compressBound(len);
+        st = cp_buf_reserve(out, bound);
+        if (st != CP_OK)
+            return cp_error_set(err, st, "zstd: no room for a page of %zu bytes", len);
+        size_t produced = ZSTD_compressCCtx(c->zstd_cctx, out->data + out->len, bound, in, len, 3);
+        if (ZSTD_isError(produced))
+            return cp_error_set(err, CP_INTERNAL, "zstd: %s", ZSTD_getErrorName(produced));
+        out->len += produced;
+        out->data[out->len] = '\0';
+        return CP_OK;
+    }
+    case CP_PQ_GZIP:
+        return gzip_compress(in, len, out, err);
+    }
+    return cp_error_set(err, CP_USAGE, "unknown Parquet codec %d", (int)c->codec);
+}

@@ -1,0 +1,124 @@
+/*
+ * pq_file_sink.c - temporary file, fsync, rename (see pq_file_sink.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "parquet/pq_file_sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void release(cp_pq_file_sink *s)
+{
+    free(s->path);
+    free(s->tmp_path);
+    s->path = s->tmp_path = NULL;
+}
+
+cp_status cp_pq_file_sink_open(cp_pq_file_sink *s, const char *path, cp_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    size_t n = strlen(path) + 32;
+    s->path = strdup(path);
+    s->tmp_path = malloc(n);
+    if (!s->path || !s->tmp_path) {
+        release(s);
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    snprintf(s->tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
+    s->fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        int e = errno;
+        cp_status st = cp_error_set(err, CP_IO, "%s: cannot create: %s (does the folder exist?)",
+                                    s->tmp_path, strerror(e));
+        release(s);
+        return st;
+    }
+    return CP_OK;
+}
+
+cp_status cp_pq_file_sink_write(void *ctx, const void *data, size_t len)
+{
+    cp_pq_file_sink *s = ctx;
+    const char *p = data;
+    if (s->write_status != CP_OK)
+        return s->write_status;
+    while (len) {
+        ssize_t k = write(s->fd, p, len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            s->write_errno = errno;
+            return s->write_status = CP_IO;
+        }
+        p += k;
+        len -= (size_t)k;
+    }
+    return CP_OK;
+}
+
+static void sync_parent(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+cp_status cp_pq_file_sink_commit(cp_pq_file_sink *s, cp_error *err)
+{
+    if (s->fd < 0 || !s->tmp_path)
+        return cp_error_set(err, CP_USAGE, "Parquet file sink is not open");
+    if (s->write_status != CP_OK) {
+        cp_error_set(err, CP_IO, "%s: write failed: %s", s->tmp_path, strerror(s->write_errno));
+        cp_pq_file_sink_abort(s);
+        return CP_IO;
+    }
+    const char *step = "fsync";
+    int rc = fsync(s->fd);
+    int e = errno;
+    if (close(s->fd) != 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+        step = "close";
+    }
+    s->fd = -1;
+    if (rc == 0 && rename(s->tmp_path, s->path) != 0) {
+        rc = -1;
+        e = errno;
+        step = "rename";
+    }
+    if (rc != 0) {
+        cp_error_set(err, CP_IO, "%s: %s failed: %s", s->path, step, strerror(e));
+        cp_pq_file_sink_abort(s);
+        return CP_IO;
+    }
+    sync_parent(s->path);
+    release(s);
+    return CP_OK;
+}
+
+void cp_pq_file_sink_abort(cp_pq_file_sink *s)
+{
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    if (s->tmp_path)
+        unlink(s->tmp_path);
+    release(s);
+}
