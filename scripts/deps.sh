@@ -5,9 +5,9 @@
 set -euo pipefail
 
 what=${1:-all}
-build_pkgs=(gcc make cmake pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev
+build_pkgs=(gcc make cmake pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev sqlite3
             libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm postgresql sqlite3 python3)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm postgresql python3 time)
 
 case "$what" in
 build) pkgs=("${build_pkgs[@]}") ;;

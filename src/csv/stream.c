@@ -138,7 +138,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             if (cp_batch_full(&b)) {
                 if (cb->on_batch && (st = cb->on_batch(cb->ctx, &b, err)) != CP_OK)
                     break;
-                cp_batch_clear(&b, data_row + 1);
+                cp_batch_clear(&b, stats->rows + 1);
             }
         }
         stats->bytes = src->position;

@@ -10,6 +10,8 @@ cp_status cp_text_reader_init(cp_text_reader *r, cp_source *src, cp_encoding enc
     r->src = src;
     cp_decoder_init(&r->dec, enc, detected);
     r->raw_cap = raw_chunk ? raw_chunk : (size_t)1 << 20;
+    if (r->raw_cap < 4)
+        r->raw_cap = 4; /* room for one whole UTF-8 sequence or UTF-16 surrogate pair */
     r->raw = malloc(r->raw_cap);
     return r->raw ? CP_OK : CP_NOMEM;
 }

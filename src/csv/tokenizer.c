@@ -66,6 +66,8 @@ cp_tokenizer *cp_tokenizer_new(const cp_tokenizer_options *opts, cp_text_fill_fn
         t->o.max_columns = 65536;
     if (!t->o.chunk_bytes)
         t->o.chunk_bytes = (size_t)1 << 20;
+    if (t->o.chunk_bytes < 128)
+        t->o.chunk_bytes = 128; /* refill always offers at least 64 bytes (see refill) */
     t->fill = fill;
     t->ctx = ctx;
     t->cap = t->o.chunk_bytes * 2;
@@ -126,10 +128,14 @@ static cp_status refill(cp_tokenizer *t, cp_error *err)
         t->cap = ncap;
     }
     size_t room = t->cap - t->len;
-    if (room < 64)
-        return cp_error_set(err, CP_TOO_LARGE,
-                            "line %llu: a row is longer than the row size limit (%zu bytes)",
-                            (unsigned long long)t->line, t->o.max_row_bytes);
+    if (room < 64) {
+        cp_error_set(err, CP_TOO_LARGE,
+                     "line %llu: a row is longer than the row size limit (%zu bytes)",
+                     (unsigned long long)t->line, t->o.max_row_bytes);
+        if (err)
+            err->line = t->line;
+        return CP_TOO_LARGE;
+    }
     size_t n;
     cp_status st = t->fill(t->ctx, t->buf + t->len, room, &n, err);
     if (st != CP_OK) {

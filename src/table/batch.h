@@ -54,7 +54,7 @@ typedef struct cp_batch {
     size_t capacity;
     size_t string_budget; /* a batch is full once its string bytes pass this */
     size_t string_bytes;
-    uint64_t first_row; /* 1-based number, in its file, of the batch's first data row */
+    uint64_t first_row; /* 1-based ordinal of the first row among the file's loaded rows */
     cp_column_data *cols;
 } cp_batch;
 

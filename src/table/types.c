@@ -72,8 +72,8 @@ char *cp_type_format(cp_type t, char *out, size_t cap)
 bool cp_type_parse(const char *name, cp_type *out)
 {
     unsigned p, s;
-    char tail;
-    if (sscanf(name, "DECIMAL(%u,%u%c", &p, &s, &tail) == 3 && tail == ')') {
+    int end = 0;
+    if (sscanf(name, "DECIMAL(%u,%u)%n", &p, &s, &end) == 2 && end > 0 && name[end] == '\0') {
         if (p < 1 || p > CP_DECIMAL_MAX_PRECISION || s > p)
             return false;
         *out = cp_type_decimal(p, s);

@@ -54,6 +54,8 @@ void cp_arena_reset(cp_arena *a)
 
 void *cp_arena_alloc(cp_arena *a, size_t size)
 {
+    if (size > SIZE_MAX - 15)
+        return NULL; /* rounding up would wrap around */
     size = (size + 15) & ~(size_t)15;
     if (size == 0)
         size = 16;

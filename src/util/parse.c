@@ -1,5 +1,6 @@
 #include "util/parse.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,10 +317,13 @@ static int parse_offset(const char *s, size_t len, size_t *p, int *seconds)
     int oh, om = 0;
     if (read_digits(s, len, &q, 2, &oh) != 2)
         return -1;
-    if (q < len && s[q] == ':')
+    if (q < len && s[q] == ':') {
         q++;
-    if (q < len && read_digits(s, len, &q, 2, &om) != 2)
+        if (read_digits(s, len, &q, 2, &om) != 2)
+            return -1; /* "+05:" needs its minutes */
+    } else if (q < len && read_digits(s, len, &q, 2, &om) != 2) {
         return -1;
+    }
     if (oh > 18 || om > 59)
         return -1;
     *seconds = sign * (oh * 3600 + om * 60);
@@ -431,7 +435,10 @@ size_t cp_format_double(double v, char *out)
         return (size_t)snprintf(out, 32, "nan");
     if (isinf(v))
         return (size_t)snprintf(out, 32, v < 0 ? "-inf" : "inf");
-    for (int prec = 15; prec <= 17; prec++) {
+    /* 15 digits always round-trip a normal double; a subnormal has fewer significant
+     * digits and may need fewer (5e-324), so it starts from 1 for the shortest form. */
+    const int first = (v != 0 && fabs(v) < DBL_MIN) ? 1 : 15;
+    for (int prec = first; prec <= 17; prec++) {
         int n = snprintf(out, 32, "%.*g", prec, v);
         if (prec == 17 || strtod(out, NULL) == v)
             return (size_t)n;

@@ -2,7 +2,7 @@
  * pq_random.c - writes a random Parquet file and the values it must hold.
  *
  * Usage: pq_random SEED OUT_PREFIX
- * Writes OUT_PREFIX.parquet through cp_pq_writer and cp_pq_file_sink, and
+ * Writes OUT_PREFIX.parquet through cp_pq_writer and cp_file_sink, and
  * OUT_PREFIX.expected.json:
  *   {"seed":N,"codec":"zstd","columns":[{"name":..,"header":..,"type":"DECIMAL(9,2)"}],
  *    "rows":[[cell,...],...]}
@@ -19,7 +19,7 @@
  * every codec.
  */
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_file_sink.h"
+#include "util/file_sink.h"
 #include "util/json_escape.h"
 #include "util/parse.h"
 
@@ -227,15 +227,15 @@ int main(int argc, char **argv)
 
     cp_error err;
     cp_error_clear(&err);
-    cp_pq_file_sink sink;
-    if (cp_pq_file_sink_open(&sink, parquet_path, &err) != CP_OK) {
+    cp_file_sink sink;
+    if (cp_file_sink_open(&sink, parquet_path, &err) != CP_OK) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    cp_pq_writer *w = cp_pq_writer_new(&schema, &o, cp_pq_file_sink_write, &sink, &err);
+    cp_pq_writer *w = cp_pq_writer_new(&schema, &o, cp_file_sink_write, &sink, &err);
     if (!w) {
         fprintf(stderr, "%s\n", err.message);
-        cp_pq_file_sink_abort(&sink);
+        cp_file_sink_abort(&sink);
         return 1;
     }
     size_t cap = 1 + below(chance(50) ? 50 : 3000);
@@ -373,12 +373,12 @@ int main(int argc, char **argv)
     }
     fprintf(jf, "\n]}\n");
     fclose(jf);
-    if (rc == 0 && cp_pq_file_sink_commit(&sink, &err) != CP_OK) {
+    if (rc == 0 && cp_file_sink_commit(&sink, &err) != CP_OK) {
         fprintf(stderr, "commit: %s\n", err.message);
         rc = 1;
     }
     if (rc)
-        cp_pq_file_sink_abort(&sink);
+        cp_file_sink_abort(&sink);
     else
         fprintf(stderr,
                 "seed %" PRIu64 ": %zu columns, %zu rows, %u row groups, %s, row group %zu, "

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_file_sink.h"
+#include "util/file_sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,22 +255,22 @@ static void test_file_sink(void **state)
     struct stat st;
     cp_error err;
 
-    cp_pq_file_sink sink;
-    assert_int_equal(cp_pq_file_sink_open(&sink, path, &err), CP_OK);
-    assert_int_equal(cp_pq_file_sink_write(&sink, "PAR1", 4), CP_OK);
+    cp_file_sink sink;
+    assert_int_equal(cp_file_sink_open(&sink, path, &err), CP_OK);
+    assert_int_equal(cp_file_sink_write(&sink, "PAR1", 4), CP_OK);
     assert_int_equal(stat(tmp, &st), 0);
     assert_int_not_equal(stat(path, &st), 0); /* nothing published yet */
-    assert_int_equal(cp_pq_file_sink_commit(&sink, &err), CP_OK);
+    assert_int_equal(cp_file_sink_commit(&sink, &err), CP_OK);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 4);
     assert_int_not_equal(stat(tmp, &st), 0);
-    cp_pq_file_sink_abort(&sink); /* harmless after commit */
+    cp_file_sink_abort(&sink); /* harmless after commit */
     assert_int_equal(stat(path, &st), 0);
 
     /* abort leaves the previous file and no temporary */
-    assert_int_equal(cp_pq_file_sink_open(&sink, path, &err), CP_OK);
-    assert_int_equal(cp_pq_file_sink_write(&sink, "PAR1PAR1", 8), CP_OK);
-    cp_pq_file_sink_abort(&sink);
+    assert_int_equal(cp_file_sink_open(&sink, path, &err), CP_OK);
+    assert_int_equal(cp_file_sink_write(&sink, "PAR1PAR1", 8), CP_OK);
+    cp_file_sink_abort(&sink);
     assert_int_not_equal(stat(tmp, &st), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 4);
@@ -278,7 +278,7 @@ static void test_file_sink(void **state)
     /* a missing folder is reported */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/missing/out.parquet", dir);
-    assert_int_equal(cp_pq_file_sink_open(&sink, bad, &err), CP_IO);
+    assert_int_equal(cp_file_sink_open(&sink, bad, &err), CP_IO);
     assert_non_null(strstr(err.message, "missing"));
 
     unlink(path);

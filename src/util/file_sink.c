@@ -2,7 +2,7 @@
  * pq_file_sink.c - temporary file, fsync, rename (see pq_file_sink.h).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "parquet/pq_file_sink.h"
+#include "util/file_sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static void release(cp_pq_file_sink *s)
+static void release(cp_file_sink *s)
 {
     free(s->path);
     free(s->tmp_path);
     s->path = s->tmp_path = NULL;
 }
 
-cp_status cp_pq_file_sink_open(cp_pq_file_sink *s, const char *path, cp_error *err)
+cp_status cp_file_sink_open(cp_file_sink *s, const char *path, cp_error *err)
 {
     memset(s, 0, sizeof *s);
     s->fd = -1;
@@ -41,9 +41,9 @@ cp_status cp_pq_file_sink_open(cp_pq_file_sink *s, const char *path, cp_error *e
     return CP_OK;
 }
 
-cp_status cp_pq_file_sink_write(void *ctx, const void *data, size_t len)
+cp_status cp_file_sink_write(void *ctx, const void *data, size_t len)
 {
-    cp_pq_file_sink *s = ctx;
+    cp_file_sink *s = ctx;
     const char *p = data;
     if (s->write_status != CP_OK)
         return s->write_status;
@@ -79,13 +79,13 @@ static void sync_parent(const char *path)
     free(dir);
 }
 
-cp_status cp_pq_file_sink_commit(cp_pq_file_sink *s, cp_error *err)
+cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
 {
     if (s->fd < 0 || !s->tmp_path)
         return cp_error_set(err, CP_USAGE, "Parquet file sink is not open");
     if (s->write_status != CP_OK) {
         cp_error_set(err, CP_IO, "%s: write failed: %s", s->tmp_path, strerror(s->write_errno));
-        cp_pq_file_sink_abort(s);
+        cp_file_sink_abort(s);
         return CP_IO;
     }
     const char *step = "fsync";
@@ -104,7 +104,7 @@ cp_status cp_pq_file_sink_commit(cp_pq_file_sink *s, cp_error *err)
     }
     if (rc != 0) {
         cp_error_set(err, CP_IO, "%s: %s failed: %s", s->path, step, strerror(e));
-        cp_pq_file_sink_abort(s);
+        cp_file_sink_abort(s);
         return CP_IO;
     }
     sync_parent(s->path);
@@ -112,7 +112,7 @@ cp_status cp_pq_file_sink_commit(cp_pq_file_sink *s, cp_error *err)
     return CP_OK;
 }
 
-void cp_pq_file_sink_abort(cp_pq_file_sink *s)
+void cp_file_sink_abort(cp_file_sink *s)
 {
     if (s->fd >= 0) {
         close(s->fd);

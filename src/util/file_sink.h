@@ -1,0 +1,40 @@
+/*
+ * file_sink.h - a local output file (Parquet, NDJSON, rejects), published atomically.
+ *
+ * Bytes go to "<path>.tmp-<pid>" in the same folder; cp_file_sink_commit fsyncs it,
+ * renames it over <path> and fsyncs the folder, so a reader sees either no file (or the
+ * previous one) or the complete new file. cp_file_sink_abort removes the temporary
+ * file. The parent folder must exist. Not thread-safe.
+ */
+#ifndef CP_FILE_SINK_H
+#define CP_FILE_SINK_H
+
+#include "util/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Where writers send their bytes; ctx is the writer's own. */
+typedef cp_status (*cp_write_fn)(void *ctx, const void *data, size_t len);
+
+typedef struct cp_file_sink {
+    char *path;             /* final name (owned) */
+    char *tmp_path;         /* temporary name (owned) */
+    int fd;                 /* -1 when closed */
+    cp_status write_status; /* first failure of cp_file_sink_write */
+    int write_errno;
+} cp_file_sink;
+
+/* Creates the temporary file (mode 0644, truncating a stale one). CP_IO with errno text. */
+cp_status cp_file_sink_open(cp_file_sink *s, const char *path, cp_error *err);
+
+/* A cp_write_fn: ctx is the cp_file_sink. CP_IO on a failed write. */
+cp_status cp_file_sink_write(void *ctx, const void *data, size_t len);
+
+/* fsync, close, rename to the final path, fsync the folder. Releases the sink's memory. */
+cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err);
+
+/* Closes and removes the temporary file and releases memory; safe after commit or twice. */
+void cp_file_sink_abort(cp_file_sink *s);
+
+#endif

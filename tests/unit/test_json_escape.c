@@ -1,0 +1,98 @@
+/* Unit tests for util/json_escape: JSON string literals, checked against jansson. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "util/json_escape.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static void check(const char *in, size_t len, const char *expect)
+{
+    cp_buf b;
+    cp_buf_init(&b, CP_BUF_UNLIMITED);
+    assert_int_equal(cp_json_append_string(&b, in, len), CP_OK);
+    assert_string_equal(b.data, expect);
+    assert_int_equal(b.len, strlen(expect));
+    cp_buf_release(&b);
+}
+
+static void test_escapes(void **state)
+{
+    (void)state;
+    check("", 0, "\"\"");
+    check("plain text", 10, "\"plain text\"");
+    check("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    check("\n\r\t\b\f", 5, "\"\\n\\r\\t\\b\\f\"");
+    check("\x01\x1f", 2, "\"\\u0001\\u001f\"");
+    check("nul\0in", 6, "\"nul\\u0000in\"");
+    check("/", 1, "\"/\""); /* no need to escape the solidus */
+    check("\x7f", 1, "\"\x7f\"");
+    check("Pre\xc3\xa7o \xe2\x82\xac \xf0\x9f\x98\x80", 15,
+          "\"Pre\xc3\xa7o \xe2\x82\xac \xf0\x9f\x98\x80\"");
+}
+
+static void test_appends(void **state)
+{
+    (void)state;
+    cp_buf b;
+    cp_buf_init(&b, CP_BUF_UNLIMITED);
+    assert_int_equal(cp_buf_append_str(&b, "{"), CP_OK);
+    assert_int_equal(cp_json_append_string(&b, "k", 1), CP_OK);
+    assert_int_equal(cp_buf_append_char(&b, ':'), CP_OK);
+    assert_int_equal(cp_json_append_string(&b, "v\"", 2), CP_OK);
+    assert_int_equal(cp_buf_append_char(&b, '}'), CP_OK);
+    assert_string_equal(b.data, "{\"k\":\"v\\\"\"}");
+    cp_buf_release(&b);
+}
+
+static void test_round_trip_jansson(void **state)
+{
+    (void)state;
+    /* every byte 0x01..0x7f plus some UTF-8, decoded by an independent parser */
+    char in[200];
+    size_t n = 0;
+    for (int c = 1; c < 0x80; c++)
+        in[n++] = (char)c;
+    memcpy(in + n, "\xc3\xa3\xe2\x80\x94", 5);
+    n += 5;
+    in[n++] = '\0'; /* an embedded NUL too */
+    in[n++] = 'z';
+    cp_buf b;
+    cp_buf_init(&b, CP_BUF_UNLIMITED);
+    assert_int_equal(cp_json_append_string(&b, in, n), CP_OK);
+    json_error_t je;
+    json_t *v = json_loadb(b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    assert_non_null(v);
+    assert_true(json_is_string(v));
+    assert_int_equal(json_string_length(v), n);
+    assert_memory_equal(json_string_value(v), in, n);
+    json_decref(v);
+    cp_buf_release(&b);
+}
+
+static void test_limit(void **state)
+{
+    (void)state;
+    cp_buf b;
+    cp_buf_init(&b, 8);
+    /* "abcdefgh" needs 10 bytes as JSON: past the maximum, nothing written */
+    assert_int_equal(cp_json_append_string(&b, "abcdefgh", 8), CP_TOO_LARGE);
+    assert_int_equal(b.len, 0);
+    cp_buf_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_appends),
+        cmocka_unit_test(test_round_trip_jansson),
+        cmocka_unit_test(test_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

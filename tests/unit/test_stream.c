@@ -1,0 +1,237 @@
+/* Unit tests for csv/stream: batches, widen-and-restart, rejects, file errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "csv/stream.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct collect {
+    size_t batches, rows, restarts;
+    uint64_t reject_lines[16];
+    cp_status reject_codes[16];
+    size_t nrejects;
+    uint64_t next_first_row;
+    char widened[256];
+    cp_i128 sum; /* of column 1 when DECIMAL(.,1), as value*10 */
+    char last_s0[32];
+} collect;
+
+static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    collect *c = ctx;
+    c->batches++;
+    assert_true(b->nrows > 0);
+    assert_true(b->first_row >= c->next_first_row);
+    c->next_first_row = b->first_row + b->nrows;
+    c->rows += b->nrows;
+    const cp_schema *s = b->schema;
+    if (s->ncolumns > 1 && s->columns[1].type.id == CP_TYPE_DECIMAL &&
+        s->columns[1].type.scale == 1)
+        for (size_t r = 0; r < b->nrows; r++)
+            if (cp_batch_valid(b, 1, r))
+                c->sum += b->cols[1].v.decimal[r];
+    if (s->columns[0].type.id == CP_TYPE_STRING && b->nrows) {
+        size_t len;
+        const char *p = cp_batch_string(b, 0, b->nrows - 1, &len);
+        snprintf(c->last_s0, sizeof c->last_s0, "%.*s", (int)len, p);
+    }
+    return CP_OK;
+}
+
+static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
+{
+    collect *c = ctx;
+    assert_true(c->nrejects < 16);
+    assert_int_equal(why->line, row->line);
+    c->reject_lines[c->nrejects] = why->line;
+    c->reject_codes[c->nrejects] = why->code;
+    c->nrejects++;
+    return CP_OK;
+}
+
+static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
+{
+    collect *c = ctx;
+    c->restarts++;
+    c->batches = c->rows = 0;
+    c->sum = 0;
+    c->next_first_row = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < widened->ncolumns; i++) {
+        char t[32];
+        o += (size_t)snprintf(c->widened + o, sizeof c->widened - o, "%s%s", i ? "," : "",
+                              cp_type_format(widened->columns[i].type, t, sizeof t));
+    }
+    return CP_OK;
+}
+
+static cp_status run(const char *text, size_t sample_rows, size_t batch_rows, collect *c,
+                     cp_stream_stats *stats, cp_sniff_result *r, cp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    cp_source *src = cp_source_open_memory(text, strlen(text), "s.csv");
+    assert_non_null(src);
+    cp_csv_options o;
+    cp_csv_options_default(&o);
+    if (sample_rows)
+        o.sample_rows = sample_rows;
+    cp_error_clear(err);
+    cp_status st = cp_sniff(src, &o, r, err);
+    if (st != CP_OK)
+        fail_msg("sniff: %s", err->message);
+    cp_stream_options so = {batch_rows, 0, 0};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c};
+    st = cp_csv_stream(src, r, &o, &so, &cb, stats, err);
+    cp_source_free(src);
+    return st;
+}
+
+static char *types_of(const cp_schema *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        char t[32];
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "",
+                              cp_type_format(s->columns[i].type, t, sizeof t));
+    }
+    return out;
+}
+
+static void test_rows_and_batches(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t o = (size_t)snprintf(text, sizeof text, "name,v\n");
+    for (int i = 1; i <= 100; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "n%d,%d.5\n", i, i);
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    assert_int_equal(run(text, 0, 16, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(st.rows, 100);
+    assert_int_equal(st.rejected, 0);
+    assert_int_equal(st.restarts, 0);
+    assert_int_equal(st.bytes, o);
+    assert_int_equal(st.encoding, CP_ENC_UTF8);
+    assert_string_equal(st.line_ending, "LF");
+    assert_int_equal(c.rows, 100);
+    assert_int_equal(c.batches, 7); /* 6 full batches of 16 and one of 4 */
+    assert_int_equal(c.restarts, 0);
+    assert_true(c.sum == 50500 + 500); /* sum of i.5 as tenths */
+    assert_string_equal(c.last_s0, "n100");
+    cp_sniff_result_release(&r);
+}
+
+static void test_widen_after_sample(void **state)
+{
+    (void)state;
+    /* integers in the sample, a decimal and a text later */
+    char text[8192];
+    size_t o = (size_t)snprintf(text, sizeof text, "id,v,w\n");
+    for (int i = 1; i <= 50; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,%d,%d\n", i, i, i);
+    o += (size_t)snprintf(text + o, sizeof text - o, "51,2.5,x\n52,3,4\n");
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    char types[128];
+    assert_int_equal(run(text, 10, 8, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(c.restarts, 1);
+    assert_string_equal(c.widened, "INT64,DECIMAL(20,1),STRING");
+    assert_string_equal(types_of(&r.schema, types, sizeof types), "INT64,DECIMAL(20,1),STRING");
+    /* everything delivered after the restart, once */
+    assert_int_equal(st.rows, 52);
+    assert_int_equal(c.rows, 52);
+    assert_int_equal(c.batches, 7);
+    assert_true(c.sum == (cp_i128)(50 * 51 / 2) * 10 + 25 + 30);
+    cp_sniff_result_release(&r);
+
+    /* a text in the first column of a file whose sample is all integers */
+    o = (size_t)snprintf(text, sizeof text, "code,n\n");
+    for (int i = 1; i <= 30; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,1\n", i);
+    snprintf(text + o, sizeof text - o, "A-31,1\n");
+    assert_int_equal(run(text, 5, 0, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(st.restarts, 1);
+    assert_string_equal(types_of(&r.schema, types, sizeof types), "STRING,INT64");
+    assert_int_equal(c.rows, 31);
+    assert_string_equal(c.last_s0, "A-31");
+    cp_sniff_result_release(&r);
+
+    /* no widening needed: no restart */
+    assert_int_equal(run("a,b\n1,2\n3,4\n", 1, 0, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(st.restarts, 0);
+    assert_int_equal(c.restarts, 0);
+    cp_sniff_result_release(&r);
+}
+
+static void test_rejects(void **state)
+{
+    (void)state;
+    const char *text = "a,b\n"
+                       "1,2\n"
+                       "3,\"4\"x\n"
+                       "5,6,7\n"
+                       "\"multi\nline\",8\n"
+                       "9,10,\n"
+                       "11,12,13,14\n"
+                       "15,16\n";
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    assert_int_equal(run(text, 0, 0, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(st.rejected, 3);
+    assert_int_equal(c.nrejects, 3);
+    assert_int_equal(c.reject_lines[0], 3);
+    assert_int_equal(c.reject_codes[0], CP_BAD_QUOTE);
+    assert_int_equal(c.reject_lines[1], 4);
+    assert_int_equal(c.reject_codes[1], CP_TOO_MANY_FIELDS);
+    assert_int_equal(c.reject_lines[2], 8); /* after a two-line row */
+    assert_int_equal(c.reject_codes[2], CP_TOO_MANY_FIELDS);
+    assert_int_equal(st.rows, 4);
+    assert_int_equal(c.rows, 4);
+    cp_sniff_result_release(&r);
+}
+
+static void test_file_errors(void **state)
+{
+    (void)state;
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    /* an unterminated quote after the sample: the file fails with its place */
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text, "a,b\n");
+    for (int i = 0; i < 20; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,x\n", i);
+    snprintf(text + o, sizeof text - o, "21,\"never closed\n");
+    cp_status s = run(text, 5, 0, &c, &st, &r, &err);
+    assert_int_equal(s, CP_UNTERMINATED_QUOTE);
+    assert_int_equal(err.code, CP_UNTERMINATED_QUOTE);
+    assert_int_equal(err.line, 22);
+    assert_non_null(strstr(err.message, "s.csv"));
+    cp_sniff_result_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rows_and_batches),
+        cmocka_unit_test(test_widen_after_sample),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_file_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
