@@ -405,6 +405,11 @@ static cp_status unescape(cp_tokenizer *t, const span *s, size_t *len)
 
 cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err)
 {
+    cp_error local;
+    if (!err) {
+        cp_error_clear(&local);
+        err = &local;
+    }
     memset(row, 0, sizeof *row);
     for (;;) {
         size_t nf = 0, end = 0, next = 0;

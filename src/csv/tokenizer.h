@@ -53,7 +53,7 @@ void cp_tokenizer_free(cp_tokenizer *t);
 /*
  * Reads the next row. At the end, returns CP_OK with row->nfields == 0. On an error,
  * err->line (and err->column where known) locate it and row->line/row->text describe
- * the row that failed.
+ * the row that failed. err may be NULL.
  */
 cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err);
 

@@ -83,34 +83,28 @@ static size_t utf8_next(const unsigned char *s, size_t len, unsigned *cp)
     return n;
 }
 
+/* ASCII spelling of U+0100..U+017F (Latin Extended-A). */
+static const char *const latin_ext_a_ascii[128] = {
+    "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d",
+    "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g",
+    "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i",
+    "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L",
+    "l", "L", "l", "N", "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o",
+    "O", "o", "OE", "oe", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s",
+    "S", "s", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u",
+    "U", "u", "U", "u", "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s",
+};
+
 static const char *transliterate(unsigned cp)
 {
     if (cp >= 0xC0 && cp <= 0xFF)
         return latin1_ascii[cp - 0xC0];
-    switch (cp) {
-    case 0x152:
-        return "OE";
-    case 0x153:
-        return "oe";
-    case 0x160:
-        return "S";
-    case 0x161:
-        return "s";
-    case 0x17D:
-        return "Z";
-    case 0x17E:
-        return "z";
-    case 0x178:
-        return "Y";
-    case 0x141:
-        return "L";
-    case 0x142:
-        return "l";
-    case 0xAA:
+    if (cp >= 0x100 && cp <= 0x17F)
+        return latin_ext_a_ascii[cp - 0x100];
+    if (cp == 0xAA)
         return "a";
-    case 0xBA:
+    if (cp == 0xBA)
         return "o";
-    }
     return "";
 }
 
