@@ -63,9 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    static const cp_encoding encodings[] = {CP_ENC_AUTO,    CP_ENC_AUTO,    CP_ENC_AUTO,
-                                            CP_ENC_UTF8,    CP_ENC_UTF16LE, CP_ENC_UTF16BE,
-                                            CP_ENC_CP1252,  CP_ENC_LATIN1};
+    static const cp_encoding encodings[] = {CP_ENC_AUTO,   CP_ENC_AUTO,    CP_ENC_AUTO,
+                                            CP_ENC_UTF8,   CP_ENC_UTF16LE, CP_ENC_UTF16BE,
+                                            CP_ENC_CP1252, CP_ENC_LATIN1};
     uint8_t ctl = data[0];
     data++;
     size--;

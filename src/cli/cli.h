@@ -16,6 +16,8 @@
 enum { CP_EXIT_OK = 0, CP_EXIT_FAILED = 1, CP_EXIT_USAGE = 2 };
 
 int cp_cmd_inspect(int argc, char **argv);
+int cp_cmd_run(int argc, char **argv);
+int cp_cmd_watch(int argc, char **argv);
 
 /* getopt_long option values of the CSV options shared by commands. */
 enum {
@@ -65,6 +67,26 @@ void cp_null_list_release(cp_null_list *l);
 
 /* Parses sizes such as 16M, 512k, 1G, 1000. */
 int cp_parse_size(const char *s, size_t *out);
+
+/* Parsed options of `run` and `watch`, which take the same ones. */
+#include "pipeline/pipeline.h"
+
+typedef struct cp_run_args {
+    cp_pipeline_options o;
+    cp_null_list nulls;
+    bool json;
+    bool help;     /* --help was printed */
+    int first_arg; /* index of the first non-option argument */
+    char *keys_copy;
+    const char **keys;
+    char *default_sql, *default_nosql;
+} cp_run_args;
+
+/* Parses run/watch options; returns an exit code (CP_EXIT_OK to go on unless a->help). */
+int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args *a);
+void cp_run_args_release(cp_run_args *a);
+/* Prints a load summary for a person, or as one JSON line. */
+void cp_run_print_summary(const cp_load_summary *s, bool json);
 
 /* Prints "csvpipe: error: message" to stderr. */
 void cp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,8 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"run", cp_cmd_run, "load CSV files into Parquet, NDJSON, the database and the item store"},
+    {"watch", cp_cmd_watch, "load every file that lands in a folder (a local inbox)"},
     {"inspect", cp_cmd_inspect, "show the dialect, schema and row count csvpipe sees in a CSV"},
     {"version", cmd_version, "print the version"},
 };

@@ -123,8 +123,8 @@ static cp_status dynamodb_row(cp_json_writer *w, const cp_batch *b, size_t r)
 cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_error *err)
 {
     for (size_t r = 0; r < b->nrows; r++) {
-        cp_status st = w->style == CP_JSON_STYLE_DYNAMODB ? dynamodb_row(w, b, r)
-                                                          : plain_row(w, b, r);
+        cp_status st =
+            w->style == CP_JSON_STYLE_DYNAMODB ? dynamodb_row(w, b, r) : plain_row(w, b, r);
         if (st != CP_OK)
             return cp_error_set(err, st, "cannot format row %" PRIu64 " as JSON",
                                 b->first_row + (uint64_t)r);

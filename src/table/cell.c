@@ -69,7 +69,7 @@ cp_status cp_cell_append_dynamodb(cp_buf *out, const cp_batch *b, size_t col, si
     switch (t.id) {
     case CP_TYPE_BOOLEAN:
         return cp_buf_append_str(out, b->cols[col].v.boolean[row] ? "{\"BOOL\":true}"
-                                                                   : "{\"BOOL\":false}");
+                                                                  : "{\"BOOL\":false}");
     case CP_TYPE_INT64:
     case CP_TYPE_DECIMAL:
     case CP_TYPE_DOUBLE: {

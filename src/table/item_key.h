@@ -22,8 +22,7 @@ typedef struct cp_item_keys {
 } cp_item_keys;
 
 /* Sets pk and sk (both reset first) for row `row` of b. */
-cp_status cp_item_key(const cp_item_keys *k, const cp_batch *b, size_t row, cp_buf *pk,
-                      cp_buf *sk);
+cp_status cp_item_key(const cp_item_keys *k, const cp_batch *b, size_t row, cp_buf *pk, cp_buf *sk);
 /* The keys of a keyless item by ordinal (for deleting stale items). */
 cp_status cp_item_keyless_key(const char *dataset, const char *source_uri, uint64_t ordinal,
                               cp_buf *pk, cp_buf *sk);

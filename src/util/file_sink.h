@@ -34,6 +34,12 @@ cp_status cp_file_sink_write(void *ctx, const void *data, size_t len);
 /* fsync, close, rename to the final path, fsync the folder. Releases the sink's memory. */
 cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err);
 
+/*
+ * Removes the temporary files "<path>.tmp-<pid>" left by processes that no longer run
+ * (a load killed with SIGKILL, a crash). Files of live processes are left alone.
+ */
+void cp_file_sink_remove_stale(const char *path);
+
 /* Closes and removes the temporary file and releases memory; safe after commit or twice. */
 void cp_file_sink_abort(cp_file_sink *s);
 

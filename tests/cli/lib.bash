@@ -87,3 +87,25 @@ finish() {
     echo "$passes passed, $failures failed"
     [ "$failures" -eq 0 ]
 }
+
+# read_parquet FILE [READER]: the rows of a Parquet file as NDJSON, read by an independent
+# reader (DuckDB by default) from tests/js.
+read_parquet() {
+    node "$CP_SOURCE_DIR/tests/js/read_parquet.mjs" "$1" --reader "${2:-duckdb}"
+}
+
+# sql DB QUERY: one SQLite query, rows as text.
+sql() {
+    python3 -c 'import sqlite3,sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if v is None else str(v) for v in r))' "$1" "$2"
+}
+
+# check_load ARGS...: the independent oracle over csvpipe's outputs (check_load.py).
+check_load() {
+    if python3 "$CP_SOURCE_DIR/tests/cli/check_load.py" "$@" >"$TMP/check.out" 2>&1; then
+        pass "oracle: $(grep -c '^ok' "$TMP/check.out") checks"
+    else
+        fail "oracle found differences"
+        grep -v '^ok' "$TMP/check.out" | sed 's/^/    /' | head -20
+    fi
+}

@@ -1,0 +1,376 @@
+#define _GNU_SOURCE
+/*
+ * csvpipe run SOURCE...: the main job. Each source (a path, a glob, a folder of .csv
+ * files, or - for standard input) is loaded into every configured output; one summary per
+ * file. Exit 0 when every file loaded (or was a repeat), 1 when any was rejected or failed.
+ */
+#include "cli/cli.h"
+#include "pipeline/pipeline.h"
+
+#include <dirent.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: csvpipe run [options] SOURCE...\n"
+    "\n"
+    "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, or - for standard input)\n"
+    "into Parquet, NDJSON, the relational database and the item store, in one pass.\n"
+    "\n";
+
+static const char run_options_help[] =
+    "  --out DIR               output folder (env CSVPIPE_OUT; default ./csvpipe-out)\n"
+    "  --formats LIST          parquet,json (default both); 'none' for neither\n"
+    "  --json-style STYLE      plain (default) or dynamodb (DynamoDB import format)\n"
+    "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
+    "  --row-group-size N      Parquet row group size in bytes (default 128M)\n"
+    "  --sql URL               sqlite:PATH (env CSVPIPE_SQL; default sqlite:OUT/warehouse.db)\n"
+    "  --no-sql                no relational database (and no ledger)\n"
+    "  --nosql URL             sqlite:PATH (env CSVPIPE_NOSQL; default sqlite:OUT/items.db)\n"
+    "  --no-nosql              no item store\n"
+    "  --table NAME            dataset (table) name; default: the file name\n"
+    "  --key COL[,COL]         business key of the items (default: source and row)\n"
+    "  --max-rejects N         reject the file past N bad rows (default 1000)\n"
+    "  --max-reject-percent P  reject the file past P%% bad rows (default 1)\n"
+    "  --json                  print each summary as one JSON line\n"
+    "  --quiet                 no progress bar\n";
+
+enum {
+    OPT_OUT = CP_OPT_FIRST_FREE,
+    OPT_FORMATS,
+    OPT_JSON_STYLE,
+    OPT_COMPRESSION,
+    OPT_ROW_GROUP,
+    OPT_SQL,
+    OPT_NO_SQL,
+    OPT_NOSQL,
+    OPT_NO_NOSQL,
+    OPT_TABLE,
+    OPT_KEY,
+    OPT_MAX_REJECTS,
+    OPT_MAX_REJECT_PERCENT,
+    OPT_QUIET,
+};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cp_pipeline_interrupt();
+}
+
+static bool has_csv_suffix(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcasecmp(name + n - 4, ".csv") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expands one SOURCE argument into paths (owned strings appended to *list). */
+static int expand(const char *arg, char ***list, size_t *n)
+{
+    struct stat st;
+    char **found = NULL;
+    size_t nfound = 0;
+    if (strcmp(arg, "-") == 0 || (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))) {
+        found = malloc(sizeof *found);
+        found[nfound++] = strdup(arg);
+    } else if (stat(arg, &st) == 0) {
+        DIR *d = opendir(arg);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!has_csv_suffix(e->d_name))
+                continue;
+            char *p = NULL;
+            if (asprintf(&p, "%s/%s", arg, e->d_name) < 0)
+                continue;
+            struct stat fs;
+            if (stat(p, &fs) != 0 || !S_ISREG(fs.st_mode)) {
+                free(p);
+                continue;
+            }
+            found = realloc(found, (nfound + 1) * sizeof *found);
+            found[nfound++] = p;
+        }
+        if (d)
+            closedir(d);
+        if (nfound > 1)
+            qsort(found, nfound, sizeof *found, cmp_str);
+    } else {
+        glob_t g;
+        if (glob(arg, 0, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc; i++) {
+                found = realloc(found, (nfound + 1) * sizeof *found);
+                found[nfound++] = strdup(g.gl_pathv[i]);
+            }
+            globfree(&g);
+        }
+    }
+    if (nfound == 0) {
+        free(found);
+        return -1;
+    }
+    *list = realloc(*list, (*n + nfound) * sizeof **list);
+    memcpy(*list + *n, found, nfound * sizeof *found);
+    *n += nfound;
+    free(found);
+    return 0;
+}
+
+static int parse_formats(const char *arg, unsigned *out)
+{
+    *out = 0;
+    char *copy = strdup(arg), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (strcasecmp(t, "parquet") == 0)
+            *out |= CP_FORMAT_PARQUET;
+        else if (strcasecmp(t, "json") == 0 || strcasecmp(t, "ndjson") == 0)
+            *out |= CP_FORMAT_JSON;
+        else if (strcasecmp(t, "none") != 0)
+            rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+void cp_run_args_release(cp_run_args *a)
+{
+    free(a->keys_copy);
+    free(a->keys);
+    free(a->default_sql);
+    free(a->default_nosql);
+    cp_null_list_release(&a->nulls);
+    memset(a, 0, sizeof *a);
+}
+
+int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args *a)
+{
+    static const struct option longopts[] = {
+        CP_CSV_LONG_OPTIONS,
+        {"json", no_argument, NULL, CP_OPT_JSON},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"formats", required_argument, NULL, OPT_FORMATS},
+        {"json-style", required_argument, NULL, OPT_JSON_STYLE},
+        {"compression", required_argument, NULL, OPT_COMPRESSION},
+        {"row-group-size", required_argument, NULL, OPT_ROW_GROUP},
+        {"sql", required_argument, NULL, OPT_SQL},
+        {"no-sql", no_argument, NULL, OPT_NO_SQL},
+        {"nosql", required_argument, NULL, OPT_NOSQL},
+        {"no-nosql", no_argument, NULL, OPT_NO_NOSQL},
+        {"table", required_argument, NULL, OPT_TABLE},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
+        {"max-reject-percent", required_argument, NULL, OPT_MAX_REJECT_PERCENT},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    cp_pipeline_options *o = &a->o;
+    cp_pipeline_options_default(o);
+    bool no_sql = false, no_nosql = false, quiet = false;
+    const char *sql = getenv("CSVPIPE_SQL"), *nosql = getenv("CSVPIPE_NOSQL");
+    if (getenv("CSVPIPE_OUT"))
+        o->out_dir = getenv("CSVPIPE_OUT");
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        int r = cp_csv_option(opt, optarg, &o->csv, &a->nulls);
+        if (r < 0)
+            return CP_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case CP_OPT_JSON:
+            a->json = true;
+            break;
+        case CP_OPT_HELP:
+            printf("%s%s\n%s", cmd_usage, run_options_help, cp_csv_options_help);
+            a->help = true;
+            return CP_EXIT_OK;
+        case OPT_OUT:
+            o->out_dir = optarg;
+            break;
+        case OPT_FORMATS:
+            if (parse_formats(optarg, &o->formats) < 0) {
+                cp_cli_error("--formats takes parquet, json or both (parquet,json)");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        case OPT_JSON_STYLE:
+            if (!cp_json_style_parse(optarg, &o->json_style)) {
+                cp_cli_error("--json-style takes plain or dynamodb");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        case OPT_COMPRESSION:
+            if (!cp_pq_codec_parse(optarg, &o->parquet.codec)) {
+                cp_cli_error("--compression takes snappy, zstd, gzip or none");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        case OPT_ROW_GROUP:
+            if (cp_parse_size(optarg, &o->parquet.row_group_bytes) < 0 ||
+                o->parquet.row_group_bytes < 1024) {
+                cp_cli_error("--row-group-size must be a size of at least 1K, such as 128M");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        case OPT_SQL:
+            sql = optarg;
+            break;
+        case OPT_NO_SQL:
+            no_sql = true;
+            break;
+        case OPT_NOSQL:
+            nosql = optarg;
+            break;
+        case OPT_NO_NOSQL:
+            no_nosql = true;
+            break;
+        case OPT_TABLE:
+            o->table = optarg;
+            break;
+        case OPT_KEY: {
+            free(a->keys_copy);
+            free(a->keys);
+            a->keys_copy = strdup(optarg);
+            a->keys = calloc(strlen(optarg) + 1, sizeof *a->keys);
+            if (!a->keys_copy || !a->keys)
+                return CP_EXIT_FAILED;
+            o->nkeys = 0;
+            char *save = NULL;
+            for (char *t = strtok_r(a->keys_copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                a->keys[o->nkeys++] = t;
+            o->key_names = a->keys;
+            break;
+        }
+        case OPT_MAX_REJECTS: {
+            char *end;
+            o->max_rejects = strtoull(optarg, &end, 10);
+            if (*end || end == optarg) {
+                cp_cli_error("--max-rejects takes a number of rows");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_MAX_REJECT_PERCENT: {
+            char *end;
+            double pct = strtod(optarg, &end);
+            if (*end || end == optarg || pct < 0 || pct > 100) {
+                cp_cli_error("--max-reject-percent takes a percentage from 0 to 100");
+                return CP_EXIT_USAGE;
+            }
+            o->max_reject_fraction = pct / 100;
+            break;
+        }
+        case OPT_QUIET:
+            quiet = true;
+            break;
+        default:
+            fprintf(stderr, "%s", cmd_usage);
+            return CP_EXIT_USAGE;
+        }
+    }
+    if (o->formats == 0 && no_sql && no_nosql) {
+        cp_cli_error("nothing to do: no output format, no database and no item store");
+        return CP_EXIT_USAGE;
+    }
+    if (!no_sql) {
+        if (!sql && asprintf(&a->default_sql, "sqlite:%s/warehouse.db", o->out_dir) >= 0)
+            sql = a->default_sql;
+        o->sql_url = sql;
+    }
+    if (!no_nosql) {
+        if (!nosql && asprintf(&a->default_nosql, "sqlite:%s/items.db", o->out_dir) >= 0)
+            nosql = a->default_nosql;
+        o->nosql_url = nosql;
+    }
+    o->progress = !quiet && !a->json;
+    a->first_arg = optind;
+    return CP_EXIT_OK;
+}
+
+void cp_run_print_summary(const cp_load_summary *s, bool json)
+{
+    if (json) {
+        cp_buf b;
+        cp_buf_init(&b, CP_BUF_UNLIMITED);
+        cp_load_summary_to_json(s, &b);
+        printf("%s\n", b.data ? b.data : "{}");
+        cp_buf_release(&b);
+    } else {
+        cp_load_summary_print(s, stdout);
+    }
+    fflush(stdout);
+}
+
+int cp_cmd_run(int argc, char **argv)
+{
+    cp_run_args a;
+    char **paths = NULL;
+    size_t npaths = 0;
+    int rc = cp_run_args_parse(argc, argv, usage, &a);
+    if (rc != CP_EXIT_OK || a.help)
+        goto out;
+    if (a.first_arg >= argc) {
+        fprintf(stderr, "%s", usage);
+        rc = CP_EXIT_USAGE;
+        goto out;
+    }
+    int nmissing = 0;
+    for (int i = a.first_arg; i < argc; i++) {
+        if (expand(argv[i], &paths, &npaths) < 0) {
+            cp_cli_error("%s: no such file, folder or matching file", argv[i]);
+            nmissing++;
+        }
+    }
+    if (npaths == 0) {
+        rc = CP_EXIT_FAILED;
+        goto out;
+    }
+    cp_error err;
+    cp_error_clear(&err);
+    cp_pipeline *p = cp_pipeline_new(&a.o, &err);
+    if (!p) {
+        cp_cli_error("%s", err.message);
+        rc = CP_EXIT_FAILED;
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (size_t i = 0; i < npaths; i++) {
+        cp_load_summary s;
+        cp_status st = cp_pipeline_load(p, paths[i], NULL, &s, &err);
+        if (st != CP_OK) {
+            cp_cli_error("%s: %s", paths[i], err.message);
+            cp_load_summary_release(&s);
+            rc = CP_EXIT_FAILED;
+            break;
+        }
+        cp_run_print_summary(&s, a.json);
+        if (s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED)
+            rc = CP_EXIT_FAILED;
+        bool stop = s.error && strstr(s.error, "interrupted") != NULL;
+        cp_load_summary_release(&s);
+        if (stop)
+            break;
+    }
+    if (nmissing)
+        rc = CP_EXIT_FAILED;
+    cp_pipeline_free(p);
+out:
+    for (size_t i = 0; i < npaths; i++)
+        free(paths[i]);
+    free(paths);
+    cp_run_args_release(&a);
+    return rc;
+}

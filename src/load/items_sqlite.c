@@ -1,0 +1,270 @@
+/*
+ * items_sqlite.c - the embedded item store (sqlite:PATH): DynamoDB's key model in one
+ * SQLite table, items(pk, sk, item) WITHOUT ROWID, item a JSON object.
+ *
+ * Each item is {"_dataset": ..., "_source": ..., "_row": N, <non-null columns>...} with
+ * the columns' JSON forms (cp_cell_append_json); keys come from table/item_key.h. Puts are
+ * INSERT OR REPLACE through one prepared statement, in one transaction per file (BEGIN
+ * IMMEDIATE at cp_items_begin, so concurrent csvpipe processes wait on the busy timeout
+ * rather than fail): a file whose load is abandoned (too many bad rows, an error, a
+ * restart) leaves no item behind, and cp_items_finish makes the puts and the deletes of
+ * stale items durable at once.
+ */
+#include "load/items.h"
+#include "load/sqlite_db.h"
+#include "table/cell.h"
+#include "util/json_escape.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct cp_items {
+    sqlite3 *db;
+    sqlite3_stmt *put;
+    sqlite3_stmt *del;
+    /* the open file */
+    bool open;
+    char *dataset;
+    char *source;
+    size_t *key_columns;
+    cp_item_keys keys;
+    size_t ncolumns;
+    cp_buf prefix;    /* {"_dataset":...,"_source":...,"_row": */
+    cp_buf names;     /* ,"col": for every column, back to back */
+    size_t *name_end; /* end offset of column i's entry in names */
+    cp_buf pk, sk, item;
+};
+
+static void end_file(cp_items *s)
+{
+    if (s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    free(s->dataset);
+    free(s->source);
+    free(s->key_columns);
+    free(s->name_end);
+    s->dataset = s->source = NULL;
+    s->key_columns = s->name_end = NULL;
+    memset(&s->keys, 0, sizeof s->keys);
+    s->ncolumns = 0;
+    cp_buf_reset(&s->prefix);
+    cp_buf_reset(&s->names);
+    s->open = false;
+}
+
+cp_items *cp_items_open(const char *url, cp_error *err)
+{
+    if (!url || strncmp(url, "sqlite:", 7) != 0) {
+        if (url && strncmp(url, "dynamodb:", 9) == 0)
+            cp_error_set(err, CP_USAGE,
+                         "%s: DynamoDB is not supported by this build yet; use --nosql "
+                         "sqlite:PATH",
+                         url);
+        else
+            cp_error_set(err, CP_USAGE, "%s: unknown item store; use sqlite:PATH or dynamodb:TABLE",
+                         url ? url : "(none)");
+        return NULL;
+    }
+    cp_items *s = calloc(1, sizeof *s);
+    if (!s) {
+        cp_error_set(err, CP_NOMEM, "out of memory opening %s", url);
+        return NULL;
+    }
+    cp_buf_init(&s->prefix, CP_BUF_UNLIMITED);
+    cp_buf_init(&s->names, CP_BUF_UNLIMITED);
+    cp_buf_init(&s->pk, CP_BUF_UNLIMITED);
+    cp_buf_init(&s->sk, CP_BUF_UNLIMITED);
+    cp_buf_init(&s->item, CP_BUF_UNLIMITED);
+    cp_status st = cp_sqlite_open(url + 7, "item store", &s->db, err);
+    if (st == CP_OK)
+        st = cp_sqlite_exec(s->db,
+                            "CREATE TABLE IF NOT EXISTS items (pk TEXT NOT NULL, sk TEXT NOT "
+                            "NULL, item TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID",
+                            "creating the items table", err);
+    if (st == CP_OK)
+        st = cp_sqlite_prepare(s->db,
+                               "INSERT OR REPLACE INTO items (pk, sk, item) VALUES (?1, ?2, ?3)",
+                               -1, &s->put, "preparing the item put", err);
+    if (st == CP_OK)
+        st = cp_sqlite_prepare(s->db, "DELETE FROM items WHERE pk = ?1 AND sk = ?2", -1, &s->del,
+                               "preparing the item delete", err);
+    if (st != CP_OK) {
+        cp_items_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cp_items_close(cp_items *s)
+{
+    if (!s)
+        return;
+    end_file(s);
+    sqlite3_finalize(s->put);
+    sqlite3_finalize(s->del);
+    sqlite3_close_v2(s->db);
+    cp_buf_release(&s->prefix);
+    cp_buf_release(&s->names);
+    cp_buf_release(&s->pk);
+    cp_buf_release(&s->sk);
+    cp_buf_release(&s->item);
+    free(s);
+}
+
+static cp_status build_json_parts(cp_items *s, const cp_schema *schema)
+{
+    CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, "{\"_dataset\":"));
+    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, s->dataset, strlen(s->dataset)));
+    CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, ",\"_source\":"));
+    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, s->source, strlen(s->source)));
+    CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, ",\"_row\":"));
+    for (size_t i = 0; i < schema->ncolumns; i++) {
+        const char *name = schema->columns[i].name;
+        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ','));
+        CP_RETURN_IF_ERROR(cp_json_append_string(&s->names, name, strlen(name)));
+        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ':'));
+        s->name_end[i] = s->names.len;
+    }
+    return CP_OK;
+}
+
+cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *schema,
+                         const char *source_uri, const size_t *key_columns, size_t nkeys,
+                         cp_error *err)
+{
+    if (!s || !dataset || !schema || !source_uri || (nkeys && !key_columns))
+        return cp_error_set(err, CP_USAGE, "cp_items_begin: NULL argument");
+    end_file(s);
+    for (size_t i = 0; i < schema->ncolumns; i++) {
+        const char *name = schema->columns[i].name;
+        if (strcmp(name, "_dataset") == 0 || strcmp(name, "_source") == 0 ||
+            strcmp(name, "_row") == 0)
+            return cp_error_set(err, CP_USAGE,
+                                "column %zu of \"%s\" is named \"%s\", which items keep for "
+                                "themselves (the schema's names must reserve it)",
+                                i + 1, dataset, name);
+    }
+    for (size_t k = 0; k < nkeys; k++)
+        if (key_columns[k] >= schema->ncolumns)
+            return cp_error_set(err, CP_USAGE, "key column index %zu is out of range (%zu columns)",
+                                key_columns[k], schema->ncolumns);
+    s->dataset = strdup(dataset);
+    s->source = strdup(source_uri);
+    s->key_columns = calloc(nkeys ? nkeys : 1, sizeof *s->key_columns);
+    s->name_end = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *s->name_end);
+    if (!s->dataset || !s->source || !s->key_columns || !s->name_end) {
+        end_file(s);
+        return cp_error_set(err, CP_NOMEM, "out of memory starting the items of %s", source_uri);
+    }
+    if (nkeys)
+        memcpy(s->key_columns, key_columns, nkeys * sizeof *key_columns);
+    s->keys.dataset = s->dataset;
+    s->keys.source_uri = s->source;
+    s->keys.columns = s->key_columns;
+    s->keys.ncolumns = nkeys;
+    s->ncolumns = schema->ncolumns;
+    cp_status st = build_json_parts(s, schema);
+    if (st != CP_OK) {
+        end_file(s);
+        return cp_error_set(err, st, "building the item form of %s", source_uri);
+    }
+    st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err);
+    if (st != CP_OK) {
+        end_file(s);
+        return st;
+    }
+    s->open = true;
+    return CP_OK;
+}
+
+/* The JSON object of row `row` into s->item. */
+static cp_status build_item(cp_items *s, const cp_batch *b, size_t row)
+{
+    cp_buf *o = &s->item;
+    cp_buf_reset(o);
+    CP_RETURN_IF_ERROR(cp_buf_append(o, s->prefix.data, s->prefix.len));
+    CP_RETURN_IF_ERROR(cp_buf_printf(o, "%" PRIu64, b->first_row + row));
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        if (!cp_batch_valid(b, i, row))
+            continue; /* nulls are absent attributes */
+        size_t start = i ? s->name_end[i - 1] : 0;
+        CP_RETURN_IF_ERROR(cp_buf_append(o, s->names.data + start, s->name_end[i] - start));
+        CP_RETURN_IF_ERROR(cp_cell_append_json(o, b, i, row));
+    }
+    return cp_buf_append_char(o, '}');
+}
+
+cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err)
+{
+    if (!s || !b)
+        return cp_error_set(err, CP_USAGE, "cp_items_write: NULL argument");
+    if (!s->open)
+        return cp_error_set(err, CP_USAGE, "cp_items_write: no file begun");
+    if (b->schema->ncolumns != s->ncolumns)
+        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the items were begun with %zu",
+                            b->schema->ncolumns, s->ncolumns);
+    cp_status st = CP_OK;
+    for (size_t r = 0; r < b->nrows && st == CP_OK; r++) {
+        st = cp_item_key(&s->keys, b, r, &s->pk, &s->sk);
+        if (st == CP_OK)
+            st = build_item(s, b, r);
+        if (st != CP_OK) {
+            st = cp_error_set(err, st, "building the item of row %" PRIu64 " of %s",
+                              b->first_row + r, s->source);
+            break;
+        }
+        sqlite3_bind_text64(s->put, 1, s->pk.data, s->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_text64(s->put, 2, s->sk.data, s->sk.len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_text64(s->put, 3, s->item.data, s->item.len, SQLITE_STATIC, SQLITE_UTF8);
+        int rc = sqlite3_step(s->put);
+        sqlite3_reset(s->put);
+        if (rc != SQLITE_DONE)
+            st = cp_sqlite_fail(s->db, err, "putting the item of row %" PRIu64 " of %s",
+                                b->first_row + r, s->source);
+    }
+    return st; /* on failure the caller aborts, which rolls the file back */
+}
+
+cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err)
+{
+    if (!s)
+        return cp_error_set(err, CP_USAGE, "cp_items_finish: NULL argument");
+    if (!s->open)
+        return cp_error_set(err, CP_USAGE, "cp_items_finish: no file begun");
+    cp_status st = CP_OK;
+    if (s->keys.ncolumns == 0 && rows_before > rows_now) {
+        for (uint64_t r = rows_now + 1; st == CP_OK && r <= rows_before; r++) {
+            st = cp_item_keyless_key(s->dataset, s->source, r, &s->pk, &s->sk);
+            if (st != CP_OK) {
+                st = cp_error_set(err, st, "building the key of stale item %" PRIu64, r);
+                break;
+            }
+            sqlite3_bind_text64(s->del, 1, s->pk.data, s->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+            sqlite3_bind_text64(s->del, 2, s->sk.data, s->sk.len, SQLITE_STATIC, SQLITE_UTF8);
+            int rc = sqlite3_step(s->del);
+            sqlite3_reset(s->del);
+            if (rc != SQLITE_DONE)
+                st = cp_sqlite_fail(s->db, err, "deleting stale item %" PRIu64 " of %s", r,
+                                    s->source);
+        }
+    }
+    if (st == CP_OK)
+        st = cp_sqlite_exec(s->db, "COMMIT", "committing the items of a file", err);
+    end_file(s); /* rolls back what failed */
+    return st;
+}
+
+void cp_items_abort(cp_items *s)
+{
+    if (s)
+        end_file(s);
+}
+
+void cp_items_keyless_key(const char *dataset, const char *source_uri, uint64_t row, cp_buf *pk,
+                          cp_buf *sk)
+{
+    /* only a buffer limit can fail; the buffers are then left short (see item_key.h) */
+    (void)cp_item_keyless_key(dataset, source_uri, row, pk, sk);
+}

@@ -1,0 +1,68 @@
+/*
+ * sql.h - the relational loader: typed rows into a SQL database, one transaction per file.
+ *
+ * One interface, several backends (sqlite:PATH here; PostgreSQL by its own issue). A load
+ * is: cp_sql_begin (transaction, table created or evolved, the source's previous rows
+ * deleted), cp_sql_write for every batch, then cp_sql_commit with the ledger row — or
+ * cp_sql_rollback, after which nothing of the load is visible.
+ *
+ * Tables: one per dataset, named as the dataset, with the schema's columns typed as
+ * DESIGN.md's table says (SQLite: INTEGER, TEXT for exact decimals, REAL, TEXT ISO 8601
+ * dates and timestamps) plus `_source` (text, the source URI) and `_row` (the 1-based
+ * ordinal of the row among the file's loaded rows). Identifiers are always quoted.
+ *
+ * Schema evolution (rules in sql_backend.h, cp_sql_column_change): a column missing from
+ * the table is added; a table column missing from the file loads as NULL; a column in both
+ * takes the join of the two types. When that is the table's type, nothing changes and the
+ * file's values are written in the table's form (an INT64 5 into DECIMAL(18,2) is 5.00, a
+ * DATE into TIMESTAMP gets T00:00:00, anything into STRING is its text). When the join is
+ * a widening that keeps every value (INT64 to DECIMAL, DECIMAL to a wider DECIMAL, INT64
+ * or DECIMAL to DOUBLE, DATE to TIMESTAMP) the column is altered in the same transaction
+ * and its stored values converted (SQLite rebuilds the table, see sql_sqlite.c). Otherwise
+ * (the join is STRING: INT64 and STRING, TIMESTAMP and TIMESTAMPTZ...) cp_sql_begin fails
+ * with CP_REJECTED and a message naming the dataset, the column, the table's type and the
+ * file's type, and nothing is loaded. csvpipe's own type of every column is kept in the
+ * table csvpipe_columns(dataset, column_name, type). Dataset names starting with
+ * "csvpipe_" or "sqlite_" are refused (CP_REJECTED); schema columns named _source or _row
+ * are CP_USAGE (the sniffer reserves them).
+ *
+ * Not thread-safe; one cp_sql per thread. Errors carry the backend's message.
+ */
+#ifndef CP_SQL_H
+#define CP_SQL_H
+
+#include "load/ledger.h"
+#include "table/batch.h"
+
+typedef struct cp_sql cp_sql;
+
+/* Opens "sqlite:PATH" (the file and its folder are created when missing). */
+cp_sql *cp_sql_open(const char *url, cp_error *err);
+/* Closes; a load still open is rolled back. NULL allowed. */
+void cp_sql_close(cp_sql *db);
+
+/*
+ * The last ledger row with status "loaded" for source_uri. *found false when none.
+ * Creates the ledger table when missing.
+ */
+cp_status cp_sql_last_load(cp_sql *db, const char *source_uri, cp_ledger_entry *out, bool *found,
+                           cp_error *err);
+
+/*
+ * Starts the load of one file into `dataset`: begins the transaction, creates or evolves
+ * the table so that it has every column of schema with a type it fits, and deletes the
+ * rows whose _source is source_uri (a new version of the same key replaces them).
+ */
+cp_status cp_sql_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
+                       const char *source_uri, cp_error *err);
+/* Inserts the batch's rows; _row of row i is b->first_row + i. */
+cp_status cp_sql_write(cp_sql *db, const cp_batch *b, cp_error *err);
+/* Inserts the ledger row and commits. */
+cp_status cp_sql_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+/* Rolls the load back; harmless when none is open. */
+void cp_sql_rollback(cp_sql *db);
+
+/* Inserts one ledger row in its own transaction (skipped, rejected and failed loads). */
+cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+
+#endif

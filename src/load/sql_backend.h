@@ -1,0 +1,120 @@
+/*
+ * sql_backend.h - private to src/load: what a relational backend implements, and the
+ * helpers every backend shares (identifier quoting, the column type rules of schema
+ * evolution, values in the table's form, the DDL of csvpipe's own tables).
+ *
+ * A backend (sql_sqlite.c; sql_postgres.c later) defines a `const cp_sql_backend` and
+ * allocates its connection struct with a `cp_sql` as its first member, so sql.c can
+ * dispatch on db->backend and the backend can cast back. sql.c checks the arguments that
+ * are the same for every backend (NULLs, a load open or not) before dispatching.
+ */
+#ifndef CP_SQL_BACKEND_H
+#define CP_SQL_BACKEND_H
+
+#include "load/sql.h"
+
+typedef struct cp_sql_backend {
+    const char *scheme; /* URL prefix, e.g. "sqlite:" */
+    /* target is the URL without the scheme */
+    cp_sql *(*open)(const char *target, cp_error *err);
+    void (*close)(cp_sql *db);
+    cp_status (*last_load)(cp_sql *db, const char *source_uri, cp_ledger_entry *out, bool *found,
+                           cp_error *err);
+    cp_status (*begin)(cp_sql *db, const char *dataset, const cp_schema *schema,
+                       const char *source_uri, cp_error *err);
+    cp_status (*write)(cp_sql *db, const cp_batch *b, cp_error *err);
+    cp_status (*commit)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+    void (*rollback)(cp_sql *db);
+    cp_status (*record)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+} cp_sql_backend;
+
+struct cp_sql {
+    const cp_sql_backend *backend;
+    bool in_load; /* between a successful begin and commit/rollback; kept by sql.c */
+};
+
+extern const cp_sql_backend cp_sql_sqlite_backend;
+
+typedef enum cp_sql_dialect {
+    CP_SQL_DIALECT_SQLITE,
+    CP_SQL_DIALECT_POSTGRES,
+} cp_sql_dialect;
+
+/* Appends name as a quoted identifier: "name", with every '"' doubled. */
+cp_status cp_sql_quote_ident(cp_buf *out, const char *name);
+
+/*
+ * Checks a dataset name: not empty, not one of csvpipe's own tables (names starting with
+ * "csvpipe_", which also holds csvpipe's indexes and work tables) nor "sqlite_".
+ * CP_REJECTED with a message saying to choose another --table otherwise.
+ */
+cp_status cp_sql_check_dataset(const char *dataset, cp_error *err);
+
+/* Checks that no schema column is named _source or _row (any case). CP_USAGE otherwise. */
+cp_status cp_sql_check_columns(const char *dataset, const cp_schema *schema, cp_error *err);
+
+/*
+ * Schema evolution of one column that is in the table and in the file. The column type
+ * after the load is the join of both (*after):
+ *  - KEEP: the file's type fits the table's (after == table); values are written in the
+ *    table's form;
+ *  - WIDEN: the table's type must widen to after, which holds every value of both types
+ *    (INT64 to DECIMAL, DECIMAL to a DECIMAL with more integer digits or more scale, INT64
+ *    or DECIMAL to DOUBLE, DATE to TIMESTAMP, a NULL-typed column to anything);
+ *  - REJECT: the join is STRING for a typed column (INT64 and STRING, TIMESTAMP and
+ *    TIMESTAMPTZ, BOOLEAN and INT64...): widening would change the stored values.
+ */
+typedef enum cp_sql_change {
+    CP_SQL_KEEP,
+    CP_SQL_WIDEN,
+    CP_SQL_REJECT,
+} cp_sql_change;
+cp_sql_change cp_sql_column_change(cp_type table, cp_type file, cp_type *after);
+
+/* Sets the CP_REJECTED message of a REJECT: dataset, column, both types, why, what to do. */
+cp_status cp_sql_reject_column(cp_error *err, const char *dataset, const char *column,
+                               cp_type table, cp_type file);
+
+/* One value in a table column's form (cp_sql_value_of). */
+typedef enum cp_sql_value_kind {
+    CP_SQL_VALUE_NULL,
+    CP_SQL_VALUE_INT, /* BOOLEAN 0/1, INT64 */
+    CP_SQL_VALUE_REAL,
+    CP_SQL_VALUE_TEXT, /* DECIMAL (exact digits), dates, timestamps, STRING */
+} cp_sql_value_kind;
+
+typedef struct cp_sql_value {
+    cp_sql_value_kind kind;
+    int64_t i;
+    double f;
+    const char *text; /* into the batch or the scratch buffer; valid until either changes */
+    size_t len;
+} cp_sql_value;
+
+/*
+ * The value of row `row`, column `col` of b converted from the batch column's type to
+ * `to`, the table column's type, which the batch type must fit (cp_type_fits): an INT64 5
+ * into DECIMAL(18,2) is the text "5.00", a DATE into TIMESTAMP gets "T00:00:00", anything
+ * into STRING is its canonical text (cp_cell_append_text). scratch is emptied and may hold
+ * the text. CP_USAGE when the types do not fit, CP_TOO_LARGE/CP_NOMEM from scratch.
+ */
+cp_status cp_sql_value_of(const cp_batch *b, size_t col, size_t row, cp_type to, cp_buf *scratch,
+                          cp_sql_value *out);
+
+/*
+ * The DDL of csvpipe's own tables in a dialect, as `;`-separated statements that create
+ * what is missing (CREATE ... IF NOT EXISTS):
+ *  - the ledger csvpipe_loads (ledger.h) and its index on (source_uri, status);
+ *  - csvpipe_columns(dataset, column_name, type), csvpipe's type of every column of every
+ *    table (the database's declared types cannot tell DECIMAL(18,2) from DATE).
+ */
+const char *cp_sql_ledger_ddl(cp_sql_dialect d);
+const char *cp_sql_columns_ddl(cp_sql_dialect d);
+
+/* The ledger's columns after id, in the order the backends bind them (15 of them). */
+#define CP_SQL_LEDGER_COLUMNS                                                                      \
+    "dataset, source_uri, version, sequencer, size_bytes, rows_loaded, rows_rejected, "            \
+    "restarts, started_at, finished_at, duration_ms, status, error, outputs, schema"
+#define CP_SQL_LEDGER_NCOLUMNS 15
+
+#endif

@@ -1,0 +1,790 @@
+/*
+ * sql_sqlite.c - the relational loader on SQLite (sqlite:PATH).
+ *
+ * Storage forms (DESIGN.md, "Types"): BOOLEAN and INT64 as INTEGER, DECIMAL as TEXT with
+ * exactly its scale's digits ('19.90'; a NUMERIC declared type would turn it into a
+ * REAL), DOUBLE as REAL (a NaN becomes NULL: SQLite cannot store one), DATE and
+ * TIMESTAMP[TZ] as ISO 8601 TEXT, STRING as TEXT. Declared types cannot tell DECIMAL(18,2)
+ * from DATE, so csvpipe's own type of every column is kept in csvpipe_columns; a table
+ * column that has no entry there (made by hand) is typed from its declared affinity.
+ *
+ * A load is one transaction, BEGIN IMMEDIATE so that concurrent csvpipe processes queue
+ * on the busy timeout instead of failing on a lock upgrade. Schema evolution happens in it
+ * (sql_backend.h has the rules): new columns by ALTER TABLE ADD COLUMN; a widened column
+ * by rebuilding the table, because SQLite has no ALTER COLUMN TYPE: a new table with the
+ * new declared types, INSERT ... SELECT with an expression per changed column that turns
+ * the stored values into the new type's form (INTEGER 5 -> '5.00', '19.9' -> '19.900',
+ * '2024-01-31' -> '2024-01-31T00:00:00', TEXT decimals -> REAL), the old table dropped,
+ * the new one renamed, and the table's indexes and triggers recreated from their SQL.
+ * Views over the table keep working (legacy_alter_table during the rename).
+ *
+ * Values are always bound, identifiers always quoted; one INSERT is prepared per load and
+ * rebound for every row.
+ */
+#include "load/sql_backend.h"
+#include "load/sqlite_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REBUILD_TABLE "csvpipe_rebuild"
+#define INDEX_PREFIX "csvpipe_source_row_"
+
+typedef struct sqlite_sql {
+    cp_sql base; /* first: sql.c sees this */
+    sqlite3 *db;
+    /* the open load */
+    char *source;
+    size_t ncols;
+    cp_type *targets; /* per schema column: the table column's type after evolution */
+    cp_buf *scratch;  /* per schema column: converted text values */
+    sqlite3_stmt *insert;
+} sqlite_sql;
+
+/* One column of an existing table. */
+typedef struct table_col {
+    char *name;
+    cp_type type;  /* csvpipe's type before this load */
+    cp_type after; /* ... and after it */
+    bool notnull;
+} table_col;
+
+static sqlite_sql *as_sqlite(cp_sql *db)
+{
+    return (sqlite_sql *)db;
+}
+
+static const char *declared_type(cp_type t)
+{
+    switch (t.id) {
+    case CP_TYPE_BOOLEAN:
+    case CP_TYPE_INT64:
+        return "INTEGER";
+    case CP_TYPE_DOUBLE:
+        return "REAL";
+    default:
+        return "TEXT";
+    }
+}
+
+/* csvpipe's type of a column made outside csvpipe, from SQLite's affinity rules. */
+static cp_type type_from_declared(const char *decl)
+{
+    char up[64];
+    size_t n = 0;
+    for (; decl && decl[n] && n + 1 < sizeof up; n++)
+        up[n] = (char)(decl[n] >= 'a' && decl[n] <= 'z' ? decl[n] - 32 : decl[n]);
+    up[n] = '\0';
+    if (strstr(up, "INT"))
+        return cp_type_of(CP_TYPE_INT64);
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
+        return cp_type_of(CP_TYPE_DOUBLE);
+    return cp_type_of(CP_TYPE_STRING); /* TEXT, BLOB, NUMERIC...: every value fits as text */
+}
+
+static void free_cols(table_col *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(cols[i].name);
+    free(cols);
+}
+
+static void end_load(sqlite_sql *s)
+{
+    sqlite3_finalize(s->insert);
+    s->insert = NULL;
+    for (size_t i = 0; i < s->ncols; i++)
+        cp_buf_release(&s->scratch[i]);
+    free(s->scratch);
+    s->scratch = NULL;
+    free(s->targets);
+    s->targets = NULL;
+    s->ncols = 0;
+    free(s->source);
+    s->source = NULL;
+}
+
+static void rollback_quietly(sqlite_sql *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static cp_status ensure_meta(sqlite_sql *s, cp_error *err)
+{
+    CP_RETURN_IF_ERROR(cp_sqlite_exec(s->db, cp_sql_ledger_ddl(CP_SQL_DIALECT_SQLITE),
+                                      "creating the ledger table csvpipe_loads", err));
+    return cp_sqlite_exec(s->db, cp_sql_columns_ddl(CP_SQL_DIALECT_SQLITE),
+                          "creating the column type table csvpipe_columns", err);
+}
+
+/* ---- open, close ---- */
+
+static cp_sql *sq_open(const char *target, cp_error *err)
+{
+    sqlite_sql *s = calloc(1, sizeof *s);
+    if (!s) {
+        cp_error_set(err, CP_NOMEM, "out of memory opening sqlite:%s", target);
+        return NULL;
+    }
+    if (cp_sqlite_open(target, "relational database", &s->db, err) != CP_OK) {
+        free(s);
+        return NULL;
+    }
+    return &s->base;
+}
+
+static void sq_rollback(cp_sql *db)
+{
+    sqlite_sql *s = as_sqlite(db);
+    end_load(s);
+    rollback_quietly(s);
+}
+
+static void sq_close(cp_sql *db)
+{
+    sqlite_sql *s = as_sqlite(db);
+    end_load(s);
+    rollback_quietly(s);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+/* ---- the ledger ---- */
+
+static cp_status insert_ledger(sqlite_sql *s, const cp_ledger_row *l, cp_error *err)
+{
+    static const char sql[] = "INSERT INTO csvpipe_loads (" CP_SQL_LEDGER_COLUMNS ") VALUES "
+                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    sqlite3_stmt *st;
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(s->db, sql, -1, &st, "preparing the ledger insert", err));
+    char started[40], finished[40];
+    cp_format_timestamp(l->started_us, true, started);
+    cp_format_timestamp(l->finished_us, true, finished);
+    cp_sqlite_bind_text_or_null(st, 1, l->dataset);
+    cp_sqlite_bind_text_or_null(st, 2, l->source_uri);
+    cp_sqlite_bind_text_or_null(st, 3, l->version);
+    cp_sqlite_bind_text_or_null(st, 4, l->sequencer);
+    if (l->size_bytes >= 0)
+        sqlite3_bind_int64(st, 5, l->size_bytes);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)l->rows_loaded);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)l->rows_rejected);
+    sqlite3_bind_int64(st, 8, l->restarts);
+    sqlite3_bind_text(st, 9, started, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 10, finished, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 11, (l->finished_us - l->started_us) / 1000);
+    sqlite3_bind_text(st, 12, cp_load_status_name(l->status), -1, SQLITE_STATIC);
+    cp_sqlite_bind_text_or_null(st, 13, l->error);
+    cp_sqlite_bind_text_or_null(st, 14, l->outputs_json);
+    cp_sqlite_bind_text_or_null(st, 15, l->schema_json);
+    cp_status rc = CP_OK;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = cp_sqlite_fail(s->db, err, "writing the ledger row of %s",
+                            l->source_uri ? l->source_uri : "?");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void copy_column(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", v ? (const char *)v : "");
+}
+
+static cp_status sq_last_load(cp_sql *db, const char *source_uri, cp_ledger_entry *out, bool *found,
+                              cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    CP_RETURN_IF_ERROR(ensure_meta(s, err));
+    sqlite3_stmt *st;
+    CP_RETURN_IF_ERROR(
+        cp_sqlite_prepare(s->db,
+                          "SELECT version, sequencer, rows_loaded, dataset FROM csvpipe_loads "
+                          "WHERE source_uri = ?1 AND status = 'loaded' ORDER BY id DESC LIMIT 1",
+                          -1, &st, "preparing the ledger query", err));
+    sqlite3_bind_text(st, 1, source_uri, -1, SQLITE_STATIC);
+    cp_status rc = CP_OK;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_column(out->version, sizeof out->version, st, 0);
+        copy_column(out->sequencer, sizeof out->sequencer, st, 1);
+        out->rows_loaded = (uint64_t)sqlite3_column_int64(st, 2);
+        copy_column(out->dataset, sizeof out->dataset, st, 3);
+        *found = true;
+    } else if (step != SQLITE_DONE) {
+        rc = cp_sqlite_fail(s->db, err, "reading the ledger for %s", source_uri);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static cp_status sq_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    CP_RETURN_IF_ERROR(ensure_meta(s, err));
+    return insert_ledger(s, ledger, err); /* one statement: its own transaction */
+}
+
+/* ---- the table: reading, creating, evolving ---- */
+
+static cp_status save_column_type(sqlite_sql *s, const char *dataset, const char *column, cp_type t,
+                                  cp_error *err)
+{
+    sqlite3_stmt *st;
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(
+        s->db,
+        "INSERT OR REPLACE INTO csvpipe_columns (dataset, column_name, type) VALUES (?1, ?2, ?3)",
+        -1, &st, "preparing the column type update", err));
+    char tname[32];
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, cp_type_format(t, tname, sizeof tname), -1, SQLITE_STATIC);
+    cp_status rc = CP_OK;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = cp_sqlite_fail(s->db, err, "recording the type of column \"%s\" of table \"%s\"",
+                            column, dataset);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The table's columns (*n 0 when there is no such table) with csvpipe's types. */
+static cp_status read_table(sqlite_sql *s, const char *dataset, table_col **out, size_t *n,
+                            cp_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL, *meta = NULL;
+    table_col *cols = NULL;
+    size_t count = 0, cap = 0;
+    cp_status rc = cp_sqlite_prepare(
+        s->db, "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, 'main') ORDER BY cid", -1,
+        &st, "preparing the table description", err);
+    if (rc != CP_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            table_col *grown = realloc(cols, ncap * sizeof *cols);
+            if (!grown) {
+                rc = cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
+                goto out;
+            }
+            cols = grown;
+            cap = ncap;
+        }
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        table_col *c = &cols[count];
+        c->name = strdup(name ? name : "");
+        if (!c->name) {
+            rc = cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
+            goto out;
+        }
+        c->type = type_from_declared((const char *)sqlite3_column_text(st, 1));
+        c->after = c->type;
+        c->notnull = sqlite3_column_int(st, 2) != 0;
+        count++;
+    }
+    if (step != SQLITE_DONE) {
+        rc = cp_sqlite_fail(s->db, err, "describing table \"%s\"", dataset);
+        goto out;
+    }
+    if (count == 0)
+        goto out;
+    rc =
+        cp_sqlite_prepare(s->db, "SELECT column_name, type FROM csvpipe_columns WHERE dataset = ?1",
+                          -1, &meta, "preparing the column type query", err);
+    if (rc != CP_OK)
+        goto out;
+    sqlite3_bind_text(meta, 1, dataset, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(meta)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(meta, 0);
+        const char *tname = (const char *)sqlite3_column_text(meta, 1);
+        cp_type t;
+        if (!name || !tname || !cp_type_parse(tname, &t))
+            continue;
+        for (size_t i = 0; i < count; i++) {
+            if (sqlite3_stricmp(cols[i].name, name) == 0) {
+                cols[i].type = cols[i].after = t;
+                break;
+            }
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = cp_sqlite_fail(s->db, err, "reading the column types of table \"%s\"", dataset);
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(meta);
+    if (rc != CP_OK) {
+        free_cols(cols, count);
+        return rc;
+    }
+    *out = cols;
+    *n = count;
+    return CP_OK;
+}
+
+static cp_status index_name(cp_buf *sql, const char *dataset)
+{
+    cp_buf name;
+    cp_buf_init(&name, CP_BUF_UNLIMITED);
+    cp_status st = cp_buf_append_str(&name, INDEX_PREFIX);
+    if (st == CP_OK)
+        st = cp_buf_append_str(&name, dataset);
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, name.data);
+    cp_buf_release(&name);
+    return st;
+}
+
+static cp_status create_table(sqlite_sql *s, const char *dataset, const cp_schema *schema,
+                              cp_buf *sql, cp_error *err)
+{
+    cp_buf_reset(sql);
+    cp_status st = cp_buf_append_str(sql, "CREATE TABLE ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " (");
+    for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++) {
+        st = cp_sql_quote_ident(sql, schema->columns[i].name);
+        if (st == CP_OK)
+            st = cp_buf_printf(sql, " %s, ", declared_type(schema->columns[i].type));
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, "\"_source\" TEXT NOT NULL, \"_row\" INTEGER NOT NULL); "
+                                    "CREATE UNIQUE INDEX ");
+    if (st == CP_OK)
+        st = index_name(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " ON ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " (\"_source\", \"_row\");");
+    if (st != CP_OK)
+        return cp_error_set(err, st, "building the definition of table \"%s\"", dataset);
+    char doing[300];
+    snprintf(doing, sizeof doing, "creating table \"%s\"", dataset);
+    CP_RETURN_IF_ERROR(cp_sqlite_exec(s->db, sql->data, doing, err));
+
+    /* types of a table of the same name dropped by hand would still be there */
+    sqlite3_stmt *del;
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(s->db, "DELETE FROM csvpipe_columns WHERE dataset = ?1",
+                                         -1, &del, "preparing the column type cleanup", err));
+    sqlite3_bind_text(del, 1, dataset, -1, SQLITE_STATIC);
+    int step = sqlite3_step(del);
+    sqlite3_finalize(del);
+    if (step != SQLITE_DONE)
+        return cp_sqlite_fail(s->db, err, "clearing old column types of table \"%s\"", dataset);
+    for (size_t i = 0; i < schema->ncolumns; i++)
+        CP_RETURN_IF_ERROR(
+            save_column_type(s, dataset, schema->columns[i].name, schema->columns[i].type, err));
+    return CP_OK;
+}
+
+static cp_status add_column(sqlite_sql *s, const char *dataset, const cp_column *c, cp_buf *sql,
+                            cp_error *err)
+{
+    cp_buf_reset(sql);
+    cp_status st = cp_buf_append_str(sql, "ALTER TABLE ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " ADD COLUMN ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, c->name);
+    if (st == CP_OK)
+        st = cp_buf_printf(sql, " %s", declared_type(c->type));
+    if (st != CP_OK)
+        return cp_error_set(err, st, "building ALTER TABLE for table \"%s\"", dataset);
+    if (sqlite3_exec(s->db, sql->data, NULL, NULL, NULL) != SQLITE_OK)
+        return cp_sqlite_fail(s->db, err, "adding column \"%s\" to table \"%s\"", c->name, dataset);
+    return save_column_type(s, dataset, c->name, c->type, err);
+}
+
+static cp_status append_zeros(cp_buf *sql, unsigned n)
+{
+    CP_RETURN_IF_ERROR(cp_buf_append_char(sql, '\''));
+    for (unsigned i = 0; i < n; i++)
+        CP_RETURN_IF_ERROR(cp_buf_append_char(sql, '0'));
+    return cp_buf_append_char(sql, '\'');
+}
+
+/*
+ * Appends the SQL expression that turns column q's stored values of type `from` into the
+ * stored form of `to`; *same when the values stay as they are.
+ */
+static cp_status convert_expr(cp_buf *sql, const char *q, cp_type from, cp_type to, bool *same)
+{
+    *same = false;
+    if (from.id == CP_TYPE_NULL || cp_type_equal(from, to) ||
+        (from.id == CP_TYPE_DECIMAL && to.id == CP_TYPE_DECIMAL && from.scale == to.scale)) {
+        *same = true;
+        return cp_buf_append_str(sql, q);
+    }
+    if (to.id == CP_TYPE_DOUBLE && (from.id == CP_TYPE_INT64 || from.id == CP_TYPE_DECIMAL))
+        return cp_buf_printf(sql, "CAST(%s AS REAL)", q);
+    if (from.id == CP_TYPE_DATE && to.id == CP_TYPE_TIMESTAMP)
+        return cp_buf_printf(sql, "%s || 'T00:00:00'", q);
+    if (from.id == CP_TYPE_INT64 && to.id == CP_TYPE_DECIMAL) {
+        if (to.scale == 0)
+            return cp_buf_printf(sql, "CAST(%s AS TEXT)", q);
+        CP_RETURN_IF_ERROR(cp_buf_printf(sql, "CAST(%s AS TEXT) || '.' || ", q));
+        return append_zeros(sql, to.scale);
+    }
+    if (from.id == CP_TYPE_DECIMAL && to.id == CP_TYPE_DECIMAL && to.scale > from.scale) {
+        /* pads the fraction to the new scale, whatever the scale the text was written in */
+        CP_RETURN_IF_ERROR(cp_buf_printf(sql,
+                                         "CASE WHEN %s IS NULL THEN NULL WHEN instr(%s, '.') = 0 "
+                                         "THEN %s || '.' || ",
+                                         q, q, q));
+        CP_RETURN_IF_ERROR(append_zeros(sql, to.scale));
+        CP_RETURN_IF_ERROR(cp_buf_printf(sql, " ELSE %s || substr(", q));
+        CP_RETURN_IF_ERROR(append_zeros(sql, to.scale));
+        return cp_buf_printf(sql, ", 1, %u - (length(%s) - instr(%s, '.'))) END", to.scale, q, q);
+    }
+    return CP_INTERNAL;
+}
+
+/* Saves the SQL of the table's indexes and triggers, which DROP TABLE takes along. */
+static cp_status saved_schema_sql(sqlite_sql *s, const char *dataset, cp_buf *out, cp_error *err)
+{
+    sqlite3_stmt *st;
+    CP_RETURN_IF_ERROR(
+        cp_sqlite_prepare(s->db,
+                          "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE AND "
+                          "type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type",
+                          -1, &st, "preparing the index query", err));
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    cp_status rc = CP_OK;
+    int step;
+    while (rc == CP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = cp_buf_append_str(out, (const char *)sqlite3_column_text(st, 0));
+        if (rc == CP_OK)
+            rc = cp_buf_append_str(out, ";\n");
+    }
+    if (rc == CP_OK && step != SQLITE_DONE)
+        rc = cp_sqlite_fail(s->db, err, "reading the indexes of table \"%s\"", dataset);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Rebuilds the table with every column's `after` type (see the top of the file). */
+static cp_status rebuild_table(sqlite_sql *s, const char *dataset, const table_col *cols, size_t n,
+                               cp_buf *sql, cp_error *err)
+{
+    cp_buf saved, q;
+    cp_buf_init(&saved, CP_BUF_UNLIMITED);
+    cp_buf_init(&q, CP_BUF_UNLIMITED);
+    char doing[300];
+    snprintf(doing, sizeof doing, "rebuilding table \"%s\" with wider column types", dataset);
+    cp_status st = saved_schema_sql(s, dataset, &saved, err);
+    if (st != CP_OK)
+        goto out;
+
+    cp_buf_reset(sql);
+    st = cp_buf_append_str(sql, "DROP TABLE IF EXISTS \"" REBUILD_TABLE "\"; "
+                                "CREATE TABLE \"" REBUILD_TABLE "\" (");
+    for (size_t i = 0; st == CP_OK && i < n; i++) {
+        if (i)
+            st = cp_buf_append_str(sql, ", ");
+        if (st == CP_OK)
+            st = cp_sql_quote_ident(sql, cols[i].name);
+        if (st == CP_OK)
+            st = cp_buf_printf(sql, " %s%s", declared_type(cols[i].after),
+                               cols[i].notnull ? " NOT NULL" : "");
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, "); INSERT INTO \"" REBUILD_TABLE "\" SELECT ");
+    for (size_t i = 0; st == CP_OK && i < n; i++) {
+        bool same;
+        cp_buf_reset(&q);
+        st = cp_sql_quote_ident(&q, cols[i].name);
+        if (st == CP_OK && i)
+            st = cp_buf_append_str(sql, ", ");
+        if (st == CP_OK)
+            st = convert_expr(sql, q.data, cols[i].type, cols[i].after, &same);
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " FROM ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, "; DROP TABLE ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, "; ALTER TABLE \"" REBUILD_TABLE "\" RENAME TO ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, ";\n");
+    if (st == CP_OK && saved.len)
+        st = cp_buf_append(sql, saved.data, saved.len);
+    if (st != CP_OK) {
+        st = cp_error_set(err, st, "%s: cannot build the statements", doing);
+        goto out;
+    }
+    /* views that name the table must not be checked (or rewritten) while it is renamed */
+    st = cp_sqlite_exec(s->db, "PRAGMA legacy_alter_table = ON", doing, err);
+    if (st == CP_OK)
+        st = cp_sqlite_exec(s->db, sql->data, doing, err);
+    sqlite3_exec(s->db, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
+out:
+    cp_buf_release(&saved);
+    cp_buf_release(&q);
+    return st;
+}
+
+/* Brings an existing table to the file's schema; fills s->targets. */
+static cp_status evolve_table(sqlite_sql *s, const char *dataset, const cp_schema *schema,
+                              table_col *cols, size_t n, cp_buf *sql, cp_error *err)
+{
+    bool has_source = false, has_row = false, widen = false, rebuild = false;
+    for (size_t j = 0; j < n; j++) {
+        has_source |= sqlite3_stricmp(cols[j].name, "_source") == 0;
+        has_row |= sqlite3_stricmp(cols[j].name, "_row") == 0;
+    }
+    if (!has_source || !has_row)
+        return cp_error_set(err, CP_REJECTED,
+                            "table \"%s\" exists but was not made by csvpipe (it has no _source "
+                            "and _row columns); load the file with another --table",
+                            dataset);
+    for (size_t i = 0; i < schema->ncolumns; i++) {
+        const cp_column *c = &schema->columns[i];
+        table_col *tc = NULL;
+        for (size_t j = 0; j < n && !tc; j++)
+            if (sqlite3_stricmp(cols[j].name, c->name) == 0)
+                tc = &cols[j];
+        if (!tc) {
+            s->targets[i] = c->type; /* added below, after any rebuild */
+            continue;
+        }
+        cp_type after;
+        switch (cp_sql_column_change(tc->type, c->type, &after)) {
+        case CP_SQL_KEEP:
+            break;
+        case CP_SQL_REJECT:
+            return cp_sql_reject_column(err, dataset, c->name, tc->type, c->type);
+        case CP_SQL_WIDEN:
+            tc->after = after;
+            widen = true;
+            break;
+        }
+        s->targets[i] = tc->after;
+    }
+    cp_buf probe;
+    cp_buf_init(&probe, CP_BUF_UNLIMITED);
+    for (size_t j = 0; widen && j < n; j++) {
+        bool same;
+        if (cp_type_equal(cols[j].type, cols[j].after))
+            continue;
+        cp_buf_reset(&probe);
+        if (convert_expr(&probe, "x", cols[j].type, cols[j].after, &same) != CP_OK) {
+            cp_buf_release(&probe);
+            return cp_error_set(err, CP_INTERNAL, "no conversion for column \"%s\"", cols[j].name);
+        }
+        if (!same || strcmp(declared_type(cols[j].type), declared_type(cols[j].after)) != 0)
+            rebuild = true;
+    }
+    cp_buf_release(&probe);
+    if (rebuild)
+        CP_RETURN_IF_ERROR(rebuild_table(s, dataset, cols, n, sql, err));
+    for (size_t j = 0; widen && j < n; j++)
+        if (!cp_type_equal(cols[j].type, cols[j].after))
+            CP_RETURN_IF_ERROR(save_column_type(s, dataset, cols[j].name, cols[j].after, err));
+    for (size_t i = 0; i < schema->ncolumns; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n && !found; j++)
+            found = sqlite3_stricmp(cols[j].name, schema->columns[i].name) == 0;
+        if (!found)
+            CP_RETURN_IF_ERROR(add_column(s, dataset, &schema->columns[i], sql, err));
+    }
+    return CP_OK;
+}
+
+static cp_status delete_source(sqlite_sql *s, const char *dataset, cp_buf *sql, cp_error *err)
+{
+    cp_buf_reset(sql);
+    cp_status st = cp_buf_append_str(sql, "DELETE FROM ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " WHERE \"_source\" = ?1");
+    if (st != CP_OK)
+        return cp_error_set(err, st, "building DELETE for table \"%s\"", dataset);
+    sqlite3_stmt *del;
+    char doing[300];
+    snprintf(doing, sizeof doing, "preparing the delete of old rows in table \"%s\"", dataset);
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(s->db, sql->data, (int)sql->len, &del, doing, err));
+    sqlite3_bind_text(del, 1, s->source, -1, SQLITE_STATIC);
+    cp_status rc = CP_OK;
+    if (sqlite3_step(del) != SQLITE_DONE)
+        rc = cp_sqlite_fail(s->db, err, "deleting the previous rows of %s from table \"%s\"",
+                            s->source, dataset);
+    sqlite3_finalize(del);
+    return rc;
+}
+
+static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_schema *schema,
+                                cp_buf *sql, cp_error *err)
+{
+    cp_buf_reset(sql);
+    cp_status st = cp_buf_append_str(sql, "INSERT INTO ");
+    if (st == CP_OK)
+        st = cp_sql_quote_ident(sql, dataset);
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, " (");
+    for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++) {
+        st = cp_sql_quote_ident(sql, schema->columns[i].name);
+        if (st == CP_OK)
+            st = cp_buf_append_str(sql, ", ");
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(sql, "\"_source\", \"_row\") VALUES (");
+    for (size_t i = 0; st == CP_OK && i < schema->ncolumns + 2; i++)
+        st = cp_buf_printf(sql, i ? ", ?%zu" : "?%zu", i + 1);
+    if (st == CP_OK)
+        st = cp_buf_append_char(sql, ')');
+    if (st != CP_OK)
+        return cp_error_set(err, st, "building INSERT for table \"%s\"", dataset);
+    char doing[300];
+    snprintf(doing, sizeof doing, "preparing the insert into table \"%s\"", dataset);
+    return cp_sqlite_prepare(s->db, sql->data, (int)sql->len, &s->insert, doing, err);
+}
+
+static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
+                          const char *source_uri, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    table_col *cols = NULL;
+    size_t ncols = 0;
+    cp_buf sql;
+    cp_buf_init(&sql, CP_BUF_UNLIMITED);
+    cp_status st = CP_OK;
+
+    end_load(s);
+    s->ncols = schema->ncolumns;
+    s->source = strdup(source_uri);
+    s->targets = calloc(schema->ncolumns + 1, sizeof *s->targets);
+    s->scratch = calloc(schema->ncolumns + 1, sizeof *s->scratch);
+    if (!s->source || !s->targets || !s->scratch) {
+        s->ncols = 0;
+        st = cp_error_set(err, CP_NOMEM, "out of memory starting the load of %s", source_uri);
+        goto out;
+    }
+    for (size_t i = 0; i < schema->ncolumns; i++)
+        cp_buf_init(&s->scratch[i], 4096);
+
+    char doing[300];
+    snprintf(doing, sizeof doing, "starting the load of %s into table \"%s\"", source_uri, dataset);
+    st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", doing, err);
+    if (st == CP_OK)
+        st = ensure_meta(s, err);
+    if (st == CP_OK)
+        st = read_table(s, dataset, &cols, &ncols, err);
+    if (st == CP_OK && ncols == 0) {
+        for (size_t i = 0; i < schema->ncolumns; i++)
+            s->targets[i] = schema->columns[i].type;
+        st = create_table(s, dataset, schema, &sql, err);
+    } else if (st == CP_OK) {
+        st = evolve_table(s, dataset, schema, cols, ncols, &sql, err);
+    }
+    if (st == CP_OK)
+        st = delete_source(s, dataset, &sql, err);
+    if (st == CP_OK)
+        st = prepare_insert(s, dataset, schema, &sql, err);
+out:
+    free_cols(cols, ncols);
+    cp_buf_release(&sql);
+    if (st != CP_OK)
+        sq_rollback(db);
+    return st;
+}
+
+static cp_status sq_write(cp_sql *db, const cp_batch *b, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    if (b->schema->ncolumns != s->ncols)
+        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the load was begun with %zu",
+                            b->schema->ncolumns, s->ncols);
+    for (size_t i = 0; i < s->ncols; i++) {
+        if (!cp_type_fits(b->schema->columns[i].type, s->targets[i])) {
+            char bt[32], tt[32];
+            return cp_error_set(err, CP_USAGE,
+                                "column \"%s\" of the batch is %s, which does not fit the "
+                                "table's %s",
+                                b->schema->columns[i].name,
+                                cp_type_format(b->schema->columns[i].type, bt, sizeof bt),
+                                cp_type_format(s->targets[i], tt, sizeof tt));
+        }
+    }
+    sqlite3_stmt *ins = s->insert;
+    const int source_idx = (int)s->ncols + 1;
+    for (size_t r = 0; r < b->nrows; r++) {
+        for (size_t i = 0; i < s->ncols; i++) {
+            cp_sql_value v;
+            cp_status st = cp_sql_value_of(b, i, r, s->targets[i], &s->scratch[i], &v);
+            if (st != CP_OK)
+                return cp_error_set(err, st, "converting row %llu, column \"%s\"",
+                                    (unsigned long long)(b->first_row + r),
+                                    b->schema->columns[i].name);
+            const int k = (int)i + 1;
+            switch (v.kind) {
+            case CP_SQL_VALUE_NULL:
+                sqlite3_bind_null(ins, k);
+                break;
+            case CP_SQL_VALUE_INT:
+                sqlite3_bind_int64(ins, k, v.i);
+                break;
+            case CP_SQL_VALUE_REAL:
+                sqlite3_bind_double(ins, k, v.f);
+                break;
+            case CP_SQL_VALUE_TEXT:
+                /* the text lives in the batch or in scratch[i] until after the step */
+                sqlite3_bind_text64(ins, k, v.text, v.len, SQLITE_STATIC, SQLITE_UTF8);
+                break;
+            }
+        }
+        sqlite3_bind_text(ins, source_idx, s->source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, source_idx + 1, (sqlite3_int64)(b->first_row + r));
+        int rc = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (rc != SQLITE_DONE)
+            return cp_sqlite_fail(s->db, err, "inserting row %llu of %s",
+                                  (unsigned long long)(b->first_row + r), s->source);
+    }
+    return CP_OK;
+}
+
+static cp_status sq_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    sqlite3_finalize(s->insert); /* a pending statement would hold the transaction open */
+    s->insert = NULL;
+    cp_status st = insert_ledger(s, ledger, err);
+    if (st == CP_OK)
+        st = cp_sqlite_exec(s->db, "COMMIT", "committing the load", err);
+    if (st != CP_OK)
+        rollback_quietly(s);
+    end_load(s);
+    return st;
+}
+
+const cp_sql_backend cp_sql_sqlite_backend = {
+    .scheme = "sqlite:",
+    .open = sq_open,
+    .close = sq_close,
+    .last_load = sq_last_load,
+    .begin = sq_begin,
+    .write = sq_write,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .record = sq_record,
+};

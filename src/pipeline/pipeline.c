@@ -1,0 +1,695 @@
+#define _GNU_SOURCE
+#include "pipeline/pipeline.h"
+#include "load/items.h"
+#include "load/sql.h"
+#include "pipeline/progress.h"
+#include "util/json_escape.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHOWN_REJECTS 20
+
+static volatile sig_atomic_t interrupted;
+
+void cp_pipeline_interrupt(void)
+{
+    interrupted = 1;
+}
+
+void cp_pipeline_options_default(cp_pipeline_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out_dir = "./csvpipe-out";
+    o->formats = CP_FORMAT_PARQUET | CP_FORMAT_JSON;
+    o->json_style = CP_JSON_STYLE_PLAIN;
+    cp_pq_options_init(&o->parquet);
+    o->max_rejects = 1000;
+    o->max_reject_fraction = 0.01;
+    cp_csv_options_default(&o->csv);
+}
+
+struct cp_pipeline {
+    cp_pipeline_options o;
+    cp_sql *sql;
+    cp_items *items;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+cp_pipeline *cp_pipeline_new(const cp_pipeline_options *opts, cp_error *err)
+{
+    cp_pipeline *p = calloc(1, sizeof *p);
+    if (!p) {
+        cp_error_set(err, CP_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->o = *opts;
+    if (opts->sql_url && !(p->sql = cp_sql_open(opts->sql_url, err))) {
+        cp_pipeline_free(p);
+        return NULL;
+    }
+    if (opts->nosql_url && !(p->items = cp_items_open(opts->nosql_url, err))) {
+        cp_pipeline_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void cp_pipeline_free(cp_pipeline *p)
+{
+    if (!p)
+        return;
+    cp_sql_close(p->sql);
+    cp_items_close(p->items);
+    free(p);
+}
+
+void cp_load_summary_release(cp_load_summary *s)
+{
+    free(s->source);
+    free(s->source_uri);
+    free(s->dataset);
+    free(s->version);
+    free(s->error);
+    free(s->parquet_path);
+    free(s->json_path);
+    free(s->rejects_path);
+    free(s->error_path);
+    cp_sniff_result_release(&s->sniffed);
+    memset(s, 0, sizeof *s);
+}
+
+/* mkdir -p */
+static cp_status make_dirs(const char *path, cp_error *err)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return cp_error_set(err, CP_IO, "%s: path too long", path);
+    for (char *q = tmp + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+        *q = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+    return CP_OK;
+}
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* The file name without folders and without a .csv/.txt/.tsv extension. */
+static char *file_stem(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base)
+        n = (size_t)(dot - base);
+    char *s = strndup(base, n);
+    return s;
+}
+
+static char *dataset_name(const char *given, const char *hint, const char *stem)
+{
+    const char *from = given ? given : hint ? hint : stem;
+    char name[CP_NAME_MAX + 1];
+    cp_name_normalize(from, strlen(from), name);
+    if (!name[0])
+        snprintf(name, sizeof name, "dataset");
+    return strdup(name);
+}
+
+/* Everything one load writes to, and the rejects kept aside. */
+typedef struct load {
+    cp_pipeline *p;
+    cp_load_summary *s;
+    char *stem;
+    char *parquet_tmp_path, *json_tmp_path; /* final paths live in the summary */
+    cp_file_sink pq_sink, json_sink, rej_sink;
+    bool pq_open, json_open, rej_open;
+    cp_pq_writer *pq;
+    cp_json_writer *json;
+    bool sql_open, items_open;
+    size_t *key_columns;
+    cp_item_keys keys;
+    uint64_t rejected;
+    size_t nshown;
+    char *shown[SHOWN_REJECTS];
+    cp_buf line;
+    cp_progress progress;
+    bool too_many_rejects;
+    cp_source *src;
+} load;
+
+static void abort_sinks(load *l)
+{
+    cp_pq_writer_free(l->pq);
+    l->pq = NULL;
+    cp_json_writer_free(l->json);
+    l->json = NULL;
+    if (l->pq_open)
+        cp_file_sink_abort(&l->pq_sink);
+    if (l->json_open)
+        cp_file_sink_abort(&l->json_sink);
+    if (l->rej_open)
+        cp_file_sink_abort(&l->rej_sink);
+    l->pq_open = l->json_open = l->rej_open = false;
+    if (l->sql_open)
+        cp_sql_rollback(l->p->sql);
+    if (l->items_open)
+        cp_items_abort(l->p->items);
+    l->sql_open = l->items_open = false;
+}
+
+static cp_status resolve_keys(load *l, const cp_schema *schema, cp_error *err)
+{
+    const cp_pipeline_options *o = &l->p->o;
+    free(l->key_columns);
+    l->key_columns = NULL;
+    l->keys.dataset = l->s->dataset;
+    l->keys.source_uri = l->s->source_uri;
+    l->keys.ncolumns = 0;
+    if (o->nkeys == 0)
+        return CP_OK;
+    l->key_columns = calloc(o->nkeys, sizeof *l->key_columns);
+    if (!l->key_columns)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    for (size_t k = 0; k < o->nkeys; k++) {
+        char norm[CP_NAME_MAX + 1];
+        cp_name_normalize(o->key_names[k], strlen(o->key_names[k]), norm);
+        size_t c = 0;
+        for (; c < schema->ncolumns; c++)
+            if (strcmp(schema->columns[c].name, o->key_names[k]) == 0 ||
+                strcmp(schema->columns[c].name, norm) == 0 ||
+                strcmp(schema->columns[c].source_name, o->key_names[k]) == 0)
+                break;
+        if (c == schema->ncolumns)
+            return cp_error_set(err, CP_USAGE, "key column \"%s\" is not a column of this file",
+                                o->key_names[k]);
+        l->key_columns[k] = c;
+    }
+    l->keys.columns = l->key_columns;
+    l->keys.ncolumns = o->nkeys;
+    return CP_OK;
+}
+
+static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    CP_RETURN_IF_ERROR(resolve_keys(l, schema, err));
+    if (p->o.formats & CP_FORMAT_PARQUET) {
+        cp_file_sink_remove_stale(s->parquet_path);
+        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->pq_sink, s->parquet_path, err));
+        l->pq_open = true;
+        l->pq = cp_pq_writer_new(schema, &p->o.parquet, cp_file_sink_write, &l->pq_sink, err);
+        if (!l->pq)
+            return err ? err->code : CP_FORMAT;
+    }
+    if (p->o.formats & CP_FORMAT_JSON) {
+        cp_file_sink_remove_stale(s->json_path);
+        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->json_sink, s->json_path, err));
+        l->json_open = true;
+        l->json = cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_file_sink_write,
+                                     &l->json_sink, err);
+        if (!l->json)
+            return err ? err->code : CP_FORMAT;
+    }
+    if (p->items) {
+        CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, schema, s->source_uri,
+                                          l->key_columns, l->keys.ncolumns, err));
+        l->items_open = true;
+    }
+    if (p->sql) {
+        CP_RETURN_IF_ERROR(cp_sql_begin(p->sql, s->dataset, schema, s->source_uri, err));
+        l->sql_open = true;
+    }
+    return CP_OK;
+}
+
+static void clear_rejects(load *l)
+{
+    for (size_t i = 0; i < l->nshown; i++)
+        free(l->shown[i]);
+    l->nshown = 0;
+    l->rejected = 0;
+    if (l->rej_open)
+        cp_file_sink_abort(&l->rej_sink);
+    l->rej_open = false;
+}
+
+static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    load *l = ctx;
+    if (interrupted)
+        return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
+    if (l->pq)
+        CP_RETURN_IF_ERROR(cp_pq_writer_write_batch(l->pq, b, err));
+    if (l->json)
+        CP_RETURN_IF_ERROR(cp_json_writer_write_batch(l->json, b, err));
+    if (l->items_open)
+        CP_RETURN_IF_ERROR(cp_items_write(l->p->items, b, err));
+    if (l->sql_open)
+        CP_RETURN_IF_ERROR(cp_sql_write(l->p->sql, b, err));
+    cp_progress_update_bytes(&l->progress, l->src->position, l->s->size_bytes,
+                             b->first_row + b->nrows - 1);
+    return CP_OK;
+}
+
+/* Appends a CSV field, quoted when it has to be. */
+static cp_status csv_field(cp_buf *o, const char *s, size_t len)
+{
+    CP_RETURN_IF_ERROR(cp_buf_append_char(o, '"'));
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            CP_RETURN_IF_ERROR(cp_buf_append_char(o, '"'));
+        CP_RETURN_IF_ERROR(cp_buf_append_char(o, s[i]));
+    }
+    return cp_buf_append_char(o, '"');
+}
+
+static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
+{
+    load *l = ctx;
+    cp_load_summary *s = l->s;
+    l->rejected++;
+    if (!l->rej_open) {
+        cp_file_sink_remove_stale(s->rejects_path);
+        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->rej_sink, s->rejects_path, err));
+        l->rej_open = true;
+        static const char header[] = "line,reason,row\n";
+        CP_RETURN_IF_ERROR(cp_file_sink_write(&l->rej_sink, header, sizeof header - 1));
+    }
+    cp_buf_reset(&l->line);
+    CP_RETURN_IF_ERROR(cp_buf_printf(&l->line, "%" PRIu64 ",", row->line));
+    CP_RETURN_IF_ERROR(csv_field(&l->line, why->message, strlen(why->message)));
+    CP_RETURN_IF_ERROR(cp_buf_append_char(&l->line, ','));
+    CP_RETURN_IF_ERROR(csv_field(&l->line, row->text ? row->text : "", row->text_len));
+    CP_RETURN_IF_ERROR(cp_buf_append_char(&l->line, '\n'));
+    cp_status st = cp_file_sink_write(&l->rej_sink, l->line.data, l->line.len);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "cannot write %s", s->rejects_path);
+    if (l->nshown < SHOWN_REJECTS)
+        l->shown[l->nshown++] = str_printf("line %" PRIu64 ": %s", row->line, why->message);
+    if (l->rejected > l->p->o.max_rejects) {
+        l->too_many_rejects = true;
+        return cp_error_set(err, CP_REJECTED,
+                            "more than %" PRIu64 " rows could not be parsed (the first at line "
+                            "%" PRIu64 ")",
+                            l->p->o.max_rejects, row->line);
+    }
+    return CP_OK;
+}
+
+static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
+{
+    load *l = ctx;
+    cp_log_info("%s: a value after the sample widened the schema; starting the file over",
+                l->s->source);
+    abort_sinks(l);
+    clear_rejects(l);
+    return open_sinks(l, widened, err);
+}
+
+static cp_status write_error_json(load *l, cp_error *err)
+{
+    cp_load_summary *s = l->s;
+    cp_buf o;
+    cp_buf_init(&o, CP_BUF_UNLIMITED);
+    cp_buf_append_str(&o, "{\"source\":");
+    cp_json_append_string(&o, s->source_uri, strlen(s->source_uri));
+    cp_buf_printf(&o, ",\"dataset\":");
+    cp_json_append_string(&o, s->dataset, strlen(s->dataset));
+    cp_buf_printf(&o, ",\"status\":\"%s\",\"error\":", cp_load_status_name(s->status));
+    const char *e = s->error ? s->error : "";
+    cp_json_append_string(&o, e, strlen(e));
+    cp_buf_printf(&o, ",\"rows\":%" PRIu64 ",\"rejected_rows\":%" PRIu64 ",\"rejects\":[",
+                  s->stream.rows, l->rejected);
+    for (size_t i = 0; i < l->nshown; i++) {
+        if (i)
+            cp_buf_append_char(&o, ',');
+        cp_json_append_string(&o, l->shown[i], strlen(l->shown[i]));
+    }
+    cp_status st = cp_buf_append_str(&o, "]}\n");
+    cp_file_sink sink;
+    if (st == CP_OK)
+        st = cp_file_sink_open(&sink, s->error_path, err);
+    if (st == CP_OK) {
+        st = cp_file_sink_write(&sink, o.data, o.len);
+        if (st == CP_OK)
+            st = cp_file_sink_commit(&sink, err);
+        else
+            cp_file_sink_abort(&sink);
+    }
+    cp_buf_release(&o);
+    return st;
+}
+
+static cp_status outputs_json(const cp_load_summary *s, cp_buf *o)
+{
+    const char *names[] = {"parquet", "json", "rejects", "error"};
+    const char *paths[] = {s->parquet_path, s->json_path, s->rejects_path, s->error_path};
+    CP_RETURN_IF_ERROR(cp_buf_append_char(o, '{'));
+    bool first = true;
+    for (int i = 0; i < 4; i++) {
+        if (!paths[i])
+            continue;
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, "%s\"%s\":", first ? "" : ",", names[i]));
+        CP_RETURN_IF_ERROR(cp_json_append_string(o, paths[i], strlen(paths[i])));
+        first = false;
+    }
+    return cp_buf_append_char(o, '}');
+}
+
+static void fill_ledger(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs, cp_buf *schema)
+{
+    memset(r, 0, sizeof *r);
+    r->dataset = s->dataset;
+    r->source_uri = s->source_uri;
+    r->version = s->version;
+    r->size_bytes = s->size_bytes;
+    r->rows_loaded = s->status == CP_LOAD_LOADED ? s->stream.rows : 0;
+    r->rows_rejected = s->stream.rejected;
+    r->restarts = s->stream.restarts;
+    r->started_us = s->started_us;
+    r->finished_us = s->finished_us;
+    r->status = s->status;
+    r->error = s->error;
+    if (outputs_json(s, outputs) == CP_OK)
+        r->outputs_json = outputs->data;
+    if (s->sniffed.schema.ncolumns && cp_schema_to_json(&s->sniffed.schema, schema) == CP_OK)
+        r->schema_json = schema->data;
+}
+
+/* A ledger row for a load that did not commit rows (skipped, rejected, failed). */
+static void record(cp_pipeline *p, cp_load_summary *s)
+{
+    if (!p->sql)
+        return;
+    cp_buf outputs, schema;
+    cp_buf_init(&outputs, CP_BUF_UNLIMITED);
+    cp_buf_init(&schema, CP_BUF_UNLIMITED);
+    cp_ledger_row r;
+    fill_ledger(s, &r, &outputs, &schema);
+    cp_error e;
+    cp_error_clear(&e);
+    if (cp_sql_record(p->sql, &r, &e) != CP_OK)
+        cp_log_error("%s: cannot write the ledger row: %s", s->source, e.message);
+    cp_buf_release(&outputs);
+    cp_buf_release(&schema);
+}
+
+/* Copies standard input to a temporary file, so the file can be read more than once. */
+static cp_status spool_stdin(char *path, size_t cap, cp_error *err)
+{
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(path, cap, "%s/csvpipe-stdin-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return cp_error_set(err, CP_IO, "cannot create a temporary file in %s: %s", dir,
+                            strerror(errno));
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            if (n < 0) {
+                unlink(path);
+                return cp_error_set(err, CP_IO, "cannot read standard input: %s", strerror(errno));
+            }
+            return CP_OK;
+        }
+        for (ssize_t o = 0; o < n;) {
+            ssize_t w = write(fd, buf + o, (size_t)(n - o));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                close(fd);
+                unlink(path);
+                return cp_error_set(err, CP_IO, "cannot spool standard input: %s", strerror(errno));
+            }
+            o += w;
+        }
+    }
+}
+
+static void set_failed(cp_load_summary *s, cp_load_status status, const cp_error *e)
+{
+    s->status = status;
+    free(s->error);
+    s->error = strdup(e->message[0] ? e->message : cp_status_message(e->code));
+}
+
+cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
+                           cp_load_summary *s, cp_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->started_us = now_us();
+    s->size_bytes = -1;
+    s->source = strdup(path);
+    char spooled[PATH_MAX] = "";
+    const bool is_stdin = strcmp(path, "-") == 0;
+    cp_error e;
+    cp_error_clear(&e);
+    load l;
+    memset(&l, 0, sizeof l);
+    l.p = p;
+    l.s = s;
+    cp_buf_init(&l.line, CP_BUF_UNLIMITED);
+    cp_source *src = NULL;
+    cp_status st = CP_OK;
+    interrupted = 0;
+
+    /* Names: where it comes from, which dataset, which version. */
+    if (is_stdin) {
+        s->source_uri = strdup("stdin");
+        l.stem = strdup("stdin");
+        if ((st = spool_stdin(spooled, sizeof spooled, &e)) != CP_OK)
+            goto failed;
+        path = spooled;
+    } else {
+        char abs[PATH_MAX];
+        s->source_uri = strdup(realpath(path, abs) ? abs : path);
+        l.stem = file_stem(path);
+    }
+    s->dataset = dataset_name(p->o.table, dataset_hint, l.stem);
+    if (!s->source || !s->source_uri || !l.stem || !s->dataset) {
+        st = cp_error_set(err, CP_NOMEM, "out of memory");
+        goto out;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        s->size_bytes = (int64_t)sb.st_size;
+        if (!is_stdin)
+            s->version =
+                str_printf("%lld.%09ld:%lld:%llu", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                           (long long)sb.st_size, (unsigned long long)sb.st_ino);
+    }
+
+    /* A repeat of a version already loaded is skipped. */
+    if (p->sql && s->version) {
+        cp_ledger_entry last;
+        bool found = false;
+        if ((st = cp_sql_last_load(p->sql, s->source_uri, &last, &found, err)) != CP_OK)
+            goto out;
+        if (found) {
+            s->rows_before = last.rows_loaded;
+            if (strcmp(last.version, s->version) == 0) {
+                s->status = CP_LOAD_SKIPPED;
+                s->stream.rows = 0;
+                s->finished_us = now_us();
+                record(p, s);
+                goto out;
+            }
+        }
+    }
+
+    const char *out = p->o.out_dir;
+    s->parquet_path = (p->o.formats & CP_FORMAT_PARQUET)
+                          ? str_printf("%s/parquet/%s/%s.parquet", out, s->dataset, l.stem)
+                          : NULL;
+    s->json_path = (p->o.formats & CP_FORMAT_JSON)
+                       ? str_printf("%s/json/%s/%s.jsonl", out, s->dataset, l.stem)
+                       : NULL;
+    s->rejects_path = str_printf("%s/rejected/%s/%s.rejects.csv", out, s->dataset, l.stem);
+    s->error_path = str_printf("%s/rejected/%s/%s.error.json", out, s->dataset, l.stem);
+    {
+        char *dirs[3] = {
+            (p->o.formats & CP_FORMAT_PARQUET) ? str_printf("%s/parquet/%s", out, s->dataset)
+                                               : NULL,
+            (p->o.formats & CP_FORMAT_JSON) ? str_printf("%s/json/%s", out, s->dataset) : NULL,
+            str_printf("%s/rejected/%s", out, s->dataset)};
+        for (int i = 0; i < 3; i++) {
+            if (dirs[i] && st == CP_OK)
+                st = make_dirs(dirs[i], &e);
+            free(dirs[i]);
+        }
+        if (st != CP_OK)
+            goto failed;
+    }
+
+    double t0 = mono_ms();
+    src = cp_source_open_file(path, 0, &e);
+    if (!src) {
+        st = e.code;
+        goto failed;
+    }
+    if ((st = cp_sniff(src, &p->o.csv, &s->sniffed, &e)) != CP_OK)
+        goto failed;
+    double t1 = mono_ms();
+    s->sniff_ms = t1 - t0;
+    if ((st = open_sinks(&l, &s->sniffed.schema, &e)) != CP_OK)
+        goto failed;
+    cp_progress_init(&l.progress, p->o.progress, s->source);
+    l.src = src;
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &l};
+    st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &s->stream, &e);
+    cp_progress_done(&l.progress);
+    double t2 = mono_ms();
+    s->stream_ms = t2 - t1;
+    s->stream.rejected = l.rejected;
+    if (st != CP_OK)
+        goto failed;
+    uint64_t total = s->stream.rows + l.rejected;
+    if (l.rejected > 0 && (double)l.rejected > p->o.max_reject_fraction * (double)total) {
+        l.too_many_rejects = true;
+        st = cp_error_set(&e, CP_REJECTED,
+                          "%" PRIu64 " of %" PRIu64 " rows (%.2f%%) could not be parsed, more "
+                          "than the %.2f%% allowed; the first at %s",
+                          l.rejected, total, 100.0 * (double)l.rejected / (double)total,
+                          100.0 * p->o.max_reject_fraction, l.nshown ? l.shown[0] : "?");
+        goto failed;
+    }
+
+    /* Commit, in the order of DESIGN.md: outputs, items, then rows and the ledger row. */
+    if (l.pq && (st = cp_pq_writer_finish(l.pq, &e)) != CP_OK)
+        goto failed;
+    if (l.json && (st = cp_json_writer_finish(l.json, &e)) != CP_OK)
+        goto failed;
+    s->parquet_bytes = l.pq ? cp_pq_writer_bytes(l.pq) : 0;
+    s->json_bytes = l.json ? cp_json_writer_bytes(l.json) : 0;
+    if (l.pq_open && (st = cp_file_sink_commit(&l.pq_sink, &e)) != CP_OK)
+        goto failed;
+    l.pq_open = false;
+    if (l.json_open && (st = cp_file_sink_commit(&l.json_sink, &e)) != CP_OK)
+        goto failed;
+    l.json_open = false;
+    if (l.rej_open) {
+        if ((st = cp_file_sink_commit(&l.rej_sink, &e)) != CP_OK)
+            goto failed;
+        l.rej_open = false;
+    } else {
+        unlink(s->rejects_path); /* from an earlier version of the file */
+        free(s->rejects_path);
+        s->rejects_path = NULL;
+    }
+    unlink(s->error_path);
+    free(s->error_path);
+    s->error_path = NULL;
+    if (l.items_open) {
+        st = cp_items_finish(p->items, s->stream.rows, s->rows_before, &e);
+        l.items_open = false;
+        if (st != CP_OK)
+            goto failed;
+    }
+    s->status = CP_LOAD_LOADED;
+    s->finished_us = now_us();
+    s->commit_ms = mono_ms() - t2;
+    if (l.sql_open) {
+        cp_buf outputs, schema;
+        cp_buf_init(&outputs, CP_BUF_UNLIMITED);
+        cp_buf_init(&schema, CP_BUF_UNLIMITED);
+        cp_ledger_row r;
+        fill_ledger(s, &r, &outputs, &schema);
+        st = cp_sql_commit(p->sql, &r, &e);
+        l.sql_open = false;
+        cp_buf_release(&outputs);
+        cp_buf_release(&schema);
+        if (st != CP_OK)
+            goto failed;
+    }
+    s->commit_ms = mono_ms() - t2;
+    st = CP_OK;
+    goto out;
+
+failed:
+    if (l.too_many_rejects && l.rej_open) {
+        /* keep the list of bad rows: it is what the person needs to fix the file */
+        cp_error ce;
+        if (cp_file_sink_commit(&l.rej_sink, &ce) != CP_OK)
+            cp_log_error("%s", ce.message);
+        l.rej_open = false;
+    } else {
+        free(s->rejects_path);
+        s->rejects_path = NULL;
+    }
+    abort_sinks(&l);
+    s->stream.rejected = l.rejected;
+    if (st == CP_NOMEM) {
+        if (err)
+            *err = e;
+        goto out;
+    }
+    set_failed(s, l.too_many_rejects ? CP_LOAD_REJECTED : CP_LOAD_FAILED, &e);
+    s->finished_us = now_us();
+    if (s->error_path) {
+        cp_error we;
+        if (write_error_json(&l, &we) != CP_OK) {
+            cp_log_error("%s", we.message);
+            free(s->error_path);
+            s->error_path = NULL;
+        }
+    }
+    record(p, s);
+    st = CP_OK;
+out:
+    cp_pq_writer_free(l.pq);
+    cp_json_writer_free(l.json);
+    cp_source_free(src);
+    if (spooled[0])
+        unlink(spooled);
+    clear_rejects(&l);
+    free(l.stem);
+    free(l.key_columns);
+    cp_buf_release(&l.line);
+    return st;
+}

@@ -1,0 +1,93 @@
+/*
+ * pipeline.h - one CSV source end to end: sniff, stream, sinks, commit.
+ *
+ * For each source: the ledger is asked whether this version was loaded already (a repeat
+ * is skipped); the file is sniffed, then streamed once into every sink — Parquet and NDJSON
+ * written to temporary files, rows into an open relational transaction, items into the
+ * item store's transaction — with rejected rows kept aside. When a later value widens a
+ * column, every sink starts over (stream.h). At the end, in this order: outputs published
+ * (renamed into place), the rejects file published when there are rejects, items
+ * committed with the source's stale items deleted, then one relational transaction commit
+ * holding the rows and the ledger row. A crash at any point leaves the previous state or
+ * the new one, and a retry converges. Too many rejected rows (more than max_rejects or
+ * more than max_reject_fraction of the rows) reject the whole file: nothing is loaded and
+ * <out>/rejected/<dataset>/<stem>.error.json says why; so does any error that ends a file.
+ *
+ * The pipeline owns its database connections across files. Not thread-safe.
+ */
+#ifndef CP_PIPELINE_H
+#define CP_PIPELINE_H
+
+#include "csv/stream.h"
+#include "json/json_writer.h"
+#include "load/ledger.h"
+#include "parquet/parquet_writer.h"
+
+#include <stdio.h>
+
+enum {
+    CP_FORMAT_PARQUET = 1 << 0,
+    CP_FORMAT_JSON = 1 << 1,
+};
+
+typedef struct cp_pipeline_options {
+    const char *out_dir; /* default "./csvpipe-out" */
+    unsigned formats;    /* CP_FORMAT_* */
+    cp_json_style json_style;
+    cp_pq_options parquet;
+    const char *sql_url;          /* NULL: no relational loader (and no ledger) */
+    const char *nosql_url;        /* NULL: no item loader */
+    const char *table;            /* dataset name for every source; NULL: derived */
+    const char *const *key_names; /* business key columns (normalized or original names) */
+    size_t nkeys;
+    uint64_t max_rejects;       /* default 1000 */
+    double max_reject_fraction; /* default 0.01 */
+    cp_csv_options csv;
+    bool progress; /* draw a progress bar on stderr */
+} cp_pipeline_options;
+
+void cp_pipeline_options_default(cp_pipeline_options *o);
+
+/* What happened to one source; strings owned by the summary. */
+typedef struct cp_load_summary {
+    char *source;     /* as given */
+    char *source_uri; /* absolute path, "stdin", or s3:// URI */
+    char *dataset;
+    char *version;
+    cp_load_status status;
+    char *error;             /* NULL unless rejected or failed */
+    cp_sniff_result sniffed; /* dialect and final schema (empty when skipped early) */
+    cp_stream_stats stream;
+    uint64_t rows_before; /* rows of this source's previous load (stale items) */
+    int64_t size_bytes;
+    int64_t started_us, finished_us;
+    double sniff_ms, stream_ms, commit_ms;
+    char *parquet_path, *json_path, *rejects_path, *error_path; /* NULL when not written */
+    uint64_t parquet_bytes, json_bytes;
+} cp_load_summary;
+
+void cp_load_summary_release(cp_load_summary *s);
+/* The summary as one JSON object (the `--json` output and the Lambda response). */
+cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *out);
+/* The summary for a person, several lines. */
+void cp_load_summary_print(const cp_load_summary *s, FILE *f);
+
+typedef struct cp_pipeline cp_pipeline;
+
+/* Opens the databases named in opts (copied). NULL with err on failure. */
+cp_pipeline *cp_pipeline_new(const cp_pipeline_options *opts, cp_error *err);
+void cp_pipeline_free(cp_pipeline *p);
+
+/*
+ * Loads one source: a path, or "-" for standard input (spooled to a temporary file so it
+ * can be read again). dataset_hint: the first folder under an inbox (watch), or NULL.
+ * Always fills *out (status loaded, skipped, rejected or failed) unless it returns an
+ * error that is not about the file (CP_NOMEM, a database that went away).
+ */
+cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
+                           cp_load_summary *out, cp_error *err);
+
+/* Set from a signal handler: the load in hand is rolled back at the next batch. */
+void cp_pipeline_interrupt(void);
+
+#endif

@@ -1,0 +1,131 @@
+/* The summary of one load, for people and for scripts. */
+#include "csv/reader.h"
+#include "pipeline/pipeline.h"
+#include "util/json_escape.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static cp_status json_str(cp_buf *o, const char *key, const char *v, bool comma)
+{
+    CP_RETURN_IF_ERROR(cp_buf_printf(o, "%s\"%s\":", comma ? "," : "", key));
+    if (!v)
+        return cp_buf_append_str(o, "null");
+    return cp_json_append_string(o, v, strlen(v));
+}
+
+static const char *date_order_name(cp_date_order d)
+{
+    return d == CP_DATE_ORDER_DMY   ? "day-first"
+           : d == CP_DATE_ORDER_MDY ? "month-first"
+                                    : "unknown";
+}
+
+cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
+{
+    CP_RETURN_IF_ERROR(cp_buf_append_char(o, '{'));
+    CP_RETURN_IF_ERROR(json_str(o, "source", s->source, false));
+    CP_RETURN_IF_ERROR(json_str(o, "source_uri", s->source_uri, true));
+    CP_RETURN_IF_ERROR(json_str(o, "dataset", s->dataset, true));
+    CP_RETURN_IF_ERROR(json_str(o, "status", cp_load_status_name(s->status), true));
+    CP_RETURN_IF_ERROR(json_str(o, "error", s->error, true));
+    CP_RETURN_IF_ERROR(json_str(o, "version", s->version, true));
+    const cp_sniff_result *sr = &s->sniffed;
+    if (sr->schema.ncolumns) {
+        const cp_dialect *d = &sr->dialect;
+        char delim[2] = {d->delimiter, 0}, quote[2] = {d->quote, 0},
+             dec[2] = {d->values.locale.decimal_sep, 0};
+        CP_RETURN_IF_ERROR(cp_buf_append_str(o, ",\"detected\":{"));
+        CP_RETURN_IF_ERROR(json_str(
+            o, "encoding", cp_encoding_name(s->stream.encoding ? s->stream.encoding : d->encoding),
+            false));
+        CP_RETURN_IF_ERROR(json_str(o, "delimiter", delim, true));
+        CP_RETURN_IF_ERROR(json_str(o, "quote", quote, true));
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, ",\"header\":%s", d->header ? "true" : "false"));
+        CP_RETURN_IF_ERROR(json_str(o, "line_ending", d->line_ending, true));
+        CP_RETURN_IF_ERROR(json_str(o, "decimal_separator", dec, true));
+        CP_RETURN_IF_ERROR(
+            json_str(o, "date_order", date_order_name(d->values.locale.date_order), true));
+        CP_RETURN_IF_ERROR(cp_buf_append_str(o, "},\"schema\":"));
+        CP_RETURN_IF_ERROR(cp_schema_to_json(&sr->schema, o));
+    }
+    CP_RETURN_IF_ERROR(cp_buf_printf(
+        o, ",\"rows\":%" PRIu64 ",\"rejected_rows\":%" PRIu64 ",\"restarts\":%u,\"bytes\":%" PRId64,
+        s->status == CP_LOAD_LOADED ? s->stream.rows : 0, s->stream.rejected, s->stream.restarts,
+        s->size_bytes));
+    CP_RETURN_IF_ERROR(cp_buf_append_str(o, ",\"outputs\":{"));
+    CP_RETURN_IF_ERROR(
+        json_str(o, "parquet", s->status == CP_LOAD_LOADED ? s->parquet_path : NULL, false));
+    CP_RETURN_IF_ERROR(
+        json_str(o, "json", s->status == CP_LOAD_LOADED ? s->json_path : NULL, true));
+    CP_RETURN_IF_ERROR(json_str(o, "rejects", s->rejects_path, true));
+    CP_RETURN_IF_ERROR(json_str(o, "error", s->error_path, true));
+    CP_RETURN_IF_ERROR(cp_buf_printf(o,
+                                     "},\"timings_ms\":{\"sniff\":%.1f,\"stream\":%.1f,"
+                                     "\"commit\":%.1f,\"total\":%.1f}}",
+                                     s->sniff_ms, s->stream_ms, s->commit_ms,
+                                     (double)(s->finished_us - s->started_us) / 1e3));
+    return CP_OK;
+}
+
+static void human_bytes(double b, char *out, size_t cap)
+{
+    const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+void cp_load_summary_print(const cp_load_summary *s, FILE *f)
+{
+    fprintf(f, "%s -> dataset \"%s\": %s\n", s->source, s->dataset ? s->dataset : "?",
+            cp_load_status_name(s->status));
+    if (s->status == CP_LOAD_SKIPPED) {
+        fprintf(f, "  this version was loaded before (%s); nothing to do\n",
+                s->version ? s->version : "?");
+        return;
+    }
+    const cp_sniff_result *sr = &s->sniffed;
+    if (sr->schema.ncolumns) {
+        const cp_dialect *d = &sr->dialect;
+        fprintf(f, "  detected  %s, delimiter %s, %s, decimal '%c', %s dates, %s line ends\n",
+                cp_encoding_name(s->stream.encoding ? s->stream.encoding : d->encoding),
+                cp_delimiter_name(d->delimiter), d->header ? "header row" : "no header",
+                d->values.locale.decimal_sep, date_order_name(d->values.locale.date_order),
+                d->line_ending);
+        fprintf(f, "  columns   ");
+        for (size_t c = 0; c < sr->schema.ncolumns && c < 12; c++) {
+            char t[32];
+            fprintf(f, "%s%s %s", c ? ", " : "", sr->schema.columns[c].name,
+                    cp_type_format(sr->schema.columns[c].type, t, sizeof t));
+        }
+        fprintf(f, "%s\n", sr->schema.ncolumns > 12 ? ", ..." : "");
+    }
+    char size[32];
+    human_bytes((double)(s->size_bytes > 0 ? s->size_bytes : 0), size, sizeof size);
+    double secs = (double)(s->finished_us - s->started_us) / 1e6;
+    fprintf(f,
+            "  rows      %" PRIu64 " loaded, %" PRIu64 " rejected, %u restart%s (%s in %.2f s)\n",
+            s->status == CP_LOAD_LOADED ? s->stream.rows : 0, s->stream.rejected,
+            s->stream.restarts, s->stream.restarts == 1 ? "" : "s", size, secs);
+    if (s->status == CP_LOAD_LOADED) {
+        char b[32];
+        if (s->parquet_path) {
+            human_bytes((double)s->parquet_bytes, b, sizeof b);
+            fprintf(f, "  parquet   %s (%s)\n", s->parquet_path, b);
+        }
+        if (s->json_path) {
+            human_bytes((double)s->json_bytes, b, sizeof b);
+            fprintf(f, "  json      %s (%s)\n", s->json_path, b);
+        }
+    }
+    if (s->rejects_path)
+        fprintf(f, "  rejects   %s\n", s->rejects_path);
+    if (s->error)
+        fprintf(f, "  error     %s\n", s->error);
+    if (s->error_path)
+        fprintf(f, "  details   %s\n", s->error_path);
+}

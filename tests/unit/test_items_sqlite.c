@@ -1,0 +1,307 @@
+/*
+ * test_items_sqlite.c - the embedded item store, read back with sqlite3 and jansson: keys
+ * of keyless and keyed items, the JSON of every item (parsed, compared with the values,
+ * exact decimal digits, nulls absent), stale items deleted on a shorter reload, aborts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "load/items.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[64];
+static char dbpath[128];
+static char url[160];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/cp_items_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/out/items.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", dbpath);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static const char *const headers[] = {"id", "name", "price", "day", "ok", "note"};
+
+static void make_schema(cp_schema *s)
+{
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64),   cp_type_of(CP_TYPE_STRING),
+                         cp_type_decimal(10, 2),      cp_type_of(CP_TYPE_DATE),
+                         cp_type_of(CP_TYPE_BOOLEAN), cp_type_of(CP_TYPE_STRING)};
+    size_t lens[6];
+    assert_int_equal(cp_schema_init(s, 6), CP_OK);
+    for (size_t i = 0; i < 6; i++) {
+        s->columns[i].type = t[i];
+        lens[i] = strlen(headers[i]);
+    }
+    assert_int_equal(cp_schema_set_names(s, headers, lens, NULL), CP_OK);
+}
+
+static void add_row(cp_batch *b, const char *const *vals)
+{
+    cp_field f[6];
+    for (size_t i = 0; i < 6; i++) {
+        f[i].data = vals[i] ? vals[i] : "";
+        f[i].len = vals[i] ? strlen(vals[i]) : 0;
+        f[i].quoted = false;
+    }
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_error err;
+    assert_int_equal(cp_batch_append_row(b, f, 6, &opts, &err), CP_OK);
+}
+
+/* Row r (1-based) of a generated file: id r, name "n<r>", price r.05, ... */
+static void gen_row(uint64_t r, char bufs[6][32], const char *vals[6])
+{
+    snprintf(bufs[0], 32, "%llu", (unsigned long long)r);
+    snprintf(bufs[1], 32, "n\"%llu", (unsigned long long)r);
+    snprintf(bufs[2], 32, "%llu.05", (unsigned long long)r);
+    snprintf(bufs[3], 32, "2024-01-%02u", (unsigned)(r % 28 + 1));
+    snprintf(bufs[4], 32, "%s", r % 2 ? "yes" : "no");
+    for (int i = 0; i < 5; i++)
+        vals[i] = bufs[i];
+    vals[5] = NULL; /* note: always null */
+}
+
+/* Writes rows 1..n of the generated file as items of source, in batches of 50. */
+static void put_file(cp_items *s, const cp_schema *schema, const char *source, uint64_t n,
+                     const size_t *keys, size_t nkeys, uint64_t rows_before)
+{
+    cp_error err;
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, schema, 50, 1 << 16, 1 << 16), CP_OK);
+    assert_int_equal(cp_items_begin(s, "sales", schema, source, keys, nkeys, &err), CP_OK);
+    cp_batch_clear(&b, 1);
+    for (uint64_t r = 1; r <= n; r++) {
+        if (cp_batch_full(&b)) {
+            assert_int_equal(cp_items_write(s, &b, &err), CP_OK);
+            cp_batch_clear(&b, r);
+        }
+        char bufs[6][32];
+        const char *vals[6];
+        gen_row(r, bufs, vals);
+        add_row(&b, vals);
+    }
+    assert_int_equal(cp_items_write(s, &b, &err), CP_OK);
+    assert_int_equal(cp_items_finish(s, n, rows_before, &err), CP_OK);
+    cp_batch_release(&b);
+}
+
+static sqlite3 *reader(void)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return db;
+}
+
+static int64_t count(sqlite3 *db, const char *sql, const char *arg)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The item text stored under pk/sk, or NULL; caller frees. */
+static char *item_at(sqlite3 *db, const char *pk, const char *sk)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT item FROM items WHERE pk = ?1 AND sk = ?2", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sk, -1, SQLITE_STATIC);
+    char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Checks one item against generated row r of source. */
+static void check_item(const char *text, const char *source, uint64_t r)
+{
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    if (!o)
+        fail_msg("item does not parse: %s: %s", jerr.text, text);
+    char bufs[6][32];
+    const char *vals[6];
+    gen_row(r, bufs, vals);
+    /* _dataset, _source and _row come first */
+    assert_int_equal(strncmp(text, "{\"_dataset\":\"sales\",\"_source\":", 30), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "_dataset")), "sales");
+    assert_string_equal(json_string_value(json_object_get(o, "_source")), source);
+    assert_int_equal(json_integer_value(json_object_get(o, "_row")), r);
+    assert_int_equal(json_integer_value(json_object_get(o, "id")), r);
+    assert_string_equal(json_string_value(json_object_get(o, "name")), vals[1]);
+    char digits[48];
+    snprintf(digits, sizeof digits, "\"price\":%s,", vals[2]); /* exact digits in the text */
+    assert_non_null(strstr(text, digits));
+    assert_true(json_is_real(json_object_get(o, "price")));
+    assert_string_equal(json_string_value(json_object_get(o, "day")), vals[3]);
+    assert_true(json_is_boolean(json_object_get(o, "ok")));
+    assert_int_equal(json_is_true(json_object_get(o, "ok")), r % 2 == 1);
+    assert_null(json_object_get(o, "note")); /* nulls are absent */
+    assert_int_equal(json_object_size(o), 8);
+    json_decref(o);
+}
+
+static void test_keyless_items(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    const char *src = "s3://in/sales/2024-01.csv";
+    put_file(s, &schema, src, 300, NULL, 0, 0);
+    put_file(s, &schema, "other.csv", 10, NULL, 0, 0);
+
+    sqlite3 *db = reader();
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 310);
+    /* 300 rows over 128 partition keys, each of the form sales#<source>#<n> */
+    assert_int_equal(count(db, "SELECT count(DISTINCT pk) FROM items WHERE pk LIKE ?1",
+                           "sales#s3://in/sales/2024-01.csv#%"),
+                     128);
+    cp_buf pk, sk;
+    cp_buf_init(&pk, 1024);
+    cp_buf_init(&sk, 1024);
+    for (uint64_t r = 1; r <= 300; r += 37) {
+        cp_items_keyless_key("sales", src, r, &pk, &sk);
+        char want[128];
+        snprintf(want, sizeof want, "sales#%s#%llu", src, (unsigned long long)(r % 128));
+        assert_string_equal(pk.data, want);
+        snprintf(want, sizeof want, "%012llu", (unsigned long long)r);
+        assert_string_equal(sk.data, want);
+        char *item = item_at(db, pk.data, sk.data);
+        check_item(item, src, r);
+        free(item);
+    }
+    sqlite3_close(db);
+
+    /* a shorter version of the same file: rows 101..300 go, other.csv stays */
+    put_file(s, &schema, src, 100, NULL, 0, 300);
+    db = reader();
+    assert_int_equal(count(db, "SELECT count(*) FROM items WHERE pk LIKE ?1",
+                           "sales#s3://in/sales/2024-01.csv#%"),
+                     100);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM items WHERE pk LIKE 'sales#other.csv#%'", NULL), 10);
+    assert_int_equal(
+        count(db, "SELECT max(CAST(sk AS INTEGER)) FROM items WHERE pk LIKE ?1", "sales#s3:%"),
+        100);
+    sqlite3_close(db);
+    cp_buf_release(&pk);
+    cp_buf_release(&sk);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+}
+
+static void test_keyed_items(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    const size_t by_id[] = {0}, by_id_day[] = {0, 3};
+    put_file(s, &schema, "a.csv", 20, by_id, 1, 0);
+    put_file(s, &schema, "b.csv", 5, by_id, 1, 20); /* rows_before ignored when keyed */
+
+    sqlite3 *db = reader();
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 20);
+    char *item = item_at(db, "sales#3", "sales");
+    check_item(item, "b.csv", 3); /* replaced by the later file */
+    free(item);
+    item = item_at(db, "sales#12", "sales");
+    check_item(item, "a.csv", 12);
+    free(item);
+    sqlite3_close(db);
+
+    put_file(s, &schema, "c.csv", 2, by_id_day, 2, 0);
+    db = reader();
+    item = item_at(db, "sales#2#2024-01-03", "sales");
+    check_item(item, "c.csv", 2);
+    free(item);
+    sqlite3_close(db);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+}
+
+static void test_abort_and_misuse(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &schema, 4, 1024, 1024), CP_OK);
+    cp_batch_clear(&b, 1);
+    char bufs[6][32];
+    const char *vals[6];
+    gen_row(1, bufs, vals);
+    add_row(&b, vals);
+
+    assert_int_equal(cp_items_write(s, &b, &err), CP_USAGE);
+    assert_int_equal(cp_items_finish(s, 1, 0, &err), CP_USAGE);
+    const size_t bad[] = {6};
+    assert_int_equal(cp_items_begin(s, "sales", &schema, "a.csv", bad, 1, &err), CP_USAGE);
+    assert_int_equal(cp_items_begin(s, "sales", &schema, "a.csv", NULL, 0, &err), CP_OK);
+    assert_int_equal(cp_items_write(s, &b, &err), CP_OK);
+    cp_items_abort(s);
+    cp_items_abort(s);
+    assert_int_equal(cp_items_write(s, &b, &err), CP_USAGE);
+    cp_items_close(s);
+    cp_items_close(NULL);
+
+    sqlite3 *db = reader();
+    /* an abandoned file leaves no item behind */
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    assert_null(cp_items_open("dynamodb:tbl", &err));
+    assert_int_equal(err.code, CP_USAGE);
+    assert_null(cp_items_open("items.db", &err));
+    cp_batch_release(&b);
+    cp_schema_release(&schema);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_keyless_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyed_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_and_misuse, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

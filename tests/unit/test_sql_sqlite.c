@@ -1,0 +1,698 @@
+/*
+ * test_sql_sqlite.c - the relational loader on SQLite, read back with sqlite3 itself:
+ * storage forms and typeof() per type, replace-by-source, rollback, schema evolution
+ * (added columns, widening rebuilds that keep values exact, rejected changes that leave
+ * everything as it was), hostile identifiers, and the csvpipe_loads ledger.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "load/sql.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+static char dbpath[128];
+static char url[160];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/cp_sql_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/sub/warehouse.db", dir); /* folder made on open */
+    snprintf(url, sizeof url, "sqlite:%s", dbpath);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+/* A schema of n columns named from headers (NULL names: keep headers verbatim). */
+static void make_schema(cp_schema *s, const char *const *headers, const cp_type *types, size_t n)
+{
+    assert_int_equal(cp_schema_init(s, n), CP_OK);
+    size_t lens[16];
+    for (size_t i = 0; i < n; i++) {
+        s->columns[i].type = types[i];
+        lens[i] = strlen(headers[i]);
+    }
+    assert_int_equal(cp_schema_set_names(s, headers, lens, NULL), CP_OK);
+}
+
+/* Forces a column's name, bypassing normalization (the loader must not rely on it). */
+static void force_name(cp_schema *s, size_t col, const char *name)
+{
+    free(s->columns[col].name);
+    s->columns[col].name = strdup(name);
+    assert_non_null(s->columns[col].name);
+}
+
+/* Appends one row; a NULL value is an empty (null) field. */
+static void add_row(cp_batch *b, const char *const *vals, size_t n)
+{
+    cp_field f[16];
+    for (size_t i = 0; i < n; i++) {
+        f[i].data = vals[i] ? vals[i] : "";
+        f[i].len = vals[i] ? strlen(vals[i]) : 0;
+        f[i].quoted = false;
+    }
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_error err;
+    assert_int_equal(cp_batch_append_row(b, f, n, &opts, &err), CP_OK);
+}
+
+static cp_ledger_row ledger_for(const char *dataset, const char *source, const char *version,
+                                uint64_t rows)
+{
+    cp_ledger_row r;
+    memset(&r, 0, sizeof r);
+    r.dataset = dataset;
+    r.source_uri = source;
+    r.version = version;
+    r.size_bytes = 1234;
+    r.rows_loaded = rows;
+    r.started_us = 1706700000000000LL;
+    r.finished_us = 1706700001500000LL;
+    r.status = CP_LOAD_LOADED;
+    r.schema_json = "[]";
+    return r;
+}
+
+/*
+ * Loads rows (nrows x ncols strings) as one file of schema s into dataset from source;
+ * returns the status of begin (CP_OK: committed).
+ */
+static cp_status load(const char *dataset, const cp_schema *s, const char *source,
+                      const char *const *rows, size_t nrows, cp_error *err)
+{
+    cp_sql *db = cp_sql_open(url, err);
+    assert_non_null(db);
+    cp_status st = cp_sql_begin(db, dataset, s, source, err);
+    if (st != CP_OK) {
+        cp_sql_close(db);
+        return st;
+    }
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, s, 4, 1 << 16, 1 << 16), CP_OK);
+    cp_batch_clear(&b, 1);
+    for (size_t r = 0; r < nrows; r++) {
+        if (cp_batch_full(&b)) {
+            assert_int_equal(cp_sql_write(db, &b, err), CP_OK);
+            cp_batch_clear(&b, b.first_row + b.nrows);
+        }
+        add_row(&b, rows + r * s->ncolumns, s->ncolumns);
+    }
+    assert_int_equal(cp_sql_write(db, &b, err), CP_OK);
+    cp_batch_release(&b);
+    cp_ledger_row l = ledger_for(dataset, source, "v1", nrows);
+    st = cp_sql_commit(db, &l, err);
+    assert_int_equal(st, CP_OK);
+    cp_sql_close(db);
+    return st;
+}
+
+static sqlite3 *reader(void)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return db;
+}
+
+/* The first column of the first row of sql as text ("NULL" for a null, "" for none). */
+static char *query1(sqlite3 *db, const char *sql)
+{
+    static char out[512];
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        snprintf(out, sizeof out, "%s", v ? (const char *)v : "NULL");
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void expect(sqlite3 *db, const char *sql, const char *want)
+{
+    const char *got = query1(db, sql);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\n  got:  %s\n  want: %s", sql, got, want);
+}
+
+static void test_types_round_trip(void **state)
+{
+    static const char *const h[] = {"flag", "qty", "price", "ratio", "day", "at", "at_utc", "name"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_BOOLEAN),     cp_type_of(CP_TYPE_INT64),
+                         cp_type_decimal(10, 2),          cp_type_of(CP_TYPE_DOUBLE),
+                         cp_type_of(CP_TYPE_DATE),        cp_type_of(CP_TYPE_TIMESTAMP),
+                         cp_type_of(CP_TYPE_TIMESTAMPTZ), cp_type_of(CP_TYPE_STRING)};
+    static const char *const rows[] = {
+        "true",
+        "5",
+        "19.90",
+        "0.1",
+        "2024-01-31",
+        "2024-01-31T10:20:30.5",
+        "2024-01-31T10:20:30+02:00",
+        "h\xc3\xa9llo",
+        "no",
+        "-9223372036854775808",
+        "-0.05",
+        "1e300",
+        "1900-03-01",
+        "2024-02-29 23:59:59",
+        "2024-01-31T23:30:00Z",
+        "it's",
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+    };
+    cp_schema s;
+    make_schema(&s, h, t, 8);
+    cp_error err;
+    assert_int_equal(load("sales", &s, "file:///in/a.csv", rows, 3, &err), CP_OK);
+
+    sqlite3 *db = reader();
+    expect(db, "SELECT count(*) FROM sales", "3");
+    expect(db,
+           "SELECT group_concat(typeof(flag)||','||typeof(qty)||','||typeof(price)||','||"
+           "typeof(ratio)||','||typeof(day)||','||typeof(at)||','||typeof(at_utc)||','||"
+           "typeof(name), ';') FROM (SELECT * FROM sales ORDER BY _row)",
+           "integer,integer,text,real,text,text,text,text;integer,integer,text,real,text,text,"
+           "text,text;null,null,null,null,null,null,null,null");
+    expect(db,
+           "SELECT flag||'|'||qty||'|'||price||'|'||ratio||'|'||day||'|'||at||'|'||at_utc||'|'||"
+           "name FROM sales WHERE _row = 1",
+           "1|5|19.90|0.1|2024-01-31|2024-01-31T10:20:30.500000|2024-01-31T08:20:30Z|h\xc3\xa9llo");
+    expect(db,
+           "SELECT flag||'|'||qty||'|'||price||'|'||day||'|'||at||'|'||at_utc||'|'||name "
+           "FROM sales WHERE _row = 2",
+           "0|-9223372036854775808|-0.05|1900-03-01|2024-02-29T23:59:59|2024-01-31T23:30:00Z|it's");
+    expect(db, "SELECT ratio = 1e300 FROM sales WHERE _row = 2", "1");
+    expect(db, "SELECT group_concat(_source||'#'||_row) FROM sales",
+           "file:///in/a.csv#1,file:///in/a.csv#2,file:///in/a.csv#3");
+    expect(db,
+           "SELECT group_concat(column_name||'='||type, ' ') FROM "
+           "(SELECT * FROM csvpipe_columns WHERE dataset = 'sales' ORDER BY column_name)",
+           "at=TIMESTAMP at_utc=TIMESTAMPTZ day=DATE flag=BOOLEAN name=STRING price=DECIMAL(10,2) "
+           "qty=INT64 ratio=DOUBLE");
+    expect(db,
+           "SELECT group_concat(name||':'||type||':'||\"notnull\", ' ') FROM "
+           "pragma_table_info('sales')",
+           "flag:INTEGER:0 qty:INTEGER:0 price:TEXT:0 ratio:REAL:0 day:TEXT:0 at:TEXT:0 "
+           "at_utc:TEXT:0 name:TEXT:0 _source:TEXT:1 _row:INTEGER:1");
+    expect(db, "SELECT \"unique\" FROM pragma_index_list('sales')", "1");
+    expect(db,
+           "SELECT group_concat(name) FROM pragma_index_info("
+           "(SELECT name FROM pragma_index_list('sales')))",
+           "_source,_row");
+    expect(db, "SELECT journal_mode FROM pragma_journal_mode", "wal");
+    sqlite3_close(db);
+    cp_schema_release(&s);
+}
+
+static void test_reload_replaces_source(void **state)
+{
+    static const char *const h[] = {"id"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64)};
+    static const char *const a1[] = {"1", "2", "3", "4", "5"}, *const b1[] = {"10", "20"},
+                             *const a2[] = {"7"};
+    cp_schema s;
+    make_schema(&s, h, t, 1);
+    cp_error err;
+    assert_int_equal(load("t", &s, "a.csv", a1, 5, &err), CP_OK);
+    assert_int_equal(load("t", &s, "b.csv", b1, 2, &err), CP_OK);
+    assert_int_equal(load("t", &s, "a.csv", a2, 1, &err), CP_OK);
+    sqlite3 *db = reader();
+    expect(db,
+           "SELECT group_concat(_source||':'||_row||':'||id, ' ') FROM "
+           "(SELECT * FROM t ORDER BY _source, _row)",
+           "a.csv:1:7 b.csv:1:10 b.csv:2:20");
+    expect(db, "SELECT count(*) FROM csvpipe_loads WHERE status = 'loaded'", "3");
+    sqlite3_close(db);
+    cp_schema_release(&s);
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+    static const char *const h[] = {"id"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64)};
+    static const char *const a1[] = {"1", "2"};
+    cp_schema s;
+    make_schema(&s, h, t, 1);
+    cp_error err;
+
+    /* a first load that is rolled back: not even the table remains */
+    cp_sql *db = cp_sql_open(url, &err);
+    assert_non_null(db);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 8, 1024, 1024), CP_OK);
+    cp_batch_clear(&b, 1);
+    add_row(&b, a1, 1);
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    cp_sql_rollback(db);
+    cp_sql_rollback(db); /* harmless twice */
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_USAGE);
+    sqlite3 *r = reader();
+    expect(r, "SELECT count(*) FROM sqlite_master WHERE name = 't'", "0");
+    sqlite3_close(r);
+
+    /* a reload rolled back, then one left open at close: the old rows stay */
+    assert_int_equal(load("t", &s, "a.csv", a1, 2, &err), CP_OK);
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    cp_sql_rollback(db);
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_USAGE);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    cp_sql_close(db);
+    r = reader();
+    expect(r, "SELECT group_concat(id) FROM t", "1,2");
+    expect(r, "SELECT count(*) FROM csvpipe_loads", "1");
+    sqlite3_close(r);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
+static void test_new_and_missing_columns(void **state)
+{
+    static const char *const h1[] = {"a"}, *const h2[] = {"a", "b"}, *const h3[] = {"b"};
+    const cp_type t1[] = {cp_type_of(CP_TYPE_INT64)},
+                  t2[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_DATE)},
+                  t3[] = {cp_type_of(CP_TYPE_DATE)};
+    static const char *const r1[] = {"1"}, *const r2[] = {"2", "2024-05-06"},
+                             *const r3[] = {"2024-07-08"};
+    cp_schema s1, s2, s3;
+    make_schema(&s1, h1, t1, 1);
+    make_schema(&s2, h2, t2, 2);
+    make_schema(&s3, h3, t3, 1);
+    cp_error err;
+    assert_int_equal(load("t", &s1, "1.csv", r1, 1, &err), CP_OK);
+    assert_int_equal(load("t", &s2, "2.csv", r2, 1, &err), CP_OK);
+    assert_int_equal(load("t", &s3, "3.csv", r3, 1, &err), CP_OK);
+    sqlite3 *db = reader();
+    expect(db,
+           "SELECT group_concat(_source||':'||quote(a)||':'||quote(b), ' ') FROM "
+           "(SELECT * FROM t ORDER BY _source)",
+           "1.csv:1:NULL 2.csv:2:'2024-05-06' 3.csv:NULL:'2024-07-08'");
+    expect(db, "SELECT type FROM csvpipe_columns WHERE dataset = 't' AND column_name = 'b'",
+           "DATE");
+    sqlite3_close(db);
+    cp_schema_release(&s1);
+    cp_schema_release(&s2);
+    cp_schema_release(&s3);
+}
+
+static void test_widening_rebuilds_exactly(void **state)
+{
+    static const char *const h[] = {"qty", "day", "note"};
+    const cp_type t1[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_DATE),
+                          cp_type_of(CP_TYPE_STRING)};
+    const cp_type t2[] = {cp_type_decimal(4, 2), cp_type_of(CP_TYPE_TIMESTAMP),
+                          cp_type_of(CP_TYPE_STRING)};
+    const cp_type t3[] = {cp_type_decimal(5, 3), cp_type_of(CP_TYPE_DATE),
+                          cp_type_of(CP_TYPE_INT64)};
+    const cp_type t4[] = {cp_type_of(CP_TYPE_DOUBLE), cp_type_of(CP_TYPE_DATE),
+                          cp_type_of(CP_TYPE_STRING)};
+    static const char *const r1[] = {"5", "2024-01-31", "x", "-3", NULL, NULL},
+                             *const r2[] = {"1.5", "2024-02-01T12:00:00", "y"},
+                             *const r3[] = {"0.125", "2024-03-01", "42"},
+                             *const r4[] = {"2.5e-1", "2024-04-01", "z"};
+    cp_schema s1, s2, s3, s4;
+    make_schema(&s1, h, t1, 3);
+    make_schema(&s2, h, t2, 3);
+    make_schema(&s3, h, t3, 3);
+    make_schema(&s4, h, t4, 3);
+    cp_error err;
+    assert_int_equal(load("sales", &s1, "1.csv", r1, 2, &err), CP_OK);
+    {
+        /* things of the user's that a rebuild must keep: an index, a view, a trigger */
+        sqlite3 *w;
+        assert_int_equal(sqlite3_open(dbpath, &w), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(w,
+                                      "CREATE INDEX by_day ON sales(day);"
+                                      "CREATE VIEW v_sales AS SELECT qty, day FROM sales;"
+                                      "CREATE TABLE audit(n INTEGER);"
+                                      "CREATE TRIGGER sales_ins AFTER INSERT ON sales "
+                                      "BEGIN INSERT INTO audit VALUES (1); END;",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(w);
+    }
+    /* INT64 -> DECIMAL(21,2) and DATE -> TIMESTAMP: the table is rebuilt */
+    assert_int_equal(load("sales", &s2, "2.csv", r2, 1, &err), CP_OK);
+    sqlite3 *db = reader();
+    expect(db,
+           "SELECT group_concat(quote(qty)||' '||quote(day), ' | ') FROM "
+           "(SELECT * FROM sales ORDER BY _source, _row)",
+           "'5.00' '2024-01-31T00:00:00' | '-3.00' NULL | '1.50' '2024-02-01T12:00:00'");
+    expect(db,
+           "SELECT group_concat(column_name||'='||type, ' ') FROM "
+           "(SELECT * FROM csvpipe_columns WHERE dataset = 'sales' ORDER BY column_name)",
+           "day=TIMESTAMP note=STRING qty=DECIMAL(21,2)");
+    expect(db, "SELECT group_concat(name||':'||type, ' ') FROM pragma_table_info('sales')",
+           "qty:TEXT day:TEXT note:TEXT _source:TEXT _row:INTEGER");
+    expect(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'sales' AND type = 'index'",
+           "2");
+    expect(db, "SELECT count(*) FROM v_sales", "3");
+    expect(db, "SELECT count(*) FROM audit", "1"); /* the trigger still fires */
+    expect(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'csvpipe_rebuild%'", "0");
+    sqlite3_close(db);
+
+    /* DECIMAL(21,2) -> DECIMAL(22,3); a DATE into TIMESTAMP, an INT64 into STRING: kept */
+    assert_int_equal(load("sales", &s3, "3.csv", r3, 1, &err), CP_OK);
+    db = reader();
+    expect(db,
+           "SELECT group_concat(quote(qty)||' '||quote(day)||' '||quote(note), ' | ') FROM "
+           "(SELECT * FROM sales ORDER BY _source, _row)",
+           "'5.000' '2024-01-31T00:00:00' 'x' | '-3.000' NULL NULL | "
+           "'1.500' '2024-02-01T12:00:00' 'y' | '0.125' '2024-03-01T00:00:00' '42'");
+    expect(db, "SELECT type FROM csvpipe_columns WHERE column_name = 'qty'", "DECIMAL(22,3)");
+    sqlite3_close(db);
+
+    /* DECIMAL -> DOUBLE */
+    assert_int_equal(load("sales", &s4, "4.csv", r4, 1, &err), CP_OK);
+    db = reader();
+    expect(db,
+           "SELECT group_concat(typeof(qty)||':'||qty, ' ') FROM "
+           "(SELECT * FROM sales ORDER BY _source, _row)",
+           "real:5.0 real:-3.0 real:1.5 real:0.125 real:0.25");
+    expect(db, "SELECT type FROM csvpipe_columns WHERE column_name = 'qty'", "DOUBLE");
+    sqlite3_close(db);
+    cp_schema_release(&s1);
+    cp_schema_release(&s2);
+    cp_schema_release(&s3);
+    cp_schema_release(&s4);
+}
+
+static void test_keep_converts_to_table_form(void **state)
+{
+    static const char *const h[] = {"amount", "at"};
+    const cp_type t1[] = {cp_type_decimal(30, 2), cp_type_of(CP_TYPE_TIMESTAMP)};
+    const cp_type t2[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_DATE)};
+    static const char *const r1[] = {"19.90", "2024-01-01T08:00:00"}, *const r2[] = {"5",
+                                                                                     "2024-06-30"};
+    cp_schema s1, s2;
+    make_schema(&s1, h, t1, 2);
+    make_schema(&s2, h, t2, 2);
+    cp_error err;
+    assert_int_equal(load("m", &s1, "1.csv", r1, 1, &err), CP_OK);
+    assert_int_equal(load("m", &s2, "2.csv", r2, 1, &err), CP_OK);
+    sqlite3 *db = reader();
+    expect(db,
+           "SELECT group_concat(quote(amount)||' '||quote(at), ' | ') FROM "
+           "(SELECT * FROM m ORDER BY _source)",
+           "'19.90' '2024-01-01T08:00:00' | '5.00' '2024-06-30T00:00:00'");
+    expect(db,
+           "SELECT group_concat(type, ' ') FROM (SELECT type FROM csvpipe_columns "
+           "WHERE dataset = 'm' ORDER BY column_name)",
+           "DECIMAL(30,2) TIMESTAMP");
+    sqlite3_close(db);
+    cp_schema_release(&s1);
+    cp_schema_release(&s2);
+}
+
+static void test_incompatible_change_rejected(void **state)
+{
+    static const char *const h[] = {"qty", "at"};
+    const cp_type t1[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_TIMESTAMP)};
+    const cp_type t2[] = {cp_type_of(CP_TYPE_STRING), cp_type_of(CP_TYPE_TIMESTAMP)};
+    const cp_type t3[] = {cp_type_decimal(4, 2), cp_type_of(CP_TYPE_TIMESTAMPTZ)};
+    static const char *const r1[] = {"5", "2024-01-01T00:00:00"};
+    cp_schema s1, s2, s3;
+    make_schema(&s1, h, t1, 2);
+    make_schema(&s2, h, t2, 2);
+    make_schema(&s3, h, t3, 2);
+    cp_error err;
+    assert_int_equal(load("sales", &s1, "1.csv", r1, 1, &err), CP_OK);
+
+    cp_error_clear(&err);
+    assert_int_equal(load("sales", &s2, "1.csv", NULL, 0, &err), CP_REJECTED);
+    assert_int_equal(err.code, CP_REJECTED);
+    assert_non_null(strstr(err.message, "column \"qty\" of table \"sales\" is INT64 but this file "
+                                        "has STRING values; csvpipe widens a column only when no "
+                                        "value changes (INT64 to DECIMAL, DATE to TIMESTAMP...)"));
+    /* the widening of qty must not happen either: at is rejected */
+    assert_int_equal(load("sales", &s3, "1.csv", NULL, 0, &err), CP_REJECTED);
+    assert_non_null(strstr(err.message, "\"at\""));
+    assert_non_null(strstr(err.message, "TIMESTAMPTZ"));
+
+    sqlite3 *db = reader();
+    expect(db, "SELECT quote(qty)||' '||quote(at)||' '||_source FROM sales",
+           "5 '2024-01-01T00:00:00' 1.csv");
+    expect(db,
+           "SELECT group_concat(column_name||'='||type, ' ') FROM "
+           "(SELECT * FROM csvpipe_columns WHERE dataset = 'sales' ORDER BY column_name)",
+           "at=TIMESTAMP qty=INT64");
+    expect(db, "SELECT group_concat(type, ' ') FROM pragma_table_info('sales')",
+           "INTEGER TEXT TEXT INTEGER");
+    expect(db, "SELECT count(*) FROM csvpipe_loads", "1");
+    sqlite3_close(db);
+
+    /* csvpipe's own tables are no datasets */
+    cp_sql *sql = cp_sql_open(url, &err);
+    assert_int_equal(cp_sql_begin(sql, "csvpipe_loads", &s1, "x.csv", &err), CP_REJECTED);
+    assert_int_equal(cp_sql_begin(sql, "", &s1, "x.csv", &err), CP_USAGE);
+    cp_sql_close(sql);
+    cp_schema_release(&s1);
+    cp_schema_release(&s2);
+    cp_schema_release(&s3);
+}
+
+static void test_hostile_identifiers(void **state)
+{
+    static const char *const h[] = {"a\"; DROP TABLE victim; --", "plain", "x"};
+    const cp_type t1[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_STRING),
+                          cp_type_of(CP_TYPE_INT64)};
+    const cp_type t2[] = {cp_type_decimal(3, 1), cp_type_of(CP_TYPE_STRING),
+                          cp_type_of(CP_TYPE_INT64)};
+    static const char *const r1[] = {"1", "it's \"quoted\"; DROP TABLE victim; --", "2"};
+    static const char *const r2[] = {"1.5", "'); DELETE FROM victim; --", "3"};
+    const char *dataset = "my \"odd\" table; DROP TABLE victim; --";
+    const char *source = "s3://b/it's \"here\".csv";
+
+    sqlite3 *w;
+    assert_int_equal(sqlite3_open(dbpath, &w), SQLITE_CANTOPEN); /* folder not there yet */
+    sqlite3_close(w);
+    cp_error err;
+    cp_sql *sql = cp_sql_open(url, &err);
+    assert_non_null(sql);
+    cp_sql_close(sql);
+    assert_int_equal(sqlite3_open(dbpath, &w), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(w, "CREATE TABLE victim(v); INSERT INTO victim VALUES (1);", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(w);
+
+    cp_schema s1, s2;
+    make_schema(&s1, h, t1, 3);
+    make_schema(&s2, h, t2, 3);
+    assert_string_equal(s1.columns[0].name, "a_drop_table_victim");
+    force_name(&s1, 0, h[0]);
+    force_name(&s2, 0, h[0]);
+    force_name(&s2, 2, "x\" INTEGER); DROP TABLE victim; --");
+    assert_int_equal(load(dataset, &s1, source, r1, 1, &err), CP_OK);
+    /* widening (rebuild) and ADD COLUMN with the same names */
+    assert_int_equal(load(dataset, &s2, source, r2, 1, &err), CP_OK);
+    assert_int_equal(load(dataset, &s1, "second.csv", r1, 1, &err), CP_OK);
+
+    sqlite3 *db = reader();
+    expect(db, "SELECT count(*) FROM victim", "1");
+    expect(db,
+           "SELECT group_concat(name, '|') FROM pragma_table_info("
+           "'my \"odd\" table; DROP TABLE victim; --')",
+           "a\"; DROP TABLE victim; --|plain|x|_source|_row|x\" INTEGER); DROP TABLE victim; --");
+    expect(db,
+           "SELECT group_concat(quote(\"a\"\"; DROP TABLE victim; --\")||' '||quote(plain)||' '||"
+           "quote(x)||' '||quote(\"x\"\" INTEGER); DROP TABLE victim; --\")||' '||_source, ' | ') "
+           "FROM (SELECT * FROM \"my \"\"odd\"\" table; DROP TABLE victim; --\" ORDER BY _source)",
+           "'1.5' '''); DELETE FROM victim; --' NULL 3 s3://b/it's \"here\".csv | "
+           "'1.0' 'it''s \"quoted\"; DROP TABLE victim; --' 2 NULL second.csv");
+    expect(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+           "5"); /* victim, the dataset, csvpipe_loads, csvpipe_columns, sqlite_sequence */
+    sqlite3_close(db);
+    cp_schema_release(&s1);
+    cp_schema_release(&s2);
+}
+
+static void test_ledger(void **state)
+{
+    cp_error err;
+    cp_sql *db = cp_sql_open(url, &err);
+    assert_non_null(db);
+    cp_ledger_entry e;
+    bool found = true;
+    assert_int_equal(cp_sql_last_load(db, "a.csv", &e, &found, &err), CP_OK);
+    assert_false(found);
+
+    static const char *const h[] = {"id"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64)};
+    cp_schema s;
+    make_schema(&s, h, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 8, 1024, 1024), CP_OK);
+    cp_batch_clear(&b, 1);
+    static const char *const one[] = {"1"};
+    add_row(&b, one, 1);
+
+    cp_ledger_row l = ledger_for("t", "a.csv", "etag-1", 1);
+    l.sequencer = "0055AED6DCD90281E5";
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    assert_int_equal(cp_sql_commit(db, &l, &err), CP_OK);
+
+    cp_ledger_row skipped = ledger_for("t", "a.csv", "etag-1", 0);
+    skipped.status = CP_LOAD_SKIPPED;
+    skipped.size_bytes = -1;
+    skipped.schema_json = NULL;
+    assert_int_equal(cp_sql_record(db, &skipped, &err), CP_OK);
+    cp_ledger_row rejected = ledger_for("t", "a.csv", "etag-2", 0);
+    rejected.status = CP_LOAD_REJECTED;
+    rejected.error = "2% of the rows are malformed";
+    rejected.outputs_json = "{\"error\":\"out/rejected/t/a.error.json\"}";
+    assert_int_equal(cp_sql_record(db, &rejected, &err), CP_OK);
+
+    assert_int_equal(cp_sql_last_load(db, "a.csv", &e, &found, &err), CP_OK);
+    assert_true(found);
+    assert_string_equal(e.version, "etag-1");
+    assert_string_equal(e.sequencer, "0055AED6DCD90281E5");
+    assert_string_equal(e.dataset, "t");
+    assert_int_equal(e.rows_loaded, 1);
+
+    l.version = "etag-3";
+    l.sequencer = NULL;
+    assert_int_equal(cp_sql_begin(db, "t", &s, "a.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    assert_int_equal(cp_sql_commit(db, &l, &err), CP_OK);
+    assert_int_equal(cp_sql_last_load(db, "a.csv", &e, &found, &err), CP_OK);
+    assert_string_equal(e.version, "etag-3");
+    assert_string_equal(e.sequencer, "");
+    assert_int_equal(cp_sql_last_load(db, "other.csv", &e, &found, &err), CP_OK);
+    assert_false(found);
+    cp_sql_close(db);
+
+    sqlite3 *r = reader();
+    expect(r,
+           "SELECT group_concat(id||' '||status||' '||quote(size_bytes)||' '||duration_ms||' '||"
+           "started_at||' '||finished_at||' '||quote(error)||' '||quote(schema), ' | ') FROM "
+           "(SELECT * FROM csvpipe_loads ORDER BY id)",
+           "1 loaded 1234 1500 2024-01-31T11:20:00Z 2024-01-31T11:20:01.500000Z NULL '[]' | "
+           "2 skipped NULL 1500 2024-01-31T11:20:00Z 2024-01-31T11:20:01.500000Z NULL NULL | "
+           "3 rejected 1234 1500 2024-01-31T11:20:00Z 2024-01-31T11:20:01.500000Z "
+           "'2% of the rows are malformed' '[]' | "
+           "4 loaded 1234 1500 2024-01-31T11:20:00Z 2024-01-31T11:20:01.500000Z NULL '[]'");
+    expect(r, "SELECT outputs FROM csvpipe_loads WHERE id = 3",
+           "{\"error\":\"out/rejected/t/a.error.json\"}");
+    expect(r, "SELECT group_concat(name) FROM pragma_index_info('csvpipe_loads_source_status')",
+           "source_uri,status");
+    sqlite3_close(r);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
+static void test_bad_urls(void **state)
+{
+    cp_error err;
+    assert_null(cp_sql_open("postgresql://localhost/db", &err));
+    assert_int_equal(err.code, CP_USAGE);
+    assert_null(cp_sql_open("mysql://x", &err));
+    assert_null(cp_sql_open("sqlite:", &err));
+    assert_null(cp_sql_open("sqlite:/proc/nope/x.db", &err));
+    assert_true(err.code == CP_IO || err.code == CP_DATABASE);
+    cp_sql_close(NULL);
+}
+
+/* Processes loading into one database at once queue on the lock instead of failing. */
+static void test_concurrent_processes(void **state)
+{
+    static const char *const h[] = {"id", "name"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_STRING)};
+    cp_schema s;
+    make_schema(&s, h, t, 2);
+    enum { NPROC = 4, NFILES = 10, NROWS = 500 };
+    pid_t pids[NPROC];
+    for (int p = 0; p < NPROC; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            int bad = 0;
+            for (int f = 0; f < NFILES; f++) {
+                char source[64];
+                snprintf(source, sizeof source, "p%d-f%d.csv", p, f);
+                cp_error err;
+                cp_sql *db = cp_sql_open(url, &err);
+                cp_batch b;
+                if (!db || cp_batch_init(&b, &s, NROWS, 1 << 20, 1024) != CP_OK)
+                    _exit(1);
+                cp_batch_clear(&b, 1);
+                for (int r = 0; r < NROWS; r++) {
+                    char id[16];
+                    snprintf(id, sizeof id, "%d", r);
+                    const char *vals[] = {id, source};
+                    add_row(&b, vals, 2);
+                }
+                cp_ledger_row l = ledger_for("t", source, "v", NROWS);
+                if (cp_sql_begin(db, "t", &s, source, &err) != CP_OK ||
+                    cp_sql_write(db, &b, &err) != CP_OK || cp_sql_commit(db, &l, &err) != CP_OK) {
+                    fprintf(stderr, "process %d: %s\n", p, err.message);
+                    bad = 1;
+                }
+                cp_batch_release(&b);
+                cp_sql_close(db);
+            }
+            _exit(bad);
+        }
+    }
+    for (int p = 0; p < NPROC; p++) {
+        int status;
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    sqlite3 *db = reader();
+    expect(db, "SELECT count(*) FROM t", "20000");
+    expect(db, "SELECT count(DISTINCT _source) FROM t", "40");
+    expect(db, "SELECT count(*) FROM csvpipe_loads", "40");
+    sqlite3_close(db);
+    cp_schema_release(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_types_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_replaces_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_and_missing_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_widening_rebuilds_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_converts_to_table_form, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incompatible_change_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_identifiers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
