@@ -16,6 +16,7 @@ struct cp_json_writer {
     cp_write_fn write;
     void *ctx;
     char **prefixes; /* per column: ,"name": already escaped */
+    size_t *prefix_len;
     cp_buf out;
     cp_buf pk, sk;
     uint64_t bytes;
@@ -52,7 +53,8 @@ cp_json_writer *cp_json_writer_new(const cp_schema *schema, cp_json_style style,
     cp_buf_init(&w->pk, CP_BUF_UNLIMITED);
     cp_buf_init(&w->sk, CP_BUF_UNLIMITED);
     w->prefixes = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *w->prefixes);
-    if (!w->prefixes)
+    w->prefix_len = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *w->prefix_len);
+    if (!w->prefixes || !w->prefix_len)
         goto nomem;
     for (size_t c = 0; c < schema->ncolumns; c++) {
         cp_buf p;
@@ -64,7 +66,7 @@ cp_json_writer *cp_json_writer_new(const cp_schema *schema, cp_json_style style,
             cp_buf_release(&p);
             goto nomem;
         }
-        w->prefixes[c] = cp_buf_detach(&p, NULL);
+        w->prefixes[c] = cp_buf_detach(&p, &w->prefix_len[c]);
     }
     return w;
 nomem:
@@ -91,7 +93,8 @@ static cp_status plain_row(cp_json_writer *w, const cp_batch *b, size_t r)
     CP_RETURN_IF_ERROR(cp_buf_append_char(o, '{'));
     for (size_t c = 0; c < w->schema->ncolumns; c++) {
         const char *p = w->prefixes[c];
-        CP_RETURN_IF_ERROR(cp_buf_append_str(o, c == 0 ? p + 1 : p));
+        CP_RETURN_IF_ERROR(
+            cp_buf_append(o, c == 0 ? p + 1 : p, c == 0 ? w->prefix_len[c] - 1 : w->prefix_len[c]));
         CP_RETURN_IF_ERROR(cp_cell_append_json(o, b, c, r));
     }
     return cp_buf_append_str(o, "}\n");
@@ -114,7 +117,7 @@ static cp_status dynamodb_row(cp_json_writer *w, const cp_batch *b, size_t r)
     for (size_t c = 0; c < w->schema->ncolumns; c++) {
         if (!cp_batch_valid(b, c, r))
             continue;
-        CP_RETURN_IF_ERROR(cp_buf_append_str(o, w->prefixes[c]));
+        CP_RETURN_IF_ERROR(cp_buf_append(o, w->prefixes[c], w->prefix_len[c]));
         CP_RETURN_IF_ERROR(cp_cell_append_dynamodb(o, b, c, r));
     }
     return cp_buf_append_str(o, "}}\n");
@@ -152,6 +155,7 @@ void cp_json_writer_free(cp_json_writer *w)
         for (size_t c = 0; c < w->schema->ncolumns; c++)
             free(w->prefixes[c]);
     free(w->prefixes);
+    free(w->prefix_len);
     cp_buf_release(&w->out);
     cp_buf_release(&w->pk);
     cp_buf_release(&w->sk);

@@ -114,6 +114,18 @@ cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_n
 
 bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *out)
 {
+    /* fast path: [-]digits without a leading zero, at most 18 digits (cannot overflow) */
+    size_t i = len > 0 && s[0] == '-';
+    if (len > i && len - i <= 18 && (s[i] != '0' || len - i == 1)) {
+        uint64_t v = 0;
+        size_t k = i;
+        while (k < len && is_digit(s[k]))
+            v = v * 10 + (uint64_t)(s[k++] - '0');
+        if (k == len) {
+            *out = i ? -(int64_t)v : (int64_t)v;
+            return true;
+        }
+    }
     cp_num n;
     if (cp_scan_number(s, len, loc, &n) != CP_NUM_INT || !n.exact)
         return false;
@@ -126,6 +138,30 @@ bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *ou
 bool cp_parse_decimal(const char *s, size_t len, const cp_locale *loc, unsigned precision,
                       unsigned scale, cp_i128 *out)
 {
+    /* fast path: [-]digits[SEP digits], no leading zero, at most 18 digits in all */
+    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    size_t i = len > 0 && s[0] == '-';
+    if (len > i && len - i <= 19 && is_digit(s[i])) {
+        uint64_t v = 0;
+        size_t k = i, int_digits = 0, frac = 0;
+        while (k < len && is_digit(s[k]))
+            v = v * 10 + (uint64_t)(s[k++] - '0'), int_digits++;
+        bool ok = !(int_digits > 1 && s[i] == '0');
+        if (ok && k < len && s[k] == dsep) {
+            k++;
+            while (k < len && is_digit(s[k]))
+                v = v * 10 + (uint64_t)(s[k++] - '0'), frac++;
+            ok = frac > 0;
+        }
+        unsigned sig = (unsigned)(int_digits == 1 && s[i] == '0' ? 0 : int_digits);
+        if (ok && k == len && frac <= scale && sig <= precision - scale) {
+            cp_i128 r = (cp_i128)v;
+            for (size_t f = frac; f < scale; f++)
+                r *= 10;
+            *out = i ? -r : r;
+            return true;
+        }
+    }
     cp_num n;
     cp_num_kind k = cp_scan_number(s, len, loc, &n);
     if ((k != CP_NUM_INT && k != CP_NUM_DECIMAL) || !n.exact)
@@ -133,7 +169,7 @@ bool cp_parse_decimal(const char *s, size_t len, const cp_locale *loc, unsigned 
     if (n.scale > scale || n.int_digits > precision - scale)
         return false;
     cp_i128 v = n.unscaled;
-    for (unsigned i = n.scale; i < scale; i++)
+    for (unsigned f = n.scale; f < scale; f++)
         v *= 10;
     *out = v;
     return true;
@@ -399,9 +435,37 @@ cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order orde
     return out->kind = CP_TEMPORAL_TIMESTAMP;
 }
 
+/* Writes v in decimal; returns the length. */
+static size_t put_u64(uint64_t v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static inline void put2(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
 size_t cp_format_int64(int64_t v, char *out)
 {
-    return (size_t)snprintf(out, 21, "%lld", (long long)v);
+    size_t o = 0;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        out[o++] = '-';
+        u = 0 - u;
+    }
+    o += put_u64(u, out + o);
+    out[o] = '\0';
+    return o;
 }
 
 size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out)
@@ -411,10 +475,20 @@ size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out)
     bool neg = unscaled < 0;
     unsigned __int128 u =
         neg ? (unsigned __int128)(-(unscaled + 1)) + 1 : (unsigned __int128)unscaled;
+    /* 128-bit division is slow: peel 19-digit chunks, then divide in 64 bits */
+    while (u > UINT64_MAX) {
+        uint64_t chunk = (uint64_t)(u % 10000000000000000000ULL);
+        u /= 10000000000000000000ULL;
+        for (int k = 0; k < 19; k++) {
+            digits[n++] = (char)('0' + chunk % 10);
+            chunk /= 10;
+        }
+    }
+    uint64_t w = (uint64_t)u;
     do {
-        digits[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
+        digits[n++] = (char)('0' + w % 10);
+        w /= 10;
+    } while (w);
     while (n <= scale)
         digits[n++] = '0';
     size_t o = 0;
@@ -451,7 +525,16 @@ size_t cp_format_date(int32_t days, char *out)
     int64_t y;
     unsigned m, d;
     cp_civil_from_days(days, &y, &m, &d);
-    return (size_t)snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+    if (y < 0 || y > 9999)
+        return (size_t)snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+    put2(out, (unsigned)(y / 100));
+    put2(out + 2, (unsigned)(y % 100));
+    out[4] = '-';
+    put2(out + 5, m);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = '\0';
+    return 10;
 }
 
 size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
@@ -463,11 +546,22 @@ size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
         days--;
     }
     size_t n = cp_format_date((int32_t)days, out);
-    int64_t secs = rem / 1000000, frac = rem % 1000000;
-    n += (size_t)snprintf(out + n, 40 - n, "T%02d:%02d:%02d", (int)(secs / 3600),
-                          (int)(secs / 60 % 60), (int)(secs % 60));
-    if (frac)
-        n += (size_t)snprintf(out + n, 40 - n, ".%06d", (int)frac);
+    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+    out[n] = 'T';
+    put2(out + n + 1, secs / 3600);
+    out[n + 3] = ':';
+    put2(out + n + 4, secs / 60 % 60);
+    out[n + 6] = ':';
+    put2(out + n + 7, secs % 60);
+    n += 9;
+    if (frac) {
+        out[n++] = '.';
+        for (int k = 5; k >= 0; k--) {
+            out[n + (size_t)k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        n += 6;
+    }
     if (utc)
         out[n++] = 'Z';
     out[n] = '\0';
