@@ -1,5 +1,5 @@
 /*
- * pq_file_sink.c - temporary file, fsync, rename (see pq_file_sink.h).
+ * file_sink.c - temporary file, fsync, rename (see file_sink.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "util/file_sink.h"
@@ -84,7 +84,7 @@ static void sync_parent(const char *path)
 cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
 {
     if (s->fd < 0 || !s->tmp_path)
-        return cp_error_set(err, CP_USAGE, "Parquet file sink is not open");
+        return cp_error_set(err, CP_USAGE, "file sink is not open (committed or aborted already)");
     if (s->write_status != CP_OK) {
         cp_error_set(err, CP_IO, "%s: write failed: %s", s->tmp_path, strerror(s->write_errno));
         cp_file_sink_abort(s);
