@@ -29,6 +29,9 @@ static const char run_options_help[] =
     "  --json-style STYLE      plain (default) or dynamodb (DynamoDB import format)\n"
     "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  --row-group-size N      Parquet row group size in bytes (default 128M)\n"
+    "  --page-size N           Parquet data page size in bytes (default 1M)\n"
+    "  --dictionary-limit N    Parquet dictionary size per column chunk before PLAIN\n"
+    "                          (default 1M; 0 = no dictionaries)\n"
     "  --sql URL               sqlite:PATH (env CSVPIPE_SQL; default sqlite:OUT/warehouse.db)\n"
     "  --no-sql                no relational database (and no ledger)\n"
     "  --nosql URL             sqlite:PATH (env CSVPIPE_NOSQL; default sqlite:OUT/items.db)\n"
@@ -46,6 +49,8 @@ enum {
     OPT_JSON_STYLE,
     OPT_COMPRESSION,
     OPT_ROW_GROUP,
+    OPT_PAGE_SIZE,
+    OPT_DICTIONARY_LIMIT,
     OPT_SQL,
     OPT_NO_SQL,
     OPT_NOSQL,
@@ -162,6 +167,8 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"json-style", required_argument, NULL, OPT_JSON_STYLE},
         {"compression", required_argument, NULL, OPT_COMPRESSION},
         {"row-group-size", required_argument, NULL, OPT_ROW_GROUP},
+        {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+        {"dictionary-limit", required_argument, NULL, OPT_DICTIONARY_LIMIT},
         {"sql", required_argument, NULL, OPT_SQL},
         {"no-sql", no_argument, NULL, OPT_NO_SQL},
         {"nosql", required_argument, NULL, OPT_NOSQL},
@@ -223,6 +230,23 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
                 cp_cli_error("--row-group-size must be a size of at least 1K, such as 128M");
                 return CP_EXIT_USAGE;
             }
+            break;
+        case OPT_PAGE_SIZE:
+            if (cp_parse_size(optarg, &o->parquet.page_bytes) < 0 || o->parquet.page_bytes == 0 ||
+                o->parquet.page_bytes > ((size_t)1 << 30)) {
+                cp_cli_error("--page-size must be a size from 1 byte to 1G, such as 1M");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        case OPT_DICTIONARY_LIMIT:
+            if (cp_parse_size(optarg, &o->parquet.dictionary_limit) < 0 ||
+                o->parquet.dictionary_limit > ((size_t)1 << 30)) {
+                cp_cli_error("--dictionary-limit must be a size up to 1G, such as 1M, or 0 for "
+                             "no dictionaries");
+                return CP_EXIT_USAGE;
+            }
+            if (o->parquet.dictionary_limit == 0)
+                o->parquet.dictionary_limit = CP_PQ_NO_DICTIONARY;
             break;
         case OPT_SQL:
             sql = optarg;

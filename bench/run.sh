@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every benchmark of bench/ in turn (`make bench`). Usage: bench/run.sh [BUILD/csvpipe]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$(dirname "${1:-$root/build/csvpipe}")" && pwd)
+echo "## CSV to Parquet: csvpipe against DuckDB"
+"$root/bench/parquet_vs_duckdb.sh" "$build"
+echo
+echo "## Loading PostgreSQL: csvpipe against psql \\copy"
+CSVPIPE="$build/csvpipe" "$root/bench/pg_vs_copy.sh"
+echo
+echo "## Peak memory of csvpipe inspect on 1 GB"
+"$root/bench/inspect_memory.sh" "$build"
