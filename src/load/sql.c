@@ -13,6 +13,8 @@
 
 static const cp_sql_backend *const backends[] = {
     &cp_sql_sqlite_backend,
+    &cp_sql_postgres_backend,
+    &cp_sql_postgres_short_backend,
 };
 
 cp_sql *cp_sql_open(const char *url, cp_error *err)
@@ -33,13 +35,8 @@ cp_sql *cp_sql_open(const char *url, cp_error *err)
             return db;
         }
     }
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        cp_error_set(err, CP_USAGE,
-                     "%s: PostgreSQL is not supported by this build yet; use --sql sqlite:PATH",
-                     url);
-    else
-        cp_error_set(err, CP_USAGE,
-                     "%s: unknown database URL; use sqlite:PATH or postgresql://HOST/DB", url);
+    cp_error_set(err, CP_USAGE, "%s: unknown database URL; use sqlite:PATH or postgresql://HOST/DB",
+                 url);
     return NULL;
 }
 
@@ -113,6 +110,11 @@ cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
         return cp_error_set(
             err, CP_USAGE, "cp_sql_record: a load is open; its ledger row goes with cp_sql_commit");
     return db->backend->record(db, ledger, err);
+}
+
+bool cp_sql_connection_lost(cp_sql *db)
+{
+    return db && db->backend->connection_lost && db->backend->connection_lost(db);
 }
 
 /* ---- shared helpers ---- */

@@ -1,9 +1,9 @@
 /*
  * sql.h - the relational loader: typed rows into a SQL database, one transaction per file.
  *
- * One interface, several backends (sqlite:PATH here; PostgreSQL by its own issue). A load
- * is: cp_sql_begin (transaction, table created or evolved, the source's previous rows
- * deleted), cp_sql_write for every batch, then cp_sql_commit with the ledger row — or
+ * One interface, several backends (sqlite:PATH in sql_sqlite.c, PostgreSQL in
+ * sql_postgres.c). A load is: cp_sql_begin (transaction, table created or evolved, the source's
+ * previous rows deleted), cp_sql_write for every batch, then cp_sql_commit with the ledger row — or
  * cp_sql_rollback, after which nothing of the load is visible.
  *
  * Tables: one per dataset, named as the dataset, with the schema's columns typed as
@@ -36,7 +36,11 @@
 
 typedef struct cp_sql cp_sql;
 
-/* Opens "sqlite:PATH" (the file and its folder are created when missing). */
+/*
+ * Opens "sqlite:PATH" (the file and its folder are created when missing), or PostgreSQL:
+ * "postgresql://..." / "postgres://..." (libpq URIs) or "postgresql:KEY=VALUE ..." (a libpq
+ * conninfo string; "postgresql:" alone uses the PG* environment variables).
+ */
 cp_sql *cp_sql_open(const char *url, cp_error *err);
 /* Closes; a load still open is rolled back. NULL allowed. */
 void cp_sql_close(cp_sql *db);
@@ -64,5 +68,13 @@ void cp_sql_rollback(cp_sql *db);
 
 /* Inserts one ledger row in its own transaction (skipped, rejected and failed loads). */
 cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+
+/*
+ * True when a call since the previous cp_sql_connection_lost failed because the connection
+ * to the database server was lost before the load's COMMIT was sent (nothing of that load
+ * is committed); clears the flag. The next call reconnects, so the caller may restart the
+ * file's load. Always false for SQLite. NULL allowed.
+ */
+bool cp_sql_connection_lost(cp_sql *db);
 
 #endif

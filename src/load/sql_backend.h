@@ -3,7 +3,7 @@
  * helpers every backend shares (identifier quoting, the column type rules of schema
  * evolution, values in the table's form, the DDL of csvpipe's own tables).
  *
- * A backend (sql_sqlite.c; sql_postgres.c later) defines a `const cp_sql_backend` and
+ * A backend (sql_sqlite.c, sql_postgres.c) defines a `const cp_sql_backend` and
  * allocates its connection struct with a `cp_sql` as its first member, so sql.c can
  * dispatch on db->backend and the backend can cast back. sql.c checks the arguments that
  * are the same for every backend (NULLs, a load open or not) before dispatching.
@@ -26,6 +26,8 @@ typedef struct cp_sql_backend {
     cp_status (*commit)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
     void (*rollback)(cp_sql *db);
     cp_status (*record)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+    /* cp_sql_connection_lost; NULL when the backend has no connection to lose */
+    bool (*connection_lost)(cp_sql *db);
 } cp_sql_backend;
 
 struct cp_sql {
@@ -34,6 +36,8 @@ struct cp_sql {
 };
 
 extern const cp_sql_backend cp_sql_sqlite_backend;
+extern const cp_sql_backend cp_sql_postgres_backend; /* postgresql:// and postgresql:CONNINFO */
+extern const cp_sql_backend cp_sql_postgres_short_backend; /* postgres:// */
 
 typedef enum cp_sql_dialect {
     CP_SQL_DIALECT_SQLITE,

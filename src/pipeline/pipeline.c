@@ -479,7 +479,7 @@ static void set_failed(cp_load_summary *s, cp_load_status status, const cp_error
     s->error = strdup(e->message[0] ? e->message : cp_status_message(e->code));
 }
 
-cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
+static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset_hint,
                            cp_load_summary *s, cp_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -692,4 +692,34 @@ out:
     free(l.key_columns);
     cp_buf_release(&l.line);
     return st;
+}
+
+/*
+ * A load whose database connection was lost before its commit (PostgreSQL restarted, a
+ * network cut, an RDS failover) starts over after 1, 2 and 4 seconds; the backend
+ * reconnects on the next call. Once a commit was sent nothing is repeated (the backend does
+ * not report the loss then). Standard input was consumed by the first attempt.
+ */
+#define SQL_RETRIES 3
+
+cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
+                           cp_load_summary *s, cp_error *err)
+{
+    (void)cp_sql_connection_lost(p->sql); /* forget losses of earlier loads */
+    for (unsigned attempt = 1;; attempt++) {
+        cp_status st = load_once(p, path, dataset_hint, s, err);
+        if (!cp_sql_connection_lost(p->sql) || attempt > SQL_RETRIES || interrupted ||
+            strcmp(path, "-") == 0)
+            return st;
+        unsigned delay = 1u << (attempt - 1);
+        cp_log_warn("%s: %s; starting the load again in %u s (retry %u of %d)", path,
+                    s->error                 ? s->error
+                    : err && err->message[0] ? err->message
+                                             : "connection lost",
+                    delay, attempt, SQL_RETRIES);
+        sleep(delay);
+        if (interrupted) /* Ctrl-C during the wait: the failed attempt is the answer */
+            return st;
+        cp_load_summary_release(s);
+    }
 }
