@@ -16,6 +16,7 @@
 enum { CP_EXIT_OK = 0, CP_EXIT_FAILED = 1, CP_EXIT_USAGE = 2 };
 
 int cp_cmd_inspect(int argc, char **argv);
+int cp_cmd_lambda(int argc, char **argv);
 int cp_cmd_run(int argc, char **argv);
 int cp_cmd_watch(int argc, char **argv);
 

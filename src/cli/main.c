@@ -20,6 +20,7 @@ static const struct command {
     {"run", cp_cmd_run, "load CSV files into Parquet, NDJSON, the database and the item store"},
     {"watch", cp_cmd_watch, "load every file that lands in a folder (a local inbox)"},
     {"inspect", cp_cmd_inspect, "show the dialect, schema and row count csvpipe sees in a CSV"},
+    {"lambda", cp_cmd_lambda, "run as the AWS Lambda runtime (S3, SQS and EventBridge events)"},
     {"version", cmd_version, "print the version"},
 };
 

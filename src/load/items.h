@@ -14,7 +14,14 @@
  * puts in one transaction, so a rejected file leaves no item. cp_items_finish deletes the stale
  * items of a source that now has fewer rows than before (keyless mode only).
  *
- * SQLite store: table items(pk TEXT, sk TEXT, item TEXT (JSON object), PRIMARY KEY(pk, sk)).
+ * Backends (items.c dispatches on the URL scheme; items_backend.h is their interface):
+ * - sqlite:PATH - table items(pk TEXT, sk TEXT, item TEXT (JSON object), PRIMARY KEY(pk, sk));
+ * - dynamodb:TABLE - items_dynamodb.c: an existing table with the key schema pk (S, HASH) and
+ *   sk (S, RANGE) (cp_items_create_table makes one), reached with the AWS configuration of
+ *   aws/aws.h. Items are DynamoDB JSON: numbers as exact strings ({"N":"19.90"}), nulls absent.
+ *   Puts go out 25 to a BatchWriteItem with several requests in flight (aws/dynamodb.h);
+ *   cp_items_finish waits for all of them. An item over DynamoDB's 400 KB limit is a bad row
+ *   (see cp_items_set_reject). DynamoDB has no transaction spanning a file: see cp_items_abort.
  */
 #ifndef CP_ITEMS_H
 #define CP_ITEMS_H
@@ -23,9 +30,33 @@
 
 typedef struct cp_items cp_items;
 
-/* Opens "sqlite:PATH" (created when missing). */
+/*
+ * Opens "sqlite:PATH" (created when missing) or "dynamodb:TABLE" (the table must exist;
+ * nothing is sent before the first file). CP_USAGE for another scheme.
+ */
 cp_items *cp_items_open(const char *url, cp_error *err);
+/* Closes; for DynamoDB, writes still outstanding are abandoned (as cp_items_abort). NULL ok. */
 void cp_items_close(cp_items *s);
+
+/*
+ * Creates what the store needs if it is missing, for local use (--create-table): for
+ * DynamoDB an on-demand table with pk/sk (HASH/RANGE), waiting (at most 60 s) until it is
+ * ACTIVE; an existing table with that key schema is fine. SQLite needs nothing (open
+ * creates the file and table).
+ */
+cp_status cp_items_create_table(const char *url, cp_error *err);
+
+/*
+ * Called for a row whose item the store cannot hold (a DynamoDB item over 400 KB): row is
+ * the row's ordinal, why names it, the source and the size. The row is skipped and the
+ * write goes on; the pipeline records it as a bad row.
+ */
+typedef void (*cp_items_reject_fn)(void *ctx, uint64_t row, const cp_error *why);
+/*
+ * Installs the bad-row callback (NULL removes it). Without one, such a row fails
+ * cp_items_write with CP_TOO_LARGE, err->line set to the row's ordinal.
+ */
+void cp_items_set_reject(cp_items *s, cp_items_reject_fn fn, void *ctx);
 
 /*
  * Starts writing the items of one file. key_columns: indexes into schema of the business
@@ -43,8 +74,11 @@ cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err);
 cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err);
 /*
  * Gives up the current file. The SQLite store rolls its puts back (one transaction per
- * file); a store without transactions (DynamoDB) keeps them, which is harmless because
- * puts are idempotent and the retry of the file rewrites them.
+ * file). DynamoDB cannot roll back: the requests not yet sent are dropped and those in
+ * flight abandoned, but the puts DynamoDB already acknowledged stay. That is harmless for
+ * a retry, which rewrites the same keys (puts are idempotent), but an abandoned file that
+ * is never retried leaves those items behind (keyless: under its own source's keys; keyed:
+ * with the new values of the rows written so far).
  */
 void cp_items_abort(cp_items *s);
 

@@ -10,7 +10,7 @@
  * restart) leaves no item behind, and cp_items_finish makes the puts and the deletes of
  * stale items durable at once.
  */
-#include "load/items.h"
+#include "load/items_backend.h"
 #include "load/sqlite_db.h"
 #include "table/cell.h"
 #include "util/json_escape.h"
@@ -20,7 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
-struct cp_items {
+typedef struct sqlite_items {
+    cp_items base;
     sqlite3 *db;
     sqlite3_stmt *put;
     sqlite3_stmt *del;
@@ -35,9 +36,9 @@ struct cp_items {
     cp_buf names;     /* ,"col": for every column, back to back */
     size_t *name_end; /* end offset of column i's entry in names */
     cp_buf pk, sk, item;
-};
+} sqlite_items;
 
-static void end_file(cp_items *s)
+static void end_file(sqlite_items *s)
 {
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -54,22 +55,13 @@ static void end_file(cp_items *s)
     s->open = false;
 }
 
-cp_items *cp_items_open(const char *url, cp_error *err)
+static void sqlite_close(cp_items *base);
+
+static cp_items *sqlite_open(const char *path, cp_error *err)
 {
-    if (!url || strncmp(url, "sqlite:", 7) != 0) {
-        if (url && strncmp(url, "dynamodb:", 9) == 0)
-            cp_error_set(err, CP_USAGE,
-                         "%s: DynamoDB is not supported by this build yet; use --nosql "
-                         "sqlite:PATH",
-                         url);
-        else
-            cp_error_set(err, CP_USAGE, "%s: unknown item store; use sqlite:PATH or dynamodb:TABLE",
-                         url ? url : "(none)");
-        return NULL;
-    }
-    cp_items *s = calloc(1, sizeof *s);
+    sqlite_items *s = calloc(1, sizeof *s);
     if (!s) {
-        cp_error_set(err, CP_NOMEM, "out of memory opening %s", url);
+        cp_error_set(err, CP_NOMEM, "out of memory opening sqlite:%s", path);
         return NULL;
     }
     cp_buf_init(&s->prefix, CP_BUF_UNLIMITED);
@@ -77,7 +69,7 @@ cp_items *cp_items_open(const char *url, cp_error *err)
     cp_buf_init(&s->pk, CP_BUF_UNLIMITED);
     cp_buf_init(&s->sk, CP_BUF_UNLIMITED);
     cp_buf_init(&s->item, CP_BUF_UNLIMITED);
-    cp_status st = cp_sqlite_open(url + 7, "item store", &s->db, err);
+    cp_status st = cp_sqlite_open(path, "item store", &s->db, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db,
                             "CREATE TABLE IF NOT EXISTS items (pk TEXT NOT NULL, sk TEXT NOT "
@@ -91,16 +83,15 @@ cp_items *cp_items_open(const char *url, cp_error *err)
         st = cp_sqlite_prepare(s->db, "DELETE FROM items WHERE pk = ?1 AND sk = ?2", -1, &s->del,
                                "preparing the item delete", err);
     if (st != CP_OK) {
-        cp_items_close(s);
+        sqlite_close(&s->base);
         return NULL;
     }
-    return s;
+    return &s->base;
 }
 
-void cp_items_close(cp_items *s)
+static void sqlite_close(cp_items *base)
 {
-    if (!s)
-        return;
+    sqlite_items *s = (sqlite_items *)base;
     end_file(s);
     sqlite3_finalize(s->put);
     sqlite3_finalize(s->del);
@@ -113,7 +104,7 @@ void cp_items_close(cp_items *s)
     free(s);
 }
 
-static cp_status build_json_parts(cp_items *s, const cp_schema *schema)
+static cp_status build_json_parts(sqlite_items *s, const cp_schema *schema)
 {
     CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, "{\"_dataset\":"));
     CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, s->dataset, strlen(s->dataset)));
@@ -130,26 +121,13 @@ static cp_status build_json_parts(cp_items *s, const cp_schema *schema)
     return CP_OK;
 }
 
-cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *schema,
-                         const char *source_uri, const size_t *key_columns, size_t nkeys,
-                         cp_error *err)
+static cp_status sqlite_begin(cp_items *base, const char *dataset, const cp_schema *schema,
+                              const char *source_uri, const size_t *key_columns, size_t nkeys,
+                              cp_error *err)
 {
-    if (!s || !dataset || !schema || !source_uri || (nkeys && !key_columns))
-        return cp_error_set(err, CP_USAGE, "cp_items_begin: NULL argument");
+    sqlite_items *s = (sqlite_items *)base;
     end_file(s);
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        const char *name = schema->columns[i].name;
-        if (strcmp(name, "_dataset") == 0 || strcmp(name, "_source") == 0 ||
-            strcmp(name, "_row") == 0)
-            return cp_error_set(err, CP_USAGE,
-                                "column %zu of \"%s\" is named \"%s\", which items keep for "
-                                "themselves (the schema's names must reserve it)",
-                                i + 1, dataset, name);
-    }
-    for (size_t k = 0; k < nkeys; k++)
-        if (key_columns[k] >= schema->ncolumns)
-            return cp_error_set(err, CP_USAGE, "key column index %zu is out of range (%zu columns)",
-                                key_columns[k], schema->ncolumns);
+    CP_RETURN_IF_ERROR(cp_items_check_schema(dataset, schema, key_columns, nkeys, err));
     s->dataset = strdup(dataset);
     s->source = strdup(source_uri);
     s->key_columns = calloc(nkeys ? nkeys : 1, sizeof *s->key_columns);
@@ -180,7 +158,7 @@ cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *sche
 }
 
 /* The JSON object of row `row` into s->item. */
-static cp_status build_item(cp_items *s, const cp_batch *b, size_t row)
+static cp_status build_item(sqlite_items *s, const cp_batch *b, size_t row)
 {
     cp_buf *o = &s->item;
     cp_buf_reset(o);
@@ -196,10 +174,9 @@ static cp_status build_item(cp_items *s, const cp_batch *b, size_t row)
     return cp_buf_append_char(o, '}');
 }
 
-cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err)
+static cp_status sqlite_write(cp_items *base, const cp_batch *b, cp_error *err)
 {
-    if (!s || !b)
-        return cp_error_set(err, CP_USAGE, "cp_items_write: NULL argument");
+    sqlite_items *s = (sqlite_items *)base;
     if (!s->open)
         return cp_error_set(err, CP_USAGE, "cp_items_write: no file begun");
     if (b->schema->ncolumns != s->ncolumns)
@@ -227,10 +204,10 @@ cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err)
     return st; /* on failure the caller aborts, which rolls the file back */
 }
 
-cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err)
+static cp_status sqlite_finish(cp_items *base, uint64_t rows_now, uint64_t rows_before,
+                               cp_error *err)
 {
-    if (!s)
-        return cp_error_set(err, CP_USAGE, "cp_items_finish: NULL argument");
+    sqlite_items *s = (sqlite_items *)base;
     if (!s->open)
         return cp_error_set(err, CP_USAGE, "cp_items_finish: no file begun");
     cp_status st = CP_OK;
@@ -256,15 +233,18 @@ cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, 
     return st;
 }
 
-void cp_items_abort(cp_items *s)
+static void sqlite_abort(cp_items *base)
 {
-    if (s)
-        end_file(s);
+    end_file((sqlite_items *)base);
 }
 
-void cp_items_keyless_key(const char *dataset, const char *source_uri, uint64_t row, cp_buf *pk,
-                          cp_buf *sk)
-{
-    /* only a buffer limit can fail; the buffers are then left short (see item_key.h) */
-    (void)cp_item_keyless_key(dataset, source_uri, row, pk, sk);
-}
+const cp_items_backend cp_items_sqlite_backend = {
+    .scheme = "sqlite:",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .write = sqlite_write,
+    .finish = sqlite_finish,
+    .abort = sqlite_abort,
+    .create = NULL,
+};

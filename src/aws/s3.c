@@ -1,0 +1,871 @@
+/*
+ * s3.c - S3 GET as a pull-based source over curl's push-based transfer, and the
+ * part-at-a-time multipart upload.
+ *
+ * The source drives one easy handle through a private multi handle: a read points the
+ * write callback at the caller's buffer and pumps the multi handle until some bytes
+ * arrive; the rest of the chunk curl handed over (at most CURL_MAX_WRITE_SIZE) waits in a
+ * small spill buffer. A transfer that ends early is resumed from the next undelivered
+ * byte with a Range request conditioned on the ETag.
+ */
+#include "aws/s3.h"
+#include "util/log.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MIN_PART (5u << 20)
+#define DEFAULT_PART (8u << 20)
+#define MAX_PARTS 10000
+#define MAX_RESUMES 10000
+
+bool cp_s3_parse_uri(const char *uri, char **bucket, char **key)
+{
+    if (!uri || strncmp(uri, "s3://", 5) != 0)
+        return false;
+    const char *b = uri + 5, *slash = strchr(b, '/');
+    size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+    if (bl == 0)
+        return false;
+    char *bk = strndup(b, bl);
+    char *k = strdup(slash ? slash + 1 : "");
+    if (!bk || !k) {
+        free(bk);
+        free(k);
+        return false;
+    }
+    *bucket = bk;
+    *key = k;
+    return true;
+}
+
+static bool dns_bucket(const char *b)
+{
+    size_t n = strlen(b);
+    if (n < 3 || n > 63)
+        return false;
+    for (const char *p = b; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return false;
+    return true;
+}
+
+/* The URL of bucket/key with an already sorted and encoded query (NULL = none). */
+static cp_status object_url(cp_aws *aws, const char *bucket, const char *key, const char *query,
+                            cp_buf *out)
+{
+    cp_buf_reset(out);
+    if (cp_aws_s3_path_style(aws) || !dns_bucket(bucket)) {
+        CP_RETURN_IF_ERROR(cp_buf_printf(out, "%s/", cp_aws_endpoint(aws, CP_AWS_S3)));
+        CP_RETURN_IF_ERROR(cp_aws_uri_encode(out, bucket, strlen(bucket), false));
+        CP_RETURN_IF_ERROR(cp_buf_append_char(out, '/'));
+    } else {
+        CP_RETURN_IF_ERROR(
+            cp_buf_printf(out, "https://%s.s3.%s.amazonaws.com/", bucket, cp_aws_region(aws)));
+    }
+    CP_RETURN_IF_ERROR(cp_aws_uri_encode(out, key, strlen(key), true));
+    if (query && *query)
+        CP_RETURN_IF_ERROR(cp_buf_printf(out, "?%s", query));
+    return CP_OK;
+}
+
+/* ---- the source ---------------------------------------------------------------------------- */
+
+typedef struct s3_source {
+    cp_source base;
+    cp_aws *aws;
+    char *bucket, *key;
+    char *etag;       /* without quotes */
+    char *etag_raw;   /* as S3 sent it, for If-Match */
+    char *version_id; /* NULL when unversioned */
+    CURLM *multi;
+    CURL *easy;
+    void *hl;
+    bool active;
+    bool paused;    /* the write callback paused the transfer: the reader has enough */
+    bool ok_status; /* the current answer is 200/206 */
+    bool status_seen;
+    uint64_t skip;    /* bytes to drop (a server that ignored Range) */
+    uint64_t fetched; /* object bytes received (delivered + spilled) */
+    char *target;
+    size_t target_cap, target_got;
+    cp_buf spill;
+    size_t spill_pos;
+    cp_aws_response resp; /* headers, and the body of error answers */
+    unsigned resumes;
+    int failures; /* consecutive failures without progress */
+    cp_buf url;
+} s3_source;
+
+static size_t src_head(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_source *s = ctx;
+    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        cp_buf_reset(&s->resp.head);
+    if (cp_buf_append(&s->resp.head, data, size * n) != CP_OK)
+        return 0;
+    return size * n;
+}
+
+static size_t src_write(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_source *s = ctx;
+    size_t len = size * n;
+    if (!s->status_seen) {
+        long st = 0;
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &st);
+        s->resp.status = st;
+        s->status_seen = true;
+        s->ok_status = st == 200 || st == 206;
+        if (st == 200 && s->fetched > 0)
+            s->skip = s->fetched; /* the whole object again: drop what we have */
+    }
+    if (!s->ok_status) {
+        cp_buf_append(&s->resp.body, data, len); /* bounded; the rest is dropped */
+        return len;
+    }
+    if (s->spill_pos < s->spill.len || s->target_got == s->target_cap) {
+        s->paused = true; /* curl keeps this chunk and hands it over again on unpause */
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    size_t total = len;
+    if (s->skip) {
+        size_t k = s->skip < len ? (size_t)s->skip : len;
+        s->skip -= k;
+        data += k;
+        len -= k;
+    }
+    if (s->base.size >= 0 && s->fetched + len > (uint64_t)s->base.size)
+        return 0; /* more bytes than the object has: the object changed */
+    size_t k = s->target_cap - s->target_got;
+    if (k > len)
+        k = len;
+    if (k) {
+        memcpy(s->target + s->target_got, data, k);
+        s->target_got += k;
+    }
+    if (len > k) {
+        if (s->spill_pos == s->spill.len) {
+            cp_buf_reset(&s->spill);
+            s->spill_pos = 0;
+        }
+        if (cp_buf_append(&s->spill, data + k, len - k) != CP_OK)
+            return 0;
+    }
+    s->fetched += len;
+    if (len)
+        s->failures = 0;
+    return total;
+}
+
+static void stop_transfer(s3_source *s)
+{
+    if (s->active) {
+        curl_multi_remove_handle(s->multi, s->easy);
+        s->active = false;
+    }
+    s->paused = false;
+    curl_slist_free_all(s->hl);
+    s->hl = NULL;
+}
+
+static cp_status start_transfer(s3_source *s, cp_error *err)
+{
+    char range[64] = "", ifmatch[300] = "";
+    if (s->fetched > 0)
+        snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", s->fetched);
+    if (s->etag_raw[0])
+        snprintf(ifmatch, sizeof ifmatch, "If-Match: %s", s->etag_raw);
+    const char *hdrs[] = {ifmatch, range, NULL}; /* empty lines are skipped */
+    cp_buf q;
+    cp_buf_init(&q, 4096);
+    cp_status st = CP_OK;
+    if (s->version_id) {
+        st = cp_buf_append_str(&q, "versionId=");
+        if (st == CP_OK)
+            st = cp_aws_uri_encode(&q, s->version_id, strlen(s->version_id), false);
+    }
+    if (st == CP_OK)
+        st = object_url(s->aws, s->bucket, s->key, q.data, &s->url);
+    cp_buf_release(&q);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "%s: building the request", s->base.name);
+    cp_aws_request req = {.service = CP_AWS_S3,
+                          .method = "GET",
+                          .url = s->url.data,
+                          .headers = hdrs,
+                          .timeout_ms = 0};
+    curl_easy_reset(s->easy);
+    CP_RETURN_IF_ERROR(cp_aws_prepare(s->aws, s->easy, &req, &s->hl, err));
+    /* a stalled stream counts as broken; no overall time limit for a large object */
+    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, src_write);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, src_head);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+    cp_buf_reset(&s->resp.body);
+    cp_buf_reset(&s->resp.head);
+    s->resp.status = 0;
+    s->status_seen = s->ok_status = s->paused = false;
+    s->skip = 0;
+    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+        curl_slist_free_all(s->hl);
+        s->hl = NULL;
+        return cp_error_set(err, CP_INTERNAL, "%s: curl_multi_add_handle failed", s->base.name);
+    }
+    s->active = true;
+    return CP_OK;
+}
+
+/* Pumps the transfer until bytes arrive or it ends; *done receives its result when it ends. */
+static void pump(s3_source *s, bool *ended, CURLcode *result)
+{
+    *ended = false;
+    while (s->target_got == 0 && !*ended) {
+        int running = 0;
+        curl_multi_perform(s->multi, &running);
+        int left;
+        CURLMsg *m;
+        while ((m = curl_multi_info_read(s->multi, &left)))
+            if (m->msg == CURLMSG_DONE) {
+                *ended = true;
+                *result = m->data.result;
+            }
+        if (s->target_got || *ended)
+            break;
+        curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+    }
+}
+
+static cp_status s3_read(cp_source *base, void *buf, size_t cap, size_t *n, cp_error *err)
+{
+    s3_source *s = (s3_source *)base;
+    *n = 0;
+    if (cap == 0)
+        return CP_OK;
+    if (s->spill_pos < s->spill.len) {
+        size_t k = s->spill.len - s->spill_pos;
+        if (k > cap)
+            k = cap;
+        memcpy(buf, s->spill.data + s->spill_pos, k);
+        s->spill_pos += k;
+        base->position += k;
+        *n = k;
+        return CP_OK;
+    }
+    int max_failures = cp_aws_max_attempts(s->aws);
+    for (;;) {
+        if (!s->active) {
+            if (s->fetched >= (uint64_t)base->size)
+                return CP_OK; /* the end */
+            CP_RETURN_IF_ERROR(start_transfer(s, err));
+        }
+        s->target = buf;
+        s->target_cap = cap;
+        s->target_got = 0;
+        if (s->paused) {
+            s->paused = false;
+            curl_easy_pause(s->easy, CURLPAUSE_CONT); /* may deliver into target at once */
+        }
+        bool ended;
+        CURLcode result = CURLE_OK;
+        pump(s, &ended, &result);
+        size_t got = s->target_got;
+        s->target = NULL;
+        s->target_cap = s->target_got = 0;
+        if (ended) {
+            long status = s->resp.status;
+            if (!s->status_seen)
+                curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+            s->resp.status = status;
+            stop_transfer(s);
+            if (result == CURLE_OK && s->ok_status && s->fetched >= (uint64_t)base->size) {
+                /* complete */
+            } else if (result == CURLE_OK && (status == 412 || status == 416)) {
+                return cp_error_set(err, CP_IO,
+                                    "%s changed while it was being read (ETag %s no longer "
+                                    "matches); the load will be retried by the next event",
+                                    base->name, s->etag);
+            } else if (result == CURLE_WRITE_ERROR) {
+                return cp_error_set(err, CP_IO, "%s sent more bytes than its size %" PRId64,
+                                    base->name, base->size);
+            } else {
+                bool retry;
+                if (result != CURLE_OK) {
+                    retry = cp_aws_retryable((int)result, 0, NULL);
+                } else if (!s->ok_status) {
+                    cp_aws_parse_error(&s->resp);
+                    retry = cp_aws_retryable(0, status, s->resp.code);
+                } else {
+                    retry = true; /* a short body */
+                }
+                if (!retry) {
+                    if (result != CURLE_OK)
+                        return cp_error_set(err, CP_IO, "%s: GET failed: %s", base->name,
+                                            curl_easy_strerror(result));
+                    char what[600];
+                    snprintf(what, sizeof what, "%s: GET", base->name);
+                    return cp_aws_fail(&s->resp, err, what);
+                }
+                if (got == 0)
+                    s->failures++;
+                if (s->failures >= max_failures || ++s->resumes > MAX_RESUMES)
+                    return cp_error_set(err, CP_IO,
+                                        "%s: the transfer broke %d times in a row at byte %" PRIu64
+                                        " (last: %s, HTTP %ld); giving up",
+                                        base->name, s->failures, s->fetched,
+                                        result ? curl_easy_strerror(result) : "no error", status);
+                cp_log_debug("%s: transfer ended at byte %" PRIu64 " (%s, HTTP %ld); resuming",
+                             base->name, s->fetched, curl_easy_strerror(result), status);
+                if (got == 0)
+                    cp_aws_backoff(s->failures);
+            }
+        }
+        if (got) {
+            base->position += got;
+            *n = got;
+            return CP_OK;
+        }
+    }
+}
+
+static cp_status s3_rewind(cp_source *base, cp_error *err)
+{
+    s3_source *s = (s3_source *)base;
+    stop_transfer(s);
+    s->fetched = 0;
+    cp_buf_reset(&s->spill);
+    s->spill_pos = 0;
+    s->failures = 0;
+    base->position = 0;
+    return CP_OK;
+}
+
+static void s3_close(cp_source *base)
+{
+    s3_source *s = (s3_source *)base;
+    stop_transfer(s);
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    free(s->bucket);
+    free(s->key);
+    free(s->etag);
+    free(s->etag_raw);
+    free(s->version_id);
+    cp_buf_release(&s->spill);
+    cp_buf_release(&s->url);
+    cp_aws_response_release(&s->resp);
+}
+
+static const char *unquote(char *etag)
+{
+    size_t n = strlen(etag);
+    if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+        memmove(etag, etag + 1, n - 2);
+        etag[n - 2] = '\0';
+    }
+    return etag;
+}
+
+cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
+{
+    s3_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
+        return NULL;
+    }
+    s->base.read = s3_read;
+    s->base.rewind = s3_rewind;
+    s->base.close = s3_close;
+    s->base.size = -1;
+    s->aws = aws;
+    cp_buf_init(&s->spill, 1u << 20); /* holds the rest of one curl chunk (16 KiB) */
+    cp_buf_init(&s->url, 1u << 16);
+    cp_aws_response_init(&s->resp);
+    s->resp.body.max = 64 * 1024;
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    s->base.name = strdup(uri);
+    if (!s->base.name)
+        goto nomem;
+    if (!cp_s3_parse_uri(uri, &s->bucket, &s->key) || !*s->key) {
+        cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key", uri);
+        goto fail;
+    }
+    s->multi = curl_multi_init();
+    s->easy = curl_easy_init();
+    if (!s->multi || !s->easy)
+        goto nomem;
+    if (object_url(aws, s->bucket, s->key, NULL, &s->url) != CP_OK)
+        goto nomem;
+    cp_aws_request req = {.service = CP_AWS_S3, .method = "HEAD", .url = s->url.data};
+    if (cp_aws_call(aws, &req, &r, err) != CP_OK) {
+        cp_error_prefix(err, "%s", uri);
+        goto fail;
+    }
+    if (r.status != 200) {
+        char what[600];
+        snprintf(what, sizeof what, "%s: HEAD", uri);
+        if (r.status == 404) {
+            cp_error_set(err, CP_NOT_FOUND,
+                         "%s: no such object (HTTP 404); check the bucket and key", uri);
+            goto fail;
+        }
+        cp_aws_fail(&r, err, what);
+        goto fail;
+    }
+    char v[1024];
+    if (cp_aws_response_header(&r, "Content-Length", v, sizeof v))
+        s->base.size = strtoll(v, NULL, 10);
+    if (s->base.size < 0) {
+        cp_error_set(err, CP_IO, "%s: HEAD answered without a Content-Length", uri);
+        goto fail;
+    }
+    if (!cp_aws_response_header(&r, "ETag", v, sizeof v))
+        v[0] = '\0';
+    s->etag_raw = strdup(v);
+    s->etag = strdup(v);
+    if (!s->etag_raw || !s->etag)
+        goto nomem;
+    unquote(s->etag);
+    if (cp_aws_response_header(&r, "x-amz-version-id", v, sizeof v) && *v &&
+        strcmp(v, "null") != 0 && !(s->version_id = strdup(v)))
+        goto nomem;
+    cp_aws_response_release(&r);
+    return &s->base;
+nomem:
+    cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
+fail:
+    cp_aws_response_release(&r);
+    cp_source_free(&s->base);
+    return NULL;
+}
+
+const char *cp_s3_source_etag(const cp_source *src)
+{
+    return ((const s3_source *)src)->etag;
+}
+
+const char *cp_s3_source_version_id(const cp_source *src)
+{
+    return ((const s3_source *)src)->version_id;
+}
+
+unsigned cp_s3_source_resumes(const cp_source *src)
+{
+    return ((const s3_source *)src)->resumes;
+}
+
+/* ---- uploads ------------------------------------------------------------------------------- */
+
+struct cp_s3_upload {
+    cp_aws *aws;
+    char *uri, *bucket, *key;
+    size_t part_size;
+    cp_buf part;
+    char *upload_id;
+    char **etags;
+    unsigned nparts;
+    uint64_t bytes;
+    bool committed, aborted;
+    cp_error err; /* first failure; err.code CP_OK when none */
+    cp_buf url, q;
+};
+
+cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err)
+{
+    cp_s3_upload *u = calloc(1, sizeof *u);
+    if (!u || !(u->uri = strdup(uri))) {
+        free(u);
+        cp_error_set(err, CP_NOMEM, "out of memory starting the upload of %s", uri);
+        return NULL;
+    }
+    u->aws = aws;
+    if (!cp_s3_parse_uri(uri, &u->bucket, &u->key) || !*u->key) {
+        cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key", uri);
+        free(u->uri);
+        free(u);
+        return NULL;
+    }
+    u->part_size = DEFAULT_PART;
+    const char *ps = getenv("CSVPIPE_S3_PART_SIZE");
+    if (ps && *ps) {
+        unsigned long long v = strtoull(ps, NULL, 10);
+        if (v >= MIN_PART && v <= (5ull << 30))
+            u->part_size = (size_t)v;
+        else
+            cp_log_warn("CSVPIPE_S3_PART_SIZE=%s ignored: between %u and 5 GiB bytes please", ps,
+                        MIN_PART);
+    }
+    cp_buf_init(&u->url, 1u << 16);
+    cp_buf_init(&u->q, 1u << 16);
+    cp_buf_init(&u->part, u->part_size);
+    return u;
+}
+
+cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err)
+{
+    if (u->bytes || u->nparts)
+        return cp_error_set(err, CP_USAGE, "the part size must be set before the first write");
+    if (bytes < MIN_PART)
+        return cp_error_set(err, CP_USAGE, "S3 parts are at least 5 MiB (%u bytes), not %zu",
+                            MIN_PART, bytes);
+    cp_buf_release(&u->part);
+    u->part_size = bytes;
+    cp_buf_init(&u->part, bytes);
+    return CP_OK;
+}
+
+const cp_error *cp_s3_upload_error(const cp_s3_upload *u)
+{
+    return &u->err;
+}
+
+uint64_t cp_s3_upload_bytes(const cp_s3_upload *u)
+{
+    return u->bytes;
+}
+
+unsigned cp_s3_upload_parts(const cp_s3_upload *u)
+{
+    return u->nparts;
+}
+
+/* q = "uploadId=<enc>" prefixed by prefix (already encoded, sorted before uploadId). */
+static cp_status upload_query(cp_s3_upload *u, const char *prefix)
+{
+    cp_buf_reset(&u->q);
+    CP_RETURN_IF_ERROR(cp_buf_append_str(&u->q, prefix));
+    CP_RETURN_IF_ERROR(cp_buf_append_str(&u->q, "uploadId="));
+    CP_RETURN_IF_ERROR(cp_aws_uri_encode(&u->q, u->upload_id, strlen(u->upload_id), false));
+    return object_url(u->aws, u->bucket, u->key, u->q.data, &u->url);
+}
+
+static cp_status create_upload(cp_s3_upload *u, cp_error *err)
+{
+    cp_status st = object_url(u->aws, u->bucket, u->key, "uploads=", &u->url);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "%s: building the request", u->uri);
+    cp_aws_request req = {.service = CP_AWS_S3, .method = "POST", .url = u->url.data};
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    st = cp_aws_call(u->aws, &req, &r, err);
+    if (st == CP_OK && r.status != 200) {
+        char what[600];
+        snprintf(what, sizeof what, "%s: CreateMultipartUpload", u->uri);
+        st = cp_aws_fail(&r, err, what);
+    }
+    if (st == CP_OK) {
+        cp_buf id;
+        cp_buf_init(&id, 4096);
+        if (cp_xml_tag(r.body.data, r.body.len, "UploadId", &id) && id.len)
+            u->upload_id = cp_buf_detach(&id, NULL);
+        else
+            st = cp_error_set(err, CP_IO, "%s: CreateMultipartUpload answered without an UploadId",
+                              u->uri);
+        cp_buf_release(&id);
+    }
+    cp_aws_response_release(&r);
+    return st;
+}
+
+static cp_status send_part(cp_s3_upload *u, cp_error *err)
+{
+    if (!u->upload_id)
+        CP_RETURN_IF_ERROR(create_upload(u, err));
+    if (u->nparts >= MAX_PARTS)
+        return cp_error_set(err, CP_TOO_LARGE,
+                            "%s: more than %d parts of %zu bytes; raise CSVPIPE_S3_PART_SIZE",
+                            u->uri, MAX_PARTS, u->part_size);
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "partNumber=%u&", u->nparts + 1);
+    cp_status st = upload_query(u, prefix);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "%s: building the request", u->uri);
+    cp_aws_request req = {.service = CP_AWS_S3,
+                          .method = "PUT",
+                          .url = u->url.data,
+                          .body = u->part.data,
+                          .body_len = u->part.len,
+                          .timeout_ms = 600000};
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    st = cp_aws_call(u->aws, &req, &r, err);
+    char etag[512];
+    if (st == CP_OK && r.status != 200) {
+        char what[600];
+        snprintf(what, sizeof what, "%s: UploadPart %u", u->uri, u->nparts + 1);
+        st = cp_aws_fail(&r, err, what);
+    } else if (st == CP_OK && !cp_aws_response_header(&r, "ETag", etag, sizeof etag)) {
+        st = cp_error_set(err, CP_IO, "%s: UploadPart %u answered without an ETag", u->uri,
+                          u->nparts + 1);
+    }
+    cp_aws_response_release(&r);
+    if (st != CP_OK)
+        return st;
+    char **grown = realloc(u->etags, (u->nparts + 1) * sizeof *grown);
+    if (!grown || !(grown[u->nparts] = strdup(etag))) {
+        if (grown)
+            u->etags = grown;
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    u->etags = grown;
+    u->nparts++;
+    cp_buf_reset(&u->part);
+    return CP_OK;
+}
+
+cp_status cp_s3_upload_write(void *upload, const void *data, size_t len)
+{
+    cp_s3_upload *u = upload;
+    if (u->err.code != CP_OK)
+        return u->err.code;
+    if (u->committed || u->aborted)
+        return cp_error_set(&u->err, CP_USAGE, "%s: write after commit or abort", u->uri);
+    const char *p = data;
+    while (len) {
+        if (u->part.len == u->part_size) {
+            cp_status st = send_part(u, &u->err);
+            if (st != CP_OK)
+                return st;
+        }
+        size_t k = u->part_size - u->part.len;
+        if (k > len)
+            k = len;
+        cp_status st = cp_buf_append(&u->part, p, k);
+        if (st != CP_OK)
+            return cp_error_set(&u->err, st, "%s: out of memory for a %zu-byte part", u->uri,
+                                u->part_size);
+        p += k;
+        len -= k;
+        u->bytes += k;
+    }
+    return CP_OK;
+}
+
+cp_status cp_s3_put(cp_aws *aws, const char *uri, const void *data, size_t len,
+                    const char *content_type, cp_error *err)
+{
+    char *bucket, *key;
+    if (!cp_s3_parse_uri(uri, &bucket, &key) || !*key) {
+        if (cp_s3_parse_uri(uri, &bucket, &key)) {
+            free(bucket);
+            free(key);
+        }
+        return cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key",
+                            uri);
+    }
+    cp_buf url;
+    cp_buf_init(&url, 1u << 16);
+    char ct[256];
+    snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "");
+    const char *hdrs[] = {content_type ? ct : NULL, NULL};
+    cp_status st = object_url(aws, bucket, key, NULL, &url);
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    if (st != CP_OK)
+        st = cp_error_set(err, st, "%s: building the request", uri);
+    else {
+        cp_aws_request req = {.service = CP_AWS_S3,
+                              .method = "PUT",
+                              .url = url.data,
+                              .headers = hdrs,
+                              .body = data,
+                              .body_len = len,
+                              .timeout_ms = 600000};
+        st = cp_aws_call(aws, &req, &r, err);
+        if (st == CP_OK && r.status != 200) {
+            char what[600];
+            snprintf(what, sizeof what, "%s: PutObject", uri);
+            st = cp_aws_fail(&r, err, what);
+        }
+    }
+    cp_aws_response_release(&r);
+    cp_buf_release(&url);
+    free(bucket);
+    free(key);
+    return st;
+}
+
+/* After a lost answer to a completed Complete, its retry finds no upload: check the object. */
+static bool completed_meanwhile(cp_s3_upload *u)
+{
+    cp_error e;
+    cp_source *s = cp_s3_source_open(u->aws, u->uri, &e);
+    if (!s)
+        return false;
+    const char *etag = cp_s3_source_etag(s);
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, "-%u", u->nparts);
+    size_t el = strlen(etag), sl = strlen(suffix);
+    bool ok = (uint64_t)s->size == u->bytes && el > sl && strcmp(etag + el - sl, suffix) == 0;
+    cp_source_free(s);
+    return ok;
+}
+
+static cp_status complete_upload(cp_s3_upload *u, cp_error *err)
+{
+    cp_buf body;
+    cp_buf_init(&body, CP_BUF_UNLIMITED);
+    cp_status st = cp_buf_append_str(&body, "<CompleteMultipartUpload>");
+    for (unsigned i = 0; st == CP_OK && i < u->nparts; i++) {
+        st = cp_buf_printf(&body, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
+        for (const char *c = u->etags[i]; st == CP_OK && *c; c++)
+            st = *c == '"'   ? cp_buf_append_str(&body, "&quot;")
+                 : *c == '&' ? cp_buf_append_str(&body, "&amp;")
+                             : cp_buf_append_char(&body, *c);
+        if (st == CP_OK)
+            st = cp_buf_append_str(&body, "</ETag></Part>");
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(&body, "</CompleteMultipartUpload>");
+    if (st == CP_OK)
+        st = upload_query(u, "");
+    if (st != CP_OK) {
+        cp_buf_release(&body);
+        return cp_error_set(err, st, "%s: out of memory", u->uri);
+    }
+    const char *hdrs[] = {"Content-Type: application/xml", NULL};
+    cp_aws_request req = {.service = CP_AWS_S3,
+                          .method = "POST",
+                          .url = u->url.data,
+                          .headers = hdrs,
+                          .body = body.data,
+                          .body_len = body.len,
+                          .timeout_ms = 600000};
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    st = cp_aws_call(u->aws, &req, &r, err);
+    if (st == CP_OK && r.status == 200 && r.body.data && strstr(r.body.data, "<Error>")) {
+        /* S3 may report a failure inside a 200 answer */
+        cp_aws_parse_error(&r);
+        r.status = 500;
+    }
+    if (st == CP_OK && r.status != 200) {
+        if (strcmp(r.code, "NoSuchUpload") == 0 && completed_meanwhile(u)) {
+            st = CP_OK;
+        } else {
+            char what[600];
+            snprintf(what, sizeof what, "%s: CompleteMultipartUpload", u->uri);
+            st = cp_aws_fail(&r, err, what);
+        }
+    }
+    cp_aws_response_release(&r);
+    cp_buf_release(&body);
+    return st;
+}
+
+cp_status cp_s3_upload_commit(cp_s3_upload *u, cp_error *err)
+{
+    if (!u)
+        return cp_error_set(err, CP_USAGE, "cp_s3_upload_commit: NULL upload");
+    if (u->err.code != CP_OK) {
+        if (err)
+            *err = u->err;
+        return u->err.code;
+    }
+    if (u->committed)
+        return CP_OK;
+    if (u->aborted)
+        return cp_error_set(err, CP_USAGE, "%s: commit after abort", u->uri);
+    cp_status st;
+    if (!u->upload_id) {
+        st = cp_s3_put(u->aws, u->uri, u->part.data ? u->part.data : "", u->part.len, NULL, err);
+    } else {
+        st = u->part.len ? send_part(u, err) : CP_OK;
+        if (st == CP_OK)
+            st = complete_upload(u, err);
+    }
+    if (st != CP_OK) {
+        cp_s3_upload_abort(u);
+        return st;
+    }
+    u->committed = true;
+    cp_buf_release(&u->part);
+    return CP_OK;
+}
+
+void cp_s3_upload_abort(cp_s3_upload *u)
+{
+    if (!u || u->committed || u->aborted)
+        return;
+    u->aborted = true;
+    cp_buf_release(&u->part);
+    if (!u->upload_id)
+        return;
+    if (upload_query(u, "") != CP_OK)
+        return;
+    cp_aws_request req = {.service = CP_AWS_S3, .method = "DELETE", .url = u->url.data};
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    cp_error e;
+    cp_error_clear(&e);
+    if (cp_aws_call(u->aws, &req, &r, &e) != CP_OK)
+        cp_log_warn("%s: AbortMultipartUpload %s failed: %s; a lifecycle rule "
+                    "(AbortIncompleteMultipartUpload) will clean the parts up",
+                    u->uri, u->upload_id, e.message);
+    else if (r.status != 204 && r.status != 200 && r.status != 404)
+        cp_log_warn("%s: AbortMultipartUpload %s: HTTP %ld %s", u->uri, u->upload_id, r.status,
+                    r.code);
+    cp_aws_response_release(&r);
+}
+
+void cp_s3_upload_free(cp_s3_upload *u)
+{
+    if (!u)
+        return;
+    cp_s3_upload_abort(u);
+    for (unsigned i = 0; i < u->nparts; i++)
+        free(u->etags[i]);
+    free(u->etags);
+    free(u->upload_id);
+    free(u->uri);
+    free(u->bucket);
+    free(u->key);
+    cp_buf_release(&u->part);
+    cp_buf_release(&u->url);
+    cp_buf_release(&u->q);
+    free(u);
+}
+
+cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err)
+{
+    char *bucket, *key;
+    if (!cp_s3_parse_uri(uri, &bucket, &key))
+        return cp_error_set(err, CP_USAGE, "%s: not an S3 URI; expected s3://bucket/key", uri);
+    cp_status st;
+    if (!*key) {
+        st = cp_error_set(err, CP_USAGE, "%s: no key to delete", uri);
+        goto out;
+    }
+    cp_buf url;
+    cp_buf_init(&url, 1u << 16);
+    st = object_url(aws, bucket, key, NULL, &url);
+    if (st == CP_OK) {
+        cp_aws_request req = {.service = CP_AWS_S3, .method = "DELETE", .url = url.data};
+        cp_aws_response r;
+        cp_aws_response_init(&r);
+        st = cp_aws_call(aws, &req, &r, err);
+        if (st == CP_OK && r.status != 204 && r.status != 200 && r.status != 404) {
+            char what[600];
+            snprintf(what, sizeof what, "%s: DeleteObject", uri);
+            st = cp_aws_fail(&r, err, what);
+        }
+        cp_aws_response_release(&r);
+    } else {
+        st = cp_error_set(err, st, "%s: building the request", uri);
+    }
+    cp_buf_release(&url);
+out:
+    free(bucket);
+    free(key);
+    return st;
+}

@@ -1,0 +1,89 @@
+/*
+ * s3.h - Amazon S3: a streaming GET source, a streaming multipart upload sink, DELETE.
+ *
+ * Neither direction holds an object in memory or on disk: the source keeps at most one
+ * curl write chunk (16 KiB) beyond what the reader asked for, the upload one part.
+ * Object keys are percent-encoded once (RFC 3986, '/' kept) into the request path; with a
+ * custom endpoint (AWS_ENDPOINT_URL[_S3]) buckets are addressed path-style.
+ *
+ * Every object here belongs to the thread that uses its cp_aws.
+ */
+#ifndef CP_S3_H
+#define CP_S3_H
+
+#include "aws/aws.h"
+#include "util/file_sink.h"
+#include "util/source.h"
+
+/*
+ * Splits "s3://bucket/key..." into *bucket and *key (both malloc'd; the caller frees).
+ * The key may be empty ("s3://bucket" or "s3://bucket/" give ""), which names a prefix,
+ * not an object. False (nothing allocated) when uri does not start with "s3://", the
+ * bucket is empty, or memory runs out.
+ */
+bool cp_s3_parse_uri(const char *uri, char **bucket, char **key);
+
+/*
+ * A streaming GET as a cp_source (util/source.h). Opening sends a HEAD for the size and
+ * ETag (CP_NOT_FOUND for a missing object or bucket; CP_IO for access and other errors,
+ * with the S3 code and a hint). Reads stream the body with bounded memory; a rewind starts
+ * a new GET from byte 0. When the connection breaks mid-stream (reset, timeout, short
+ * body, 5xx, throttling) the read resumes with "Range: bytes=N-" and "If-Match: <ETag>"
+ * (and the versionId when the bucket is versioned), with backoff, giving up after
+ * CSVPIPE_AWS_MAX_ATTEMPTS consecutive failures without progress; an object replaced
+ * meanwhile (HTTP 412) fails the read with CP_IO rather than mixing two versions.
+ * base.name is the s3:// URI and base.size the object's size. Free with cp_source_free;
+ * aws must outlive the source.
+ */
+cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err);
+/* The ETag from the HEAD, without quotes; owned by the source. */
+const char *cp_s3_source_etag(const cp_source *src);
+/* The x-amz-version-id from the HEAD; NULL when the bucket is unversioned. */
+const char *cp_s3_source_version_id(const cp_source *src);
+/* How many times reads resumed after a broken transfer (for summaries and tests). */
+unsigned cp_s3_source_resumes(const cp_source *src);
+
+/*
+ * A streaming upload. Bytes arrive through cp_s3_upload_write; each time a part fills
+ * (default 8 MiB; CSVPIPE_S3_PART_SIZE or cp_s3_upload_set_part_size, at least 5 MiB) it
+ * is sent, the first full part starting the multipart upload, so memory holds one part.
+ * Commit sends the last part and CompleteMultipartUpload, or one PutObject when
+ * everything fit in one part (including an empty object). Nothing is visible at the key
+ * before commit; abort (or free without commit) sends AbortMultipartUpload so no part is
+ * left billed. At most 10,000 parts: a larger object needs a larger part size.
+ */
+typedef struct cp_s3_upload cp_s3_upload;
+
+/* Checks the URI (an object key is required); sends nothing yet. */
+cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err);
+/* Sets the part size in bytes (>= 5 MiB) before the first write; CP_USAGE otherwise. */
+cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err);
+/*
+ * A cp_write_fn: ctx is the cp_s3_upload. Copies data into the current part and sends
+ * full parts. On failure returns its status, keeps the first error (cp_s3_upload_error)
+ * and fails every later write and the commit the same way.
+ */
+cp_status cp_s3_upload_write(void *upload, const void *data, size_t len);
+/* The first failure of cp_s3_upload_write (code CP_OK when none); owned by u. */
+const cp_error *cp_s3_upload_error(const cp_s3_upload *u);
+/*
+ * Publishes the object. After a failed write, returns that failure (and the caller
+ * aborts). On failure of the commit itself the upload is aborted.
+ */
+cp_status cp_s3_upload_commit(cp_s3_upload *u, cp_error *err);
+/* Abandons the upload (AbortMultipartUpload, errors only logged); safe after commit, safe twice. */
+void cp_s3_upload_abort(cp_s3_upload *u);
+/* Frees; NULL ok; aborts if not committed. */
+void cp_s3_upload_free(cp_s3_upload *u);
+/* Bytes accepted so far and parts sent so far (for summaries and tests). */
+uint64_t cp_s3_upload_bytes(const cp_s3_upload *u);
+unsigned cp_s3_upload_parts(const cp_s3_upload *u);
+
+/* Deletes the object; a missing object (404) is success. */
+cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err);
+
+/* Uploads a small object in one PutObject (content_type may be NULL). */
+cp_status cp_s3_put(cp_aws *aws, const char *uri, const void *data, size_t len,
+                    const char *content_type, cp_error *err);
+
+#endif

@@ -1,0 +1,613 @@
+#define _GNU_SOURCE
+/*
+ * csvpipe lambda: the AWS Lambda runtime. Configuration comes from the environment; the
+ * pipeline (and its database connections) is opened once at start, then each invocation
+ * is one event of S3 objects (direct, through SQS, or from EventBridge) loaded in order.
+ *
+ * Per record: a test event or a notification that is not an object creation is ignored;
+ * a key under the output location is refused (no recursive invocation); any other object
+ * is loaded from s3://bucket/key. Each load prints one EMF record and one JSON log line.
+ * The invocation answers {"files":[summaries],"ignored":[…]}; when a file fails or is
+ * rejected, a direct or EventBridge invocation reports an error instead (so Lambda
+ * retries, then sends it to the dead-letter queue), while an SQS batch answers
+ * {"batchItemFailures":[{"itemIdentifier":messageId}…]} naming only the failed messages.
+ * Near the deadline the load in hand is rolled back and the rest is not started
+ * (lambda_runtime.h tells how the watchdog guarantees a report before the deadline).
+ */
+#include "aws/emf.h"
+#include "aws/events.h"
+#include "aws/lambda_runtime.h"
+#include "aws/secrets.h"
+#include "cli/cli.h"
+#include "pipeline/pipeline.h"
+#include "util/json_escape.h"
+#include "util/log.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char usage[] =
+    "usage: csvpipe lambda [--max-invocations N]\n"
+    "\n"
+    "Runs as the AWS Lambda runtime (AWS_LAMBDA_RUNTIME_API): loads the S3 objects named by\n"
+    "each event (S3 notification, SQS or EventBridge) and answers with the load summaries.\n"
+    "\n"
+    "environment:\n"
+    "  CSVPIPE_OUT             output location, s3://BUCKET/PREFIX (required)\n"
+    "  CSVPIPE_SQL             relational database: postgresql://… or sqlite:PATH\n"
+    "  CSVPIPE_SQL_SECRET_ARN  or: a Secrets Manager secret of an RDS database\n"
+    "                          (neither: no database and no ledger, so no repeat detection)\n"
+    "  CSVPIPE_NOSQL           item store: dynamodb:TABLE or sqlite:PATH (default none)\n"
+    "  CSVPIPE_TABLE           dataset (table) name for every file\n"
+    "  CSVPIPE_INPUT_PREFIX    input prefix: the first folder under it names the dataset\n"
+    "                          (incoming/sales/2024-01.csv -> sales)\n"
+    "  CSVPIPE_KEY             business key columns, COL[,COL]\n"
+    "  CSVPIPE_FORMATS         parquet,json (default both), or none\n"
+    "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
+    "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
+    "  CSVPIPE_DEADLINE_MARGIN_MS  stop this long before the deadline (default max(2 s, 5%))\n"
+    "  CSVPIPE_LAMBDA_SOURCE_DIR   for tests and local runs: read s3://BUCKET/KEY from\n"
+    "                          DIR/BUCKET/KEY instead of S3\n"
+    "\n"
+    "options:\n"
+    "  --max-invocations N     exit after N invocations (for tests; default: run forever)\n";
+
+typedef struct lambda_config {
+    cp_pipeline_options o;
+    const char *out;
+    const char *input_prefix;
+    const char *source_dir;
+    char *keys_copy;
+    const char **keys;
+    unsigned long max_invocations;
+} lambda_config;
+
+typedef struct lambda_ctx {
+    cp_lambda_runtime *rt;
+    cp_pipeline *p;
+    lambda_config *cfg;
+} lambda_ctx;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cp_pipeline_interrupt();
+}
+
+/* Writes one structured log line on stdout. */
+static void log_line(const cp_emf_log_entry *e)
+{
+    cp_buf b;
+    cp_buf_init(&b, CP_BUF_UNLIMITED);
+    if (cp_emf_log_format(e, cp_emf_now_ms(), &b) == CP_OK)
+        cp_emf_write(stdout, &b);
+    cp_buf_release(&b);
+}
+
+static void log_simple(const char *level, const char *message, const char *request_id)
+{
+    cp_emf_log_entry e = {.level = level, .message = message, .request_id = request_id};
+    log_line(&e);
+}
+
+static int parse_formats(const char *arg, unsigned *out)
+{
+    *out = 0;
+    char *copy = strdup(arg), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (strcasecmp(t, "parquet") == 0)
+            *out |= CP_FORMAT_PARQUET;
+        else if (strcasecmp(t, "json") == 0 || strcasecmp(t, "ndjson") == 0)
+            *out |= CP_FORMAT_JSON;
+        else if (strcasecmp(t, "none") != 0)
+            rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/*
+ * The relational database named by a Secrets Manager secret (an RDS secret: username,
+ * password, host, port, dbname): "postgresql:" + a libpq conninfo, which the PostgreSQL
+ * loader accepts. *url holds the password: the caller wipes and frees it.
+ */
+static int sql_url_from_secret(const char *arn, char **url, char *msg, size_t cap)
+{
+    *url = NULL;
+    cp_error err;
+    cp_error_clear(&err);
+    char *secret = NULL, *conninfo = NULL;
+    int rc = -1;
+    cp_aws *aws = cp_aws_new(&err);
+    if (!aws || cp_secrets_get(aws, arn, &secret, &err) != CP_OK ||
+        cp_secrets_rds_conninfo(secret, &conninfo, &err) != CP_OK) {
+        snprintf(msg, cap, "CSVPIPE_SQL_SECRET_ARN=%s: %s", arn, err.message);
+        goto out;
+    }
+    if (asprintf(url, "postgresql:%s", conninfo) < 0) {
+        *url = NULL;
+        snprintf(msg, cap, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (secret)
+        explicit_bzero(secret, strlen(secret));
+    if (conninfo)
+        explicit_bzero(conninfo, strlen(conninfo));
+    free(secret);
+    free(conninfo);
+    cp_aws_free(aws);
+    return rc;
+}
+
+static void config_release(lambda_config *c)
+{
+    free(c->keys_copy);
+    free(c->keys);
+    if (c->o.sql_url) /* may hold a password from Secrets Manager */
+        explicit_bzero((char *)c->o.sql_url, strlen(c->o.sql_url));
+    free((char *)c->o.sql_url);
+    memset(c, 0, sizeof *c);
+}
+
+/* Fills c from the environment; -1 with a message for the init error. */
+static int config_from_env(lambda_config *c, char *msg, size_t cap)
+{
+    cp_pipeline_options *o = &c->o;
+    cp_pipeline_options_default(o);
+    o->progress = false;
+    c->out = env("CSVPIPE_OUT");
+    if (!c->out) {
+        snprintf(msg, cap,
+                 "CSVPIPE_OUT is not set: set it to the output location, s3://BUCKET/PREFIX "
+                 "(outside the input prefix the bucket notification is filtered to)");
+        return -1;
+    }
+    o->out_dir = c->out;
+    const char *sql = env("CSVPIPE_SQL"), *arn = env("CSVPIPE_SQL_SECRET_ARN");
+    if (sql && arn) {
+        snprintf(msg, cap,
+                 "both CSVPIPE_SQL and CSVPIPE_SQL_SECRET_ARN are set; set only one of them");
+        return -1;
+    }
+    if (sql && !(o->sql_url = strdup(sql))) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    if (arn) {
+        char *url;
+        if (sql_url_from_secret(arn, &url, msg, cap) < 0)
+            return -1;
+        o->sql_url = url;
+    }
+    o->nosql_url = env("CSVPIPE_NOSQL");
+    o->table = env("CSVPIPE_TABLE");
+    c->input_prefix = getenv("CSVPIPE_INPUT_PREFIX"); /* "" is the bucket root */
+    c->source_dir = env("CSVPIPE_LAMBDA_SOURCE_DIR");
+    const char *v;
+    if ((v = env("CSVPIPE_FORMATS")) && parse_formats(v, &o->formats) < 0) {
+        snprintf(msg, cap, "CSVPIPE_FORMATS='%s': use parquet, json, parquet,json or none", v);
+        return -1;
+    }
+    if ((v = env("CSVPIPE_COMPRESSION")) && !cp_pq_codec_parse(v, &o->parquet.codec)) {
+        snprintf(msg, cap, "CSVPIPE_COMPRESSION='%s': use snappy, zstd, gzip or none", v);
+        return -1;
+    }
+    if ((v = env("CSVPIPE_JSON_STYLE")) && !cp_json_style_parse(v, &o->json_style)) {
+        snprintf(msg, cap, "CSVPIPE_JSON_STYLE='%s': use plain or dynamodb", v);
+        return -1;
+    }
+    if ((v = env("CSVPIPE_KEY"))) {
+        c->keys_copy = strdup(v);
+        c->keys = calloc(strlen(v) + 1, sizeof *c->keys);
+        if (!c->keys_copy || !c->keys) {
+            snprintf(msg, cap, "out of memory");
+            return -1;
+        }
+        char *save = NULL;
+        for (char *t = strtok_r(c->keys_copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            c->keys[o->nkeys++] = t;
+        o->key_names = c->keys;
+    }
+    if (o->formats == 0 && !o->sql_url && !o->nosql_url) {
+        snprintf(msg, cap,
+                 "nothing to do: CSVPIPE_FORMATS is none and neither CSVPIPE_SQL nor "
+                 "CSVPIPE_NOSQL is set");
+        return -1;
+    }
+    return 0;
+}
+
+/* What one invocation collects: summaries, ignored records and failures. */
+typedef struct outcome {
+    cp_buf files;    /* JSON array elements, comma-separated */
+    cp_buf ignored;  /* JSON array elements */
+    cp_buf failures; /* batchItemFailures elements */
+    char **failed_ids;
+    size_t nfailed_ids;
+    size_t nfailed;
+    char first_error[1024];
+    bool stopped; /* the deadline came: the rest was not loaded */
+    bool fatal;   /* the pipeline cannot go on: end the process after reporting */
+} outcome;
+
+static void outcome_init(outcome *oc)
+{
+    memset(oc, 0, sizeof *oc);
+    cp_buf_init(&oc->files, CP_BUF_UNLIMITED);
+    cp_buf_init(&oc->ignored, CP_BUF_UNLIMITED);
+    cp_buf_init(&oc->failures, CP_BUF_UNLIMITED);
+}
+
+static void outcome_release(outcome *oc)
+{
+    cp_buf_release(&oc->files);
+    cp_buf_release(&oc->ignored);
+    cp_buf_release(&oc->failures);
+    for (size_t i = 0; i < oc->nfailed_ids; i++)
+        free(oc->failed_ids[i]);
+    free(oc->failed_ids);
+}
+
+/* Records a failed record: its SQS message (once) and the first error. */
+static void note_failure(outcome *oc, const cp_event_record *r, const char *source,
+                         const char *error)
+{
+    oc->nfailed++;
+    if (!oc->first_error[0])
+        snprintf(oc->first_error, sizeof oc->first_error, "%s: %s", source ? source : "event",
+                 error ? error : "failed");
+    if (!r->message_id)
+        return;
+    for (size_t i = 0; i < oc->nfailed_ids; i++)
+        if (strcmp(oc->failed_ids[i], r->message_id) == 0)
+            return;
+    char **ids = realloc(oc->failed_ids, (oc->nfailed_ids + 1) * sizeof *ids);
+    char *id = strdup(r->message_id);
+    if (!ids || !id) {
+        free(id);
+        if (ids)
+            oc->failed_ids = ids;
+        return;
+    }
+    oc->failed_ids = ids;
+    oc->failed_ids[oc->nfailed_ids++] = id;
+    if (oc->failures.len)
+        cp_buf_append_char(&oc->failures, ',');
+    cp_buf_append_str(&oc->failures, "{\"itemIdentifier\":");
+    cp_json_append_string(&oc->failures, id, strlen(id));
+    cp_buf_append_char(&oc->failures, '}');
+}
+
+static void note_ignored(outcome *oc, const char *source, const char *status, const char *reason)
+{
+    cp_buf *b = &oc->ignored;
+    if (b->len)
+        cp_buf_append_char(b, ',');
+    cp_buf_append_str(b, "{\"source\":");
+    if (source)
+        cp_json_append_string(b, source, strlen(source));
+    else
+        cp_buf_append_str(b, "null");
+    cp_buf_printf(b, ",\"status\":\"%s\",\"reason\":", status);
+    cp_json_append_string(b, reason, strlen(reason));
+    cp_buf_append_char(b, '}');
+}
+
+/* A key that would leave the source folder once mapped to a path. */
+static bool has_dotdot(const char *key)
+{
+    for (const char *p = key; (p = strstr(p, "..")); p += 2)
+        if ((p == key || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return true;
+    return false;
+}
+
+/* Loads one object record. */
+static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_event_record *r,
+                        const char *uri, outcome *oc)
+{
+    lambda_config *cfg = x->cfg;
+    char *path = NULL;
+    if (cfg->source_dir) {
+        if (has_dotdot(r->key) ||
+            asprintf(&path, "%s/%s/%s", cfg->source_dir, r->bucket, r->key) < 0) {
+            cp_emf_log_entry e = {.level = "error",
+                                  .message = "the key cannot be mapped under "
+                                             "CSVPIPE_LAMBDA_SOURCE_DIR",
+                                  .request_id = inv->request_id,
+                                  .message_id = r->message_id,
+                                  .source = uri,
+                                  .status = "failed"};
+            log_line(&e);
+            note_failure(oc, r, uri, e.message);
+            return;
+        }
+    }
+    char *hint = cp_event_dataset_hint(cfg->input_prefix, r->key);
+    cp_load_summary s;
+    cp_error err;
+    cp_error_clear(&err);
+    cp_status st = cp_pipeline_load(x->p, path ? path : uri, hint, &s, &err);
+    free(hint);
+    free(path);
+    if (st != CP_OK) {
+        /* Not about the file: memory, or a database that went away. Start afresh. */
+        cp_emf_log_entry e = {.level = "error",
+                              .message = "the pipeline cannot go on; the runtime will exit "
+                                         "after reporting, and Lambda starts a new one",
+                              .request_id = inv->request_id,
+                              .message_id = r->message_id,
+                              .source = uri,
+                              .status = "failed",
+                              .error = err.message};
+        log_line(&e);
+        note_failure(oc, r, uri, err.message);
+        oc->fatal = true;
+        cp_load_summary_release(&s);
+        return;
+    }
+    cp_buf line;
+    cp_buf_init(&line, CP_BUF_UNLIMITED);
+    if (cp_emf_format(&s, cp_emf_now_ms(), &line) == CP_OK)
+        cp_emf_write(stdout, &line);
+    cp_buf_release(&line);
+    bool bad = s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED;
+    char message[300];
+    snprintf(message, sizeof message, "%s %s", cp_load_status_name(s.status),
+             s.status == CP_LOAD_SKIPPED ? "(this version was loaded before)" : uri);
+    cp_emf_log_entry e = {.level = bad ? "error" : "info",
+                          .message = message,
+                          .request_id = inv->request_id,
+                          .message_id = r->message_id,
+                          .source = uri,
+                          .status = cp_load_status_name(s.status),
+                          .summary = &s};
+    log_line(&e);
+    if (oc->files.len)
+        cp_buf_append_char(&oc->files, ',');
+    cp_load_summary_to_json(&s, &oc->files);
+    if (bad) {
+        note_failure(oc, r, uri, s.error);
+        if (cp_lambda_time_is_up(x->rt))
+            oc->stopped = true;
+    }
+    cp_load_summary_release(&s);
+}
+
+/* Works through the records of one event, in order. */
+static void run_records(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_event *ev,
+                        outcome *oc)
+{
+    for (size_t i = 0; i < ev->nrecords; i++) {
+        const cp_event_record *r = &ev->records[i];
+        char *uri = NULL;
+        if (r->bucket && r->key && asprintf(&uri, "s3://%s/%s", r->bucket, r->key) < 0)
+            uri = NULL;
+        if (!oc->stopped && !oc->fatal && cp_lambda_time_is_up(x->rt))
+            oc->stopped = true;
+        if (oc->stopped || oc->fatal) {
+            cp_emf_log_entry e = {.level = "warn",
+                                  .message = oc->fatal ? "not started: the pipeline cannot go on"
+                                                       : "not started: the deadline is near",
+                                  .request_id = inv->request_id,
+                                  .message_id = r->message_id,
+                                  .source = uri,
+                                  .status = "not-started"};
+            log_line(&e);
+            note_failure(oc, r, uri, e.message);
+        } else if (r->action == CP_EVENT_IGNORE) {
+            cp_emf_log_entry e = {.level = "info",
+                                  .message = r->reason,
+                                  .request_id = inv->request_id,
+                                  .message_id = r->message_id,
+                                  .source = uri,
+                                  .status = "ignored"};
+            log_line(&e);
+            note_ignored(oc, uri, "ignored", r->reason);
+        } else if (r->action == CP_EVENT_INVALID) {
+            cp_emf_log_entry e = {.level = "error",
+                                  .message = "the event record cannot be understood",
+                                  .request_id = inv->request_id,
+                                  .message_id = r->message_id,
+                                  .source = uri,
+                                  .status = "failed",
+                                  .error = r->reason};
+            log_line(&e);
+            note_failure(oc, r, uri, r->reason);
+        } else if (cp_event_key_is_output(x->cfg->out, r->bucket, r->key)) {
+            char reason[512];
+            snprintf(reason, sizeof reason,
+                     "refused: the key is under the output location %s (csvpipe never loads "
+                     "its own outputs: no recursive invocation); filter the bucket "
+                     "notification to the input prefix",
+                     x->cfg->out);
+            cp_emf_log_entry e = {.level = "warn",
+                                  .message = reason,
+                                  .request_id = inv->request_id,
+                                  .message_id = r->message_id,
+                                  .source = uri,
+                                  .status = "refused"};
+            log_line(&e);
+            note_ignored(oc, uri, "refused", reason);
+        } else {
+            load_record(x, inv, r, uri, oc);
+        }
+        free(uri);
+    }
+}
+
+/* Answers one invocation. */
+static void report(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_event *ev, outcome *oc)
+{
+    cp_error err;
+    cp_error_clear(&err);
+    cp_buf body;
+    cp_buf_init(&body, CP_BUF_UNLIMITED);
+    cp_status st = CP_OK;
+    if (ev->source == CP_EVENT_FROM_SQS) {
+        cp_buf_printf(&body, "{\"batchItemFailures\":[%s]}",
+                      oc->failures.data ? oc->failures.data : "");
+        st = cp_lambda_respond(x->rt, inv, body.data, body.len, &err);
+    } else if (oc->nfailed > 0 || oc->stopped || oc->fatal) {
+        char msg[1400];
+        snprintf(msg, sizeof msg, "%s%zu of %zu record%s failed; the first: %s",
+                 oc->stopped ? "the deadline came before every file was loaded (the file in "
+                               "hand was rolled back); "
+                             : "",
+                 oc->nfailed, ev->nrecords, ev->nrecords == 1 ? "" : "s", oc->first_error);
+        const char *type = oc->stopped ? "Csvpipe.DeadlineExceeded"
+                           : oc->fatal ? "Csvpipe.PipelineError"
+                                       : "Csvpipe.LoadFailed";
+        st = cp_lambda_fail(x->rt, inv, type, msg, &err);
+    } else {
+        cp_buf_printf(&body, "{\"files\":[%s],\"ignored\":[%s]}",
+                      oc->files.data ? oc->files.data : "",
+                      oc->ignored.data ? oc->ignored.data : "");
+        st = cp_lambda_respond(x->rt, inv, body.data, body.len, &err);
+        if (st == CP_TOO_LARGE)
+            st = cp_lambda_fail(x->rt, inv, "Csvpipe.ResponseTooLarge", err.message, &err);
+    }
+    if (st != CP_OK) {
+        cp_emf_log_entry e = {.level = "error",
+                              .message = "the invocation could not be reported",
+                              .request_id = inv->request_id,
+                              .error = err.message};
+        log_line(&e);
+    }
+    cp_buf_release(&body);
+}
+
+/* One invocation, start to end. False when the runtime should exit. */
+static bool handle(lambda_ctx *x, const cp_lambda_invocation *inv)
+{
+    cp_error err;
+    cp_error_clear(&err);
+    cp_event ev;
+    cp_lambda_watch(x->rt, inv, cp_pipeline_interrupt);
+    if (cp_event_parse(inv->event, inv->event_len, &ev, &err) != CP_OK) {
+        cp_emf_log_entry e = {.level = "error",
+                              .message = "the event cannot be understood",
+                              .request_id = inv->request_id,
+                              .status = "failed",
+                              .error = err.message};
+        log_line(&e);
+        cp_error rerr;
+        cp_error_clear(&rerr);
+        if (cp_lambda_fail(x->rt, inv, "Csvpipe.InvalidEvent", err.message, &rerr) != CP_OK)
+            log_simple("error", rerr.message, inv->request_id);
+        cp_lambda_unwatch(x->rt);
+        cp_event_release(&ev);
+        return true;
+    }
+    outcome oc;
+    outcome_init(&oc);
+    run_records(x, inv, &ev, &oc);
+    report(x, inv, &ev, &oc);
+    cp_lambda_unwatch(x->rt);
+    bool go_on = !oc.fatal;
+    outcome_release(&oc);
+    cp_event_release(&ev);
+    return go_on;
+}
+
+int cp_cmd_lambda(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"max-invocations", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lambda_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'n': {
+            char *end;
+            cfg.max_invocations = strtoul(optarg, &end, 10);
+            if (*end || end == optarg || cfg.max_invocations == 0) {
+                cp_cli_error("--max-invocations takes a positive number");
+                return CP_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'h':
+            printf("%s", usage);
+            return CP_EXIT_OK;
+        default:
+            fprintf(stderr, "%s", usage);
+            return CP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s", usage);
+        return CP_EXIT_USAGE;
+    }
+
+    cp_error err;
+    cp_error_clear(&err);
+    cp_lambda_runtime *rt = cp_lambda_runtime_new(NULL, &err);
+    if (!rt) {
+        cp_cli_error("%s", err.message);
+        return CP_EXIT_USAGE;
+    }
+    int rc = CP_EXIT_FAILED;
+    cp_pipeline *p = NULL;
+    char msg[1200];
+    const char *init_type = NULL;
+    if (config_from_env(&cfg, msg, sizeof msg) < 0) {
+        init_type = "Csvpipe.Configuration";
+    } else if (!(p = cp_pipeline_new(&cfg.o, &err))) {
+        snprintf(msg, sizeof msg, "the pipeline could not start: %s", err.message);
+        init_type = "Csvpipe.InitFailed";
+    }
+    if (init_type) {
+        log_simple("error", msg, NULL);
+        cp_error rerr;
+        cp_error_clear(&rerr);
+        if (cp_lambda_init_fail(rt, init_type, msg, &rerr) != CP_OK)
+            log_simple("error", rerr.message, NULL);
+        goto out;
+    }
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    lambda_ctx x = {rt, p, &cfg};
+    for (unsigned long n = 0; cfg.max_invocations == 0 || n < cfg.max_invocations; n++) {
+        cp_lambda_invocation inv;
+        cp_status st = cp_lambda_next(rt, &inv, &err);
+        if (st == CP_TOO_LARGE) {
+            cp_error rerr;
+            cp_error_clear(&rerr);
+            log_simple("error", err.message, inv.request_id);
+            if (cp_lambda_fail(rt, &inv, "Csvpipe.InvalidEvent", err.message, &rerr) != CP_OK)
+                log_simple("error", rerr.message, inv.request_id);
+            continue;
+        }
+        if (st != CP_OK) {
+            log_simple("error", err.message, NULL);
+            goto out;
+        }
+        if (!handle(&x, &inv))
+            goto out;
+    }
+    rc = CP_EXIT_OK;
+out:
+    cp_pipeline_free(p);
+    cp_lambda_runtime_free(rt);
+    config_release(&cfg);
+    return rc;
+}

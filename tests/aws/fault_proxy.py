@@ -1,0 +1,200 @@
+"""fault_proxy.py - an HTTP proxy on loopback in front of moto that injects AWS faults.
+
+    fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE [--rate 0.3] [--seed 7]
+                   [--faults throttle,unprocessed,500,reset] [--lifetime 150] [--stats FILE]
+
+Each request that a fault applies to draws from a seeded random generator; with
+probability --rate it gets one of the enabled faults that fit it:
+  throttle     DynamoDB/Secrets Manager: 400 ThrottlingException or
+               ProvisionedThroughputExceededException; S3: 503 SlowDown (not forwarded)
+  unprocessed  DynamoDB BatchWriteItem: only some of the items are forwarded (the request is
+               re-signed with the credentials in the environment, as moto checks signatures);
+               the others come back in UnprocessedItems, so only a resend writes them
+  500          500 InternalError (not forwarded)
+  reset        S3 GET of an object: the response starts, then the connection is reset
+               (RST) after a random part of the body
+Everything else is forwarded unchanged (same Host header and signature). The proxy exits
+after --lifetime seconds. Counts of injected faults go to --stats (JSON) after every
+fault.
+"""
+import argparse
+import http.client
+import http.server
+import json
+import os
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+lock = threading.Lock()
+stats = {"requests": 0, "throttle": 0, "unprocessed": 0, "unprocessed_items": 0, "500": 0,
+         "reset": 0}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--rate", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--faults", default="throttle,unprocessed,500,reset")
+    ap.add_argument("--lifetime", type=float, default=150)
+    ap.add_argument("--stats")
+    a = ap.parse_args()
+    up = urlsplit(a.upstream)
+    rng = random.Random(a.seed)
+    faults = set(a.faults.split(","))
+
+    def save_stats():
+        if a.stats:
+            with open(a.stats + ".tmp", "w") as f:
+                json.dump(stats, f)
+            os.replace(a.stats + ".tmp", a.stats)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_any(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            target = self.headers.get("X-Amz-Target", "")
+            service = ("dynamodb" if target.startswith("DynamoDB") else
+                       "secretsmanager" if target.startswith("secretsmanager") else "s3")
+            path = urlsplit(self.path)
+            is_object_get = (service == "s3" and self.command == "GET" and
+                             path.path.count("/") >= 2 and not path.query)
+            with lock:
+                stats["requests"] += 1
+                fault = None
+                if rng.random() < a.rate:
+                    choices = []
+                    if "throttle" in faults:
+                        choices.append("throttle")
+                    if "500" in faults:
+                        choices.append("500")
+                    if "unprocessed" in faults and target.endswith("BatchWriteItem"):
+                        choices += ["unprocessed", "unprocessed"]
+                    if "reset" in faults and is_object_get:
+                        choices += ["reset", "reset"]
+                    if choices:
+                        fault = rng.choice(choices)
+                        stats[fault] += 1
+                        save_stats()
+                cut = rng.random()
+            if fault == "throttle":
+                if service == "s3":
+                    return self.reply(503, b"<Error><Code>SlowDown</Code><Message>Please reduce "
+                                      b"your request rate.</Message></Error>", "application/xml")
+                code = rng.choice(["ThrottlingException",
+                                   "ProvisionedThroughputExceededException"])
+                return self.reply(400, json.dumps({
+                    "__type": "com.amazonaws.dynamodb.v20120810#" + code,
+                    "message": "injected by fault_proxy"}).encode(), "application/x-amz-json-1.0")
+            if fault == "500":
+                if service == "s3":
+                    return self.reply(500, b"<Error><Code>InternalError</Code><Message>injected"
+                                      b"</Message></Error>", "application/xml")
+                return self.reply(500, json.dumps({"__type": "InternalServerError",
+                                                   "message": "injected"}).encode(),
+                                  "application/x-amz-json-1.0")
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("connection", "keep-alive", "expect",
+                                            "transfer-encoding", "proxy-connection")}
+            held = []
+            if fault == "unprocessed":
+                body, headers, held = self.split_batch(body, headers, cut)
+            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+            finally:
+                conn.close()
+            if held and r.status == 200:
+                j = json.loads(data)
+                table = next(iter(held))
+                j.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(held[table])
+                data = json.dumps(j).encode()
+                with lock:
+                    stats["unprocessed_items"] += len(held[table])
+                    save_stats()
+            if fault == "reset" and r.status in (200, 206) and len(data) > 1:
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "server", "date"):
+                        self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data[:int(len(data) * cut)])
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+                return
+            self.send_response(r.status)
+            for k, v in r.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length",
+                                     "server", "date"):
+                    self.send_header(k, v)
+            # a HEAD answer keeps the object's length
+            length = r.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        def split_batch(self, body, headers, cut):
+            """Forwards part of a BatchWriteItem; returns the new body, headers, held items."""
+            from botocore.auth import SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            j = json.loads(body)
+            table, reqs = next(iter(j["RequestItems"].items()))
+            if len(reqs) < 2:
+                return body, headers, {}
+            keep = max(1, int(len(reqs) * cut))
+            j["RequestItems"][table] = reqs[:keep]
+            held = {table: reqs[keep:]}
+            body = json.dumps(j).encode()
+            h = {k: v for k, v in headers.items()
+                 if k.lower() not in ("authorization", "x-amz-date", "content-length",
+                                      "x-amz-security-token", "accept", "user-agent")}
+            req = AWSRequest(method="POST", url="http://" + headers["Host"] + "/", data=body,
+                             headers=h)
+            creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"],
+                                os.environ["AWS_SECRET_ACCESS_KEY"],
+                                os.environ.get("AWS_SESSION_TOKEN"))
+            SigV4Auth(creds, "dynamodb", os.environ.get("AWS_REGION", "us-east-1")).add_auth(req)
+            out = dict(req.headers.items())
+            out["Content-Length"] = str(len(body))
+            return body, out, held
+
+        def reply(self, status, data, ctype):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_any
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.replace(a.port_file + ".tmp", a.port_file)
+    threading.Timer(a.lifetime, srv.shutdown).start()
+    srv.serve_forever()
+    save_stats()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Issue 6 (Lambda): the deadline. An invocation whose deadline is already near starts no
+# work; a load still running at the soft deadline is rolled back; a load stuck in a
+# blocking call is reported by the watchdog, which then ends the process. In every case the
+# invocation error reaches the Runtime API before the deadline and nothing is committed.
+source "$(dirname "$0")/lib.bash"
+source "$CP_SOURCE_DIR/tests/aws/lambda_lib.bash"
+cd "$TMP"
+
+mkdir -p s3/in/incoming/sales
+printf 'id,amount\n1,2.50\n2,3.75\n' >s3/in/incoming/sales/small.csv
+"$GEN_SALES" --bytes 16000000 --seed 5 >s3/in/incoming/sales/big.csv 2>/dev/null
+mkfifo s3/in/incoming/sales/stuck.csv # open() blocks: a source that never answers
+
+event() { # event KEY: a direct S3 notification for in/KEY
+    printf '{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"in"},"object":{"key":"%s","size":1}}}]}' "$1"
+}
+event incoming/sales/small.csv >small.json
+event incoming/sales/big.csv >big.json
+event incoming/sales/stuck.csv >stuck.json
+
+export CSVPIPE_OUT="$TMP/lout" CSVPIPE_SQL="sqlite:$TMP/w.db" CSVPIPE_NOSQL="sqlite:$TMP/items.db"
+export CSVPIPE_INPUT_PREFIX=incoming CSVPIPE_LAMBDA_SOURCE_DIR="$TMP/s3"
+
+before_deadline() { # the report arrived before the invocation's deadline
+    rec 'j["invocations"][0]["reported_at_ms"] is not None and j["invocations"][0]["reported_at_ms"] < j["invocations"][0]["deadline_ms"]'
+}
+
+# --- 1. the deadline is nearer than the margin (2 s by default): no work starts ------------
+lambda_invoke near --deadline-ms 1500 -- small.json
+expect_rc "near deadline: csvpipe goes on to the next invocation" 0
+expect_eq "near deadline: invocation error" "$(rec 'j["invocations"][0]["outcome"]')" "error"
+expect_eq "near deadline: error type" "$(rec 'j["invocations"][0]["error_type"]')" "Csvpipe.DeadlineExceeded"
+expect_eq "near deadline: reported before the deadline" "$(before_deadline)" "True"
+expect_eq "near deadline: the file was not started" \
+    "$(log_lines 'l.get("status")=="not-started"' | wc -l)" "1"
+expect_eq "near deadline: nothing loaded" "$(test -e lout/parquet/sales/small.parquet && echo yes || echo no)" "no"
+
+# --- 2. a long load at the soft deadline: rolled back at the next batch, error reported ----
+CSVPIPE_DEADLINE_MARGIN_MS=5000 lambda_invoke rollback --deadline-ms 8000 -- big.json
+expect_rc "rollback: csvpipe itself reported (no watchdog exit)" 0
+expect_eq "rollback: invocation error" "$(rec 'j["invocations"][0]["outcome"]')" "error"
+expect_eq "rollback: error type" "$(rec 'j["invocations"][0]["error_type"]')" "Csvpipe.DeadlineExceeded"
+expect_eq "rollback: the message says the file was rolled back" \
+    "$(rec '"rolled back" in j["invocations"][0]["body"]["errorMessage"]')" "True"
+expect_eq "rollback: the load was under way and interrupted" \
+    "$(log_lines 'l.get("status")=="failed" and "interrupted" in l.get("error","")' | wc -l)" "1"
+expect_eq "rollback: reported before the deadline" "$(before_deadline)" "True"
+expect_eq "rollback: no parquet published" "$(test -e lout/parquet/sales/big.parquet && echo yes || echo no)" "no"
+expect_eq "rollback: no rows committed" \
+    "$(sql w.db "SELECT count(*) FROM sqlite_master WHERE name='sales'")" "0"
+expect_eq "rollback: no items committed" "$(sql items.db 'SELECT count(*) FROM items' 2>/dev/null || echo 0)" "0"
+expect_eq "rollback: no temporary files left" "$(find lout -name '*.tmp-*' | wc -l)" "0"
+expect_eq "rollback: EMF counts a failed file" \
+    "$(log_lines '"_aws" in l and l["FilesRejected"]==1 and l["FilesLoaded"]==0' | wc -l)" "1"
+
+# --- 3. stuck in a blocking call: the watchdog reports and ends the process ----------------
+CSVPIPE_DEADLINE_MARGIN_MS=2000 lambda_invoke stuck --deadline-ms 3000 -- stuck.json
+expect_rc "stuck: the process ended itself" 1
+expect_eq "stuck: invocation error" "$(rec 'j["invocations"][0]["outcome"]')" "error"
+expect_eq "stuck: error type" "$(rec 'j["invocations"][0]["error_type"]')" "Csvpipe.DeadlineExceeded"
+expect_eq "stuck: reported before the deadline" "$(before_deadline)" "True"
+expect_eq "stuck: one report only" "$(rec 'j["protocol_errors"]')" "[]"
+expect_eq "stuck: a log line says so" "$(log_lines 'l.get("status")=="deadline"' | wc -l)" "1"
+finish
