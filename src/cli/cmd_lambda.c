@@ -48,8 +48,6 @@ static const char usage[] =
     "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
     "  CSVPIPE_DEADLINE_MARGIN_MS  stop this long before the deadline (default max(2 s, 5%))\n"
-    "  CSVPIPE_LAMBDA_SOURCE_DIR   for tests and local runs: read s3://BUCKET/KEY from\n"
-    "                          DIR/BUCKET/KEY instead of S3\n"
     "\n"
     "options:\n"
     "  --max-invocations N     exit after N invocations (for tests; default: run forever)\n";
@@ -58,7 +56,6 @@ typedef struct lambda_config {
     cp_pipeline_options o;
     const char *out;
     const char *input_prefix;
-    const char *source_dir;
     char *keys_copy;
     const char **keys;
     unsigned long max_invocations;
@@ -195,7 +192,6 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     o->nosql_url = env("CSVPIPE_NOSQL");
     o->table = env("CSVPIPE_TABLE");
     c->input_prefix = getenv("CSVPIPE_INPUT_PREFIX"); /* "" is the bucket root */
-    c->source_dir = env("CSVPIPE_LAMBDA_SOURCE_DIR");
     const char *v;
     if ((v = env("CSVPIPE_FORMATS")) && parse_formats(v, &o->formats) < 0) {
         snprintf(msg, cap, "CSVPIPE_FORMATS='%s': use parquet, json, parquet,json or none", v);
@@ -306,43 +302,23 @@ static void note_ignored(outcome *oc, const char *source, const char *status, co
     cp_buf_append_char(b, '}');
 }
 
-/* A key that would leave the source folder once mapped to a path. */
-static bool has_dotdot(const char *key)
-{
-    for (const char *p = key; (p = strstr(p, "..")); p += 2)
-        if ((p == key || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-            return true;
-    return false;
-}
-
 /* Loads one object record. */
 static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_event_record *r,
                         const char *uri, outcome *oc)
 {
     lambda_config *cfg = x->cfg;
-    char *path = NULL;
-    if (cfg->source_dir) {
-        if (has_dotdot(r->key) ||
-            asprintf(&path, "%s/%s/%s", cfg->source_dir, r->bucket, r->key) < 0) {
-            cp_emf_log_entry e = {.level = "error",
-                                  .message = "the key cannot be mapped under "
-                                             "CSVPIPE_LAMBDA_SOURCE_DIR",
-                                  .request_id = inv->request_id,
-                                  .message_id = r->message_id,
-                                  .source = uri,
-                                  .status = "failed"};
-            log_line(&e);
-            note_failure(oc, r, uri, e.message);
-            return;
-        }
-    }
     char *hint = cp_event_dataset_hint(cfg->input_prefix, r->key);
     cp_load_summary s;
     cp_error err;
     cp_error_clear(&err);
-    cp_status st = cp_pipeline_load(x->p, path ? path : uri, hint, &s, &err);
+    /*
+     * The version comes from the object itself (its ETag at HEAD), not from the event: a
+     * late event for an object replaced since loads the current object once, and the event
+     * of the replacement is then a repeat. The sequencer orders events of the same key.
+     */
+    cp_load_request req = {uri, hint, NULL, r->sequencer};
+    cp_status st = cp_pipeline_load_request(x->p, &req, &s, &err);
     free(hint);
-    free(path);
     if (st != CP_OK) {
         /* Not about the file: memory, or a database that went away. Start afresh. */
         cp_emf_log_entry e = {.level = "error",
@@ -496,6 +472,7 @@ static bool handle(lambda_ctx *x, const cp_lambda_invocation *inv)
     cp_error err;
     cp_error_clear(&err);
     cp_event ev;
+    cp_pipeline_interrupt_clear();
     cp_lambda_watch(x->rt, inv, cp_pipeline_interrupt);
     if (cp_event_parse(inv->event, inv->event_len, &ev, &err) != CP_OK) {
         cp_emf_log_entry e = {.level = "error",

@@ -383,7 +383,7 @@ int cp_cmd_run(int argc, char **argv)
         cp_run_print_summary(&s, a.json);
         if (s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED)
             rc = CP_EXIT_FAILED;
-        bool stop = s.error && strstr(s.error, "interrupted") != NULL;
+        bool stop = s.interrupted || cp_pipeline_interrupted();
         cp_load_summary_release(&s);
         if (stop)
             break;

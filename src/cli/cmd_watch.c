@@ -118,8 +118,7 @@ static void load_one(watch *w, const char *sub, const char *name)
         return;
     }
     cp_run_print_summary(&s, w->json);
-    bool interrupted = s.error && strstr(s.error, "interrupted") != NULL;
-    if (!interrupted) {
+    if (!s.interrupted) {
         bool ok = s.status == CP_LOAD_LOADED || s.status == CP_LOAD_SKIPPED;
         move_to(w, sub, name, ok ? "processed" : "failed", ok ? NULL : s.error_path);
         ok ? w->loaded++ : w->failed++;

@@ -1,5 +1,9 @@
 #define _GNU_SOURCE
 #include "pipeline/pipeline.h"
+#include "aws/aws.h"
+#include "aws/events.h"
+#include "aws/s3.h"
+#include "pipeline/output.h"
 #include "load/items.h"
 #include "load/sql.h"
 #include "pipeline/progress.h"
@@ -27,6 +31,16 @@ void cp_pipeline_interrupt(void)
     interrupted = 1;
 }
 
+void cp_pipeline_interrupt_clear(void)
+{
+    interrupted = 0;
+}
+
+bool cp_pipeline_interrupted(void)
+{
+    return interrupted != 0;
+}
+
 void cp_pipeline_options_default(cp_pipeline_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -43,7 +57,15 @@ struct cp_pipeline {
     cp_pipeline_options o;
     cp_sql *sql;
     cp_items *items;
+    cp_aws *aws; /* created on first use by an s3:// source or output */
 };
+
+static cp_aws *aws_for(cp_pipeline *p, cp_error *err)
+{
+    if (!p->aws)
+        p->aws = cp_aws_new(err);
+    return p->aws;
+}
 
 static int64_t now_us(void)
 {
@@ -84,6 +106,7 @@ void cp_pipeline_free(cp_pipeline *p)
         return;
     cp_sql_close(p->sql);
     cp_items_close(p->items);
+    cp_aws_free(p->aws);
     free(p);
 }
 
@@ -93,6 +116,7 @@ void cp_load_summary_release(cp_load_summary *s)
     free(s->source_uri);
     free(s->dataset);
     free(s->version);
+    free(s->sequencer);
     free(s->error);
     free(s->parquet_path);
     free(s->json_path);
@@ -100,25 +124,6 @@ void cp_load_summary_release(cp_load_summary *s)
     free(s->error_path);
     cp_sniff_result_release(&s->sniffed);
     memset(s, 0, sizeof *s);
-}
-
-/* mkdir -p */
-static cp_status make_dirs(const char *path, cp_error *err)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return cp_error_set(err, CP_IO, "%s: path too long", path);
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/')
-            continue;
-        *q = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
-        *q = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
-    return CP_OK;
 }
 
 static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -161,9 +166,8 @@ typedef struct load {
     cp_pipeline *p;
     cp_load_summary *s;
     char *stem;
-    char *parquet_tmp_path, *json_tmp_path; /* final paths live in the summary */
-    cp_file_sink pq_sink, json_sink, rej_sink;
-    bool pq_open, json_open, rej_open;
+    cp_output pq_out, json_out, rej_out; /* the final locations are in the summary */
+    bool pq_published, json_published, rej_published;
     cp_pq_writer *pq;
     cp_json_writer *json;
     bool sql_open, items_open;
@@ -184,13 +188,9 @@ static void abort_sinks(load *l)
     l->pq = NULL;
     cp_json_writer_free(l->json);
     l->json = NULL;
-    if (l->pq_open)
-        cp_file_sink_abort(&l->pq_sink);
-    if (l->json_open)
-        cp_file_sink_abort(&l->json_sink);
-    if (l->rej_open)
-        cp_file_sink_abort(&l->rej_sink);
-    l->pq_open = l->json_open = l->rej_open = false;
+    cp_output_abort(&l->pq_out);
+    cp_output_abort(&l->json_out);
+    cp_output_abort(&l->rej_out);
     if (l->sql_open)
         cp_sql_rollback(l->p->sql);
     if (l->items_open)
@@ -236,19 +236,15 @@ static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
     cp_load_summary *s = l->s;
     CP_RETURN_IF_ERROR(resolve_keys(l, schema, err));
     if (p->o.formats & CP_FORMAT_PARQUET) {
-        cp_file_sink_remove_stale(s->parquet_path);
-        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->pq_sink, s->parquet_path, err));
-        l->pq_open = true;
-        l->pq = cp_pq_writer_new(schema, &p->o.parquet, cp_file_sink_write, &l->pq_sink, err);
+        CP_RETURN_IF_ERROR(cp_output_open(&l->pq_out, p->aws, s->parquet_path, err));
+        l->pq = cp_pq_writer_new(schema, &p->o.parquet, cp_output_write, &l->pq_out, err);
         if (!l->pq)
             return err ? err->code : CP_FORMAT;
     }
     if (p->o.formats & CP_FORMAT_JSON) {
-        cp_file_sink_remove_stale(s->json_path);
-        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->json_sink, s->json_path, err));
-        l->json_open = true;
-        l->json = cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_file_sink_write,
-                                     &l->json_sink, err);
+        CP_RETURN_IF_ERROR(cp_output_open(&l->json_out, p->aws, s->json_path, err));
+        l->json = cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_output_write,
+                                     &l->json_out, err);
         if (!l->json)
             return err ? err->code : CP_FORMAT;
     }
@@ -270,9 +266,7 @@ static void clear_rejects(load *l)
         free(l->shown[i]);
     l->nshown = 0;
     l->rejected = 0;
-    if (l->rej_open)
-        cp_file_sink_abort(&l->rej_sink);
-    l->rej_open = false;
+    cp_output_abort(&l->rej_out);
 }
 
 static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
@@ -310,12 +304,10 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
     load *l = ctx;
     cp_load_summary *s = l->s;
     l->rejected++;
-    if (!l->rej_open) {
-        cp_file_sink_remove_stale(s->rejects_path);
-        CP_RETURN_IF_ERROR(cp_file_sink_open(&l->rej_sink, s->rejects_path, err));
-        l->rej_open = true;
+    if (!l->rej_out.open) {
+        CP_RETURN_IF_ERROR(cp_output_open(&l->rej_out, l->p->aws, s->rejects_path, err));
         static const char header[] = "line,reason,row\n";
-        CP_RETURN_IF_ERROR(cp_file_sink_write(&l->rej_sink, header, sizeof header - 1));
+        CP_RETURN_IF_ERROR(cp_output_write(&l->rej_out, header, sizeof header - 1));
     }
     cp_buf_reset(&l->line);
     CP_RETURN_IF_ERROR(cp_buf_printf(&l->line, "%" PRIu64 ",", row->line));
@@ -323,7 +315,7 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
     CP_RETURN_IF_ERROR(cp_buf_append_char(&l->line, ','));
     CP_RETURN_IF_ERROR(csv_field(&l->line, row->text ? row->text : "", row->text_len));
     CP_RETURN_IF_ERROR(cp_buf_append_char(&l->line, '\n'));
-    cp_status st = cp_file_sink_write(&l->rej_sink, l->line.data, l->line.len);
+    cp_status st = cp_output_write(&l->rej_out, l->line.data, l->line.len);
     if (st != CP_OK)
         return cp_error_set(err, st, "cannot write %s", s->rejects_path);
     if (l->nshown < SHOWN_REJECTS)
@@ -368,15 +360,15 @@ static cp_status write_error_json(load *l, cp_error *err)
         cp_json_append_string(&o, l->shown[i], strlen(l->shown[i]));
     }
     cp_status st = cp_buf_append_str(&o, "]}\n");
-    cp_file_sink sink;
+    cp_output out;
     if (st == CP_OK)
-        st = cp_file_sink_open(&sink, s->error_path, err);
+        st = cp_output_open(&out, l->p->aws, s->error_path, err);
     if (st == CP_OK) {
-        st = cp_file_sink_write(&sink, o.data, o.len);
+        st = cp_output_write(&out, o.data, o.len);
         if (st == CP_OK)
-            st = cp_file_sink_commit(&sink, err);
+            st = cp_output_commit(&out, err);
         else
-            cp_file_sink_abort(&sink);
+            cp_output_abort(&out);
     }
     cp_buf_release(&o);
     return st;
@@ -404,6 +396,7 @@ static void fill_ledger(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outp
     r->dataset = s->dataset;
     r->source_uri = s->source_uri;
     r->version = s->version;
+    r->sequencer = s->sequencer;
     r->size_bytes = s->size_bytes;
     r->rows_loaded = s->status == CP_LOAD_LOADED ? s->stream.rows : 0;
     r->rows_rejected = s->stream.rejected;
@@ -479,9 +472,23 @@ static void set_failed(cp_load_summary *s, cp_load_status status, const cp_error
     s->error = strdup(e->message[0] ? e->message : cp_status_message(e->code));
 }
 
-static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset_hint,
-                           cp_load_summary *s, cp_error *err)
+/* The file name of an S3 key or a path, without the .csv extension. */
+static char *uri_stem(const char *uri)
 {
+    char *bucket = NULL, *key = NULL;
+    if (!cp_s3_parse_uri(uri, &bucket, &key))
+        return strdup("object");
+    char *stem = file_stem(key);
+    free(bucket);
+    free(key);
+    return stem;
+}
+
+static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_summary *s,
+                           cp_error *err)
+{
+    const char *path = req->source;
+    const char *dataset_hint = req->dataset_hint;
     memset(s, 0, sizeof *s);
     s->started_us = now_us();
     s->size_bytes = -1;
@@ -497,10 +504,34 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
     cp_buf_init(&l.line, CP_BUF_UNLIMITED);
     cp_source *src = NULL;
     cp_status st = CP_OK;
-    interrupted = 0;
+    const bool is_s3 = cp_location_is_s3(path);
+    if (req->sequencer)
+        s->sequencer = strdup(req->sequencer);
+    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && !aws_for(p, &e)) {
+        s->source_uri = strdup(path);
+        l.stem = strdup("object");
+        s->dataset = dataset_name(p->o.table, dataset_hint, l.stem);
+        st = e.code ? e.code : CP_USAGE;
+        goto failed;
+    }
 
     /* Names: where it comes from, which dataset, which version. */
-    if (is_stdin) {
+    if (is_s3) {
+        s->source_uri = strdup(path);
+        l.stem = uri_stem(path);
+        /* HEAD: the object's size and ETag, the version this load is about */
+        src = cp_s3_source_open(p->aws, path, &e);
+        if (!src) {
+            s->dataset = dataset_name(p->o.table, dataset_hint, l.stem ? l.stem : "object");
+            st = e.code ? e.code : CP_IO;
+            goto failed;
+        }
+        s->size_bytes = src->size;
+        const char *v = req->version ? req->version : cp_s3_source_version_id(src);
+        if (!v)
+            v = cp_s3_source_etag(src);
+        s->version = v ? strdup(v) : NULL;
+    } else if (is_stdin) {
         s->source_uri = strdup("stdin");
         l.stem = strdup("stdin");
         if ((st = spool_stdin(spooled, sizeof spooled, &e)) != CP_OK)
@@ -517,7 +548,7 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
         goto out;
     }
     struct stat sb;
-    if (stat(path, &sb) == 0) {
+    if (!is_s3 && stat(path, &sb) == 0) {
         s->size_bytes = (int64_t)sb.st_size;
         if (!is_stdin)
             s->version =
@@ -533,7 +564,9 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
             goto out;
         if (found) {
             s->rows_before = last.rows_loaded;
-            if (strcmp(last.version, s->version) == 0) {
+            bool older = s->sequencer && last.sequencer[0] &&
+                         cp_s3_sequencer_cmp(s->sequencer, last.sequencer) < 0;
+            if (strcmp(last.version, s->version) == 0 || older) {
                 s->status = CP_LOAD_SKIPPED;
                 s->stream.rows = 0;
                 s->finished_us = now_us();
@@ -552,24 +585,8 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
                        : NULL;
     s->rejects_path = str_printf("%s/rejected/%s/%s.rejects.csv", out, s->dataset, l.stem);
     s->error_path = str_printf("%s/rejected/%s/%s.error.json", out, s->dataset, l.stem);
-    {
-        char *dirs[3] = {
-            (p->o.formats & CP_FORMAT_PARQUET) ? str_printf("%s/parquet/%s", out, s->dataset)
-                                               : NULL,
-            (p->o.formats & CP_FORMAT_JSON) ? str_printf("%s/json/%s", out, s->dataset) : NULL,
-            str_printf("%s/rejected/%s", out, s->dataset)};
-        for (int i = 0; i < 3; i++) {
-            if (dirs[i] && st == CP_OK)
-                st = make_dirs(dirs[i], &e);
-            free(dirs[i]);
-        }
-        if (st != CP_OK)
-            goto failed;
-    }
-
     double t0 = mono_ms();
-    src = cp_source_open_file(path, 0, &e);
-    if (!src) {
+    if (!src && !(src = cp_source_open_file(path, 0, &e))) {
         st = e.code;
         goto failed;
     }
@@ -607,22 +624,29 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
         goto failed;
     s->parquet_bytes = l.pq ? cp_pq_writer_bytes(l.pq) : 0;
     s->json_bytes = l.json ? cp_json_writer_bytes(l.json) : 0;
-    if (l.pq_open && (st = cp_file_sink_commit(&l.pq_sink, &e)) != CP_OK)
-        goto failed;
-    l.pq_open = false;
-    if (l.json_open && (st = cp_file_sink_commit(&l.json_sink, &e)) != CP_OK)
-        goto failed;
-    l.json_open = false;
-    if (l.rej_open) {
-        if ((st = cp_file_sink_commit(&l.rej_sink, &e)) != CP_OK)
+    if (l.pq_out.open) {
+        if ((st = cp_output_commit(&l.pq_out, &e)) != CP_OK)
             goto failed;
-        l.rej_open = false;
+        l.pq_published = true;
+    }
+    if (l.json_out.open) {
+        if ((st = cp_output_commit(&l.json_out, &e)) != CP_OK)
+            goto failed;
+        l.json_published = true;
+    }
+    if (l.rej_out.open) {
+        if ((st = cp_output_commit(&l.rej_out, &e)) != CP_OK)
+            goto failed;
+        l.rej_published = true;
     } else {
-        unlink(s->rejects_path); /* from an earlier version of the file */
+        /* from an earlier version of the file */
+        if (cp_output_remove(p->aws, s->rejects_path, &e) != CP_OK)
+            cp_log_warn("%s", e.message);
         free(s->rejects_path);
         s->rejects_path = NULL;
     }
-    unlink(s->error_path);
+    if (cp_output_remove(p->aws, s->error_path, &e) != CP_OK)
+        cp_log_warn("%s", e.message);
     free(s->error_path);
     s->error_path = NULL;
     if (l.items_open) {
@@ -652,16 +676,28 @@ static cp_status load_once(cp_pipeline *p, const char *path, const char *dataset
     goto out;
 
 failed:
-    if (l.too_many_rejects && l.rej_open) {
+    if (l.too_many_rejects && l.rej_out.open) {
         /* keep the list of bad rows: it is what the person needs to fix the file */
         cp_error ce;
-        if (cp_file_sink_commit(&l.rej_sink, &ce) != CP_OK)
+        if (cp_output_commit(&l.rej_out, &ce) == CP_OK)
+            l.rej_published = true;
+        else
             cp_log_error("%s", ce.message);
-        l.rej_open = false;
-    } else {
+    }
+    if (!l.rej_published) {
         free(s->rejects_path);
         s->rejects_path = NULL;
     }
+    /* outputs of this attempt that were not published are not outputs */
+    if (!l.pq_published) {
+        free(s->parquet_path);
+        s->parquet_path = NULL;
+    }
+    if (!l.json_published) {
+        free(s->json_path);
+        s->json_path = NULL;
+    }
+    s->interrupted = e.code == CP_INTERRUPTED;
     abort_sinks(&l);
     s->stream.rejected = l.rejected;
     if (st == CP_NOMEM) {
@@ -702,17 +738,17 @@ out:
  */
 #define SQL_RETRIES 3
 
-cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
-                           cp_load_summary *s, cp_error *err)
+cp_status cp_pipeline_load_request(cp_pipeline *p, const cp_load_request *req, cp_load_summary *s,
+                                   cp_error *err)
 {
     (void)cp_sql_connection_lost(p->sql); /* forget losses of earlier loads */
     for (unsigned attempt = 1;; attempt++) {
-        cp_status st = load_once(p, path, dataset_hint, s, err);
+        cp_status st = load_once(p, req, s, err);
         if (!cp_sql_connection_lost(p->sql) || attempt > SQL_RETRIES || interrupted ||
-            strcmp(path, "-") == 0)
+            strcmp(req->source, "-") == 0)
             return st;
         unsigned delay = 1u << (attempt - 1);
-        cp_log_warn("%s: %s; starting the load again in %u s (retry %u of %d)", path,
+        cp_log_warn("%s: %s; starting the load again in %u s (retry %u of %d)", req->source,
                     s->error                 ? s->error
                     : err && err->message[0] ? err->message
                                              : "connection lost",
@@ -722,4 +758,11 @@ cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset
             return st;
         cp_load_summary_release(s);
     }
+}
+
+cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
+                           cp_load_summary *s, cp_error *err)
+{
+    cp_load_request req = {path, dataset_hint, NULL, NULL};
+    return cp_pipeline_load_request(p, &req, s, err);
 }

@@ -54,7 +54,9 @@ typedef struct cp_load_summary {
     char *source_uri; /* absolute path, "stdin", or s3:// URI */
     char *dataset;
     char *version;
+    char *sequencer; /* the S3 event's, NULL otherwise */
     cp_load_status status;
+    bool interrupted;        /* stopped by cp_pipeline_interrupt and rolled back */
     char *error;             /* NULL unless rejected or failed */
     cp_sniff_result sniffed; /* dialect and final schema (empty when skipped early) */
     cp_stream_stats stream;
@@ -78,16 +80,36 @@ typedef struct cp_pipeline cp_pipeline;
 cp_pipeline *cp_pipeline_new(const cp_pipeline_options *opts, cp_error *err);
 void cp_pipeline_free(cp_pipeline *p);
 
+/* One source to load and what its event said about it. */
+typedef struct cp_load_request {
+    const char *source;       /* a path, "-" for standard input, or an s3:// URI */
+    const char *dataset_hint; /* the first folder under an inbox or input prefix, or NULL */
+    const char *version;      /* the event's version id or ETag; NULL: ask the source */
+    const char *sequencer;    /* the S3 event's sequencer; NULL when none */
+} cp_load_request;
+
 /*
- * Loads one source: a path, or "-" for standard input (spooled to a temporary file so it
- * can be read again). dataset_hint: the first folder under an inbox (watch), or NULL.
- * Always fills *out (status loaded, skipped, rejected or failed) unless it returns an
- * error that is not about the file (CP_NOMEM, a database that went away).
+ * Loads one source. Standard input is spooled to a temporary file so it can be read
+ * again. An S3 object is streamed (never held in memory or on disk). The source's version
+ * is a local file's mtime, size and inode, or the S3 version id or ETag: a version loaded
+ * before is skipped, and so is an event whose sequencer is older than the last load's.
+ * Outputs go to out_dir, a folder or an s3:// prefix (multipart uploads, completed at
+ * commit). A load whose PostgreSQL connection is lost before commit starts over (three
+ * times at most). Always fills *out (status loaded, skipped, rejected or failed) unless
+ * it returns an error that is not about the file (CP_NOMEM, a database that went away).
  */
+cp_status cp_pipeline_load_request(cp_pipeline *p, const cp_load_request *req, cp_load_summary *out,
+                                   cp_error *err);
+/* cp_pipeline_load_request for a path or URI with no event details. */
 cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
                            cp_load_summary *out, cp_error *err);
 
-/* Set from a signal handler: the load in hand is rolled back at the next batch. */
+/*
+ * Async-signal-safe: the load in hand is rolled back at its next batch and reported with
+ * interrupted = true. The flag stays set until cp_pipeline_interrupt_clear.
+ */
 void cp_pipeline_interrupt(void);
+void cp_pipeline_interrupt_clear(void);
+bool cp_pipeline_interrupted(void);
 
 #endif

@@ -5,6 +5,8 @@ Usage: awspy.py COMMAND ARGS...   (endpoint and credentials from the environment
   put BUCKET KEY FILE        upload a file
   md5 BUCKET KEY             md5 of an object (hex)
   exists BUCKET KEY          prints yes or no
+  ls BUCKET PREFIX           the keys under PREFIX, one per line, sorted
+  get BUCKET KEY FILE        download an object
   uploads BUCKET             number of multipart uploads in progress
   parts-md5 BUCKET KEY       the object's ETag (shows its part count)
   secret NAME VALUE          create a Secrets Manager secret
@@ -56,6 +58,18 @@ def main(argv):
             if e.response["Error"]["Code"] not in ("404", "NoSuchKey"):
                 raise
             print("no")
+    elif cmd == "ls":
+        keys, kw = [], {"Bucket": args[0], "Prefix": args[1]}
+        while True:
+            r = client("s3").list_objects_v2(**kw)
+            keys += [o["Key"] for o in r.get("Contents", [])]
+            if not r.get("IsTruncated"):
+                break
+            kw["ContinuationToken"] = r["NextContinuationToken"]
+        for k in sorted(keys):
+            print(k)
+    elif cmd == "get":
+        client("s3").download_file(args[0], args[1], args[2])
     elif cmd == "uploads":
         r = client("s3").list_multipart_uploads(Bucket=args[0])
         print(len(r.get("Uploads", [])))

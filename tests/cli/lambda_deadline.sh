@@ -4,23 +4,31 @@
 # blocking call is reported by the watchdog, which then ends the process. In every case the
 # invocation error reaches the Runtime API before the deadline and nothing is committed.
 source "$(dirname "$0")/lib.bash"
+source "$CP_SOURCE_DIR/tests/aws/moto.bash"
 source "$CP_SOURCE_DIR/tests/aws/lambda_lib.bash"
 cd "$TMP"
+moto_start
 
-mkdir -p s3/in/incoming/sales
-printf 'id,amount\n1,2.50\n2,3.75\n' >s3/in/incoming/sales/small.csv
-"$GEN_SALES" --bytes 16000000 --seed 5 >s3/in/incoming/sales/big.csv 2>/dev/null
-mkfifo s3/in/incoming/sales/stuck.csv # open() blocks: a source that never answers
+printf 'id,amount\n1,2.50\n2,3.75\n' >small.csv
+"$GEN_SALES" --bytes 16000000 --seed 5 >big.csv 2>/dev/null
+python3 "$AWS_PY" mb csv-in
+python3 "$AWS_PY" put csv-in incoming/sales/small.csv small.csv
+python3 "$AWS_PY" put csv-in incoming/sales/big.csv big.csv
+# A server that accepts connections and never answers: a source stuck in a blocking call.
+bg_start silent python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(60)' "$TMP/silent.port"
+wait_file silent.port 10
 
 event() { # event KEY: a direct S3 notification for in/KEY
-    printf '{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"in"},"object":{"key":"%s","size":1}}}]}' "$1"
+    printf '{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"csv-in"},"object":{"key":"%s","size":1}}}]}' "$1"
 }
 event incoming/sales/small.csv >small.json
 event incoming/sales/big.csv >big.json
 event incoming/sales/stuck.csv >stuck.json
 
 export CSVPIPE_OUT="$TMP/lout" CSVPIPE_SQL="sqlite:$TMP/w.db" CSVPIPE_NOSQL="sqlite:$TMP/items.db"
-export CSVPIPE_INPUT_PREFIX=incoming CSVPIPE_LAMBDA_SOURCE_DIR="$TMP/s3"
+export CSVPIPE_INPUT_PREFIX=incoming
 
 before_deadline() { # the report arrived before the invocation's deadline
     rec 'j["invocations"][0]["reported_at_ms"] is not None and j["invocations"][0]["reported_at_ms"] < j["invocations"][0]["deadline_ms"]'
@@ -55,7 +63,8 @@ expect_eq "rollback: EMF counts a failed file" \
     "$(log_lines '"_aws" in l and l["FilesRejected"]==1 and l["FilesLoaded"]==0' | wc -l)" "1"
 
 # --- 3. stuck in a blocking call: the watchdog reports and ends the process ----------------
-CSVPIPE_DEADLINE_MARGIN_MS=2000 lambda_invoke stuck --deadline-ms 3000 -- stuck.json
+AWS_ENDPOINT_URL_S3="http://127.0.0.1:$(cat silent.port)" CSVPIPE_DEADLINE_MARGIN_MS=2000 \
+    lambda_invoke stuck --deadline-ms 3000 -- stuck.json
 expect_rc "stuck: the process ended itself" 1
 expect_eq "stuck: invocation error" "$(rec 'j["invocations"][0]["outcome"]')" "error"
 expect_eq "stuck: error type" "$(rec 'j["invocations"][0]["error_type"]')" "Csvpipe.DeadlineExceeded"

@@ -1,0 +1,103 @@
+#include "pipeline/output.h"
+#include "aws/s3.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool cp_location_is_s3(const char *location)
+{
+    return strncmp(location, "s3://", 5) == 0;
+}
+
+/* mkdir -p of the folder that holds path */
+static cp_status make_parent_dirs(const char *path, cp_error *err)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return cp_error_set(err, CP_IO, "%s: path too long", path);
+    char *slash = strrchr(tmp, '/');
+    if (!slash || slash == tmp)
+        return CP_OK;
+    *slash = '\0';
+    for (char *q = tmp + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+        *q = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return cp_error_set(err, CP_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+    return CP_OK;
+}
+
+cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (cp_location_is_s3(location)) {
+        if (!aws)
+            return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration", location);
+        o->s3 = cp_s3_upload_new(aws, location, err);
+        if (!o->s3)
+            return err ? err->code : CP_IO;
+        o->is_s3 = true;
+        o->open = true;
+        return CP_OK;
+    }
+    CP_RETURN_IF_ERROR(make_parent_dirs(location, err));
+    cp_file_sink_remove_stale(location);
+    CP_RETURN_IF_ERROR(cp_file_sink_open(&o->file, location, err));
+    o->open = true;
+    return CP_OK;
+}
+
+cp_status cp_output_write(void *ctx, const void *data, size_t len)
+{
+    cp_output *o = ctx;
+    return o->is_s3 ? cp_s3_upload_write(o->s3, data, len)
+                    : cp_file_sink_write(&o->file, data, len);
+}
+
+cp_status cp_output_commit(cp_output *o, cp_error *err)
+{
+    if (!o->open)
+        return CP_OK;
+    cp_status st;
+    if (o->is_s3) {
+        st = cp_s3_upload_commit(o->s3, err);
+        cp_s3_upload_free(o->s3);
+        o->s3 = NULL;
+    } else {
+        st = cp_file_sink_commit(&o->file, err);
+    }
+    o->open = false;
+    return st;
+}
+
+void cp_output_abort(cp_output *o)
+{
+    if (!o->open)
+        return;
+    if (o->is_s3) {
+        cp_s3_upload_abort(o->s3);
+        cp_s3_upload_free(o->s3);
+        o->s3 = NULL;
+    } else {
+        cp_file_sink_abort(&o->file);
+    }
+    o->open = false;
+}
+
+cp_status cp_output_remove(struct cp_aws *aws, const char *location, cp_error *err)
+{
+    if (cp_location_is_s3(location))
+        return aws ? cp_s3_delete(aws, location, err) : CP_OK;
+    if (unlink(location) != 0 && errno != ENOENT)
+        return cp_error_set(err, CP_IO, "cannot remove %s: %s", location, strerror(errno));
+    return CP_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * output.h - where one output file of a load goes: a local path or an s3:// URI.
+ *
+ * Both publish atomically: a local file is written under a temporary name and renamed at
+ * commit (util/file_sink.h); an S3 object is a multipart upload completed at commit
+ * (aws/s3.h), so nothing is visible at the key before. Abort leaves nothing behind.
+ */
+#ifndef CP_OUTPUT_H
+#define CP_OUTPUT_H
+
+#include "util/file_sink.h"
+
+#include <stdbool.h>
+
+struct cp_aws;
+struct cp_s3_upload;
+
+typedef struct cp_output {
+    bool open;
+    bool is_s3;
+    cp_file_sink file;
+    struct cp_s3_upload *s3;
+} cp_output;
+
+/* True for "s3://..." locations. */
+bool cp_location_is_s3(const char *location);
+
+/*
+ * Starts the output at location. Local: creates the parent folders and removes temporary
+ * files left by dead processes. aws is needed for s3:// locations only.
+ */
+cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err);
+/* A cp_write_fn: ctx is the cp_output. */
+cp_status cp_output_write(void *ctx, const void *data, size_t len);
+cp_status cp_output_commit(cp_output *o, cp_error *err);
+/* Drops what was written; harmless when not open. */
+void cp_output_abort(cp_output *o);
+/* Removes a published output (a stale rejects or error file); absent is fine. */
+cp_status cp_output_remove(struct cp_aws *aws, const char *location, cp_error *err);
+
+#endif
