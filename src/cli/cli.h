@@ -76,6 +76,7 @@ typedef struct cp_run_args {
     cp_pipeline_options o;
     cp_null_list nulls;
     bool json;
+    bool create_table; /* --create-table */
     bool help;     /* --help was printed */
     int first_arg; /* index of the first non-option argument */
     char *keys_copy;
@@ -86,6 +87,8 @@ typedef struct cp_run_args {
 /* Parses run/watch options; returns an exit code (CP_EXIT_OK to go on unless a->help). */
 int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args *a);
 void cp_run_args_release(cp_run_args *a);
+/* With --create-table, creates the item store's table; returns an exit code. */
+int cp_run_create_table(const cp_run_args *a);
 /* Prints a load summary for a person, or as one JSON line. */
 void cp_run_print_summary(const cp_load_summary *s, bool json);
 

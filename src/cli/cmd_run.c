@@ -5,6 +5,7 @@
  * file. Exit 0 when every file loaded (or was a repeat), 1 when any was rejected or failed.
  */
 #include "cli/cli.h"
+#include "load/items.h"
 #include "pipeline/pipeline.h"
 
 #include <dirent.h>
@@ -19,7 +20,8 @@
 static const char usage[] =
     "usage: csvpipe run [options] SOURCE...\n"
     "\n"
-    "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, or - for standard input)\n"
+    "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, an s3://bucket/key\n"
+    "object, or - for standard input)\n"
     "into Parquet, NDJSON, the relational database and the item store, in one pass.\n"
     "\n";
 
@@ -41,7 +43,9 @@ static const char run_options_help[] =
     "  --max-rejects N         reject the file past N bad rows (default 1000)\n"
     "  --max-reject-percent P  reject the file past P%% bad rows (default 1)\n"
     "  --json                  print each summary as one JSON line\n"
-    "  --quiet                 no progress bar\n";
+    "  --quiet                 no progress bar\n"
+    "  --create-table          create the DynamoDB table of --nosql dynamodb:TABLE when it\n"
+    "                          is missing (on-demand, pk/sk), for local use\n";
 
 enum {
     OPT_OUT = CP_OPT_FIRST_FREE,
@@ -60,6 +64,7 @@ enum {
     OPT_MAX_REJECTS,
     OPT_MAX_REJECT_PERCENT,
     OPT_QUIET,
+    OPT_CREATE_TABLE,
 };
 
 static void on_signal(int sig)
@@ -85,7 +90,8 @@ static int expand(const char *arg, char ***list, size_t *n)
     struct stat st;
     char **found = NULL;
     size_t nfound = 0;
-    if (strcmp(arg, "-") == 0 || (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))) {
+    if (strcmp(arg, "-") == 0 || strncmp(arg, "s3://", 5) == 0 ||
+        (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))) {
         found = malloc(sizeof *found);
         found[nfound++] = strdup(arg);
     } else if (stat(arg, &st) == 0) {
@@ -178,6 +184,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
         {"max-reject-percent", required_argument, NULL, OPT_MAX_REJECT_PERCENT},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"create-table", no_argument, NULL, OPT_CREATE_TABLE},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -299,6 +306,9 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         case OPT_QUIET:
             quiet = true;
             break;
+        case OPT_CREATE_TABLE:
+            a->create_table = true;
+            break;
         default:
             fprintf(stderr, "%s", cmd_usage);
             return CP_EXIT_USAGE;
@@ -320,6 +330,19 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
     }
     o->progress = !quiet && !a->json;
     a->first_arg = optind;
+    return CP_EXIT_OK;
+}
+
+int cp_run_create_table(const cp_run_args *a)
+{
+    if (!a->create_table || !a->o.nosql_url)
+        return CP_EXIT_OK;
+    cp_error err;
+    cp_error_clear(&err);
+    if (cp_items_create_table(a->o.nosql_url, &err) != CP_OK) {
+        cp_cli_error("%s", err.message);
+        return CP_EXIT_FAILED;
+    }
     return CP_EXIT_OK;
 }
 
@@ -361,6 +384,8 @@ int cp_cmd_run(int argc, char **argv)
         rc = CP_EXIT_FAILED;
         goto out;
     }
+    if ((rc = cp_run_create_table(&a)) != CP_EXIT_OK)
+        goto out;
     cp_error err;
     cp_error_clear(&err);
     cp_pipeline *p = cp_pipeline_new(&a.o, &err);

@@ -221,6 +221,8 @@ int cp_cmd_watch(int argc, char **argv)
         goto out;
     }
     a.o.progress = false;
+    if ((rc = cp_run_create_table(&a)) != CP_EXIT_OK)
+        goto out;
     cp_error err;
     cp_error_clear(&err);
     w.p = cp_pipeline_new(&a.o, &err);

@@ -115,6 +115,7 @@ def main():
     ap.add_argument("--ndjson")
     ap.add_argument("--sqlite")
     ap.add_argument("--items")
+    ap.add_argument("--ddb-items", help="DynamoDB JSON items, one per line (awspy.py ddb-scan)")
     args = ap.parse_args()
 
     summary = json.loads(open(args.summary).readline())
@@ -171,6 +172,24 @@ def main():
         check("one item per row", len(items) == len(want), f"{len(items)} vs {len(want)}")
         compare_rows("items equal the source", want,
                      [[it.get(n) for n in names] for it in items], names, as_text_numbers)
+    if args.ddb_items:
+        def plain(attr, t):
+            (kind, v), = attr.items()
+            if kind == "BOOL":
+                return v
+            if kind == "N":
+                return int(v) if t == "INT64" else float(v) if t == "DOUBLE" else v
+            return v
+        items = [json.loads(l) for l in open(args.ddb_items)]
+        items = [it for it in items if it["_source"]["S"] == summary["source_uri"]]
+        items.sort(key=lambda it: int(it["_row"]["N"]))
+        check("one DynamoDB item per row", len(items) == len(want), f"{len(items)} vs {len(want)}")
+        check("DynamoDB items carry _dataset and _row 1..N",
+              [int(it["_row"]["N"]) for it in items] == list(range(1, len(want) + 1)) and
+              all(it["_dataset"]["S"] == summary["dataset"] for it in items))
+        compare_rows("DynamoDB items equal the source (nulls absent)", want,
+                     [[plain(it[n], types[i]) if n in it else None for i, n in enumerate(names)]
+                      for it in items], names, as_text_numbers)
     print(f"{'all checks passed' if failures == 0 else str(failures) + ' checks failed'}")
     sys.exit(1 if failures else 0)
 
