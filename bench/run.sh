@@ -11,3 +11,6 @@ CSVPIPE="$build/csvpipe" "$root/bench/pg_vs_copy.sh"
 echo
 echo "## Peak memory of csvpipe inspect on 1 GB"
 "$root/bench/inspect_memory.sh" "$build"
+echo
+echo "## S3 to S3 memory and Lambda start-up"
+"$root/bench/s3_lambda.sh" "$build"

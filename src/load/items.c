@@ -34,6 +34,11 @@ cp_items *cp_items_open(const char *url, cp_error *err)
     return s;
 }
 
+bool cp_items_transactional(const cp_items *s)
+{
+    return s && s->backend->transactional;
+}
+
 void cp_items_close(cp_items *s)
 {
     if (s)

@@ -59,6 +59,13 @@ typedef void (*cp_items_reject_fn)(void *ctx, uint64_t row, const cp_error *why)
 void cp_items_set_reject(cp_items *s, cp_items_reject_fn fn, void *ctx);
 
 /*
+ * True when cp_items_abort rolls back the puts of the file (SQLite). DynamoDB has no such
+ * transaction: the pipeline writes its items only once the file is known to load (a
+ * second pass over the source after the outputs are published).
+ */
+bool cp_items_transactional(const cp_items *s);
+
+/*
  * Starts writing the items of one file. key_columns: indexes into schema of the business
  * key (nkeys 0 = keyless). Every string is copied.
  */

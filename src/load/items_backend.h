@@ -14,6 +14,7 @@
 
 typedef struct cp_items_backend {
     const char *scheme; /* URL prefix, e.g. "sqlite:" */
+    bool transactional; /* abort rolls back the file's puts */
     /* target is the URL without the scheme */
     cp_items *(*open)(const char *target, cp_error *err);
     void (*close)(cp_items *s);

@@ -324,6 +324,7 @@ static cp_status ddb_create(const char *table, cp_error *err)
 
 const cp_items_backend cp_items_dynamodb_backend = {
     .scheme = "dynamodb:",
+    .transactional = false,
     .open = ddb_open,
     .close = ddb_close,
     .begin = ddb_begin,

@@ -240,6 +240,7 @@ static void sqlite_abort(cp_items *base)
 
 const cp_items_backend cp_items_sqlite_backend = {
     .scheme = "sqlite:",
+    .transactional = true,
     .open = sqlite_open,
     .close = sqlite_close,
     .begin = sqlite_begin,

@@ -248,7 +248,7 @@ static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
         if (!l->json)
             return err ? err->code : CP_FORMAT;
     }
-    if (p->items) {
+    if (p->items && cp_items_transactional(p->items)) {
         CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, schema, s->source_uri,
                                           l->key_columns, l->keys.ncolumns, err));
         l->items_open = true;
@@ -297,6 +297,36 @@ static cp_status csv_field(cp_buf *o, const char *s, size_t len)
         CP_RETURN_IF_ERROR(cp_buf_append_char(o, s[i]));
     }
     return cp_buf_append_char(o, '"');
+}
+
+/* The second pass of a store without transactions (DynamoDB): items only. */
+static cp_status on_items_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    load *l = ctx;
+    if (interrupted)
+        return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
+    return cp_items_write(l->p->items, b, err);
+}
+
+/*
+ * Writes the items of a file whose load is decided, in a second pass over the source:
+ * a store without transactions must never hold items of a file that is then rejected.
+ */
+static cp_status write_items_after(load *l, cp_source *src, cp_error *err)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, &s->sniffed.schema, s->source_uri,
+                                      l->key_columns, l->keys.ncolumns, err));
+    l->items_open = true;
+    cp_stream_callbacks cb = {on_items_batch, NULL, NULL, l};
+    cp_stream_stats again;
+    cp_status st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &again, err);
+    if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
+        st = cp_error_set(err, CP_INTERNAL,
+                          "%s changed while it was loaded (%" PRIu64 " rows, then %" PRIu64 ")",
+                          s->source_uri, s->stream.rows, again.rows);
+    return st;
 }
 
 static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
@@ -649,6 +679,8 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
         cp_log_warn("%s", e.message);
     free(s->error_path);
     s->error_path = NULL;
+    if (p->items && !l.items_open && (st = write_items_after(&l, src, &e)) != CP_OK)
+        goto failed;
     if (l.items_open) {
         st = cp_items_finish(p->items, s->stream.rows, s->rows_before, &e);
         l.items_open = false;

@@ -45,4 +45,18 @@ AWS_ENDPOINT_URL=$PROXY_URL run "$CSVPIPE" run --json --quiet --out s3://faults-
 expect_eq "repeat skipped" "$(json_get "$TMP/out" 'j["status"]')" "skipped"
 python3 "$AWS_PY" ddb-scan faults-items items2.ndjson
 expect_eq "still one item per row" "$(wc -l <items2.ndjson)" "4000"
+
+# A file rejected for its bad rows leaves no item behind, although DynamoDB has no
+# transactions: items are written only once a file is known to load.
+python3 -c 'print("id,name"); [print(f"{i},n{i}" + (",x" if i % 20 == 0 else "")) for i in range(1, 1001)]' >bad.csv
+python3 "$AWS_PY" put faults-in incoming/bad/bad.csv bad.csv
+run "$CSVPIPE" run --json --quiet --out s3://faults-out/lake --no-sql \
+    --nosql dynamodb:faults-items s3://faults-in/incoming/bad/bad.csv
+expect_rc "5% bad rows: rejected" 1
+expect_eq "rejected status" "$(json_get "$TMP/out" 'j["status"]')" "rejected"
+python3 "$AWS_PY" ddb-scan faults-items items3.ndjson
+expect_eq "no item of the rejected file" \
+    "$(grep -c 'incoming/bad/bad.csv' items3.ndjson || true)" "0"
+expect_eq "its error.json in the output bucket" \
+    "$(python3 "$AWS_PY" exists faults-out lake/rejected/bad/bad.error.json)" "yes"
 finish
