@@ -47,6 +47,7 @@ void cp_pq_options_init(cp_pq_options *o)
 {
     o->codec = CP_PQ_SNAPPY;
     o->row_group_bytes = CP_PQ_DEFAULT_ROW_GROUP_BYTES;
+    o->row_group_memory = CP_PQ_DEFAULT_ROW_GROUP_MEMORY;
     o->page_bytes = CP_PQ_DEFAULT_PAGE_BYTES;
     o->dictionary_limit = CP_PQ_DEFAULT_DICTIONARY_LIMIT;
 }
@@ -89,6 +90,8 @@ cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opt
         o = *opts;
         if (!o.row_group_bytes)
             o.row_group_bytes = CP_PQ_DEFAULT_ROW_GROUP_BYTES;
+        if (!o.row_group_memory)
+            o.row_group_memory = CP_PQ_DEFAULT_ROW_GROUP_MEMORY;
         if (!o.page_bytes)
             o.page_bytes = CP_PQ_DEFAULT_PAGE_BYTES;
         if (!o.dictionary_limit)
@@ -198,6 +201,15 @@ static size_t buffered(const cp_pq_writer *w)
     return n;
 }
 
+/* Bytes the current row group's pages hold in memory (allocated, compressed). */
+static size_t held(const cp_pq_writer *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->schema.ncolumns; i++)
+        n += w->cols[i].chunk.cap;
+    return n;
+}
+
 static cp_status check_batch(const cp_pq_writer *w, const cp_batch *b, cp_error *err)
 {
     if (w->failed || w->finished)
@@ -227,7 +239,7 @@ static cp_status write_batch(cp_pq_writer *w, const cp_batch *b, cp_error *err)
             CP_RETURN_IF_ERROR(cp_pq_column_write(&w->cols[i], b, i, r0, r1, err));
         w->rg_rows += r1 - r0;
         w->rows += r1 - r0;
-        if (buffered(w) >= w->opts.row_group_bytes)
+        if (buffered(w) >= w->opts.row_group_bytes || held(w) >= w->opts.row_group_memory)
             CP_RETURN_IF_ERROR(flush_row_group(w, err));
     }
     return CP_OK;

@@ -29,12 +29,16 @@ typedef struct cp_pq_options {
     size_t page_bytes;       /* PLAIN-equivalent bytes per data page; 0 = 1 MiB */
     size_t dictionary_limit; /* bytes of one chunk's dictionary before PLAIN; 0 = 1 MiB,
                                 CP_PQ_NO_DICTIONARY = never use dictionaries */
+    size_t row_group_memory; /* a row group also closes once the pages it holds in memory
+                                (allocated bytes) pass this; 0 = 32 MiB. It bounds memory
+                                where dictionaries make the encoded pages compress little */
 } cp_pq_options;
 
 #define CP_PQ_NO_DICTIONARY ((size_t)-1)
 #define CP_PQ_DEFAULT_ROW_GROUP_BYTES ((size_t)128 << 20)
 #define CP_PQ_DEFAULT_PAGE_BYTES ((size_t)1 << 20)
 #define CP_PQ_DEFAULT_DICTIONARY_LIMIT ((size_t)1 << 20)
+#define CP_PQ_DEFAULT_ROW_GROUP_MEMORY ((size_t)32 << 20)
 
 /* The defaults above. */
 void cp_pq_options_init(cp_pq_options *o);
