@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_error err;
     if (cp_sniff(src, &o, &sr, &err) == CP_OK) {
         sink s = {0};
-        cp_stream_callbacks cb = {on_batch, on_reject, NULL, &s};
+        cp_stream_callbacks cb = {on_batch, on_reject, NULL, &s, NULL};
         cp_stream_options so = {7, 256, 3};
         cp_stream_stats stats;
         cp_csv_stream(src, &sr, &o, &so, &cb, &stats, &err);

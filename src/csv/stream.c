@@ -138,6 +138,24 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 locate(err, src->name, &row);
                 break;
             }
+            if (cb->on_row) {
+                st = cb->on_row(cb->ctx, &b, b.nrows - 1, &rowerr);
+                if (st == CP_TOO_LARGE) {
+                    cp_batch_pop_row(&b);
+                    rowerr.line = row.line;
+                    stats->rejected++;
+                    if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
+                        break;
+                    st = CP_OK;
+                    continue;
+                }
+                if (st != CP_OK) {
+                    if (err)
+                        *err = rowerr;
+                    locate(err, src->name, &row);
+                    break;
+                }
+            }
             stats->rows++;
             if (cp_batch_full(&b)) {
                 if (cb->on_batch && (st = cb->on_batch(cb->ctx, &b, err)) != CP_OK)

@@ -33,6 +33,11 @@ typedef struct cp_stream_callbacks {
     /* Everything received so far is void; the schema now has wider types. */
     cp_status (*on_restart)(void *ctx, const cp_schema *widened, cp_error *err);
     void *ctx;
+    /*
+     * Optional: row `row` of b was just appended. Returning CP_TOO_LARGE (with why) takes
+     * the row back out and hands it to on_reject; any other error stops the stream.
+     */
+    cp_status (*on_row)(void *ctx, const cp_batch *b, size_t row, cp_error *why);
 } cp_stream_callbacks;
 
 typedef struct cp_stream_options {

@@ -34,6 +34,13 @@ cp_items *cp_items_open(const char *url, cp_error *err)
     return s;
 }
 
+cp_status cp_items_check_row(cp_items *s, const cp_batch *b, size_t row, cp_error *why)
+{
+    if (!s || !s->backend->check_row)
+        return CP_OK;
+    return s->backend->check_row(s, b, row, why);
+}
+
 bool cp_items_transactional(const cp_items *s)
 {
     return s && s->backend->transactional;

@@ -66,6 +66,13 @@ void cp_items_set_reject(cp_items *s, cp_items_reject_fn fn, void *ctx);
 bool cp_items_transactional(const cp_items *s);
 
 /*
+ * Whether row `row` of b can be stored as an item (between cp_items_begin and finish):
+ * CP_TOO_LARGE, with why naming the size and the limit, for a DynamoDB item over 400 KB.
+ * The pipeline turns such a row into a rejected row before any sink sees it.
+ */
+cp_status cp_items_check_row(cp_items *s, const cp_batch *b, size_t row, cp_error *why);
+
+/*
  * Starts writing the items of one file. key_columns: indexes into schema of the business
  * key (nkeys 0 = keyless). Every string is copied.
  */

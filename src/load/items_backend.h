@@ -24,6 +24,8 @@ typedef struct cp_items_backend {
     cp_status (*write)(cp_items *s, const cp_batch *b, cp_error *err);
     cp_status (*finish)(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err);
     void (*abort)(cp_items *s);
+    /* cp_items_check_row; NULL when every row fits */
+    cp_status (*check_row)(cp_items *s, const cp_batch *b, size_t row, cp_error *why);
     /* cp_items_create_table; NULL when opening already creates what is needed */
     cp_status (*create)(const char *target, cp_error *err);
 } cp_items_backend;

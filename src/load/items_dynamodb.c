@@ -322,6 +322,31 @@ static cp_status ddb_create(const char *table, cp_error *err)
     return st;
 }
 
+/* A row whose item DynamoDB would refuse (over 400 KB) is a bad row. */
+static cp_status ddb_check_row(cp_items *base, const cp_batch *b, size_t r, cp_error *why)
+{
+    ddb_items *s = (ddb_items *)base;
+    if (!s->open)
+        return CP_OK;
+    const size_t overhead = sizeof put_open - 1 + 2;
+    cp_status st = cp_item_key(&s->keys, b, r, &s->pk, &s->sk);
+    if (st == CP_OK)
+        st = build_item(s, b, r);
+    if (st != CP_OK)
+        return cp_error_set(why, st, "cannot build the DynamoDB item of this row");
+    if (s->item.len - overhead <= CP_DDB_MAX_ITEM)
+        return CP_OK;
+    size_t size = 0;
+    if ((st = exact_size(s, b, r, &size)) != CP_OK)
+        return cp_error_set(why, st, "cannot measure the DynamoDB item of this row");
+    if (size <= CP_DDB_MAX_ITEM)
+        return CP_OK;
+    return cp_error_set(why, CP_TOO_LARGE,
+                        "its DynamoDB item would have %zu bytes, more than the 400 KB DynamoDB "
+                        "allows for one item",
+                        size);
+}
+
 const cp_items_backend cp_items_dynamodb_backend = {
     .scheme = "dynamodb:",
     .transactional = false,
@@ -332,4 +357,5 @@ const cp_items_backend cp_items_dynamodb_backend = {
     .finish = ddb_finish,
     .abort = ddb_abort,
     .create = ddb_create,
+    .check_row = ddb_check_row,
 };

@@ -170,7 +170,7 @@ typedef struct load {
     bool pq_published, json_published, rej_published;
     cp_pq_writer *pq;
     cp_json_writer *json;
-    bool sql_open, items_open;
+    bool sql_open, items_open, items_deferred;
     size_t *key_columns;
     cp_item_keys keys;
     uint64_t rejected;
@@ -248,10 +248,13 @@ static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
         if (!l->json)
             return err ? err->code : CP_FORMAT;
     }
-    if (p->items && cp_items_transactional(p->items)) {
+    if (p->items) {
+        /* a store without transactions is begun now (for cp_items_check_row) but written
+           only once the file is known to load (write_items_after) */
         CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, schema, s->source_uri,
                                           l->key_columns, l->keys.ncolumns, err));
         l->items_open = true;
+        l->items_deferred = !cp_items_transactional(p->items);
     }
     if (p->sql) {
         CP_RETURN_IF_ERROR(cp_sql_begin(p->sql, s->dataset, schema, s->source_uri, err));
@@ -278,7 +281,7 @@ static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
         CP_RETURN_IF_ERROR(cp_pq_writer_write_batch(l->pq, b, err));
     if (l->json)
         CP_RETURN_IF_ERROR(cp_json_writer_write_batch(l->json, b, err));
-    if (l->items_open)
+    if (l->items_open && !l->items_deferred)
         CP_RETURN_IF_ERROR(cp_items_write(l->p->items, b, err));
     if (l->sql_open)
         CP_RETURN_IF_ERROR(cp_sql_write(l->p->sql, b, err));
@@ -299,6 +302,12 @@ static cp_status csv_field(cp_buf *o, const char *s, size_t len)
     return cp_buf_append_char(o, '"');
 }
 
+static cp_status on_row(void *ctx, const cp_batch *b, size_t row, cp_error *why)
+{
+    load *l = ctx;
+    return l->items_open ? cp_items_check_row(l->p->items, b, row, why) : CP_OK;
+}
+
 /* The second pass of a store without transactions (DynamoDB): items only. */
 static cp_status on_items_batch(void *ctx, const cp_batch *b, cp_error *err)
 {
@@ -316,10 +325,7 @@ static cp_status write_items_after(load *l, cp_source *src, cp_error *err)
 {
     cp_pipeline *p = l->p;
     cp_load_summary *s = l->s;
-    CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, &s->sniffed.schema, s->source_uri,
-                                      l->key_columns, l->keys.ncolumns, err));
-    l->items_open = true;
-    cp_stream_callbacks cb = {on_items_batch, NULL, NULL, l};
+    cp_stream_callbacks cb = {on_items_batch, NULL, NULL, l, on_row};
     cp_stream_stats again;
     cp_status st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &again, err);
     if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
@@ -628,7 +634,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
         goto failed;
     cp_progress_init(&l.progress, p->o.progress, s->source);
     l.src = src;
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &l};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &l, on_row};
     st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &s->stream, &e);
     cp_progress_done(&l.progress);
     double t2 = mono_ms();
@@ -679,7 +685,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
         cp_log_warn("%s", e.message);
     free(s->error_path);
     s->error_path = NULL;
-    if (p->items && !l.items_open && (st = write_items_after(&l, src, &e)) != CP_OK)
+    if (l.items_deferred && (st = write_items_after(&l, src, &e)) != CP_OK)
         goto failed;
     if (l.items_open) {
         st = cp_items_finish(p->items, s->stream.rows, s->rows_before, &e);

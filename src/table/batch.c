@@ -143,6 +143,23 @@ bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, boo
     return false;
 }
 
+void cp_batch_pop_row(cp_batch *b)
+{
+    if (b->nrows == 0)
+        return;
+    const size_t r = b->nrows - 1;
+    for (size_t i = 0; i < b->schema->ncolumns; i++) {
+        cp_column_data *c = &b->cols[i];
+        if (!cp_batch_valid(b, i, r))
+            c->nnulls--;
+        if (b->schema->columns[i].type.id == CP_TYPE_STRING) {
+            b->string_bytes -= c->v.offsets[r + 1] - c->v.offsets[r];
+            c->strings.len = c->v.offsets[r];
+        }
+    }
+    b->nrows--;
+}
+
 static inline void set_valid(uint64_t *bits, size_t row, bool valid)
 {
     uint64_t mask = (uint64_t)1 << (row & 63);

@@ -94,6 +94,9 @@ static inline const char *cp_batch_string(const cp_batch *b, size_t col, size_t 
 cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfields,
                               const cp_value_opts *opts, cp_error *err);
 
+/* Removes the last row appended (a row that a sink cannot take). */
+void cp_batch_pop_row(cp_batch *b);
+
 /*
  * Parses one value as type t (the rules above); *is_null tells a null. Returns false when
  * the value does not fit t. `out` receives the typed value for non-STRING types.

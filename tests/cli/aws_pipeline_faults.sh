@@ -59,4 +59,18 @@ expect_eq "no item of the rejected file" \
     "$(grep -c 'incoming/bad/bad.csv' items3.ndjson || true)" "0"
 expect_eq "its error.json in the output bucket" \
     "$(python3 "$AWS_PY" exists faults-out lake/rejected/bad/bad.error.json)" "yes"
+
+# A row whose item would pass DynamoDB's 400 KB limit is a rejected row, for every sink
+# alike: the other 199 rows load everywhere, the rejects file names its line and why.
+python3 -c 'print("id,note"); [print(f"{i}," + ("x" * 500000 if i == 77 else f"n{i}")) for i in range(1, 201)]' >wide.csv
+run "$CSVPIPE" run --json --quiet --out "$TMP/wide-out" --sql "$PG_URL" \
+    --nosql dynamodb:faults-items wide.csv
+expect_rc "a 500 KB row with DynamoDB items" 0
+expect_eq "199 rows loaded, 1 rejected" "$(json_get "$TMP/out" '(j["rows"], j["rejected_rows"])')" "(199, 1)"
+expect_eq "the rejects file says which row and why" \
+    "$(python3 -c 'import csv,sys; csv.field_size_limit(1 << 24); r=list(csv.DictReader(open(sys.argv[1]))); print(len(r), r[0]["line"], "400 KB" in r[0]["reason"])' "$TMP/wide-out/rejected/wide/wide.rejects.csv")" "1 78 True"
+python3 "$AWS_PY" ddb-scan faults-items items4.ndjson
+expect_eq "199 items" "$(grep -c '/wide.csv"' items4.ndjson || true)" "199"
+expect_eq "199 rows in PostgreSQL, numbered 1..199" \
+    "$(pg_psql 'SELECT count(*), max(_row), count(*) FILTER (WHERE id = 77) FROM wide')" "199|199|0"
 finish

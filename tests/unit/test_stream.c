@@ -86,7 +86,7 @@ static cp_status run(const char *text, size_t sample_rows, size_t batch_rows, co
     if (st != CP_OK)
         fail_msg("sniff: %s", err->message);
     cp_stream_options so = {batch_rows, 0, 0};
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c, NULL};
     st = cp_csv_stream(src, r, &o, &so, &cb, stats, err);
     cp_source_free(src);
     return st;
