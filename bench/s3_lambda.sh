@@ -31,9 +31,14 @@ echo "uploading $(($(stat -c %s "$data") / 1048576)) MB to moto" >&2
 python3 "$AWS_PY" put bench-in incoming/sales/big.csv "$data"
 
 /usr/bin/time -f '%e %M' -o "$TMP/time" "$csvpipe" run --json --quiet --no-sql --no-nosql \
-    --out s3://bench-out/lake s3://bench-in/incoming/sales/big.csv >"$TMP/summary.json"
+    --formats parquet --out s3://bench-out/lake s3://bench-in/incoming/sales/big.csv >"$TMP/summary.json" \
+    2>"$TMP/run.err"
 rc=$?
-read -r secs kb <"$TMP/time"
+read -r secs kb < <(tail -n 1 "$TMP/time")
+if [ "$rc" != 0 ]; then
+    echo "csvpipe run failed (exit $rc):" >&2
+    cat "$TMP/run.err" "$TMP/summary.json" >&2
+fi
 rows=$(json_get "$TMP/summary.json" 'j["rows"]' 2>/dev/null || echo "?")
 status=$(json_get "$TMP/summary.json" 'j["status"]' 2>/dev/null || echo "failed (exit $rc)")
 mb=$((kb / 1024))
@@ -68,7 +73,7 @@ out="$root/bench/results/s3_lambda.md"
     echo
     echo "| task | input | rows | status | time (s) | peak RSS (MB) | goal |"
     echo "|---|---|---|---|---|---|---|"
-    echo "| csvpipe run s3:// → s3:// (Parquet + NDJSON) | $(($(stat -c %s "$data") / 1048576)) MB | $rows | $status | $secs | $mb | under 128 MB: $([ "$mb" -lt 128 ] && echo met || echo MISSED) |"
+    echo "| csvpipe run s3:// → s3:// (Parquet; moto keeps every object in memory, so the NDJSON twin of a 2 GB file is left out) | $(($(stat -c %s "$data") / 1048576)) MB | $rows | $status | $secs | $mb | under 128 MB: $([ "$mb" -lt 128 ] && echo met || echo MISSED) |"
     echo
     echo "Outputs: $pq"
     echo
