@@ -77,8 +77,8 @@ typedef struct cp_run_args {
     cp_null_list nulls;
     bool json;
     bool create_table; /* --create-table */
-    bool help;     /* --help was printed */
-    int first_arg; /* index of the first non-option argument */
+    bool help;         /* --help was printed */
+    int first_arg;     /* index of the first non-option argument */
     char *keys_copy;
     const char **keys;
     char *default_sql, *default_nosql;

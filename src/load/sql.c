@@ -347,3 +347,22 @@ const char *cp_sql_columns_ddl(cp_sql_dialect d)
 {
     return d == CP_SQL_DIALECT_POSTGRES ? columns_postgres : columns_sqlite;
 }
+
+cp_status cp_sql_check_batch(const cp_batch *b, const cp_type *targets, size_t ncols, cp_error *err)
+{
+    if (b->schema->ncolumns != ncols)
+        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the load was begun with %zu",
+                            b->schema->ncolumns, ncols);
+    for (size_t i = 0; i < ncols; i++) {
+        if (!cp_type_fits(b->schema->columns[i].type, targets[i])) {
+            char bt[32], tt[32];
+            return cp_error_set(err, CP_USAGE,
+                                "column \"%s\" of the batch is %s, which does not fit the "
+                                "table's %s",
+                                b->schema->columns[i].name,
+                                cp_type_format(b->schema->columns[i].type, bt, sizeof bt),
+                                cp_type_format(targets[i], tt, sizeof tt));
+        }
+    }
+    return CP_OK;
+}

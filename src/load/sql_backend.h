@@ -121,4 +121,8 @@ const char *cp_sql_columns_ddl(cp_sql_dialect d);
     "restarts, started_at, finished_at, duration_ms, status, error, outputs, schema"
 #define CP_SQL_LEDGER_NCOLUMNS 15
 
+/* CP_USAGE unless the batch has ncols columns, each fitting its table column's type. */
+cp_status cp_sql_check_batch(const cp_batch *b, const cp_type *targets, size_t ncols,
+                             cp_error *err);
+
 #endif

@@ -1050,20 +1050,7 @@ out:
 static cp_status pg_write(cp_sql *db, const cp_batch *b, cp_error *err)
 {
     pg_sql *s = as_pg(db);
-    if (b->schema->ncolumns != s->ncols)
-        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the load was begun with %zu",
-                            b->schema->ncolumns, s->ncols);
-    for (size_t i = 0; i < s->ncols; i++) {
-        if (!cp_type_fits(b->schema->columns[i].type, s->targets[i])) {
-            char bt[32], tt[32];
-            return cp_error_set(err, CP_USAGE,
-                                "column \"%s\" of the batch is %s, which does not fit the "
-                                "table's %s",
-                                b->schema->columns[i].name,
-                                cp_type_format(b->schema->columns[i].type, bt, sizeof bt),
-                                cp_type_format(s->targets[i], tt, sizeof tt));
-        }
-    }
+    CP_RETURN_IF_ERROR(cp_sql_check_batch(b, s->targets, s->ncols, err));
     const size_t source_len = strlen(s->source);
     const uint16_t nfields = (uint16_t)(s->ncols + 2);
     for (size_t r = 0; r < b->nrows; r++) {

@@ -711,20 +711,7 @@ out:
 static cp_status sq_write(cp_sql *db, const cp_batch *b, cp_error *err)
 {
     sqlite_sql *s = as_sqlite(db);
-    if (b->schema->ncolumns != s->ncols)
-        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the load was begun with %zu",
-                            b->schema->ncolumns, s->ncols);
-    for (size_t i = 0; i < s->ncols; i++) {
-        if (!cp_type_fits(b->schema->columns[i].type, s->targets[i])) {
-            char bt[32], tt[32];
-            return cp_error_set(err, CP_USAGE,
-                                "column \"%s\" of the batch is %s, which does not fit the "
-                                "table's %s",
-                                b->schema->columns[i].name,
-                                cp_type_format(b->schema->columns[i].type, bt, sizeof bt),
-                                cp_type_format(s->targets[i], tt, sizeof tt));
-        }
-    }
+    CP_RETURN_IF_ERROR(cp_sql_check_batch(b, s->targets, s->ncols, err));
     sqlite3_stmt *ins = s->insert;
     const int source_idx = (int)s->ncols + 1;
     for (size_t r = 0; r < b->nrows; r++) {
