@@ -201,12 +201,12 @@ static size_t buffered(const cp_pq_writer *w)
     return n;
 }
 
-/* Bytes the current row group's pages hold in memory (allocated, compressed). */
+/* Bytes of compressed pages the current row group holds in memory. */
 static size_t held(const cp_pq_writer *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->schema.ncolumns; i++)
-        n += w->cols[i].chunk.cap;
+        n += w->cols[i].chunk.len;
     return n;
 }
 

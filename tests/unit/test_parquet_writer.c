@@ -194,6 +194,54 @@ static void test_row_groups_by_size(void **state)
     cp_schema_release(&s);
 }
 
+/*
+ * The memory cap closes row groups by the compressed bytes they hold, every one of them
+ * alike: the first row group must not leave the writer closing one per slice afterwards.
+ */
+static void test_row_groups_by_memory(void **state)
+{
+    (void)state;
+    cp_schema s;
+    const cp_type t[] = {cp_type_of(CP_TYPE_STRING)};
+    make_schema(&s, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 1000, 1 << 20, 1024), CP_OK);
+    mem_out m = {0};
+    cp_buf_init(&m.buf, 256 << 20);
+    cp_pq_options o;
+    cp_pq_options_init(&o);
+    o.codec = CP_PQ_UNCOMPRESSED;
+    o.row_group_memory = 256 * 1024; /* far below row_group_bytes */
+    o.page_bytes = 16 * 1024;
+    o.dictionary_limit = CP_PQ_NO_DICTIONARY;
+    cp_error err;
+    cp_pq_writer *w = cp_pq_writer_new(&s, &o, mem_write, &m, &err);
+    assert_non_null(w);
+    const size_t batches = 100; /* 100,000 rows of 64-byte strings: about 6.4 MB */
+    for (size_t k = 0; k < batches; k++) {
+        cp_batch_clear(&b, 1 + (uint64_t)k * 1000);
+        memset(b.cols[0].validity, 0xff, (1000 + 63) / 64 * 8);
+        for (size_t r = 0; r < 1000; r++) {
+            char tmp[80];
+            int n = snprintf(tmp, sizeof tmp, "%064zu", k * 1000 + r);
+            b.cols[0].v.offsets[r] = (uint32_t)b.cols[0].strings.len;
+            assert_int_equal(cp_buf_append(&b.cols[0].strings, tmp, (size_t)n), CP_OK);
+            b.cols[0].v.offsets[r + 1] = (uint32_t)b.cols[0].strings.len;
+        }
+        b.nrows = 1000;
+        assert_int_equal(cp_pq_writer_write_batch(w, &b, &err), CP_OK);
+    }
+    assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
+    unsigned groups = cp_pq_writer_row_groups(w);
+    /* about 6.8 MB of pages in row groups of about 256 KiB: some 26 groups, not hundreds */
+    assert_true(groups >= 20);
+    assert_true(groups <= 40);
+    cp_pq_writer_free(w);
+    cp_buf_release(&m.buf);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -288,8 +336,11 @@ static void test_file_sink(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_value_page),  cmocka_unit_test(test_zero_rows),
-        cmocka_unit_test(test_row_groups_by_size), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_single_value_page),
+        cmocka_unit_test(test_zero_rows),
+        cmocka_unit_test(test_row_groups_by_size),
+        cmocka_unit_test(test_row_groups_by_memory),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
