@@ -3,6 +3,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$(dirname "${1:-$root/build/csvpipe}")" && pwd)
+echo "## The main table: csvpipe against DuckDB and Polars (bench/results/latest.md)"
+"$root/bench/compare.sh" "$build"
+echo
 echo "## CSV to Parquet: csvpipe against DuckDB"
 "$root/bench/parquet_vs_duckdb.sh" "$build"
 echo

@@ -2,13 +2,15 @@
  * gen_sales - writes a deterministic sales CSV to standard output, for the shipped
  * example, the tests and the benchmarks. The same arguments always give the same bytes.
  *
- *   gen_sales [--rows N | --bytes N] [--style utf8|regional] [--seed S]
+ *   gen_sales [--rows N | --bytes N] [--style utf8|regional] [--seed S] [--wide N]
  *
  * Ten columns: id, date, timestamp, a customer name (accents, commas, quotes), a
  * low-cardinality category, a unit price with two decimals, a quantity, a paid flag, a
  * sparse nullable discount and a sparse free-text note with quoted line breaks.
  * utf8: UTF-8, ',' delimiter, '.' decimals, ISO dates, true/false.
  * regional: Windows-1252, ';' delimiter, ',' decimals, dd/mm/yyyy dates, sim/não, CRLF.
+ * --wide N: N columns instead, cycling the ten kinds above, named ID_1 ... Observação_1,
+ * ID_2 ... (the benchmarks' 200-column file). Without it the output is unchanged.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -112,10 +114,92 @@ static void civil(int64_t days, int *y, unsigned *m, unsigned *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
+/* One field of column kind 0..9 (the order of the header below) for row r. The random
+ * draws happen in column order, so ten columns draw exactly what the ten-column file always
+ * drew; *day carries the date of the last date column to the timestamp column after it. */
+static void put_field(FILE *out, unsigned kind, uint64_t r, int64_t *day, char delim, bool regional)
+{
+    const int64_t base_day = 19358; /* 2023-01-01 */
+    char dec = regional ? ',' : '.';
+    switch (kind) {
+    case 0:
+        fprintf(out, "%" PRIu64, r);
+        break;
+    case 1: {
+        int y;
+        unsigned m, d;
+        *day = base_day + pick(730);
+        civil(*day, &y, &m, &d);
+        if (regional)
+            fprintf(out, "%02u/%02u/%04d", d, m, y);
+        else
+            fprintf(out, "%04d-%02u-%02u", y, m, d);
+        break;
+    }
+    case 2: {
+        int64_t tday = *day + pick(3);
+        int ty;
+        unsigned tm, td;
+        civil(tday, &ty, &tm, &td);
+        unsigned hh = pick(24), mi = pick(60), ss = pick(60);
+        if (regional)
+            fprintf(out, "%02u/%02u/%04d %02u:%02u:%02u", td, tm, ty, hh, mi, ss);
+        else
+            fprintf(out, "%04d-%02u-%02u %02u:%02u:%02u", ty, tm, td, hh, mi, ss);
+        break;
+    }
+    case 3: {
+        char name[128];
+        unsigned shape = pick(10);
+        const char *fn = first_names[pick(sizeof first_names / sizeof *first_names)];
+        const char *ln = last_names[pick(sizeof last_names / sizeof *last_names)];
+        if (shape == 0)
+            snprintf(name, sizeof name, "%s, %s", ln, fn);
+        else if (shape == 1)
+            snprintf(name, sizeof name, "%s \"%s\" %s", fn, "Nino", ln);
+        else
+            snprintf(name, sizeof name, "%s %s", fn, ln);
+        put_quoted(out, name, delim, regional);
+        break;
+    }
+    case 4:
+        put_text(out, categories[pick(sizeof categories / sizeof *categories)], regional);
+        break;
+    case 5: {
+        unsigned price_cents = 99 + pick(500000);
+        fprintf(out, "%u%c%02u", price_cents / 100, dec, price_cents % 100);
+        break;
+    }
+    case 6:
+        fprintf(out, "%u", 1 + pick(20));
+        break;
+    case 7: {
+        bool paid = pick(4) != 0;
+        put_text(out, regional ? (paid ? "sim" : "não") : (paid ? "true" : "false"), regional);
+        break;
+    }
+    case 8: {
+        bool has_discount = pick(10) == 0;
+        unsigned disc_cents = pick(5000);
+        if (has_discount)
+            fprintf(out, "%u%c%02u", disc_cents / 100, dec, disc_cents % 100);
+        break;
+    }
+    default: {
+        bool has_note = pick(20) == 0;
+        const char *note = notes[pick(sizeof notes / sizeof *notes)];
+        if (has_note)
+            put_quoted(out, note, delim, regional);
+        break;
+    }
+    }
+}
+
 int main(int argc, char **argv)
 {
     uint64_t rows = 1000, bytes = 0, seed = 1;
-    bool regional = false;
+    unsigned long columns = 10;
+    bool regional = false, wide = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
             rows = strtoull(argv[++i], NULL, 10);
@@ -123,7 +207,15 @@ int main(int argc, char **argv)
             bytes = strtoull(argv[++i], NULL, 10), rows = UINT64_MAX;
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--style") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--wide") == 0 && i + 1 < argc) {
+            char *end;
+            columns = strtoul(argv[++i], &end, 10);
+            if (*end || columns < 1 || columns > 100000) {
+                fprintf(stderr, "gen_sales: --wide takes 1 to 100000 columns\n");
+                return 2;
+            }
+            wide = true;
+        } else if (strcmp(argv[i], "--style") == 0 && i + 1 < argc) {
             const char *s = argv[++i];
             if (strcmp(s, "regional") == 0)
                 regional = true;
@@ -133,7 +225,7 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "usage: gen_sales [--rows N | --bytes N] [--style utf8|regional] "
-                            "[--seed S]\n");
+                            "[--seed S] [--wide COLUMNS]\n");
             return 2;
         }
     }
@@ -146,65 +238,24 @@ int main(int argc, char **argv)
     const char *header[] = {"ID",        "Data",           "Data/Hora Registro", "Cliente",
                             "Categoria", "Preço Unitário", "Quantidade",         "Pago",
                             "Desconto",  "Observação"};
-    for (int c = 0; c < 10; c++) {
+    for (unsigned long c = 0; c < columns; c++) {
         if (c)
             fputc(delim, out);
-        put_text(out, header[c], regional);
+        put_text(out, header[c % 10], regional);
+        if (wide)
+            fprintf(out, "_%lu", c / 10 + 1);
     }
     fputs(eol, out);
-    const int64_t base_day = 19358; /* 2023-01-01 */
     uint64_t written = 0, size = 0;
     for (uint64_t r = 1; r <= rows; r++) {
         if (bytes && size >= bytes)
             break;
-        int y;
-        unsigned m, d;
-        int64_t day = base_day + pick(730);
-        civil(day, &y, &m, &d);
-        int64_t tday = day + pick(3);
-        int ty;
-        unsigned tm, td;
-        civil(tday, &ty, &tm, &td);
-        unsigned hh = pick(24), mi = pick(60), ss = pick(60);
-        char name[128];
-        unsigned shape = pick(10);
-        const char *fn = first_names[pick(sizeof first_names / sizeof *first_names)];
-        const char *ln = last_names[pick(sizeof last_names / sizeof *last_names)];
-        if (shape == 0)
-            snprintf(name, sizeof name, "%s, %s", ln, fn);
-        else if (shape == 1)
-            snprintf(name, sizeof name, "%s \"%s\" %s", fn, "Nino", ln);
-        else
-            snprintf(name, sizeof name, "%s %s", fn, ln);
-        const char *cat = categories[pick(sizeof categories / sizeof *categories)];
-        unsigned price_cents = 99 + pick(500000);
-        unsigned qty = 1 + pick(20);
-        bool paid = pick(4) != 0;
-        bool has_discount = pick(10) == 0;
-        unsigned disc_cents = pick(5000);
-        bool has_note = pick(20) == 0;
-        const char *note = notes[pick(sizeof notes / sizeof *notes)];
-        char dec = regional ? ',' : '.';
-
-        fprintf(out, "%" PRIu64 "%c", r, delim);
-        if (regional)
-            fprintf(out, "%02u/%02u/%04d%c%02u/%02u/%04d %02u:%02u:%02u%c", d, m, y, delim, td, tm,
-                    ty, hh, mi, ss, delim);
-        else
-            fprintf(out, "%04d-%02u-%02u%c%04d-%02u-%02u %02u:%02u:%02u%c", y, m, d, delim, ty, tm,
-                    td, hh, mi, ss, delim);
-        put_quoted(out, name, delim, regional);
-        fputc(delim, out);
-        put_text(out, cat, regional);
-        fprintf(out, "%c%u%c%02u%c%u%c", delim, price_cents / 100, dec, price_cents % 100, delim,
-                qty, delim);
-        put_text(out, regional ? (paid ? "sim" : "não") : (paid ? "true" : "false"), regional);
-        fputc(delim, out);
-        if (has_discount)
-            fprintf(out, "%u%c%02u", disc_cents / 100, dec, disc_cents % 100);
-        fputc(delim, out);
-        if (has_note)
-            put_quoted(out, note, delim, regional);
+        int64_t day = 19358;
+        for (unsigned long c = 0; c < columns; c++) {
+            if (c)
+                fputc(delim, out);
+            put_field(out, (unsigned)(c % 10), r, &day, delim, regional);
+        }
         fputs(eol, out);
         written++;
         if (bytes)
