@@ -48,8 +48,8 @@ void cp_pq_options_init(cp_pq_options *o)
     o->codec = CP_PQ_SNAPPY;
     o->row_group_bytes = CP_PQ_DEFAULT_ROW_GROUP_BYTES;
     o->row_group_memory = CP_PQ_DEFAULT_ROW_GROUP_MEMORY;
-    o->page_bytes = CP_PQ_DEFAULT_PAGE_BYTES;
-    o->dictionary_limit = CP_PQ_DEFAULT_DICTIONARY_LIMIT;
+    o->page_bytes = 0;       /* sized by the column count in cp_pq_writer_new */
+    o->dictionary_limit = 0; /* sized by the column count in cp_pq_writer_new */
 }
 
 static cp_status emit(cp_pq_writer *w, const void *data, size_t len, cp_error *err)
@@ -92,11 +92,16 @@ cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opt
             o.row_group_bytes = CP_PQ_DEFAULT_ROW_GROUP_BYTES;
         if (!o.row_group_memory)
             o.row_group_memory = CP_PQ_DEFAULT_ROW_GROUP_MEMORY;
-        if (!o.page_bytes)
-            o.page_bytes = CP_PQ_DEFAULT_PAGE_BYTES;
-        if (!o.dictionary_limit)
-            o.dictionary_limit = CP_PQ_DEFAULT_DICTIONARY_LIMIT;
     }
+    /* every column holds one pending page and one dictionary: wide schemas share a budget */
+    size_t share = CP_PQ_PAGE_BUDGET / (schema && schema->ncolumns ? schema->ncolumns : 1);
+    if (share < CP_PQ_MIN_AUTO_PAGE_BYTES)
+        share = CP_PQ_MIN_AUTO_PAGE_BYTES;
+    if (!o.page_bytes)
+        o.page_bytes = share < CP_PQ_DEFAULT_PAGE_BYTES ? share : CP_PQ_DEFAULT_PAGE_BYTES;
+    if (!o.dictionary_limit)
+        o.dictionary_limit =
+            share < CP_PQ_DEFAULT_DICTIONARY_LIMIT ? share : CP_PQ_DEFAULT_DICTIONARY_LIMIT;
     size_t dict_limit = o.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : o.dictionary_limit;
     if (!write || !schema || dict_limit > ((size_t)1 << 30) || o.page_bytes > ((size_t)1 << 30) ||
         o.row_group_bytes > ((size_t)1 << 40)) {

@@ -26,8 +26,11 @@ typedef cp_status (*cp_pq_write_fn)(void *ctx, const void *data, size_t len);
 typedef struct cp_pq_options {
     cp_pq_codec codec;       /* default CP_PQ_SNAPPY */
     size_t row_group_bytes;  /* uncompressed bytes per row group; 0 = 128 MiB */
-    size_t page_bytes;       /* PLAIN-equivalent bytes per data page; 0 = 1 MiB */
+    size_t page_bytes;       /* PLAIN-equivalent bytes per data page; 0 = 1 MiB, less for
+                                wide schemas: 64 MiB shared by the columns, at least 64 KiB
+                                each (every column buffers one pending page) */
     size_t dictionary_limit; /* bytes of one chunk's dictionary before PLAIN; 0 = 1 MiB,
+                                less for wide schemas (as page_bytes),
                                 CP_PQ_NO_DICTIONARY = never use dictionaries */
     size_t row_group_memory; /* a row group also closes once the pages it holds in memory
                                 (allocated bytes) pass this; 0 = 32 MiB. It bounds memory
@@ -37,6 +40,8 @@ typedef struct cp_pq_options {
 #define CP_PQ_NO_DICTIONARY ((size_t)-1)
 #define CP_PQ_DEFAULT_ROW_GROUP_BYTES ((size_t)128 << 20)
 #define CP_PQ_DEFAULT_PAGE_BYTES ((size_t)1 << 20)
+#define CP_PQ_PAGE_BUDGET ((size_t)64 << 20)
+#define CP_PQ_MIN_AUTO_PAGE_BYTES ((size_t)64 << 10)
 #define CP_PQ_DEFAULT_DICTIONARY_LIMIT ((size_t)1 << 20)
 #define CP_PQ_DEFAULT_ROW_GROUP_MEMORY ((size_t)32 << 20)
 
