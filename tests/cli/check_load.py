@@ -15,27 +15,8 @@ import sqlite3
 import sys
 from decimal import Decimal
 
-BOOL_WORDS = {"true": True, "t": True, "yes": True, "y": True, "sim": True,
-              "false": False, "f": False, "no": False, "n": False, "não": False}
-NULLS = {"", "NULL", "null", "NA", "N/A", "\\N"}
+from oracle_common import BOOL_WORDS, NULLS, Checks, parse_date, parse_timestamp
 
-
-def parse_date(raw, order):
-    if len(raw) >= 10 and raw[4] in "-/.":
-        return dt.date(int(raw[0:4]), int(raw[5:7]), int(raw[8:10]))
-    a, b, y = raw.replace("-", "/").replace(".", "/").split("/")
-    d, m = (int(a), int(b)) if order == "dmy" else (int(b), int(a))
-    return dt.date(int(y), m, d)
-
-
-def parse_timestamp(raw, order):
-    date_part, time_part = raw.replace("T", " ").split(" ", 1)
-    d = parse_date(date_part, order)
-    hms = time_part.split(":")
-    sec = hms[2] if len(hms) > 2 else "0"
-    whole, _, frac = sec.partition(".")
-    micro = int((frac + "000000")[:6]) if frac else 0
-    return dt.datetime(d.year, d.month, d.day, int(hms[0]), int(hms[1]), int(whole), micro)
 
 
 def ts_text(t):
@@ -75,16 +56,7 @@ def load_source(args, types):
     return header, out
 
 
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    if ok:
-        print(f"ok - {name}")
-    else:
-        failures += 1
-        print(f"not ok - {name} {detail}")
+check = Checks()
 
 
 def compare_rows(name, want, got, names, convert):
@@ -190,8 +162,7 @@ def main():
         compare_rows("DynamoDB items equal the source (nulls absent)", want,
                      [[plain(it[n], types[i]) if n in it else None for i, n in enumerate(names)]
                       for it in items], names, as_text_numbers)
-    print(f"{'all checks passed' if failures == 0 else str(failures) + ' checks failed'}")
-    sys.exit(1 if failures else 0)
+    sys.exit(check.finish())
 
 
 main()

@@ -13,36 +13,19 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
 
-BOOL_WORDS = {"true": True, "t": True, "yes": True, "y": True, "sim": True,
-              "false": False, "f": False, "no": False, "n": False, "não": False}
-NULLS = {"", "NULL", "null", "NA", "N/A", "\\N"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from oracle_common import BOOL_WORDS, NULLS, Checks, parse_date, parse_timestamp  # noqa: E402
+
 PG_TYPES = {"INT64": ("bigint", None, None), "DOUBLE": ("double precision", None, None),
             "BOOLEAN": ("boolean", None, None), "DATE": ("date", None, None),
             "TIMESTAMP": ("timestamp without time zone", None, None),
             "TIMESTAMPTZ": ("timestamp with time zone", None, None),
             "STRING": ("text", None, None), "NULL": ("text", None, None)}
-
-
-def parse_date(raw, order):
-    if len(raw) >= 10 and raw[4] in "-/.":
-        return dt.date(int(raw[0:4]), int(raw[5:7]), int(raw[8:10]))
-    a, b, y = raw.replace("-", "/").replace(".", "/").split("/")
-    d, m = (int(a), int(b)) if order == "dmy" else (int(b), int(a))
-    return dt.date(int(y), m, d)
-
-
-def parse_timestamp(raw, order):
-    date_part, time_part = raw.replace("T", " ").split(" ", 1)
-    d = parse_date(date_part, order)
-    hms = time_part.split(":")
-    sec = hms[2] if len(hms) > 2 else "0"
-    whole, _, frac = sec.partition(".")
-    micro = int((frac + "000000")[:6]) if frac else 0
-    return dt.datetime(d.year, d.month, d.day, int(hms[0]), int(hms[1]), int(whole), micro)
 
 
 def expected(type_name, raw, args):
@@ -84,16 +67,7 @@ def from_pg(type_name, v):
     return v
 
 
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    if ok:
-        print(f"ok - {name}")
-    else:
-        failures += 1
-        print(f"not ok - {name} {detail}")
+check = Checks()
 
 
 def ident(name):
@@ -179,8 +153,7 @@ def main():
                 break
         check(f"PostgreSQL rows equal the source ({len(want)} rows x {len(names)} columns)",
               bad is None, bad or "")
-    print(f"{'all checks passed' if failures == 0 else str(failures) + ' checks failed'}")
-    sys.exit(1 if failures else 0)
+    sys.exit(check.finish())
 
 
 main()
