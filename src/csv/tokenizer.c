@@ -1,21 +1,24 @@
 /*
- * The scanner works on buf[pos..len) with a sentinel byte at buf[len], so the inner loop
- * over ordinary characters checks one table lookup per byte and no bounds. When a row
- * runs past the buffered text, the partial row moves to the front, more text is filled in
- * behind it and the row is scanned again from its start: rows are short next to the
- * buffer, so the rescans cost little and the scanner keeps no state between calls.
+ * The scanner works on buf[pos..len) with a sentinel line end at buf[len], so the search
+ * for the end of an unquoted field checks no bounds: it reads eight bytes at a time and
+ * finds the first delimiter, quote, CR or LF among them with word arithmetic (the buffer
+ * has eight bytes of padding after the sentinel). When a row runs past the buffered text,
+ * the partial row moves to the front, more text is filled in behind it and the row is
+ * scanned again from its start: rows are short next to the buffer, so the rescans cost
+ * little and the scanner keeps no state between calls.
  */
 #include "csv/tokenizer.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum { C_PLAIN = 0, C_DELIM, C_QUOTE, C_CR, C_LF };
 
-typedef struct span {
-    size_t start, len;
-    bool quoted, escaped;
-} span;
+/* bytes readable past the sentinel, so a 16-byte read that starts before it stays inside */
+#define PAD 16
 
 struct cp_tokenizer {
     cp_tokenizer_options o;
@@ -28,10 +31,12 @@ struct cp_tokenizer {
     uint64_t line;   /* line number at buf[pos] */
     uint64_t offset; /* text offset of buf[pos] */
     const char *line_ending;
-    span *spans;
-    cp_field *fields;
+    cp_field *fields; /* the row being scanned; data points into buf */
+    size_t *escaped;  /* indexes of its fields that hold doubled quotes */
+    size_t nescaped;
     cp_buf unescaped; /* fields with doubled quotes, undoubled, so the row text stays raw */
     size_t nalloc;
+    uint64_t delim_word, quote_word; /* the delimiter and the quote in every byte */
     unsigned char cls[256];
 };
 
@@ -71,11 +76,11 @@ cp_tokenizer *cp_tokenizer_new(const cp_tokenizer_options *opts, cp_text_fill_fn
     t->fill = fill;
     t->ctx = ctx;
     t->cap = t->o.chunk_bytes * 2;
-    t->buf = malloc(t->cap + 1);
+    t->buf = malloc(t->cap + 1 + PAD);
     t->nalloc = 64;
-    t->spans = malloc(t->nalloc * sizeof *t->spans);
+    t->escaped = malloc(t->nalloc * sizeof *t->escaped);
     t->fields = malloc(t->nalloc * sizeof *t->fields);
-    if (!t->buf || !t->spans || !t->fields) {
+    if (!t->buf || !t->escaped || !t->fields) {
         cp_tokenizer_free(t);
         return NULL;
     }
@@ -86,6 +91,8 @@ cp_tokenizer *cp_tokenizer_new(const cp_tokenizer_options *opts, cp_text_fill_fn
     t->cls[(unsigned char)t->o.quote] = C_QUOTE;
     t->cls['\r'] = C_CR;
     t->cls['\n'] = C_LF;
+    t->delim_word = 0x0101010101010101ULL * (unsigned char)t->o.delimiter;
+    t->quote_word = 0x0101010101010101ULL * (unsigned char)t->o.quote;
     return t;
 }
 
@@ -94,7 +101,7 @@ void cp_tokenizer_free(cp_tokenizer *t)
     if (!t)
         return;
     free(t->buf);
-    free(t->spans);
+    free(t->escaped);
     free(t->fields);
     cp_buf_release(&t->unescaped);
     free(t);
@@ -121,7 +128,7 @@ static cp_status refill(cp_tokenizer *t, cp_error *err)
     size_t limit = t->o.max_row_bytes + t->o.chunk_bytes;
     if (t->cap - t->len < t->o.chunk_bytes / 2 && t->cap < limit) {
         size_t ncap = t->cap * 2 < limit ? t->cap * 2 : limit;
-        char *nb = realloc(t->buf, ncap + 1);
+        char *nb = realloc(t->buf, ncap + 1 + PAD);
         if (!nb)
             return cp_error_set(err, CP_NOMEM, "out of memory growing the row buffer");
         t->buf = nb;
@@ -154,16 +161,17 @@ static cp_status refill(cp_tokenizer *t, cp_error *err)
         t->eof = true;
     t->len += n;
     t->buf[t->len] = '\n';
+    memset(t->buf + t->len + 1, 0, PAD);
     return CP_OK;
 }
 
 static bool grow_fields(cp_tokenizer *t)
 {
     size_t n = t->nalloc * 2;
-    span *s = realloc(t->spans, n * sizeof *s);
-    if (!s)
+    size_t *e = realloc(t->escaped, n * sizeof *e);
+    if (!e)
         return false;
-    t->spans = s;
+    t->escaped = e;
     cp_field *f = realloc(t->fields, n * sizeof *f);
     if (!f)
         return false;
@@ -201,8 +209,52 @@ static scan_result skip_line(cp_tokenizer *t, size_t i, size_t *end, size_t *nex
     return SCAN_ROW;
 }
 
+/* A word with the high bit set in each byte of w that equals the byte repeated in pattern. */
+static inline uint64_t bytes_equal(uint64_t w, uint64_t pattern)
+{
+    uint64_t x = w ^ pattern;
+    return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
 /*
- * Scans one row starting at t->pos. On SCAN_ROW, t->spans[0..*nf) hold the fields,
+ * The index of the first delimiter, quote, CR or LF at or after i. Stops at the sentinel.
+ * SSE2 compares 16 bytes at once; elsewhere the word test flags the bytes of a 64-bit word
+ * (a byte above a true match can be flagged too; the lowest flag is exact).
+ */
+static inline size_t find_special(const cp_tokenizer *t, const char *b, size_t i)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i delim = _mm_set1_epi8(t->o.delimiter), quote = _mm_set1_epi8(t->o.quote);
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (;;) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, quote)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    for (;;) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        uint64_t m = bytes_equal(w, t->delim_word) | bytes_equal(w, t->quote_word) |
+                     bytes_equal(w, 0x0A0A0A0A0A0A0A0AULL) | bytes_equal(w, 0x0D0D0D0D0D0D0D0DULL);
+        if (m)
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#else
+    while (t->cls[(unsigned char)b[i]] == C_PLAIN)
+        i++;
+    return i;
+#endif
+}
+
+/*
+ * Scans one row starting at t->pos. On SCAN_ROW, t->fields[0..*nf) hold the fields (a
+ * field with doubled quotes still raw: its index is in t->escaped),
  * *end is the end of the row text and *next the start of the next row.
  */
 static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *next, uint64_t *lines,
@@ -215,6 +267,7 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
     size_t i = t->pos;
     size_t n = 0;
     *lines = 0;
+    t->nescaped = 0;
 
     if (i == len)
         return t->eof ? SCAN_ROW : SCAN_MORE; /* nf 0: the end */
@@ -245,14 +298,13 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                 err->line = t->line + *lines;
             return SCAN_ERROR;
         }
-        span *s = &t->spans[n++];
-        s->quoted = false;
-        s->escaped = false;
+        cp_field *f = &t->fields[n++];
+        f->quoted = false;
         if (b[i] == q && i < len) {
-            s->quoted = true;
+            f->quoted = true;
             uint64_t qline = t->line + *lines;
             i++;
-            s->start = i;
+            const size_t start = i;
             for (;;) {
                 const char *hit = memchr(b + i, q, len - i);
                 size_t j = hit ? (size_t)(hit - b) : len;
@@ -262,7 +314,7 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                     else if (b[k] == '\r' && (k + 1 >= len || b[k + 1] != '\n'))
                         (*lines)++;
                 }
-                if (j - s->start > t->o.max_field_bytes) {
+                if (j - start > t->o.max_field_bytes) {
                     cp_error_set(err, CP_FIELD_TOO_LONG,
                                  "line %llu, column %zu: a quoted field is longer than the "
                                  "field size limit (%zu bytes)",
@@ -289,11 +341,13 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                 if (j + 1 == len && !t->eof)
                     return SCAN_MORE; /* is it a doubled quote? */
                 if (j + 1 < len && b[j + 1] == q) {
-                    s->escaped = true;
+                    if (!t->nescaped || t->escaped[t->nescaped - 1] != n - 1)
+                        t->escaped[t->nescaped++] = n - 1;
                     i = j + 2;
                     continue;
                 }
-                s->len = j - s->start;
+                f->data = b + start;
+                f->len = j - start;
                 i = j + 1;
                 break;
             }
@@ -328,19 +382,19 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                 return SCAN_ERROR;
             }
         }
-        s->start = i;
+        const size_t start = i;
         for (;;) {
-            while (cls[(unsigned char)b[i]] == C_PLAIN)
-                i++;
-            if (cls[(unsigned char)b[i]] == C_QUOTE) {
+            i = find_special(t, b, i);
+            if (b[i] == q) {
                 i++;
                 continue;
             }
             break;
         }
         /* b[i] is a delimiter, CR, LF or the sentinel at len */
-        s->len = i - s->start;
-        if (s->len > t->o.max_field_bytes) {
+        f->data = b + start;
+        f->len = i - start;
+        if (f->len > t->o.max_field_bytes) {
             cp_error_set(err, CP_FIELD_TOO_LONG,
                          "line %llu, column %zu: a field is longer than the field size limit "
                          "(%zu bytes)",
@@ -387,15 +441,15 @@ row_end:
 }
 
 /* Appends the field's text with each doubled quote made single; returns its new length. */
-static cp_status unescape(cp_tokenizer *t, const span *s, size_t *len)
+static cp_status unescape(cp_tokenizer *t, const cp_field *f, size_t *len)
 {
-    const char *p = t->buf + s->start;
+    const char *p = f->data;
     const char q = t->o.quote;
     size_t before = t->unescaped.len;
     size_t k = 0;
-    while (k < s->len) {
-        const char *hit = memchr(p + k, q, s->len - k);
-        size_t j = hit ? (size_t)(hit - p) + 1 : s->len;
+    while (k < f->len) {
+        const char *hit = memchr(p + k, q, f->len - k);
+        size_t j = hit ? (size_t)(hit - p) + 1 : f->len;
         CP_RETURN_IF_ERROR(cp_buf_append(&t->unescaped, p + k, j - k));
         k = hit ? j + 1 : j;
     }
@@ -448,28 +502,20 @@ cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err)
             row->nfields = 0;
             return CP_OK; /* the end */
         }
-        cp_buf_reset(&t->unescaped);
-        bool any_escaped = false;
-        for (size_t k = 0; k < nf; k++) {
-            span *s = &t->spans[k];
-            t->fields[k].quoted = s->quoted;
-            if (s->escaped) {
-                size_t ul;
-                size_t at = t->unescaped.len;
-                CP_RETURN_IF_ERROR(unescape(t, s, &ul));
-                t->fields[k].data = NULL;
-                t->fields[k].len = ul;
-                s->start = at; /* now an offset into unescaped */
-                any_escaped = true;
-            } else {
-                t->fields[k].data = t->buf + s->start;
-                t->fields[k].len = s->len;
+        if (t->nescaped) {
+            /* room for them all first, so unescaped does not move under the pointers */
+            size_t total = 0;
+            for (size_t e = 0; e < t->nescaped; e++)
+                total += t->fields[t->escaped[e]].len;
+            cp_buf_reset(&t->unescaped);
+            CP_RETURN_IF_ERROR(cp_buf_reserve(&t->unescaped, total));
+            for (size_t e = 0; e < t->nescaped; e++) {
+                cp_field *f = &t->fields[t->escaped[e]];
+                size_t start = t->unescaped.len, ul;
+                CP_RETURN_IF_ERROR(unescape(t, f, &ul));
+                f->data = t->unescaped.data + start;
+                f->len = ul;
             }
-        }
-        if (any_escaped) {
-            for (size_t k = 0; k < nf; k++)
-                if (t->spans[k].escaped)
-                    t->fields[k].data = t->unescaped.data + t->spans[k].start;
         }
         row->fields = t->fields;
         row->nfields = nf;

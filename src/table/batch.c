@@ -13,9 +13,16 @@ bool cp_is_null_token(const cp_value_opts *opts, const char *s, size_t len)
         return false;
     const char *const *tokens =
         opts && opts->null_tokens ? opts->null_tokens : cp_default_null_tokens;
-    for (const char *const *t = tokens; *t; t++)
-        if (strlen(*t) == len && memcmp(*t, s, len) == 0)
+    for (const char *const *t = tokens; *t; t++) {
+        const char *tok = *t;
+        if (tok[0] != s[0])
+            continue;
+        size_t k = 1;
+        while (k < len && tok[k] && tok[k] == s[k])
+            k++;
+        if (k == len && tok[k] == '\0')
             return true;
+    }
     return false;
 }
 
@@ -169,12 +176,15 @@ static inline void set_valid(uint64_t *bits, size_t row, bool valid)
         bits[row >> 6] &= ~mask;
 }
 
-static void undo_strings(cp_batch *b, size_t upto)
+/* Takes back what a failed append of row nrows put into columns [0, upto). */
+static void undo_row(cp_batch *b, size_t upto)
 {
+    const size_t r = b->nrows;
     for (size_t i = 0; i < upto; i++) {
         cp_column_data *c = &b->cols[i];
+        c->nnulls -= !cp_batch_valid(b, i, r);
         if (b->schema->columns[i].type.id == CP_TYPE_STRING)
-            c->strings.len = c->v.offsets[b->nrows];
+            c->strings.len = c->v.offsets[r];
     }
 }
 
@@ -201,24 +211,13 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
         static const cp_field missing = {"", 0, false};
         const cp_field *f = i < nfields ? &fields[i] : &missing;
         bool is_null;
-        cp_value v;
-        if (!cp_parse_value(t, f, opts, &is_null, &v)) {
-            undo_strings(b, i);
-            char shown[128], tname[32];
-            cp_error_quote_value(shown, sizeof shown, f->data, f->len);
-            if (err)
-                err->column = (uint32_t)(i + 1);
-            return cp_error_set(err, CP_TYPE_MISMATCH, "value \"%s\" in column %zu (%s) is not %s",
-                                shown, i + 1, s->columns[i].name,
-                                cp_type_format(t, tname, sizeof tname));
-        }
-        set_valid(c->validity, r, !is_null);
-        switch (t.id) {
-        case CP_TYPE_STRING: {
+        if (t.id == CP_TYPE_STRING) {
+            is_null = !f->quoted && cp_is_null_token(opts, f->data, f->len);
             if (!is_null) {
                 cp_status st = cp_buf_append(&c->strings, f->data, f->len);
                 if (st != CP_OK) {
-                    undo_strings(b, i + 1);
+                    c->strings.len = c->v.offsets[r];
+                    undo_row(b, i);
                     if (err)
                         err->column = (uint32_t)(i + 1);
                     return cp_error_set(err, st, "row too large for one batch in column %zu",
@@ -227,31 +226,44 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
                 added_bytes += f->len;
             }
             c->v.offsets[r + 1] = (uint32_t)c->strings.len;
-            break;
+        } else {
+            cp_value v;
+            if (!cp_parse_value(t, f, opts, &is_null, &v)) {
+                undo_row(b, i);
+                char shown[128], tname[32];
+                cp_error_quote_value(shown, sizeof shown, f->data, f->len);
+                if (err)
+                    err->column = (uint32_t)(i + 1);
+                return cp_error_set(err, CP_TYPE_MISMATCH,
+                                    "value \"%s\" in column %zu (%s) is not %s", shown, i + 1,
+                                    s->columns[i].name, cp_type_format(t, tname, sizeof tname));
+            }
+            switch (t.id) {
+            case CP_TYPE_BOOLEAN:
+                c->v.boolean[r] = is_null ? 0 : v.boolean;
+                break;
+            case CP_TYPE_INT64:
+            case CP_TYPE_TIMESTAMP:
+            case CP_TYPE_TIMESTAMPTZ:
+                c->v.i64[r] = is_null ? 0 : v.i64;
+                break;
+            case CP_TYPE_DECIMAL:
+                c->v.decimal[r] = is_null ? 0 : v.decimal;
+                break;
+            case CP_TYPE_DOUBLE:
+                c->v.f64[r] = is_null ? 0 : v.f64;
+                break;
+            case CP_TYPE_DATE:
+                c->v.date[r] = is_null ? 0 : v.date;
+                break;
+            case CP_TYPE_STRING:
+            case CP_TYPE_NULL:
+                break;
+            }
         }
-        case CP_TYPE_BOOLEAN:
-            c->v.boolean[r] = is_null ? 0 : v.boolean;
-            break;
-        case CP_TYPE_INT64:
-        case CP_TYPE_TIMESTAMP:
-        case CP_TYPE_TIMESTAMPTZ:
-            c->v.i64[r] = is_null ? 0 : v.i64;
-            break;
-        case CP_TYPE_DECIMAL:
-            c->v.decimal[r] = is_null ? 0 : v.decimal;
-            break;
-        case CP_TYPE_DOUBLE:
-            c->v.f64[r] = is_null ? 0 : v.f64;
-            break;
-        case CP_TYPE_DATE:
-            c->v.date[r] = is_null ? 0 : v.date;
-            break;
-        case CP_TYPE_NULL:
-            break;
-        }
+        set_valid(c->validity, r, !is_null);
+        c->nnulls += is_null;
     }
-    for (size_t i = 0; i < s->ncolumns; i++)
-        b->cols[i].nnulls += !cp_batch_valid(b, i, r);
     b->string_bytes += added_bytes;
     b->nrows++;
     return CP_OK;

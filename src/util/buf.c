@@ -41,7 +41,7 @@ cp_status cp_buf_reserve(cp_buf *b, size_t extra)
     return CP_OK;
 }
 
-cp_status cp_buf_append(cp_buf *b, const void *data, size_t len)
+cp_status cp_buf_append_grow(cp_buf *b, const void *data, size_t len)
 {
     CP_RETURN_IF_ERROR(cp_buf_reserve(b, len));
     if (len)

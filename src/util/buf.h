@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct cp_buf {
     char *data;
@@ -37,7 +38,18 @@ static inline void cp_buf_reset(cp_buf *b)
 
 /* Makes room for `extra` more bytes (plus the NUL). CP_TOO_LARGE past max, CP_NOMEM. */
 cp_status cp_buf_reserve(cp_buf *b, size_t extra);
-cp_status cp_buf_append(cp_buf *b, const void *data, size_t len);
+/* cp_buf_append when the bytes do not fit in the memory the buffer has. */
+cp_status cp_buf_append_grow(cp_buf *b, const void *data, size_t len);
+static inline cp_status cp_buf_append(cp_buf *b, const void *data, size_t len)
+{
+    if (b->cap - b->len <= len) /* also the NUL; cap <= max + 1 keeps within max */
+        return cp_buf_append_grow(b, data, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return CP_OK;
+}
 cp_status cp_buf_append_str(cp_buf *b, const char *s);
 cp_status cp_buf_append_char(cp_buf *b, char c);
 cp_status cp_buf_printf(cp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -208,6 +208,7 @@ bool cp_parse_bool(const char *s, size_t len, bool *out)
 {
     static const char *const yes[] = {"true", "t", "yes", "y", "sim"};
     static const char *const no[] = {"false", "f", "no", "n", "nao"};
+    static const size_t yes_len[] = {4, 1, 3, 1, 3}, no_len[] = {5, 1, 2, 1, 3};
     if (len == 0 || len > 5)
         return false;
     char w[8];
@@ -226,14 +227,14 @@ bool cp_parse_bool(const char *s, size_t len, bool *out)
     }
     w[o] = '\0';
     /* "nao" without the tilde is not one of the words. */
-    if (strcmp(w, "nao") == 0 && memchr(s, 0xC3, len) == NULL)
+    if (o == 3 && memcmp(w, "nao", 3) == 0 && memchr(s, 0xC3, len) == NULL)
         return false;
     for (size_t i = 0; i < 5; i++) {
-        if (strcmp(w, yes[i]) == 0) {
+        if (yes_len[i] == o && memcmp(w, yes[i], o) == 0) {
             *out = true;
             return true;
         }
-        if (strcmp(w, no[i]) == 0) {
+        if (no_len[i] == o && memcmp(w, no[i], o) == 0) {
             *out = false;
             return true;
         }
@@ -367,9 +368,48 @@ static int parse_offset(const char *s, size_t len, size_t *p, int *seconds)
     return 1;
 }
 
+static inline bool digits_at(const char *s, size_t at, size_t n, int *v)
+{
+    int acc = 0;
+    for (size_t k = at; k < at + n; k++) {
+        if (!is_digit(s[k]))
+            return false;
+        acc = acc * 10 + (s[k] - '0');
+    }
+    *v = acc;
+    return true;
+}
+
+/*
+ * yyyy-mm-dd and yyyy-mm-dd hh:mm:ss (or 'T'), the commonest forms, read at fixed places;
+ * false sends every other text to the general parser, which gives the same answers.
+ */
+static bool parse_iso_fixed(const char *s, size_t len, cp_temporal *out)
+{
+    int y, m, d, h = 0, mi = 0, sec = 0;
+    if ((len != 10 && len != 19) || s[4] != '-' || s[7] != '-' || !digits_at(s, 0, 4, &y) ||
+        !digits_at(s, 5, 2, &m) || !digits_at(s, 8, 2, &d) || !valid_ymd(y, m, d))
+        return false;
+    if (len == 19 && ((s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' ||
+                      !digits_at(s, 11, 2, &h) || !digits_at(s, 14, 2, &mi) ||
+                      !digits_at(s, 17, 2, &sec) || h > 23 || mi > 59 || sec > 59))
+        return false;
+    out->orders = CP_ORDER_OK_DMY | CP_ORDER_OK_MDY;
+    out->days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
+    out->micros = (int64_t)out->days * 86400 * 1000000;
+    out->kind = CP_TEMPORAL_DATE;
+    if (len == 10)
+        return true;
+    out->micros += ((int64_t)h * 3600 + mi * 60 + sec) * 1000000;
+    out->kind = CP_TEMPORAL_TIMESTAMP;
+    return true;
+}
+
 cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order order, cp_temporal *out)
 {
     memset(out, 0, sizeof *out);
+    if (parse_iso_fixed(s, len, out))
+        return out->kind;
     size_t p = 0;
     int v1, v2, v3;
     size_t n1 = read_digits(s, len, &p, 4, &v1);

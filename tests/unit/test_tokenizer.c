@@ -182,6 +182,40 @@ static void test_rfc4180(void **state)
     check("\r\n\r\n", "");
 }
 
+/* Fields of every length around the 16-byte steps of the scan, each special byte ending one. */
+static void test_scan_word_boundaries(void **state)
+{
+    (void)state;
+    static const char *const ends[] = {",", "\n", "\r\n", "\r", "\"x,"};
+    cp_buf text, want;
+    cp_buf_init(&text, CP_BUF_UNLIMITED);
+    cp_buf_init(&want, CP_BUF_UNLIMITED);
+    for (size_t e = 0; e < sizeof ends / sizeof *ends; e++) {
+        for (size_t n = ends[e][0] == '"'; n <= 40; n++) { /* a leading quote would quote */
+            cp_buf_reset(&text);
+            cp_buf_reset(&want);
+            char field[48];
+            for (size_t k = 0; k < n; k++)
+                field[k] = (char)('a' + k % 26);
+            field[n] = '\0';
+            /* a quote in an unquoted field is an ordinary byte: the field goes on after it */
+            bool quote = ends[e][0] == '"';
+            assert_int_equal(cp_buf_printf(&text, "%s%s%s\n", field, ends[e], "z"), CP_OK);
+            if (ends[e][0] == ',')
+                assert_int_equal(cp_buf_printf(&want, "1:%s|z\n", field), CP_OK);
+            else if (quote)
+                assert_int_equal(cp_buf_printf(&want, "1:%s\"x|z\n", field), CP_OK);
+            else if (n)
+                assert_int_equal(cp_buf_printf(&want, "1:%s\n2:z\n", field), CP_OK);
+            else
+                assert_int_equal(cp_buf_printf(&want, "2:z\n"), CP_OK); /* a blank line */
+            check(text.data, want.data);
+        }
+    }
+    cp_buf_release(&text);
+    cp_buf_release(&want);
+}
+
 static void test_doubled_quotes(void **state)
 {
     (void)state;
@@ -491,7 +525,7 @@ int main(void)
         cmocka_unit_test(test_quote_in_unquoted), cmocka_unit_test(test_bad_quote),
         cmocka_unit_test(test_unterminated),      cmocka_unit_test(test_field_too_long),
         cmocka_unit_test(test_columns),           cmocka_unit_test(test_row_too_large),
-        cmocka_unit_test(test_offsets_and_fills),
+        cmocka_unit_test(test_offsets_and_fills), cmocka_unit_test(test_scan_word_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
