@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static const char *const enc_names[] = {
     [CP_ENC_AUTO] = "auto",         [CP_ENC_UTF8] = "utf-8",       [CP_ENC_UTF8_BOM] = "utf-8-bom",
@@ -78,6 +81,11 @@ size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+#if defined(__SSE2__)
+        while (i + 16 <= len &&
+               _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i))) == 0)
+            i += 16;
+#endif
         while (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);
@@ -89,6 +97,11 @@ size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len)
             break;
         if (s[i] < 0x80) {
             i++;
+            continue;
+        }
+        /* two-byte sequences (Latin letters with accents) without the general checks */
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
             continue;
         }
         int n = utf8_seq(s + i, len - i);

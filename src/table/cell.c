@@ -44,7 +44,17 @@ static cp_status append_text(cp_buf *out, const cp_batch *b, size_t col, size_t 
     default:
         return CP_INTERNAL;
     }
-    return json ? cp_json_append_string(out, tmp, n) : cp_buf_append(out, tmp, n);
+    if (!json)
+        return cp_buf_append(out, tmp, n);
+    /* dates and timestamps hold nothing to escape */
+    CP_RETURN_IF_ERROR(cp_buf_reserve(out, n + 2));
+    char *o = out->data + out->len;
+    o[0] = '"';
+    memcpy(o + 1, tmp, n);
+    o[n + 1] = '"';
+    out->len += n + 2;
+    out->data[out->len] = '\0';
+    return CP_OK;
 }
 
 cp_status cp_cell_append_json(cp_buf *out, const cp_batch *b, size_t col, size_t row)

@@ -276,6 +276,8 @@ static void test_valid_prefix(void **state)
         {"01234567\xc3\xa7"
          "89abcdef\xe9",
          19, 18},
+        {"0123456789abcdef0123456789abcdef\xc3\xa7!\xc2", 36, 35}, /* the 16-byte path */
+        {"0123456789abcdef0123456789abcde\xdf\xc0", 33, 31},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t v = cp_utf8_valid_prefix((const uint8_t *)cases[i].s, cases[i].len);

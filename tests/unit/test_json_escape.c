@@ -36,6 +36,39 @@ static void test_escapes(void **state)
           "\"Pre\xc3\xa7o \xe2\x82\xac \xf0\x9f\x98\x80\"");
 }
 
+/* Each special byte at every place of strings around the 16-byte steps of the scan. */
+static void test_specials_at_every_place(void **state)
+{
+    (void)state;
+    static const struct {
+        char c;
+        const char *escaped;
+    } specials[] = {
+        {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\x01', "\\u0001"}, {'\x1f', "\\u001f"}};
+    for (size_t k = 0; k < sizeof specials / sizeof *specials; k++) {
+        for (size_t len = 1; len <= 40; len++) {
+            for (size_t at = 0; at < len; at++) {
+                char in[48], expect[64];
+                size_t o = 0;
+                expect[o++] = '"';
+                for (size_t i = 0; i < len; i++) {
+                    /* bytes past 0x7F are copied as they are */
+                    in[i] = i == at ? specials[k].c : (char)(i % 3 ? 'a' + i % 26 : 0xC3);
+                    if (i == at) {
+                        memcpy(expect + o, specials[k].escaped, strlen(specials[k].escaped));
+                        o += strlen(specials[k].escaped);
+                    } else {
+                        expect[o++] = in[i];
+                    }
+                }
+                expect[o++] = '"';
+                expect[o] = '\0';
+                check(in, len, expect);
+            }
+        }
+    }
+}
+
 static void test_appends(void **state)
 {
     (void)state;
@@ -91,6 +124,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_appends),
+        cmocka_unit_test(test_specials_at_every_place),
         cmocka_unit_test(test_round_trip_jansson),
         cmocka_unit_test(test_limit),
     };
