@@ -9,8 +9,15 @@
  *
  * Dictionary: every non-BOOLEAN column starts in RLE_DICTIONARY; when the dictionary would
  * pass dictionary_limit bytes the pending page is closed and the rest of the chunk is
- * written in PLAIN (pages already written keep using the dictionary). The dictionary page
- * is produced by cp_pq_column_finish into `dict_page` and must be stored before `chunk`.
+ * written in PLAIN (pages already written keep using the dictionary). The dictionary is
+ * also given up once CP_PQ_DICT_PROBE_VALUES values of the chunk were encoded with it and
+ * more than 9 in 10 of them were distinct (an `id` column): if no page was written yet the
+ * pending page is turned into PLAIN and the chunk has no dictionary at all, otherwise the
+ * page is closed as above. The dictionary page is produced by cp_pq_column_finish into
+ * `dict_page` and must be stored before `chunk`.
+ *
+ * Statistics: a value already in the dictionary was counted when it entered it, so in
+ * dictionary mode only new entries update min/max (NaNs are counted for every value).
  *
  * Memory: the compressed pages of one chunk, one pending page and the dictionary.
  */
@@ -24,27 +31,32 @@
 #include "table/batch.h"
 
 #define CP_PQ_PAGE_MAX_VALUES 20000
+#define CP_PQ_DICT_PROBE_VALUES 4096
 
 typedef struct cp_pq_column {
     cp_type type; /* NULL columns are written as STRING */
     bool all_null;
     int physical;
     unsigned decimal_len;
+    unsigned width; /* PLAIN bytes of a fixed-width value (0: BYTE_ARRAY or BOOLEAN) */
     size_t page_bytes;
     cp_pq_compressor *compressor; /* shared, not owned */
 
     /* pending page */
-    uint8_t *defs;
+    uint8_t *defs; /* definition levels, unless defs_lazy */
     size_t ndefs;
-    uint32_t *idx; /* dictionary indices of the non-null values */
+    bool defs_lazy; /* every level of the page is 1 and none is stored in defs yet */
+    uint32_t *idx;  /* dictionary indices of the non-null values */
     size_t nidx;
     uint8_t *bools; /* BOOLEAN values of the page */
     size_t nbools;
     cp_buf values; /* PLAIN bytes of the non-null values (dictionary off) */
     size_t page_plain_bytes;
 
-    bool use_dict; /* this chunk still encodes with the dictionary */
-    bool dict_ok;  /* the column type may use a dictionary at all */
+    bool use_dict;       /* this chunk still encodes with the dictionary */
+    bool dict_ok;        /* the column type may use a dictionary at all */
+    bool dict_probed;    /* the give-up test ran for this chunk */
+    int64_t dict_values; /* values in the chunk's dictionary pages already written */
     cp_pq_dict dict;
 
     /* the chunk */

@@ -5,7 +5,6 @@
 
 #include "parquet/pq_encoding.h"
 
-#include <math.h>
 #include <string.h>
 
 void cp_pq_stats_init(cp_pq_stats *s, cp_type type)
@@ -35,48 +34,27 @@ void cp_pq_stats_reset(cp_pq_stats *s)
 
 void cp_pq_stats_add(cp_pq_stats *s, const cp_pq_scalar *v)
 {
-    bool first = !s->has_bounds;
     switch (s->type.id) {
     case CP_TYPE_BOOLEAN:
-        if (first || v->b < s->min.b)
-            s->min.b = v->b;
-        if (first || v->b > s->max.b)
-            s->max.b = v->b;
+        cp_pq_stats_add_bool(s, v->b);
         break;
     case CP_TYPE_INT64:
     case CP_TYPE_TIMESTAMP:
     case CP_TYPE_TIMESTAMPTZ:
-        if (first || v->i64 < s->min.i64)
-            s->min.i64 = v->i64;
-        if (first || v->i64 > s->max.i64)
-            s->max.i64 = v->i64;
+        cp_pq_stats_add_i64(s, v->i64);
         break;
     case CP_TYPE_DATE:
-        if (first || v->date < s->min.date)
-            s->min.date = v->date;
-        if (first || v->date > s->max.date)
-            s->max.date = v->date;
+        cp_pq_stats_add_date(s, v->date);
         break;
     case CP_TYPE_DECIMAL:
-        if (first || v->dec < s->min.dec)
-            s->min.dec = v->dec;
-        if (first || v->dec > s->max.dec)
-            s->max.dec = v->dec;
+        cp_pq_stats_add_decimal(s, v->dec);
         break;
     case CP_TYPE_DOUBLE:
-        if (isnan(v->f64)) {
-            s->nan_count++;
-            return;
-        }
-        if (first || v->f64 < s->min.f64)
-            s->min.f64 = v->f64;
-        if (first || v->f64 > s->max.f64)
-            s->max.f64 = v->f64;
+        cp_pq_stats_add_double(s, v->f64);
         break;
     default:
-        return;
+        break;
     }
-    s->has_bounds = true;
 }
 
 static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)

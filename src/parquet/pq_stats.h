@@ -46,6 +46,77 @@ static inline void cp_pq_stats_add_null(cp_pq_stats *s)
 {
     s->null_count++;
 }
+/* Typed additions of one non-null value (the stats' type must match). */
+static inline void cp_pq_stats_add_bool(cp_pq_stats *s, uint8_t v)
+{
+    if (!s->has_bounds) {
+        s->min.b = s->max.b = v;
+        s->has_bounds = true;
+        return;
+    }
+    if (v < s->min.b)
+        s->min.b = v;
+    if (v > s->max.b)
+        s->max.b = v;
+}
+
+static inline void cp_pq_stats_add_i64(cp_pq_stats *s, int64_t v)
+{
+    if (!s->has_bounds) {
+        s->min.i64 = s->max.i64 = v;
+        s->has_bounds = true;
+        return;
+    }
+    if (v < s->min.i64)
+        s->min.i64 = v;
+    if (v > s->max.i64)
+        s->max.i64 = v;
+}
+
+static inline void cp_pq_stats_add_date(cp_pq_stats *s, int32_t v)
+{
+    if (!s->has_bounds) {
+        s->min.date = s->max.date = v;
+        s->has_bounds = true;
+        return;
+    }
+    if (v < s->min.date)
+        s->min.date = v;
+    if (v > s->max.date)
+        s->max.date = v;
+}
+
+static inline void cp_pq_stats_add_decimal(cp_pq_stats *s, cp_i128 v)
+{
+    if (!s->has_bounds) {
+        s->min.dec = s->max.dec = v;
+        s->has_bounds = true;
+        return;
+    }
+    if (v < s->min.dec)
+        s->min.dec = v;
+    if (v > s->max.dec)
+        s->max.dec = v;
+}
+
+/* NaN only counts (v != v is true for NaN alone). */
+static inline void cp_pq_stats_add_double(cp_pq_stats *s, double v)
+{
+    if (v != v) {
+        s->nan_count++;
+        return;
+    }
+    if (!s->has_bounds) {
+        s->min.f64 = s->max.f64 = v;
+        s->has_bounds = true;
+        return;
+    }
+    if (v < s->min.f64)
+        s->min.f64 = v;
+    if (v > s->max.f64)
+        s->max.f64 = v;
+}
+
 /* Adds one non-null value of the stats' type (fixed-width: through the scalar). */
 void cp_pq_stats_add(cp_pq_stats *s, const cp_pq_scalar *v);
 cp_status cp_pq_stats_add_string(cp_pq_stats *s, const char *p, size_t len);

@@ -90,6 +90,159 @@ static void test_rle_runs(void **state)
     cp_buf_release(&b);
 }
 
+/* A small deterministic generator for the reference comparisons below. */
+static uint64_t rng = 0x243f6a8885a308d3ULL;
+static uint32_t next_u32(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+
+/* Bit-packing one bit at a time, LSB first, as Encodings.md describes it. */
+static void ref_bitpack(const uint32_t *v, size_t n, unsigned bw, unsigned char *out)
+{
+    size_t groups = (n + 7) / 8;
+    memset(out, 0, groups * bw);
+    for (size_t k = 0; k < groups * 8; k++) {
+        uint32_t x = k < n ? v[k] : 0;
+        for (unsigned b = 0; b < bw; b++)
+            if ((x >> b) & 1)
+                out[(k * bw + b) >> 3] |= (unsigned char)(1u << ((k * bw + b) & 7));
+    }
+}
+
+/* The hybrid as the writer first did it, value by value: runs of 8 or more become RLE. */
+static void ref_put_uvarint(cp_buf *out, uint64_t v)
+{
+    while (v >= 0x80) {
+        assert_int_equal(cp_buf_append_char(out, (char)(v | 0x80)), CP_OK);
+        v >>= 7;
+    }
+    assert_int_equal(cp_buf_append_char(out, (char)v), CP_OK);
+}
+
+static size_t ref_run(const uint32_t *v, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    while (j < n && v[j] == v[i])
+        j++;
+    return j - i;
+}
+
+static void ref_rle(cp_buf *out, const uint32_t *v, size_t n, unsigned bw)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t run = ref_run(v, i, n);
+        if (run >= 8) {
+            ref_put_uvarint(out, (uint64_t)run << 1);
+            for (unsigned b = 0; b < (bw + 7) / 8; b++)
+                assert_int_equal(cp_buf_append_char(out, (char)(v[i] >> (8 * b))), CP_OK);
+            i += run;
+            continue;
+        }
+        size_t end = i + 8;
+        while (end < n && ref_run(v, end, n) < 8)
+            end += 8;
+        size_t count = (end < n ? end : n) - i;
+        ref_put_uvarint(out, (uint64_t)((end - i) / 8) << 1 | 1);
+        static unsigned char packed[32 * 501];
+        assert_true((end - i) / 8 * bw <= sizeof packed);
+        ref_bitpack(v + i, count, bw, packed);
+        assert_int_equal(cp_buf_append(out, packed, (end - i) / 8 * bw), CP_OK);
+        i = end;
+    }
+}
+
+/* Every bit width 1..32, whole and partial groups, against the bit-by-bit reference. */
+static void test_bitpack_every_width(void **state)
+{
+    (void)state;
+    const size_t counts[] = {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 1003};
+    uint32_t v[1003], masked[1003];
+    unsigned char got[32 * 127], want[32 * 127];
+    for (unsigned bw = 1; bw <= 32; bw++) {
+        uint32_t mask = bw == 32 ? UINT32_MAX : (1u << bw) - 1;
+        for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+            size_t n = counts[c];
+            for (size_t i = 0; i < n; i++) {
+                v[i] = next_u32() | (i % 3 == 0 ? 0xffffffffu : 0); /* high bits ignored */
+                masked[i] = v[i] & mask;
+            }
+            size_t nbytes = (n + 7) / 8 * bw;
+            memset(got, 0xa5, sizeof got);
+            cp_pq_bitpack(v, n, bw, got);
+            ref_bitpack(masked, n, bw, want);
+            assert_memory_equal(got, want, nbytes);
+            assert_int_equal(got[nbytes], 0xa5); /* nothing written past the groups */
+        }
+    }
+}
+
+/* The hybrid against the reference for every width: runs, mixes, group boundaries. */
+static void test_rle_matches_reference(void **state)
+{
+    (void)state;
+    static uint32_t v[4000];
+    static uint8_t v8[4000];
+    cp_buf got, want;
+    cp_buf_init(&got, 1 << 20);
+    cp_buf_init(&want, 1 << 20);
+    for (unsigned bw = 1; bw <= 32; bw++) {
+        uint32_t mask = bw == 32 ? UINT32_MAX : (1u << bw) - 1;
+        for (int trial = 0; trial < 6; trial++) {
+            size_t n = 1 + next_u32() % 4000;
+            for (size_t i = 0; i < n;) { /* runs of 1..20 of one value, or of a few values */
+                size_t run = 1 + next_u32() % (trial % 2 ? 20 : 4);
+                uint32_t x = next_u32() & mask & (trial == 5 ? 1u : UINT32_MAX);
+                for (size_t k = 0; k < run && i < n; k++, i++)
+                    v[i] = x;
+            }
+            cp_buf_reset(&got);
+            cp_buf_reset(&want);
+            assert_int_equal(cp_pq_rle_encode_u32(&got, v, n, bw), CP_OK);
+            ref_rle(&want, v, n, bw);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, got.len);
+            if (bw <= 8) {
+                for (size_t i = 0; i < n; i++)
+                    v8[i] = (uint8_t)v[i];
+                cp_buf_reset(&got);
+                assert_int_equal(cp_pq_rle_encode_u8(&got, v8, n, bw), CP_OK);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, got.len);
+            }
+        }
+    }
+    /* definition levels: sparse 0/1 with width 1 take the multiply gather */
+    for (int trial = 0; trial < 20; trial++) {
+        size_t n = 1 + next_u32() % 4000;
+        for (size_t i = 0; i < n; i++) {
+            v8[i] = next_u32() % 100 < (unsigned)(trial * 5) ? 1 : 0;
+            v[i] = v8[i];
+        }
+        cp_buf_reset(&got);
+        cp_buf_reset(&want);
+        assert_int_equal(cp_pq_rle_encode_u8(&got, v8, n, 1), CP_OK);
+        ref_rle(&want, v, n, 1);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, got.len);
+    }
+    /* one run written directly is what the encoder makes of a long run */
+    memset(v8, 1, 300);
+    cp_buf_reset(&got);
+    cp_buf_reset(&want);
+    assert_int_equal(cp_pq_rle_encode_run(&got, 300, 1, 1), CP_OK);
+    assert_int_equal(cp_pq_rle_encode_u8(&want, v8, 300, 1), CP_OK);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, got.len);
+    assert_int_equal(cp_pq_rle_encode_run(&got, 0, 1, 1), CP_INTERNAL);
+    cp_buf_release(&got);
+    cp_buf_release(&want);
+}
+
 static void test_plain_bools(void **state)
 {
     (void)state;
@@ -165,6 +318,110 @@ static void test_dictionary(void **state)
     assert_int_equal(cp_pq_dict_insert(&d, le, 4, &i), CP_OK);
     assert_int_equal(i, 1234);
     assert_int_equal(d.plain.len, 20000);
+    cp_pq_dict_release(&d);
+}
+
+/* Keyed entries: found by key, PLAIN bytes kept in order, not mixed with byte entries. */
+static void test_dictionary_keys(void **state)
+{
+    (void)state;
+    cp_pq_dict d;
+    cp_pq_dict_init(&d, false, 8 * 3000);
+    uint32_t i;
+    for (uint64_t k = 0; k < 3000; k++) {
+        uint64_t key = k * 0x9e3779b97f4a7c15ULL; /* spread over all 64 bits */
+        unsigned char le[8];
+        cp_pq_store_le64(le, key);
+        assert_int_equal(cp_pq_dict_find_key(&d, key), 0);
+        assert_int_equal(cp_pq_dict_insert_key(&d, key, le, 8, &i), CP_OK);
+        assert_int_equal(i, k);
+    }
+    for (uint64_t k = 0; k < 3000; k += 7) {
+        uint64_t key = k * 0x9e3779b97f4a7c15ULL;
+        assert_int_equal(cp_pq_dict_find_key(&d, key), k + 1);
+        assert_int_equal(cp_pq_dict_insert_key(&d, key, "", 8, &i), CP_OK);
+        assert_int_equal(i, k);
+        size_t len;
+        const unsigned char *p = cp_pq_dict_plain_entry(&d, (uint32_t)k, &len);
+        assert_int_equal(len, 8);
+        unsigned char le[8];
+        cp_pq_store_le64(le, key);
+        assert_memory_equal(p, le, 8);
+    }
+    assert_int_equal(d.n, 3000);
+    assert_int_equal(d.plain.len, 24000);
+    /* full: a new key changes nothing */
+    assert_int_equal(cp_pq_dict_insert_key(&d, 1, "\1\0\0\0\0\0\0\0", 8, &i), CP_TOO_LARGE);
+    assert_int_equal(d.n, 3000);
+    /* not to be mixed: bytes into a keyed dictionary, another width */
+    assert_int_equal(cp_pq_dict_insert(&d, "ab", 2, &i), CP_INTERNAL);
+    assert_int_equal(cp_pq_dict_insert_key(&d, 5, "\5\0\0\0", 4, &i), CP_INTERNAL);
+    /* after a reset either way is fine */
+    cp_pq_dict_reset(&d);
+    assert_int_equal(cp_pq_dict_find_key(&d, 0), 0);
+    assert_int_equal(cp_pq_dict_insert(&d, "ab", 2, &i), CP_OK);
+    assert_int_equal(i, 0);
+    cp_pq_dict_reset(&d);
+    assert_int_equal(cp_pq_dict_insert_key(&d, 7, "\7\0\0\0", 4, &i), CP_OK);
+    assert_int_equal(i, 0);
+    assert_int_equal(d.plain.len, 4);
+    cp_pq_dict_release(&d);
+}
+
+/*
+ * Byte entries of every length 0..100 that differ from each other in a single byte, at
+ * the start, the middle or the end: each length path of the comparison must see it.
+ */
+typedef struct dict_case {
+    unsigned char s[100];
+    size_t len;
+} dict_case;
+
+static size_t make_dict_cases(dict_case *cases)
+{
+    size_t n = 0;
+    for (size_t len = 0; len <= 100; len++) {
+        for (int variant = 0; variant < 4; variant++) {
+            dict_case c;
+            memset(c.s, 'x', sizeof c.s);
+            c.len = len;
+            if (len && variant)
+                c.s[variant == 1 ? 0 : variant == 2 ? len / 2 : len - 1] = 'y';
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = cases[k].len == len && memcmp(cases[k].s, c.s, len) == 0;
+            if (!seen)
+                cases[n++] = c;
+        }
+    }
+    return n;
+}
+
+static void test_dictionary_byte_lengths(void **state)
+{
+    (void)state;
+    static dict_case cases[404];
+    size_t n = make_dict_cases(cases);
+    assert_true(n > 300);
+    cp_pq_dict d;
+    cp_pq_dict_init(&d, true, 1 << 20);
+    uint32_t i;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t h = cp_pq_dict_hash(cases[k].s, cases[k].len);
+        assert_int_equal(cp_pq_dict_find(&d, cases[k].s, cases[k].len, h), 0);
+        assert_int_equal(cp_pq_dict_insert(&d, cases[k].s, cases[k].len, &i), CP_OK);
+        assert_int_equal(i, k);
+    }
+    for (size_t k = 0; k < n; k++) { /* again: found with its number, nothing added */
+        assert_int_equal(cp_pq_dict_insert(&d, cases[k].s, cases[k].len, &i), CP_OK);
+        assert_int_equal(i, k);
+        size_t len;
+        const unsigned char *p = cp_pq_dict_plain_entry(&d, i, &len);
+        assert_int_equal(len, cases[k].len + 4);
+        assert_int_equal(p[0], cases[k].len);
+        assert_memory_equal(p + 4, cases[k].s, cases[k].len);
+    }
+    assert_int_equal(d.n, n);
     cp_pq_dict_release(&d);
 }
 
@@ -302,11 +559,19 @@ static void test_codecs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bit_width),     cmocka_unit_test(test_bitpacked_spec_example),
-        cmocka_unit_test(test_rle_runs),      cmocka_unit_test(test_plain_bools),
-        cmocka_unit_test(test_decimal_bytes), cmocka_unit_test(test_dictionary),
-        cmocka_unit_test(test_double_stats),  cmocka_unit_test(test_string_and_decimal_stats),
+        cmocka_unit_test(test_bit_width),
+        cmocka_unit_test(test_bitpacked_spec_example),
+        cmocka_unit_test(test_rle_runs),
+        cmocka_unit_test(test_plain_bools),
+        cmocka_unit_test(test_decimal_bytes),
+        cmocka_unit_test(test_dictionary),
+        cmocka_unit_test(test_double_stats),
+        cmocka_unit_test(test_string_and_decimal_stats),
         cmocka_unit_test(test_codecs),
+        cmocka_unit_test(test_bitpack_every_width),
+        cmocka_unit_test(test_rle_matches_reference),
+        cmocka_unit_test(test_dictionary_keys),
+        cmocka_unit_test(test_dictionary_byte_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

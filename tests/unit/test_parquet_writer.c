@@ -12,8 +12,10 @@
 #include <cmocka.h>
 
 #include "parquet/parquet_writer.h"
+#include "parquet/pq_column.h"
 #include "util/file_sink.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +244,197 @@ static void test_row_groups_by_memory(void **state)
     cp_schema_release(&s);
 }
 
+/* Rows [0, n) of column 0 of b into c, in slices of 256 rows as the writer does. */
+static void write_slices(cp_pq_column *c, const cp_batch *b, size_t n)
+{
+    cp_error err;
+    for (size_t r = 0; r < n; r += 256)
+        assert_int_equal(cp_pq_column_write(c, b, 0, r, r + 256 < n ? r + 256 : n, &err), CP_OK);
+}
+
+static bool contains_bytes(const cp_buf *b, const void *p, size_t n)
+{
+    for (size_t i = 0; i + n <= b->len; i++)
+        if (memcmp(b->data + i, p, n) == 0)
+            return true;
+    return false;
+}
+
+/* One INT64 column chunk of n rows, value(r) for row r, through the column writer. */
+static void int64_chunk(cp_pq_column *c, cp_pq_compressor *comp, size_t page_bytes, size_t n,
+                        int64_t (*value)(size_t))
+{
+    cp_schema s;
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64)};
+    make_schema(&s, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, n, 1024, 1024), CP_OK);
+    for (size_t r = 0; r < n; r++) {
+        b.cols[0].v.i64[r] = value(r);
+        b.cols[0].validity[r >> 6] |= 1ULL << (r & 63);
+    }
+    b.nrows = n;
+    assert_int_equal(
+        cp_pq_column_init(c, t[0], page_bytes, (size_t)1 << 20, (size_t)64 << 20, comp), CP_OK);
+    write_slices(c, &b, n);
+    cp_error err;
+    assert_int_equal(cp_pq_column_finish(c, &err), CP_OK);
+    assert_int_equal(c->num_values, (int64_t)n);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
+static int64_t unique_value(size_t r)
+{
+    return (int64_t)r * 1000003 - 5000000;
+}
+
+static int64_t few_values(size_t r)
+{
+    return (int64_t)(r % 10) - 3;
+}
+
+/*
+ * A chunk whose first CP_PQ_DICT_PROBE_VALUES values are nearly all distinct gives the
+ * dictionary up: while its first page is pending that page turns PLAIN and the chunk has
+ * no dictionary at all; once dictionary pages were written it goes on in PLAIN after them.
+ * A chunk with few distinct values keeps its dictionary. Statistics stay exact.
+ */
+static void test_dictionary_give_up(void **state)
+{
+    (void)state;
+    cp_pq_compressor comp;
+    cp_pq_compressor_init(&comp, CP_PQ_UNCOMPRESSED);
+    const size_t n = 10000;
+    cp_pq_column c;
+
+    int64_chunk(&c, &comp, (size_t)1 << 20, n, unique_value);
+    assert_int_equal(c.dict_data_pages, 0);
+    assert_int_equal(c.plain_data_pages, 1);
+    assert_int_equal(c.dict_page.len, 0);
+    assert_int_equal(c.dict.n, 0);
+    assert_int_equal(c.stats.min.i64, unique_value(0));
+    assert_int_equal(c.stats.max.i64, unique_value(n - 1));
+    assert_int_equal(c.stats.null_count, 0);
+    unsigned char *plain = malloc(n * 8);
+    assert_non_null(plain);
+    for (size_t r = 0; r < n; r++)
+        for (int k = 0; k < 8; k++)
+            plain[r * 8 + k] = (unsigned char)((uint64_t)unique_value(r) >> (8 * k));
+    assert_true(contains_bytes(&c.chunk, plain, n * 8)); /* every value, PLAIN, in order */
+    cp_pq_column_release(&c);
+
+    int64_chunk(&c, &comp, (size_t)1 << 20, n, few_values);
+    assert_int_equal(c.dict_data_pages, 1);
+    assert_int_equal(c.plain_data_pages, 0);
+    assert_int_equal(c.dict.n, 10);
+    assert_true(c.dict_page.len > 0);
+    assert_int_equal(c.stats.min.i64, -3);
+    assert_int_equal(c.stats.max.i64, 6);
+    cp_pq_column_release(&c);
+
+    /* pages of 256 values: 16 dictionary pages are out before the test runs */
+    int64_chunk(&c, &comp, 2048, n, unique_value);
+    assert_int_equal(c.dict_data_pages, CP_PQ_DICT_PROBE_VALUES / 256);
+    assert_int_equal(c.plain_data_pages, (n - CP_PQ_DICT_PROBE_VALUES + 255) / 256);
+    assert_true(c.dict_page.len > 0);
+    assert_int_equal(c.stats.min.i64, unique_value(0));
+    assert_int_equal(c.stats.max.i64, unique_value(n - 1));
+    assert_true(contains_bytes(&c.chunk, plain + (n - 16) * 8, 16 * 8));
+    cp_pq_column_release(&c);
+    free(plain);
+
+    /* STRING, every third row null: the pending page turns PLAIN with its length prefixes */
+    cp_schema s;
+    const cp_type t[] = {cp_type_of(CP_TYPE_STRING)};
+    make_schema(&s, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, n, 1 << 20, 1024), CP_OK);
+    cp_buf want;
+    cp_buf_init(&want, 1 << 20);
+    size_t nulls = 0;
+    char smin[32] = "", smax[32] = "";
+    for (size_t r = 0; r < n; r++) {
+        char tmp[32];
+        int len = snprintf(tmp, sizeof tmp, "value %zu", (r * 7919) % n);
+        b.cols[0].v.offsets[r] = (uint32_t)b.cols[0].strings.len;
+        if (r % 3 == 1) {
+            nulls++;
+        } else {
+            assert_int_equal(cp_buf_append(&b.cols[0].strings, tmp, (size_t)len), CP_OK);
+            b.cols[0].validity[r >> 6] |= 1ULL << (r & 63);
+            unsigned char le[4] = {(unsigned char)len, 0, 0, 0};
+            assert_int_equal(cp_buf_append(&want, le, 4), CP_OK);
+            assert_int_equal(cp_buf_append(&want, tmp, (size_t)len), CP_OK);
+            if (!smin[0] || strcmp(tmp, smin) < 0) /* ASCII: strcmp is the byte order */
+                memcpy(smin, tmp, sizeof tmp);
+            if (strcmp(tmp, smax) > 0)
+                memcpy(smax, tmp, sizeof tmp);
+        }
+        b.cols[0].v.offsets[r + 1] = (uint32_t)b.cols[0].strings.len;
+    }
+    b.nrows = n;
+    assert_int_equal(
+        cp_pq_column_init(&c, t[0], (size_t)1 << 20, (size_t)1 << 20, (size_t)64 << 20, &comp),
+        CP_OK);
+    write_slices(&c, &b, n);
+    cp_error err;
+    assert_int_equal(cp_pq_column_finish(&c, &err), CP_OK);
+    assert_int_equal(c.dict_data_pages, 0);
+    assert_int_equal(c.plain_data_pages, 1);
+    assert_int_equal(c.stats.null_count, (int64_t)nulls);
+    assert_true(contains_bytes(&c.chunk, want.data, want.len));
+    assert_int_equal(c.stats.smin.len, strlen(smin));
+    assert_memory_equal(c.stats.smin.data, smin, strlen(smin));
+    assert_int_equal(c.stats.smax.len, strlen(smax));
+    assert_memory_equal(c.stats.smax.data, smax, strlen(smax));
+    cp_pq_column_release(&c);
+    cp_buf_release(&want);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+    cp_pq_compressor_release(&comp);
+}
+
+/*
+ * The value that finds the dictionary full is written again in PLAIN: counted once in the
+ * statistics (a NaN here), and the pages before keep the dictionary.
+ */
+static void test_dictionary_full_mid_page(void **state)
+{
+    (void)state;
+    cp_pq_compressor comp;
+    cp_pq_compressor_init(&comp, CP_PQ_UNCOMPRESSED);
+    cp_schema s;
+    const cp_type t[] = {cp_type_of(CP_TYPE_DOUBLE)};
+    make_schema(&s, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 8, 1024, 1024), CP_OK);
+    const double v[] = {1.0, 2.0, 1.0, NAN, NAN, -3.5, 0.0, 2.0};
+    for (size_t r = 0; r < 8; r++) {
+        b.cols[0].v.f64[r] = v[r];
+        if (r != 6)
+            b.cols[0].validity[0] |= 1ULL << r;
+    }
+    b.nrows = 8;
+    cp_pq_column c;
+    assert_int_equal(cp_pq_column_init(&c, t[0], 4096, 16, (size_t)1 << 20, &comp), CP_OK);
+    write_slices(&c, &b, 8);
+    cp_error err;
+    assert_int_equal(cp_pq_column_finish(&c, &err), CP_OK);
+    assert_int_equal(c.dict_data_pages, 1);
+    assert_int_equal(c.plain_data_pages, 1);
+    assert_int_equal(c.dict.n, 2);
+    assert_int_equal(c.stats.nan_count, 2);
+    assert_int_equal(c.stats.null_count, 1);
+    assert_true(c.stats.min.f64 == -3.5);
+    assert_true(c.stats.max.f64 == 2.0);
+    assert_int_equal(c.num_values, 8);
+    cp_pq_column_release(&c);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+    cp_pq_compressor_release(&comp);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -342,6 +535,8 @@ int main(void)
         cmocka_unit_test(test_row_groups_by_memory),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_sink),
+        cmocka_unit_test(test_dictionary_give_up),
+        cmocka_unit_test(test_dictionary_full_mid_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
