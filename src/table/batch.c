@@ -11,6 +11,11 @@ bool cp_is_null_token(const cp_value_opts *opts, const char *s, size_t len)
         return true;
     if (len > 8)
         return false;
+    if (!opts || !opts->null_tokens) {
+        /* the defaults start with N, n or a backslash: most values stop here */
+        if (s[0] != 'N' && s[0] != 'n' && s[0] != '\\')
+            return false;
+    }
     const char *const *tokens =
         opts && opts->null_tokens ? opts->null_tokens : cp_default_null_tokens;
     for (const char *const *t = tokens; *t; t++) {
@@ -97,8 +102,8 @@ void cp_batch_clear(cp_batch *b, uint64_t first_row)
     }
 }
 
-bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, bool *is_null,
-                    cp_value *out)
+static inline bool parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts,
+                               bool *is_null, cp_value *out)
 {
     const cp_locale *loc = &opts->locale;
     *is_null = false;
@@ -148,6 +153,12 @@ bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, boo
         break;
     }
     return false;
+}
+
+bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, bool *is_null,
+                    cp_value *out)
+{
+    return parse_value(t, f, opts, is_null, out);
 }
 
 void cp_batch_pop_row(cp_batch *b)
@@ -228,7 +239,7 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
             c->v.offsets[r + 1] = (uint32_t)c->strings.len;
         } else {
             cp_value v;
-            if (!cp_parse_value(t, f, opts, &is_null, &v)) {
+            if (!parse_value(t, f, opts, &is_null, &v)) {
                 undo_row(b, i);
                 char shown[128], tname[32];
                 cp_error_quote_value(shown, sizeof shown, f->data, f->len);
