@@ -18,8 +18,16 @@
  * the new one renamed, and the table's indexes and triggers recreated from their SQL.
  * Views over the table keep working (legacy_alter_table during the rename).
  *
- * Values are always bound, identifiers always quoted; one INSERT is prepared per load and
- * rebound for every row.
+ * Values are always bound, identifiers always quoted. Rows go in blocks: one INSERT with
+ * the VALUES of INSERT_BLOCK_ROWS rows (fewer when the parameter limit says so), and a
+ * one-row INSERT for the rest of a batch. Both are prepared once per load; the source is
+ * their parameter ?1, bound once (bindings outlive sqlite3_reset). A block is one
+ * statement step instead of one per row, which is most of the per-row cost of a step.
+ * The inserts are INSERT OR FAIL: a failing statement keeps the rows it already wrote
+ * instead of undoing them, so SQLite needs no statement journal (with ABORT, the default,
+ * every multi-row INSERT copies the pages it changes into one, and once that spills it is
+ * a temporary file written for every block). The load is then broken: only a rollback is
+ * possible (s->broken), so nothing of a failed statement is ever committed.
  */
 #include "load/sql_backend.h"
 #include "load/sqlite_db.h"
@@ -31,6 +39,7 @@
 
 #define REBUILD_TABLE "csvpipe_rebuild"
 #define INDEX_PREFIX "csvpipe_source_row_"
+#define INSERT_BLOCK_ROWS 64 /* rows per multi-row INSERT */
 
 typedef struct sqlite_sql {
     cp_sql base; /* first: sql.c sees this */
@@ -38,9 +47,12 @@ typedef struct sqlite_sql {
     /* the open load */
     char *source;
     size_t ncols;
-    cp_type *targets; /* per schema column: the table column's type after evolution */
-    cp_buf *scratch;  /* per schema column: converted text values */
-    sqlite3_stmt *insert;
+    cp_type *targets;           /* per schema column: the table column's type after evolution */
+    cp_buf *scratch;            /* per row of a block, per column: converted text values */
+    size_t block_rows;          /* rows per insert_block; 1 when there is none */
+    sqlite3_stmt *insert;       /* one row */
+    sqlite3_stmt *insert_block; /* block_rows rows; NULL when block_rows is 1 */
+    bool broken; /* an insert failed, maybe half done: the load can only be rolled back */
 } sqlite_sql;
 
 /* One column of an existing table. */
@@ -94,11 +106,14 @@ static void free_cols(table_col *cols, size_t n)
 static void end_load(sqlite_sql *s)
 {
     sqlite3_finalize(s->insert);
-    s->insert = NULL;
-    for (size_t i = 0; i < s->ncols; i++)
+    sqlite3_finalize(s->insert_block);
+    s->insert = s->insert_block = NULL;
+    for (size_t i = 0; s->scratch && i < s->ncols * s->block_rows; i++)
         cp_buf_release(&s->scratch[i]);
     free(s->scratch);
     s->scratch = NULL;
+    s->block_rows = 1;
+    s->broken = false;
     free(s->targets);
     s->targets = NULL;
     s->ncols = 0;
@@ -632,11 +647,15 @@ static cp_status delete_source(sqlite_sql *s, const char *dataset, cp_buf *sql, 
     return rc;
 }
 
+/*
+ * Prepares an INSERT of nrows rows into *out. Parameters: ?1 the source, then for row k
+ * (from 0) the schema's columns and _row at ?(2 + k * (ncolumns + 1)) onwards.
+ */
 static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_schema *schema,
-                                cp_buf *sql, cp_error *err)
+                                size_t nrows, sqlite3_stmt **out, cp_buf *sql, cp_error *err)
 {
     cp_buf_reset(sql);
-    cp_status st = cp_buf_append_str(sql, "INSERT INTO ");
+    cp_status st = cp_buf_append_str(sql, "INSERT OR FAIL INTO ");
     if (st == CP_OK)
         st = cp_sql_quote_ident(sql, dataset);
     if (st == CP_OK)
@@ -647,16 +666,34 @@ static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_sch
             st = cp_buf_append_str(sql, ", ");
     }
     if (st == CP_OK)
-        st = cp_buf_append_str(sql, "\"_source\", \"_row\") VALUES (");
-    for (size_t i = 0; st == CP_OK && i < schema->ncolumns + 2; i++)
-        st = cp_buf_printf(sql, i ? ", ?%zu" : "?%zu", i + 1);
-    if (st == CP_OK)
-        st = cp_buf_append_char(sql, ')');
+        st = cp_buf_append_str(sql, "\"_source\", \"_row\") VALUES ");
+    size_t p = 2;
+    for (size_t k = 0; st == CP_OK && k < nrows; k++) {
+        st = cp_buf_append_str(sql, k ? ", (" : "(");
+        for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++)
+            st = cp_buf_printf(sql, "?%zu, ", p++);
+        if (st == CP_OK)
+            st = cp_buf_printf(sql, "?1, ?%zu)", p++);
+    }
     if (st != CP_OK)
         return cp_error_set(err, st, "building INSERT for table \"%s\"", dataset);
     char doing[300];
     snprintf(doing, sizeof doing, "preparing the insert into table \"%s\"", dataset);
-    return cp_sqlite_prepare(s->db, sql->data, (int)sql->len, &s->insert, doing, err);
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(s->db, sql->data, (int)sql->len, out, doing, err));
+    /* s->source stays put until end_load, which finalizes the statement first */
+    if (sqlite3_bind_text(*out, 1, s->source, -1, SQLITE_STATIC) != SQLITE_OK)
+        return cp_sqlite_fail(s->db, err, "%s", doing);
+    return CP_OK;
+}
+
+/* Rows per multi-row INSERT: INSERT_BLOCK_ROWS, or fewer to stay within the parameter limit. */
+static size_t block_rows_for(sqlite3 *db, size_t ncols)
+{
+    const size_t max_params = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    size_t rows = max_params > 1 ? (max_params - 1) / (ncols + 1) : 1;
+    if (rows > INSERT_BLOCK_ROWS)
+        rows = INSERT_BLOCK_ROWS;
+    return rows ? rows : 1;
 }
 
 static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
@@ -671,15 +708,16 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
 
     end_load(s);
     s->ncols = schema->ncolumns;
+    s->block_rows = block_rows_for(s->db, schema->ncolumns);
     s->source = strdup(source_uri);
     s->targets = calloc(schema->ncolumns + 1, sizeof *s->targets);
-    s->scratch = calloc(schema->ncolumns + 1, sizeof *s->scratch);
+    s->scratch = calloc(schema->ncolumns * s->block_rows + 1, sizeof *s->scratch);
     if (!s->source || !s->targets || !s->scratch) {
         s->ncols = 0;
         st = cp_error_set(err, CP_NOMEM, "out of memory starting the load of %s", source_uri);
         goto out;
     }
-    for (size_t i = 0; i < schema->ncolumns; i++)
+    for (size_t i = 0; i < schema->ncolumns * s->block_rows; i++)
         cp_buf_init(&s->scratch[i], 4096);
 
     char doing[300];
@@ -699,7 +737,9 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
     if (st == CP_OK)
         st = delete_source(s, dataset, &sql, err);
     if (st == CP_OK)
-        st = prepare_insert(s, dataset, schema, &sql, err);
+        st = prepare_insert(s, dataset, schema, 1, &s->insert, &sql, err);
+    if (st == CP_OK && s->block_rows > 1)
+        st = prepare_insert(s, dataset, schema, s->block_rows, &s->insert_block, &sql, err);
 out:
     free_cols(cols, ncols);
     cp_buf_release(&sql);
@@ -708,44 +748,82 @@ out:
     return st;
 }
 
+/*
+ * Binds row r of b as row k of ins (parameters from 2 + k * (ncols + 1)); converted texts go
+ * to the k-th set of scratch buffers and must stay there until the step.
+ */
+static cp_status bind_row(sqlite_sql *s, sqlite3_stmt *ins, const cp_batch *b, size_t r, size_t k,
+                          cp_error *err)
+{
+    const int base = 2 + (int)(k * (s->ncols + 1));
+    cp_buf *scratch = &s->scratch[k * s->ncols];
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < s->ncols && rc == SQLITE_OK; i++) {
+        cp_sql_value v;
+        cp_status st = cp_sql_value_of(b, i, r, s->targets[i], &scratch[i], &v);
+        if (st != CP_OK)
+            return cp_error_set(err, st, "converting row %llu, column \"%s\"",
+                                (unsigned long long)(b->first_row + r), b->schema->columns[i].name);
+        const int p = base + (int)i;
+        switch (v.kind) {
+        case CP_SQL_VALUE_NULL:
+            rc = sqlite3_bind_null(ins, p);
+            break;
+        case CP_SQL_VALUE_INT:
+            rc = sqlite3_bind_int64(ins, p, v.i);
+            break;
+        case CP_SQL_VALUE_REAL:
+            rc = sqlite3_bind_double(ins, p, v.f);
+            break;
+        case CP_SQL_VALUE_TEXT:
+            /* the text lives in the batch or in scratch[i] until after the step */
+            rc = sqlite3_bind_text64(ins, p, v.text, v.len, SQLITE_STATIC, SQLITE_UTF8);
+            break;
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(ins, base + (int)s->ncols, (sqlite3_int64)(b->first_row + r));
+    if (rc != SQLITE_OK)
+        return cp_sqlite_fail(s->db, err, "binding row %llu of %s",
+                              (unsigned long long)(b->first_row + r), s->source);
+    return CP_OK;
+}
+
+static cp_status step_insert(sqlite_sql *s, sqlite3_stmt *ins, uint64_t first, size_t nrows,
+                             cp_error *err)
+{
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc == SQLITE_DONE)
+        return CP_OK;
+    s->broken = true;
+    if (nrows == 1)
+        return cp_sqlite_fail(s->db, err, "inserting row %llu of %s", (unsigned long long)first,
+                              s->source);
+    return cp_sqlite_fail(s->db, err, "inserting rows %llu to %llu of %s",
+                          (unsigned long long)first, (unsigned long long)(first + nrows - 1),
+                          s->source);
+}
+
 static cp_status sq_write(cp_sql *db, const cp_batch *b, cp_error *err)
 {
     sqlite_sql *s = as_sqlite(db);
+    if (s->broken)
+        return cp_error_set(err, CP_USAGE, "loading %s: an insert failed before; roll back",
+                            s->source);
     CP_RETURN_IF_ERROR(cp_sql_check_batch(b, s->targets, s->ncols, err));
-    sqlite3_stmt *ins = s->insert;
-    const int source_idx = (int)s->ncols + 1;
-    for (size_t r = 0; r < b->nrows; r++) {
-        for (size_t i = 0; i < s->ncols; i++) {
-            cp_sql_value v;
-            cp_status st = cp_sql_value_of(b, i, r, s->targets[i], &s->scratch[i], &v);
-            if (st != CP_OK)
-                return cp_error_set(err, st, "converting row %llu, column \"%s\"",
-                                    (unsigned long long)(b->first_row + r),
-                                    b->schema->columns[i].name);
-            const int k = (int)i + 1;
-            switch (v.kind) {
-            case CP_SQL_VALUE_NULL:
-                sqlite3_bind_null(ins, k);
-                break;
-            case CP_SQL_VALUE_INT:
-                sqlite3_bind_int64(ins, k, v.i);
-                break;
-            case CP_SQL_VALUE_REAL:
-                sqlite3_bind_double(ins, k, v.f);
-                break;
-            case CP_SQL_VALUE_TEXT:
-                /* the text lives in the batch or in scratch[i] until after the step */
-                sqlite3_bind_text64(ins, k, v.text, v.len, SQLITE_STATIC, SQLITE_UTF8);
-                break;
-            }
+    size_t r = 0;
+    if (s->insert_block) {
+        for (; b->nrows - r >= s->block_rows; r += s->block_rows) {
+            for (size_t k = 0; k < s->block_rows; k++)
+                CP_RETURN_IF_ERROR(bind_row(s, s->insert_block, b, r + k, k, err));
+            CP_RETURN_IF_ERROR(
+                step_insert(s, s->insert_block, b->first_row + r, s->block_rows, err));
         }
-        sqlite3_bind_text(ins, source_idx, s->source, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, source_idx + 1, (sqlite3_int64)(b->first_row + r));
-        int rc = sqlite3_step(ins);
-        sqlite3_reset(ins);
-        if (rc != SQLITE_DONE)
-            return cp_sqlite_fail(s->db, err, "inserting row %llu of %s",
-                                  (unsigned long long)(b->first_row + r), s->source);
+    }
+    for (; r < b->nrows; r++) {
+        CP_RETURN_IF_ERROR(bind_row(s, s->insert, b, r, 0, err));
+        CP_RETURN_IF_ERROR(step_insert(s, s->insert, b->first_row + r, 1, err));
     }
     return CP_OK;
 }
@@ -753,9 +831,15 @@ static cp_status sq_write(cp_sql *db, const cp_batch *b, cp_error *err)
 static cp_status sq_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
 {
     sqlite_sql *s = as_sqlite(db);
-    sqlite3_finalize(s->insert); /* a pending statement would hold the transaction open */
-    s->insert = NULL;
-    cp_status st = insert_ledger(s, ledger, err);
+    /* a pending statement would hold the transaction open */
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->insert_block);
+    s->insert = s->insert_block = NULL;
+    cp_status st = s->broken ? cp_error_set(err, CP_USAGE,
+                                            "committing %s: an insert failed before; nothing "
+                                            "of the load is committed",
+                                            s->source)
+                             : insert_ledger(s, ledger, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db, "COMMIT", "committing the load", err);
     if (st != CP_OK)

@@ -80,7 +80,9 @@ cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_e
     if (strcmp(path, ":memory:") != 0)
         CP_RETURN_IF_ERROR(make_parent_dirs(path, err));
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* a connection is only ever used by one thread: no locking of it on every call */
+    int rc = sqlite3_open_v2(
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         cp_status st = db ? cp_error_set(err, CP_DATABASE, "sqlite:%s: cannot open the %s: %s",
                                          path, what, sqlite3_errmsg(db))

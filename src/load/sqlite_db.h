@@ -19,6 +19,8 @@
  * (so readers never block the writer and concurrent writers wait in turn). `what` names
  * the store in messages ("relational database"). The caller closes *out with
  * sqlite3_close_v2.
+ * The connection is opened with SQLITE_OPEN_NOMUTEX: it must only be used by one thread
+ * at a time (csvpipe's loaders are not thread-safe anyway).
  */
 cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_error *err);
 

@@ -297,12 +297,51 @@ static void test_abort_and_misuse(void **state)
     cp_schema_release(&schema);
 }
 
+/* _row is the row's ordinal in full, whatever its number of digits. */
+static void test_row_numbers(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &schema, 4, 1024, 1024), CP_OK);
+    assert_int_equal(cp_items_begin(s, "sales", &schema, "a.csv", NULL, 0, &err), CP_OK);
+    static const uint64_t firsts[] = {0, 9999999999ULL, UINT64_MAX - 1};
+    for (size_t i = 0; i < 3; i++) {
+        cp_batch_clear(&b, firsts[i]);
+        for (int r = 0; r < 2; r++) {
+            char bufs[6][32];
+            const char *vals[6];
+            gen_row(1, bufs, vals);
+            add_row(&b, vals);
+        }
+        assert_int_equal(cp_items_write(s, &b, &err), CP_OK);
+    }
+    assert_int_equal(cp_items_finish(s, 6, 0, &err), CP_OK);
+    sqlite3 *db = reader();
+    static const char *const rows[] = {
+        "0", "1", "9999999999", "10000000000", "18446744073709551614", "18446744073709551615"};
+    for (size_t i = 0; i < 6; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%%\"_row\":%s,%%", rows[i]);
+        assert_int_equal(count(db, "SELECT count(*) FROM items WHERE item LIKE ?1", want), 1);
+    }
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 6);
+    sqlite3_close(db);
+    cp_batch_release(&b);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keyless_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyed_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_and_misuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_numbers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * test_sql_sqlite.c - the relational loader on SQLite, read back with sqlite3 itself:
  * storage forms and typeof() per type, replace-by-source, rollback, schema evolution
  * (added columns, widening rebuilds that keep values exact, rejected changes that leave
- * everything as it was), hostile identifiers, and the csvpipe_loads ledger.
+ * everything as it was), hostile identifiers, and the csvpipe_loads ledger. Rows go in
+ * multi-row INSERT blocks: batches that are one block, several, less than one, and a
+ * block that fails part-way (nothing of the load may be committed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,11 +95,12 @@ static cp_ledger_row ledger_for(const char *dataset, const char *source, const c
 }
 
 /*
- * Loads rows (nrows x ncols strings) as one file of schema s into dataset from source;
- * returns the status of begin (CP_OK: committed).
+ * Loads rows (nrows x ncols strings) as one file of schema s into dataset from source, in
+ * batches of batch_rows; returns the status of begin (CP_OK: committed).
  */
-static cp_status load(const char *dataset, const cp_schema *s, const char *source,
-                      const char *const *rows, size_t nrows, cp_error *err)
+static cp_status load_in_batches(const char *dataset, const cp_schema *s, const char *source,
+                                 const char *const *rows, size_t nrows, size_t batch_rows,
+                                 cp_error *err)
 {
     cp_sql *db = cp_sql_open(url, err);
     assert_non_null(db);
@@ -107,7 +110,7 @@ static cp_status load(const char *dataset, const cp_schema *s, const char *sourc
         return st;
     }
     cp_batch b;
-    assert_int_equal(cp_batch_init(&b, s, 4, 1 << 16, 1 << 16), CP_OK);
+    assert_int_equal(cp_batch_init(&b, s, batch_rows, 1 << 16, 1 << 16), CP_OK);
     cp_batch_clear(&b, 1);
     for (size_t r = 0; r < nrows; r++) {
         if (cp_batch_full(&b)) {
@@ -123,6 +126,13 @@ static cp_status load(const char *dataset, const cp_schema *s, const char *sourc
     assert_int_equal(st, CP_OK);
     cp_sql_close(db);
     return st;
+}
+
+/* As load_in_batches, in batches of 4 rows (less than one INSERT block). */
+static cp_status load(const char *dataset, const cp_schema *s, const char *source,
+                      const char *const *rows, size_t nrows, cp_error *err)
+{
+    return load_in_batches(dataset, s, source, rows, nrows, 4, err);
 }
 
 static sqlite3 *reader(void)
@@ -680,6 +690,191 @@ static void test_concurrent_processes(void **state)
     cp_schema_release(&s);
 }
 
+/* Generated rows for the block tests: column c of row r (1-based) or NULL, see gen_rows. */
+enum { GEN_COLS = 5, GEN_MAX = 200 };
+static char gen_buf[GEN_MAX][GEN_COLS][24];
+static const char *gen_vals[GEN_MAX * GEN_COLS];
+
+/* id r, price r.5, day 2024-01-(r % 28 + 1), name n<r>, ratio r.25; some NULLs in each. */
+static const char *const *gen_rows(size_t n, int64_t id_offset)
+{
+    assert_true(n <= GEN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned r = (unsigned)i + 1;
+        snprintf(gen_buf[i][0], 24, "%lld", (long long)(r + id_offset));
+        snprintf(gen_buf[i][1], 24, "%u.5", r);
+        snprintf(gen_buf[i][2], 24, "2024-01-%02u", r % 28 + 1);
+        snprintf(gen_buf[i][3], 24, "n%u", r);
+        snprintf(gen_buf[i][4], 24, "%u.25", r);
+        static const unsigned null_every[GEN_COLS] = {7, 5, 9, 11, 13};
+        for (size_t c = 0; c < GEN_COLS; c++)
+            gen_vals[i * GEN_COLS + c] = r % null_every[c] ? gen_buf[i][c] : NULL;
+    }
+    return gen_vals;
+}
+
+static void gen_schema(cp_schema *s)
+{
+    static const char *const h[] = {"id", "price", "day", "name", "ratio"};
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64), cp_type_decimal(10, 2),
+                         cp_type_of(CP_TYPE_DATE), cp_type_of(CP_TYPE_STRING),
+                         cp_type_of(CP_TYPE_DOUBLE)};
+    make_schema(s, h, t, GEN_COLS);
+}
+
+/* The number of rows of source in t that are exactly gen_rows' rows (values and types). */
+static char *count_gen_rows(sqlite3 *db, const char *source)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM t WHERE _source = '%s' "
+             "AND id IS (CASE WHEN _row %% 7 THEN _row END) "
+             "AND price IS (CASE WHEN _row %% 5 THEN _row || '.50' END) "
+             "AND day IS (CASE WHEN _row %% 9 THEN printf('2024-01-%%02d', _row %% 28 + 1) END) "
+             "AND name IS (CASE WHEN _row %% 11 THEN 'n' || _row END) "
+             "AND ratio IS (CASE WHEN _row %% 13 THEN _row + 0.25 END) "
+             "AND typeof(id) IN ('integer', 'null') AND typeof(price) IN ('text', 'null') "
+             "AND typeof(day) IN ('text', 'null') AND typeof(name) IN ('text', 'null') "
+             "AND typeof(ratio) IN ('real', 'null')",
+             source);
+    return query1(db, sql);
+}
+
+/*
+ * Batches of one row less than one block, one block and a tail, several blocks, and
+ * batches that end mid-block all store the same rows as row-by-row inserts.
+ */
+static void test_blocks_of_rows(void **state)
+{
+    cp_schema s;
+    gen_schema(&s);
+    cp_error err;
+    const char *const *rows = gen_rows(165, 0);
+    /* 165 rows: 2 blocks of 64 and 37 one by one; 64 + 36 then 64 + 1; batches of 4 */
+    assert_int_equal(load_in_batches("t", &s, "one.csv", rows, 165, 200, &err), CP_OK);
+    assert_int_equal(load_in_batches("t", &s, "many.csv", rows, 165, 100, &err), CP_OK);
+    assert_int_equal(load_in_batches("t", &s, "small.csv", rows, 165, 4, &err), CP_OK);
+    assert_int_equal(load_in_batches("t", &s, "exact.csv", rows, 128, 64, &err), CP_OK);
+    assert_int_equal(load_in_batches("t", &s, "short.csv", rows, 63, 200, &err), CP_OK);
+    sqlite3 *db = reader();
+    const char *sources[] = {"one.csv", "many.csv", "small.csv"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(count_gen_rows(db, sources[i]), "165");
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT min(_row) || '-' || max(_row) FROM t WHERE _source = '%s'", sources[i]);
+        expect(db, sql, "1-165");
+    }
+    assert_string_equal(count_gen_rows(db, "exact.csv"), "128");
+    assert_string_equal(count_gen_rows(db, "short.csv"), "63");
+    expect(db, "SELECT count(*) FROM t", "686");
+    sqlite3_close(db);
+
+    /* a shorter new version of one.csv replaces all its rows, the others stay */
+    assert_int_equal(load_in_batches("t", &s, "one.csv", rows, 70, 200, &err), CP_OK);
+    db = reader();
+    assert_string_equal(count_gen_rows(db, "one.csv"), "70");
+    expect(db, "SELECT count(*) FROM t WHERE _source = 'one.csv'", "70");
+    expect(db, "SELECT count(*) FROM t", "591");
+    expect(db, "SELECT \"unique\" FROM pragma_index_list('t')", "1");
+    sqlite3_close(db);
+    cp_schema_release(&s);
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *w;
+    assert_int_equal(sqlite3_open(dbpath, &w), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(w, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(w);
+}
+
+/* A table as an earlier csvpipe made it, index and all, loads and replaces in blocks. */
+static void test_existing_table_loads_in_blocks(void **state)
+{
+    cp_schema s;
+    gen_schema(&s);
+    cp_error err;
+    const char *const *rows = gen_rows(150, 0);
+    cp_sql *db = cp_sql_open(url, &err); /* makes the folder */
+    assert_non_null(db);
+    cp_sql_close(db);
+    exec_sql("CREATE TABLE \"t\" (\"id\" INTEGER, \"price\" TEXT, \"day\" TEXT, "
+             "\"name\" TEXT, \"ratio\" REAL, \"_source\" TEXT NOT NULL, "
+             "\"_row\" INTEGER NOT NULL); "
+             "CREATE UNIQUE INDEX \"csvpipe_source_row_t\" ON \"t\" (\"_source\", \"_row\"); "
+             "CREATE TABLE IF NOT EXISTS csvpipe_columns (dataset TEXT NOT NULL COLLATE NOCASE, "
+             "column_name TEXT NOT NULL COLLATE NOCASE, type TEXT NOT NULL, "
+             "PRIMARY KEY (dataset, column_name)); "
+             "INSERT INTO csvpipe_columns VALUES ('t', 'id', 'INT64'), "
+             "('t', 'price', 'DECIMAL(10,2)'), ('t', 'day', 'DATE'), ('t', 'name', 'STRING'), "
+             "('t', 'ratio', 'DOUBLE'); "
+             "WITH RECURSIVE n(r) AS (SELECT 1 UNION ALL SELECT r + 1 FROM n WHERE r < 300) "
+             "INSERT INTO t SELECT r, NULL, NULL, 'old', NULL, 'a.csv', r FROM n; "
+             "INSERT INTO t VALUES (1, '1.00', NULL, NULL, NULL, 'b.csv', 1);");
+    assert_int_equal(load_in_batches("t", &s, "a.csv", rows, 150, 1000, &err), CP_OK);
+    sqlite3 *r = reader();
+    assert_string_equal(count_gen_rows(r, "a.csv"), "150");
+    expect(r, "SELECT count(*) FROM t", "151");
+    expect(r, "SELECT count(*) FROM t WHERE name = 'old'", "0");
+    expect(r, "SELECT group_concat(name) FROM pragma_index_list('t')", "csvpipe_source_row_t");
+    sqlite3_close(r);
+    cp_schema_release(&s);
+}
+
+/*
+ * A block that fails part-way (here on a unique index the user added) fails the write;
+ * the load can then only be rolled back, and nothing of it is committed.
+ */
+static void test_failed_block_commits_nothing(void **state)
+{
+    cp_schema s;
+    gen_schema(&s);
+    cp_error err;
+    assert_int_equal(load("t", &s, "a.csv", gen_rows(10, 0), 10, &err), CP_OK);
+    exec_sql("CREATE UNIQUE INDEX user_id ON t (id)");
+
+    cp_sql *db = cp_sql_open(url, &err);
+    assert_non_null(db);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 130, 1 << 16, 1 << 16), CP_OK);
+    cp_batch_clear(&b, 1);
+    const char *const *rows = gen_rows(130, 1000); /* 2 blocks and 2 rows */
+    for (size_t i = 0; i < 130; i++) {
+        if (i == 69)
+            gen_vals[i * GEN_COLS] = "2"; /* a.csv's id 2: in the second block */
+        add_row(&b, rows + i * GEN_COLS, GEN_COLS);
+    }
+    assert_int_equal(cp_sql_begin(db, "t", &s, "b.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_DATABASE);
+    assert_non_null(strstr(err.message, "inserting rows 65 to 128 of b.csv"));
+    assert_int_not_equal(cp_sql_write(db, &b, &err), CP_OK);
+    cp_ledger_row l = ledger_for("t", "b.csv", "v1", 130);
+    assert_int_not_equal(cp_sql_commit(db, &l, &err), CP_OK);
+    sqlite3 *r = reader();
+    expect(r, "SELECT count(*) || ' ' || group_concat(DISTINCT _source) FROM t", "10 a.csv");
+    expect(r, "SELECT count(*) FROM csvpipe_loads", "1");
+    sqlite3_close(r);
+
+    /* the connection loads again afterwards */
+    gen_vals[69 * GEN_COLS] = NULL; /* as it was: row 70's id is null */
+    cp_batch_clear(&b, 1);
+    for (size_t i = 0; i < 130; i++)
+        add_row(&b, rows + i * GEN_COLS, GEN_COLS);
+    assert_int_equal(cp_sql_begin(db, "t", &s, "b.csv", &err), CP_OK);
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    assert_int_equal(cp_sql_commit(db, &l, &err), CP_OK);
+    cp_sql_close(db);
+    r = reader();
+    expect(r, "SELECT count(*) FROM t", "140");
+    expect(r, "SELECT count(*) FROM t WHERE _source = 'b.csv' AND id = _row + 1000", "112");
+    sqlite3_close(r);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +889,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocks_of_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_table_loads_in_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_block_commits_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
