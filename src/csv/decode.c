@@ -221,6 +221,18 @@ static size_t decode_single_byte(cp_encoding enc, const uint8_t *in, size_t len,
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
+        /* ASCII is the same in UTF-8: runs of it are copied 8 bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, in + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            memcpy(out + o, &w, 8);
+            i += 8;
+            o += 8;
+        }
+        if (i == len)
+            break;
         uint8_t c = in[i];
         if (c < 0x80)
             out[o++] = (char)c;

@@ -381,20 +381,43 @@ static inline bool digits_at(const char *s, size_t at, size_t n, int *v)
 }
 
 /*
- * yyyy-mm-dd and yyyy-mm-dd hh:mm:ss (or 'T'), the commonest forms, read at fixed places;
- * false sends every other text to the general parser, which gives the same answers.
+ * The commonest forms read at fixed places: yyyy-mm-dd and dd/mm/yyyy or mm/dd/yyyy (with
+ * '/', '-' or '.'), each alone or followed by ' ' or 'T' and hh:mm:ss. False sends every
+ * other text, and every text these reject, to the general parser.
  */
-static bool parse_iso_fixed(const char *s, size_t len, cp_temporal *out)
+static bool parse_fixed(const char *s, size_t len, cp_date_order order, cp_temporal *out)
 {
-    int y, m, d, h = 0, mi = 0, sec = 0;
-    if ((len != 10 && len != 19) || s[4] != '-' || s[7] != '-' || !digits_at(s, 0, 4, &y) ||
-        !digits_at(s, 5, 2, &m) || !digits_at(s, 8, 2, &d) || !valid_ymd(y, m, d))
+    int y, m, d, v1, v2, h = 0, mi = 0, sec = 0;
+    if (len != 10 && len != 19)
         return false;
+    if (s[4] == '-' && s[7] == '-') {
+        if (!digits_at(s, 0, 4, &y) || !digits_at(s, 5, 2, &m) || !digits_at(s, 8, 2, &d) ||
+            !valid_ymd(y, m, d))
+            return false;
+        out->orders = CP_ORDER_OK_DMY | CP_ORDER_OK_MDY;
+    } else {
+        const char sep = s[2];
+        if ((sep != '/' && sep != '-' && sep != '.') || s[5] != sep || !digits_at(s, 0, 2, &v1) ||
+            !digits_at(s, 3, 2, &v2) || !digits_at(s, 6, 4, &y))
+            return false;
+        out->orders = (valid_ymd(y, v2, v1) ? CP_ORDER_OK_DMY : 0u) |
+                      (valid_ymd(y, v1, v2) ? CP_ORDER_OK_MDY : 0u);
+        const bool dmy = (out->orders & CP_ORDER_OK_DMY) &&
+                         (order == CP_DATE_ORDER_DMY || order == CP_DATE_ORDER_UNKNOWN);
+        const bool mdy = (out->orders & CP_ORDER_OK_MDY) &&
+                         (order == CP_DATE_ORDER_MDY ||
+                          (order == CP_DATE_ORDER_UNKNOWN && !(out->orders & CP_ORDER_OK_DMY)));
+        if (dmy)
+            d = v1, m = v2;
+        else if (mdy)
+            m = v1, d = v2;
+        else
+            return false;
+    }
     if (len == 19 && ((s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' ||
                       !digits_at(s, 11, 2, &h) || !digits_at(s, 14, 2, &mi) ||
                       !digits_at(s, 17, 2, &sec) || h > 23 || mi > 59 || sec > 59))
         return false;
-    out->orders = CP_ORDER_OK_DMY | CP_ORDER_OK_MDY;
     out->days = cp_days_from_civil(y, (unsigned)m, (unsigned)d);
     out->micros = (int64_t)out->days * 86400 * 1000000;
     out->kind = CP_TEMPORAL_DATE;
@@ -408,8 +431,9 @@ static bool parse_iso_fixed(const char *s, size_t len, cp_temporal *out)
 cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order order, cp_temporal *out)
 {
     memset(out, 0, sizeof *out);
-    if (parse_iso_fixed(s, len, out))
+    if (parse_fixed(s, len, order, out))
         return out->kind;
+    memset(out, 0, sizeof *out);
     size_t p = 0;
     int v1, v2, v3;
     size_t n1 = read_digits(s, len, &p, 4, &v1);

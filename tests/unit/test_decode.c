@@ -170,6 +170,23 @@ static void test_cp1252(void **state)
                    "\xe2\x80\xa6\xe2\x84\xa2\xc5\x93"); /* …™œ */
     expect_decoded(CP_ENC_CP1252, false, S("n\xe3o \xa0\xff\xc9"),
                    "n\xc3\xa3o \xc2\xa0\xc3\xbf\xc3\x89");
+    /* a high byte at every place of an ASCII run, around the 8-byte copies */
+    for (size_t at = 0; at < 24; at++) {
+        uint8_t in[24];
+        char want[32];
+        size_t w = 0;
+        for (size_t i = 0; i < sizeof in; i++) {
+            in[i] = i == at ? 0xE9 : (uint8_t)('a' + i);
+            if (i == at) {
+                want[w++] = '\xc3';
+                want[w++] = '\xa9';
+            } else {
+                want[w++] = (char)in[i];
+            }
+        }
+        want[w] = '\0';
+        expect_decoded(CP_ENC_CP1252, false, in, sizeof in, want);
+    }
     /* ISO-8859-1 maps 0x80..0x9F to the C1 controls instead */
     expect_decoded(CP_ENC_LATIN1, false, S("\x80\xe7"), "\xc2\x80\xc3\xa7");
     /* every byte of Windows-1252 gives valid UTF-8 */
