@@ -135,6 +135,7 @@ static cp_status scan(const char *text, size_t len, bool complete, char delim, c
     }
     cp_status ret = CP_OK;
     bool reached_end = false;
+    bool last_kept = false; /* the last row counted is also the last row of keep */
     while (st->rows < max_rows) {
         cp_row row;
         cp_error e;
@@ -142,6 +143,7 @@ static cp_status scan(const char *text, size_t len, bool complete, char delim, c
         cp_status s = cp_tokenizer_next(t, &row, &e);
         if (s == CP_BAD_QUOTE) {
             counts[st->rows++] = 0; /* counts as an inconsistent row */
+            last_kept = false;
             continue;
         }
         if (s != CP_OK) {
@@ -166,12 +168,13 @@ static cp_status scan(const char *text, size_t len, bool complete, char delim, c
         counts[st->rows++] = row.nfields;
         if (keep && (ret = sample_add(keep, &row)) != CP_OK)
             break;
+        last_kept = keep != NULL;
     }
     if (ret == CP_OK && reached_end && !complete && st->fatal == CP_OK && st->rows > 1) {
         /* the last row may be cut by the end of the sample */
         st->rows--;
-        if (keep)
-            keep->n--;
+        if (last_kept)
+            keep->n--; /* a row with broken quoting was never kept */
     }
     if (ret == CP_OK && st->rows > 0) {
         qsort(counts, st->rows, sizeof *counts, cmp_size);
@@ -413,6 +416,12 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
                 *err = ss.fatal_err;
             cp_error_prefix(err, "%s", src->name);
             st = ss.fatal;
+        } else if (ss.rows > 0) {
+            st = cp_error_set(err, CP_BAD_QUOTE,
+                              "%s: no row of the first %zu bytes could be read: each has text "
+                              "after a closing quote (a quote inside a quoted field must be "
+                              "doubled)",
+                              src->name, tlen);
         } else {
             st = cp_error_set(err, CP_EMPTY, "%s: the file has no rows (only blank lines)",
                               src->name);

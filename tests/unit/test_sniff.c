@@ -256,6 +256,14 @@ static void test_sample_and_empty(void **state)
         assert_int_equal(s.err.code, CP_EMPTY);
         assert_non_null(strstr(s.err.message, "t.csv"));
     }
+    /* a cut sample whose every row has broken quoting (found by the fuzzer: the cut last
+       row was taken off a sample that had kept none) */
+    const char bad[] = "\"a\"x,1\n\"b\"y,2\n\"c\"z,3\n4,5\n";
+    cp_csv_options_default(&opt);
+    opt.sample_bytes = 18; /* ends inside the third row, after its broken quote */
+    s = sniff_opts(bad, sizeof bad - 1, &opt);
+    assert_int_equal(s.st, CP_BAD_QUOTE);
+    assert_non_null(strstr(s.err.message, "t.csv"));
     /* binary */
     const char bin[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03\xed\xbd\x07`\x1cI";
     s = sniff_opts(bin, sizeof bin - 1, NULL);
