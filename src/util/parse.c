@@ -499,24 +499,71 @@ cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order orde
     return out->kind = CP_TEMPORAL_TIMESTAMP;
 }
 
-/* Writes v in decimal; returns the length. */
-static size_t put_u64(uint64_t v, char *out)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
+/* "00".."99": two digits per lookup halves the divisions of every decimal form. */
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+/* clang-format off */
+static const uint64_t pow10_u64[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+/* clang-format on */
 
 static inline void put2(char *o, unsigned v)
 {
-    o[0] = (char)('0' + v / 10);
-    o[1] = (char)('0' + v % 10);
+    memcpy(o, digit_pairs + 2 * v, 2);
+}
+
+/* The number of decimal digits of v (1 for 0). */
+static inline unsigned count_digits(uint64_t v)
+{
+    /* floor(log10(v)) from the bit length, corrected by one comparison */
+    unsigned t = ((unsigned)(64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+    return t + ((v | 1) >= pow10_u64[t]);
+}
+
+/* Writes v as exactly n digits (zero-padded; n at least the digits of v) at out. */
+static inline void put_digits(uint64_t v, unsigned n, char *out)
+{
+    char *p = out + n;
+    while (v > UINT32_MAX) {
+        p -= 2;
+        put2(p, (unsigned)(v % 100));
+        v /= 100;
+    }
+    uint32_t x = (uint32_t)v; /* the rest in cheaper 32-bit arithmetic */
+    while (p - out >= 2) {
+        p -= 2;
+        put2(p, x % 100);
+        x /= 100;
+    }
+    if (p > out)
+        p[-1] = (char)('0' + x);
+}
+
+/* Writes v in decimal; returns the length. */
+static inline size_t put_u64(uint64_t v, char *out)
+{
+    unsigned n = count_digits(v);
+    put_digits(v, n, out);
+    return n;
+}
+
+size_t cp_format_uint64(uint64_t v, char *out)
+{
+    size_t n = put_u64(v, out);
+    out[n] = '\0';
+    return n;
 }
 
 size_t cp_format_int64(int64_t v, char *out)
@@ -534,11 +581,29 @@ size_t cp_format_int64(int64_t v, char *out)
 
 size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out)
 {
-    char digits[48];
-    size_t n = 0;
     bool neg = unscaled < 0;
     unsigned __int128 u =
         neg ? (unsigned __int128)(-(unscaled + 1)) + 1 : (unsigned __int128)unscaled;
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    if (u <= UINT64_MAX && scale < 20) {
+        /* the common case: integer part and fraction digits in 64-bit arithmetic */
+        uint64_t w = (uint64_t)u;
+        if (scale == 0) {
+            o += put_u64(w, out + o);
+        } else {
+            uint64_t p = pow10_u64[scale];
+            o += put_u64(w / p, out + o);
+            out[o++] = '.';
+            put_digits(w % p, scale, out + o);
+            o += scale;
+        }
+        out[o] = '\0';
+        return o;
+    }
+    char digits[48];
+    size_t n = 0;
     /* 128-bit division is slow: peel 19-digit chunks, then divide in 64 bits */
     while (u > UINT64_MAX) {
         uint64_t chunk = (uint64_t)(u % 10000000000000000000ULL);
@@ -555,9 +620,6 @@ size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out)
     } while (w);
     while (n <= scale)
         digits[n++] = '0';
-    size_t o = 0;
-    if (neg)
-        out[o++] = '-';
     for (size_t i = n; i-- > 0;) {
         out[o++] = digits[i];
         if (i == scale && scale > 0)
@@ -584,21 +646,50 @@ size_t cp_format_double(double v, char *out)
     return strlen(out);
 }
 
+/* 0000-03-01 and 9999-12-31: the days the fast date form covers. */
+#define FAST_DAYS_MIN (-719468)
+#define FAST_DAYS_MAX 2932896
+
+/*
+ * YYYY-MM-DD for days in [FAST_DAYS_MIN, FAST_DAYS_MAX]: Neri and Schneider's
+ * civil-from-days ("Euclidean affine functions and their application to calendar
+ * algorithms", 2022) in 32-bit multiplications and shifts. Days count from 0000-03-01 so
+ * that a computational year starts in March; N_Y >= 306 (January and February) moves the
+ * date into the next calendar year.
+ */
+static inline void put_date_fast(int32_t days, char *out)
+{
+    const uint32_t z = (uint32_t)(days + 719468);
+    const uint32_t n1 = 4 * z + 3;
+    const uint32_t century = n1 / 146097;
+    const uint32_t n2 = (n1 % 146097) | 3; /* 4 * (day of the century) + 3 */
+    const uint64_t p2 = (uint64_t)2939745 * n2;
+    const uint32_t year_of_century = (uint32_t)(p2 >> 32);
+    const uint32_t day_of_year = (uint32_t)p2 / 2939745 / 4;
+    const uint32_t n3 = 2141 * day_of_year + 197913;
+    const uint32_t jan_feb = day_of_year >= 306;
+    const uint32_t year = 100 * century + year_of_century + jan_feb;
+    const uint32_t month = (n3 >> 16) - 12 * jan_feb;
+    const uint32_t day = (n3 & 0xFFFF) / 2141 + 1;
+    put2(out, year / 100);
+    put2(out + 2, year % 100);
+    out[4] = '-';
+    put2(out + 5, month);
+    out[7] = '-';
+    put2(out + 8, day);
+}
+
 size_t cp_format_date(int32_t days, char *out)
 {
+    if (days >= FAST_DAYS_MIN && days <= FAST_DAYS_MAX) {
+        put_date_fast(days, out);
+        out[10] = '\0';
+        return 10;
+    }
     int64_t y;
     unsigned m, d;
     cp_civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999)
-        return (size_t)snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
-    put2(out, (unsigned)(y / 100));
-    put2(out + 2, (unsigned)(y % 100));
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, d);
-    out[10] = '\0';
-    return 10;
+    return (size_t)snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
 size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
@@ -610,7 +701,8 @@ size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
         days--;
     }
     size_t n = cp_format_date((int32_t)days, out);
-    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+    uint64_t r = (uint64_t)rem;
+    unsigned secs = (unsigned)(r / 1000000), frac = (unsigned)(r % 1000000);
     out[n] = 'T';
     put2(out + n + 1, secs / 3600);
     out[n + 3] = ':';
@@ -620,10 +712,7 @@ size_t cp_format_timestamp(int64_t micros, bool utc, char *out)
     n += 9;
     if (frac) {
         out[n++] = '.';
-        for (int k = 5; k >= 0; k--) {
-            out[n + (size_t)k] = (char)('0' + frac % 10);
-            frac /= 10;
-        }
+        put_digits(frac, 6, out + n);
         n += 6;
     }
     if (utc)

@@ -95,6 +95,7 @@ void cp_civil_from_days(int32_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Canonical text forms; each returns the length written (out needs the given room). */
 size_t cp_format_int64(int64_t v, char *out);                          /* 21 bytes */
+size_t cp_format_uint64(uint64_t v, char *out);                        /* 21 bytes */
 size_t cp_format_decimal(cp_i128 unscaled, unsigned scale, char *out); /* 42 bytes */
 size_t cp_format_double(double v, char *out);                          /* 32 bytes */
 size_t cp_format_date(int32_t days, char *out);                        /* 16 bytes */

@@ -9,6 +9,8 @@
 #include "util/json_escape.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void check(const char *in, size_t len, const char *expect)
@@ -119,6 +121,102 @@ static void test_limit(void **state)
     cp_buf_release(&b);
 }
 
+/* The escaping rule byte by byte, for comparison. */
+static size_t reference_escape(const unsigned char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        const char *e = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                        : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f"
+                                    : NULL;
+        if (e) {
+            memcpy(out + o, e, 2);
+            o += 2;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, 7, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o++] = '"';
+    return o;
+}
+
+/* One string through cp_json_put_string: the input in a block of exactly its size (so the
+ * sanitizer sees any read past it), the output checked and nothing written past its end. */
+static void check_put(const unsigned char *bytes, size_t len)
+{
+    unsigned char *in = malloc(len ? len : 1);
+    assert_non_null(in);
+    if (len)
+        memcpy(in, bytes, len);
+    size_t room = CP_JSON_STRING_ROOM(len);
+    char *out = malloc(room + 16), *want = malloc(room);
+    assert_non_null(out);
+    assert_non_null(want);
+    memset(out, '#', room + 16);
+    size_t want_len = reference_escape(in, len, want);
+    char *end = cp_json_put_string(out, (const char *)in, len);
+    assert_int_equal((size_t)(end - out), want_len);
+    assert_memory_equal(out, want, want_len);
+    for (size_t i = want_len; i < room + 16; i++)
+        assert_int_equal(out[i], '#');
+    free(in);
+    free(out);
+    free(want);
+}
+
+/* Every byte value at every place of strings of 0..40 bytes: the short-string word tests
+ * (4, 8 and 16 bytes), the 16-byte scan and its overlapping last step. */
+static void test_put_every_byte_every_place(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (unsigned char)('a' + i % 26);
+        check_put(buf, len);
+        for (unsigned c = 0; c < 256; c++) {
+            for (size_t at = 0; at < len; at++) {
+                for (size_t i = 0; i < len; i++)
+                    buf[i] = (unsigned char)(i % 5 ? 'a' + i % 26 : 0xC3); /* UTF-8 lead bytes */
+                buf[at] = (unsigned char)c;
+                check_put(buf, len);
+                if (at + 3 < len) {
+                    buf[at + 3] = '"'; /* a second one after it */
+                    check_put(buf, len);
+                }
+            }
+        }
+    }
+}
+
+/* Random bytes of random lengths, escapes dense or sparse. */
+static void test_put_random(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    unsigned char buf[300];
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % 300);
+        unsigned density = (unsigned)(x >> 20) % 64 + 1;
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = (x >> 32) % density == 0 ? (unsigned char)(x % 0x23)
+                                              : (unsigned char)(0x20 + (x >> 8) % 0xE0);
+        }
+        check_put(buf, len);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +225,8 @@ int main(void)
         cmocka_unit_test(test_specials_at_every_place),
         cmocka_unit_test(test_round_trip_jansson),
         cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_put_every_byte_every_place),
+        cmocka_unit_test(test_put_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "json/json_writer.h"
+#include "table/cell.h"
+#include "util/json_escape.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -469,6 +471,235 @@ static void test_style_parse(void **state)
     assert_false(cp_json_style_parse("plain ", &st));
 }
 
+/* ---- the writer's forms against table/cell.h, byte for byte ---- */
+
+#define XN 19
+static const char *const xheaders[XN] = {
+    "i",  "b",   "d0", "d1", "d2", "d3", "d4", "d5",
+    "d6", "d12", "f",  "dt", "ts", "tz", "s",  "a column name long enough to pass thirty-two bytes",
+    "e",  "d38", "big"};
+
+static void make_every_type_schema(cp_schema *s)
+{
+    const cp_type t[XN] = {
+        cp_type_of(CP_TYPE_INT64),     cp_type_of(CP_TYPE_BOOLEAN),     cp_type_decimal(18, 0),
+        cp_type_decimal(18, 1),        cp_type_decimal(18, 2),          cp_type_decimal(18, 3),
+        cp_type_decimal(18, 4),        cp_type_decimal(18, 5),          cp_type_decimal(20, 6),
+        cp_type_decimal(30, 12),       cp_type_of(CP_TYPE_DOUBLE),      cp_type_of(CP_TYPE_DATE),
+        cp_type_of(CP_TYPE_TIMESTAMP), cp_type_of(CP_TYPE_TIMESTAMPTZ), cp_type_of(CP_TYPE_STRING),
+        cp_type_of(CP_TYPE_STRING),    cp_type_of(CP_TYPE_STRING),      cp_type_decimal(38, 2),
+        cp_type_of(CP_TYPE_INT64)};
+    size_t lens[XN];
+    assert_int_equal(cp_schema_init(s, XN), CP_OK);
+    for (size_t i = 0; i < XN; i++) {
+        s->columns[i].type = t[i];
+        lens[i] = strlen(xheaders[i]);
+    }
+    assert_int_equal(cp_schema_set_names(s, xheaders, lens, NULL), CP_OK);
+}
+
+static uint64_t xrng_state = 0x2545F4914F6CDD1DULL;
+static uint64_t xrng(void)
+{
+    xrng_state ^= xrng_state << 13;
+    xrng_state ^= xrng_state >> 7;
+    xrng_state ^= xrng_state << 17;
+    return xrng_state;
+}
+
+/* A random text value of column c ("" is null; never for column "e", always a string). */
+static void random_value(size_t c, char *v, size_t cap)
+{
+    static const char *const doubles[] = {"NaN", "inf",    "-inf",       "1.5e300", "-0.0",
+                                          "0.1", "5e-324", "123456.789", "-2.5e-10"};
+    static const char *const alphabet[] = {
+        "a",    "Z",    " ",    "\"", "\\",       "\n",           "\t",
+        "\x01", "\x1f", "\x7f", "/",  "\xc3\xa7", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    if (c != 16 && xrng() % 8 == 0) {
+        v[0] = '\0';
+        return;
+    }
+    const char *sign = xrng() % 3 == 0 ? "-" : "";
+    unsigned long long r = (unsigned long long)xrng();
+    switch (c) {
+    case 0:
+        snprintf(v, cap, "%lld", (long long)(r >> (r % 64)) * (xrng() % 2 ? 1 : -1));
+        break;
+    case 1:
+        snprintf(v, cap, "%s", r % 2 ? "true" : "false");
+        break;
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 8: {
+        /* DECIMAL(18, 0..5) and DECIMAL(20, 6): small values or all the integer digits */
+        unsigned scale = (unsigned)(c - 2), ints = xrng() % 2 ? 3 : 18 - (scale < 6 ? scale : 6);
+        unsigned long long lim = 1;
+        for (unsigned k = 0; k < ints; k++)
+            lim *= 10;
+        char frac[16];
+        for (unsigned k = 0; k < scale; k++)
+            frac[k] = (char)('0' + xrng() % 10);
+        frac[scale] = '\0';
+        snprintf(v, cap, "%s%llu%s%s", sign, r % lim, scale ? "." : "", frac);
+        break;
+    }
+    case 9:
+        snprintf(v, cap, "%s%llu.%012llu", sign, r % 100000000000000000ULL,
+                 (unsigned long long)xrng() % 1000000000000ULL);
+        break;
+    case 10:
+        snprintf(v, cap, "%s", doubles[r % (sizeof doubles / sizeof *doubles)]);
+        break;
+    case 11:
+        snprintf(v, cap, "%04llu-%02llu-%02llu", r % 9999 + 1, r / 10000 % 12 + 1,
+                 r / 1000000 % 28 + 1);
+        break;
+    case 12:
+    case 13: {
+        unsigned long long us = xrng() % 2 ? 0 : xrng() % 1000000;
+        int n = snprintf(v, cap, "%04llu-%02llu-%02llu %02llu:%02llu:%02llu", r % 9999 + 1,
+                         r / 10000 % 12 + 1, r / 1000000 % 28 + 1, r / 100 % 24, r / 7 % 60,
+                         r / 13 % 60);
+        if (us)
+            n += snprintf(v + n, cap - (size_t)n, ".%06llu", us);
+        if (c == 13)
+            snprintf(v + n, cap - (size_t)n, "%s", r % 3 ? "Z" : "+05:30");
+        break;
+    }
+    case 14:
+    case 15:
+    case 16: {
+        size_t len = xrng() % (xrng() % 4 ? 20 : 90), o = 0;
+        bool plain = xrng() % 2;
+        v[0] = '\0';
+        while (o < len && o + 5 < cap) {
+            const char *a = alphabet[xrng() % (plain ? 3 : sizeof alphabet / sizeof *alphabet)];
+            memcpy(v + o, a, strlen(a));
+            o += strlen(a);
+        }
+        v[o] = '\0';
+        break;
+    }
+    case 17:
+        snprintf(v, cap, "%s%llu%018llu.%02llu", sign, r % 1000000000000000000ULL,
+                 (unsigned long long)xrng() % 1000000000000000000ULL,
+                 (unsigned long long)xrng() % 100);
+        break;
+    default:
+        snprintf(v, cap, "%lld", xrng() % 2 ? (long long)INT64_MIN : (long long)INT64_MAX);
+    }
+}
+
+/* The rows as cp_cell_append_json / cp_cell_append_dynamodb and cp_item_key write them. */
+static void expected_rows(const cp_batch *b, cp_json_style style, const cp_item_keys *keys,
+                          cp_buf *out)
+{
+    cp_buf pk, sk;
+    cp_buf_init(&pk, CP_BUF_UNLIMITED);
+    cp_buf_init(&sk, CP_BUF_UNLIMITED);
+    for (size_t r = 0; r < b->nrows; r++) {
+        if (style == CP_JSON_STYLE_PLAIN) {
+            for (size_t c = 0; c < b->schema->ncolumns; c++) {
+                assert_int_equal(cp_buf_append_char(out, c ? ',' : '{'), CP_OK);
+                const char *name = b->schema->columns[c].name;
+                assert_int_equal(cp_json_append_string(out, name, strlen(name)), CP_OK);
+                assert_int_equal(cp_buf_append_char(out, ':'), CP_OK);
+                assert_int_equal(cp_cell_append_json(out, b, c, r), CP_OK);
+            }
+            assert_int_equal(cp_buf_append_str(out, "}\n"), CP_OK);
+            continue;
+        }
+        assert_int_equal(cp_item_key(keys, b, r, &pk, &sk), CP_OK);
+        assert_int_equal(cp_buf_append_str(out, "{\"Item\":{\"pk\":{\"S\":"), CP_OK);
+        assert_int_equal(cp_json_append_string(out, pk.data, pk.len), CP_OK);
+        assert_int_equal(cp_buf_append_str(out, "},\"sk\":{\"S\":"), CP_OK);
+        assert_int_equal(cp_json_append_string(out, sk.data, sk.len), CP_OK);
+        assert_int_equal(cp_buf_append_str(out, "},\"_dataset\":{\"S\":"), CP_OK);
+        assert_int_equal(cp_json_append_string(out, keys->dataset, strlen(keys->dataset)), CP_OK);
+        assert_int_equal(cp_buf_append_str(out, "},\"_source\":{\"S\":"), CP_OK);
+        assert_int_equal(cp_json_append_string(out, keys->source_uri, strlen(keys->source_uri)),
+                         CP_OK);
+        assert_int_equal(cp_buf_printf(out, "},\"_row\":{\"N\":\"%llu\"}",
+                                       (unsigned long long)(b->first_row + r)),
+                         CP_OK);
+        for (size_t c = 0; c < b->schema->ncolumns; c++) {
+            if (!cp_batch_valid(b, c, r))
+                continue;
+            const char *name = b->schema->columns[c].name;
+            assert_int_equal(cp_buf_append_char(out, ','), CP_OK);
+            assert_int_equal(cp_json_append_string(out, name, strlen(name)), CP_OK);
+            assert_int_equal(cp_buf_append_char(out, ':'), CP_OK);
+            assert_int_equal(cp_cell_append_dynamodb(out, b, c, r), CP_OK);
+        }
+        assert_int_equal(cp_buf_append_str(out, "}}\n"), CP_OK);
+    }
+    cp_buf_release(&pk);
+    cp_buf_release(&sk);
+}
+
+/*
+ * Random batches of every type (nulls in every column, NaN and infinities, every decimal
+ * scale 0..6 and 12, 38-digit decimals, dates and timestamps over 0001..9999, strings
+ * with escapes, a column name past 32 bytes), written in both styles, keyless and keyed,
+ * compared byte for byte with the cell.h forms.
+ */
+static void test_forms_match_cell(void **state)
+{
+    (void)state;
+    cp_schema s;
+    make_every_type_schema(&s);
+    const size_t key_cols[] = {0, 14};
+    for (int round = 0; round < 30; round++) {
+        cp_batch b;
+        assert_int_equal(cp_batch_init(&b, &s, 300, 1 << 22, 1 << 20), CP_OK);
+        cp_batch_clear(&b, 1 + (uint64_t)round * 1000000000000ULL);
+        cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+        size_t nrows = 1 + xrng() % 300;
+        for (size_t r = 0; r < nrows; r++) {
+            char vals[XN][512];
+            cp_field f[XN];
+            for (size_t c = 0; c < XN; c++) {
+                random_value(c, vals[c], sizeof vals[c]);
+                f[c].data = vals[c];
+                f[c].len = strlen(vals[c]);
+                f[c].quoted = c >= 14 && c <= 16; /* "" is an empty string there */
+            }
+            cp_error err;
+            if (cp_batch_append_row(&b, f, XN, &opts, &err) != CP_OK)
+                fail_msg("row %zu: %s (column %zu)", r, err.message, (size_t)err.column);
+        }
+        for (int variant = 0; variant < 3; variant++) {
+            cp_json_style style = variant == 0 ? CP_JSON_STYLE_PLAIN : CP_JSON_STYLE_DYNAMODB;
+            cp_item_keys keys = {"ds\"1", "/in/s\\rc.csv", variant == 2 ? key_cols : NULL,
+                                 variant == 2 ? 2 : 0};
+            capture cap;
+            capture_init(&cap);
+            cp_error err;
+            cp_json_writer *w = cp_json_writer_new(&s, style, &keys, capture_write, &cap, &err);
+            assert_non_null(w);
+            assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
+            assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK); /* again */
+            assert_int_equal(cp_json_writer_finish(w, &err), CP_OK);
+            cp_buf want;
+            cp_buf_init(&want, CP_BUF_UNLIMITED);
+            expected_rows(&b, style, &keys, &want);
+            expected_rows(&b, style, &keys, &want);
+            assert_int_equal(cap.all.len, want.len);
+            assert_memory_equal(cap.all.data, want.data, want.len);
+            assert_int_equal(cp_json_writer_bytes(w), want.len);
+            cp_json_writer_free(w);
+            cp_buf_release(&want);
+            cp_buf_release(&cap.all);
+        }
+        cp_batch_release(&b);
+    }
+    cp_schema_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_failing_write),
         cmocka_unit_test(test_empty_schema_and_batch),
         cmocka_unit_test(test_style_parse),
+        cmocka_unit_test(test_forms_match_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -755,16 +755,228 @@ static void test_format_date_timestamp(void **state)
     assert_string_equal(out, "2023-12-31T23:00:00Z");
 }
 
+/* ---- text forms against independent references ---- */
+
+static void check_int64(int64_t v)
+{
+    char out[24], want[32];
+    memset(out, 'x', sizeof out);
+    snprintf(want, sizeof want, "%lld", (long long)v);
+    size_t n = cp_format_int64(v, out);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("cp_format_int64(%s) gave %.*s", want, (int)n, out);
+}
+
+static void check_uint64(uint64_t v)
+{
+    char out[24], want[32];
+    snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+    size_t n = cp_format_uint64(v, out);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("cp_format_uint64(%s) gave %.*s", want, (int)n, out);
+}
+
+/* Every power of ten and its neighbours (digit counts change there), extremes, random. */
+static void test_format_int64_reference(void **state)
+{
+    (void)state;
+    uint64_t p = 1;
+    for (int k = 0; k <= 19; k++) {
+        for (int d = -2; d <= 2; d++) {
+            uint64_t u = p + (uint64_t)(int64_t)d;
+            check_uint64(u);
+            check_int64((int64_t)u);
+            check_int64(-(int64_t)u);
+        }
+        if (k < 19)
+            p *= 10;
+    }
+    check_int64(INT64_MIN);
+    check_int64(INT64_MIN + 1);
+    check_int64(INT64_MAX);
+    check_uint64(UINT64_MAX);
+    check_uint64((uint64_t)UINT32_MAX);
+    check_uint64((uint64_t)UINT32_MAX + 1);
+    for (int64_t v = -100000; v <= 100000; v++)
+        check_int64(v);
+    for (int i = 0; i < 1000000; i++) {
+        uint64_t r = rng() >> (rng() % 64);
+        check_int64((int64_t)r);
+        check_int64(-(int64_t)(r >> 1));
+        check_uint64(r);
+    }
+}
+
+/* The plain reference: digit by digit in 128 bits, the point inserted by position. */
+static void reference_decimal(cp_i128 v, unsigned scale, char *out)
+{
+    char digits[48];
+    size_t n = 0;
+    unsigned __int128 u =
+        v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (n <= scale)
+        digits[n++] = '0';
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    for (size_t i = n; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == scale && scale > 0)
+            out[o++] = '.';
+    }
+    out[o] = '\0';
+}
+
+static void check_decimal(cp_i128 v, unsigned scale)
+{
+    char out[48], want[48];
+    reference_decimal(v, scale, want);
+    size_t n = cp_format_decimal(v, scale, out);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("cp_format_decimal(%s, scale %u) gave %s", want, scale, out);
+}
+
+/* Every scale 0..38, values around 2^64 (the 64-bit fast path ends there) and 10^k. */
+static void test_format_decimal_every_scale(void **state)
+{
+    (void)state;
+    const cp_i128 max = (cp_i128)(((unsigned __int128)1 << 127) - 1);
+    for (unsigned scale = 0; scale <= CP_DECIMAL_MAX_PRECISION; scale++) {
+        const cp_i128 fixed[] = {0,
+                                 1,
+                                 -1,
+                                 7,
+                                 -7,
+                                 (cp_i128)UINT64_MAX,
+                                 (cp_i128)UINT64_MAX + 1,
+                                 (cp_i128)UINT64_MAX - 1,
+                                 -(cp_i128)UINT64_MAX,
+                                 -(cp_i128)UINT64_MAX - 1,
+                                 (cp_i128)INT64_MIN,
+                                 (cp_i128)INT64_MAX,
+                                 (cp_i128)UINT32_MAX + 1,
+                                 max,
+                                 -max,
+                                 -max - 1};
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+            check_decimal(fixed[i], scale);
+        cp_i128 p = 1;
+        for (int k = 0; k <= 38; k++) {
+            for (int d = -1; d <= 1; d++) {
+                check_decimal(p + d, scale);
+                check_decimal(-p + d, scale);
+            }
+            if (k < 38)
+                p *= 10;
+        }
+        for (int i = 0; i < 20000; i++) {
+            cp_i128 v = (cp_i128)(((unsigned __int128)rng() << 64) | rng());
+            check_decimal(v >> (rng() % 127), scale);
+            check_decimal((cp_i128)(int64_t)rng() >> (rng() % 64), scale);
+        }
+    }
+}
+
+/* The reference: cp_civil_from_days and snprintf. */
+static void reference_date(int32_t days, char *out)
+{
+    int64_t y;
+    unsigned m, d;
+    cp_civil_from_days(days, &y, &m, &d);
+    snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+static void check_date(int32_t days)
+{
+    char out[16], want[16];
+    reference_date(days, want);
+    size_t n = cp_format_date(days, out);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("cp_format_date(%d) gave %s, not %s", days, out, want);
+}
+
+/* Every day of the years -1..10000 (the fast form covers 0000-03-01..9999-12-31), then the
+ * whole int32 range by samples. */
+static void test_format_date_every_day(void **state)
+{
+    (void)state;
+    int32_t lo = cp_days_from_civil(-1, 1, 1), hi = cp_days_from_civil(10001, 1, 1);
+    for (int32_t days = lo; days <= hi; days++)
+        check_date(days);
+    check_date(INT32_MIN);
+    check_date(INT32_MAX);
+    for (int i = 0; i < 200000; i++)
+        check_date((int32_t)(uint32_t)rng());
+}
+
+static void check_timestamp(int64_t micros, bool utc)
+{
+    char out[40], want[64], date[16];
+    int64_t days = micros / DAY_US, rem = micros % DAY_US;
+    if (rem < 0)
+        rem += DAY_US, days--;
+    reference_date((int32_t)days, date);
+    long long secs = rem / USEC, frac = rem % USEC;
+    if (frac)
+        snprintf(want, sizeof want, "%sT%02lld:%02lld:%02lld.%06lld%s", date, secs / 3600,
+                 secs / 60 % 60, secs % 60, frac, utc ? "Z" : "");
+    else
+        snprintf(want, sizeof want, "%sT%02lld:%02lld:%02lld%s", date, secs / 3600, secs / 60 % 60,
+                 secs % 60, utc ? "Z" : "");
+    size_t n = cp_format_timestamp(micros, utc, out);
+    if (n != strlen(want) || strcmp(out, want) != 0)
+        fail_msg("cp_format_timestamp(%lld) gave %s, not %s", (long long)micros, out, want);
+}
+
+static void test_format_timestamp_reference(void **state)
+{
+    (void)state;
+    const int64_t first = (int64_t)cp_days_from_civil(1, 1, 1) * DAY_US;
+    const int64_t last = (int64_t)cp_days_from_civil(9999, 12, 31) * DAY_US + DAY_US - 1;
+    const int64_t fixed[] = {0,           1,     -1,        USEC, -USEC,    DAY_US - 1, -DAY_US,
+                             -DAY_US + 1, first, first - 1, last, last + 1, 999999,     1000001};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        check_timestamp(fixed[i], false);
+        check_timestamp(fixed[i], true);
+    }
+    for (int i = 0; i < 500000; i++) {
+        int64_t range = last - first + 1;
+        int64_t v = first + (int64_t)(rng() % (uint64_t)range);
+        if (i & 1)
+            v -= v % USEC; /* whole seconds: no fraction */
+        check_timestamp(v, i & 2);
+    }
+    /* dates outside 0001..9999 take the slower path */
+    for (int i = 0; i < 20000; i++) {
+        int64_t v = (int64_t)(rng() % 200000000) - 100000000; /* days; micros stay in int64 */
+        check_timestamp(v * DAY_US + (int64_t)(rng() % (uint64_t)DAY_US), i & 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scan_number_table),     cmocka_unit_test(test_scan_number_precision),
-        cmocka_unit_test(test_parse_int64),           cmocka_unit_test(test_parse_decimal),
-        cmocka_unit_test(test_parse_double),          cmocka_unit_test(test_double_round_trip),
-        cmocka_unit_test(test_format_double),         cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_civil_known),           cmocka_unit_test(test_civil_round_trip),
-        cmocka_unit_test(test_parse_temporal_table),  cmocka_unit_test(test_format_int_decimal),
+        cmocka_unit_test(test_scan_number_table),
+        cmocka_unit_test(test_scan_number_precision),
+        cmocka_unit_test(test_parse_int64),
+        cmocka_unit_test(test_parse_decimal),
+        cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_double_round_trip),
+        cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_civil_known),
+        cmocka_unit_test(test_civil_round_trip),
+        cmocka_unit_test(test_parse_temporal_table),
+        cmocka_unit_test(test_format_int_decimal),
         cmocka_unit_test(test_format_date_timestamp),
+        cmocka_unit_test(test_format_int64_reference),
+        cmocka_unit_test(test_format_decimal_every_scale),
+        cmocka_unit_test(test_format_date_every_day),
+        cmocka_unit_test(test_format_timestamp_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
