@@ -28,6 +28,20 @@
  * every multi-row INSERT copies the pages it changes into one, and once that spills it is
  * a temporary file written for every block). The load is then broken: only a rollback is
  * possible (s->broken), so nothing of a failed statement is ever committed.
+ *
+ * Binding (bind_rows) goes column by column through a block: a converter per column and
+ * batch (conv_kind) instead of a switch on both types per cell, the validity bits of the
+ * block's rows taken from the bitmap words at once, texts formatted into fixed slots
+ * (s->texts) that stay valid until the step and so are bound SQLITE_STATIC, and _row as
+ * ?2 + k of one parameter ?2. A NULL is bound only where the block statement holds a value
+ * (s->bound), since bindings outlive sqlite3_reset. Type pairs that need converting (a
+ * wider table type) go through cp_sql_value_of, as PostgreSQL's do.
+ *
+ * The connection keeps SQLite's default page cache (2000 KiB): a load writes every page
+ * of the table and its index to the WAL about once, spilling the finished ones. (From
+ * some 2M rows on, a balance of the index's upper levels rewrites a page spilled long
+ * before; SQLite then re-checksums the WAL frames from there on at commit, one read and
+ * one write each. 16 MiB of cache does not avoid it; 32 MiB did on the benchmark file.)
  */
 #include "load/sql_backend.h"
 #include "load/sqlite_db.h"
@@ -39,7 +53,28 @@
 
 #define REBUILD_TABLE "csvpipe_rebuild"
 #define INDEX_PREFIX "csvpipe_source_row_"
-#define INSERT_BLOCK_ROWS 64 /* rows per multi-row INSERT */
+#define INSERT_BLOCK_ROWS 64 /* rows per multi-row INSERT; at most 64 (bind_rows) */
+
+/*
+ * How the values of one batch column become bound parameters, chosen per batch from the
+ * batch column's type and the table column's type. The common cases (the same type on
+ * both sides) are done here; every other pair goes through cp_sql_value_of.
+ */
+typedef enum conv_kind {
+    CONV_NULL,    /* a column of type NULL: nothing but nulls */
+    CONV_BOOLEAN, /* BOOLEAN -> INTEGER 0/1 */
+    CONV_INT64,   /* INT64 -> INTEGER */
+    CONV_DOUBLE,  /* DOUBLE -> REAL (SQLite turns a NaN into NULL) */
+    CONV_DECIMAL, /* DECIMAL(p,s) -> TEXT of the same scale */
+    CONV_DATE,    /* DATE -> TEXT */
+    CONV_TIMESTAMP,
+    CONV_TIMESTAMPTZ,
+    CONV_STRING,  /* STRING -> TEXT straight from the batch */
+    CONV_GENERIC, /* cp_sql_value_of, text in a scratch buffer */
+} conv_kind;
+
+/* A text value formatted by bind_block: decimals (42 bytes), dates, timestamps (40). */
+#define TEXT_SLOT 64
 
 typedef struct sqlite_sql {
     cp_sql base; /* first: sql.c sees this */
@@ -47,10 +82,13 @@ typedef struct sqlite_sql {
     /* the open load */
     char *source;
     size_t ncols;
-    cp_type *targets;           /* per schema column: the table column's type after evolution */
-    cp_buf *scratch;            /* per row of a block, per column: converted text values */
-    size_t block_rows;          /* rows per insert_block; 1 when there is none */
-    sqlite3_stmt *insert;       /* one row */
+    cp_type *targets;     /* per schema column: the table column's type after evolution */
+    conv_kind *convs;     /* per schema column, for the current batch */
+    char *texts;          /* per row of a block, per column: a TEXT_SLOT for its text */
+    cp_buf *scratch;      /* per row of a block, per column: CONV_GENERIC texts */
+    uint64_t *bound;      /* per column: the rows of insert_block with a value (not NULL) bound */
+    size_t block_rows;    /* rows per insert_block; 1 when there is none */
+    sqlite3_stmt *insert; /* one row */
     sqlite3_stmt *insert_block; /* block_rows rows; NULL when block_rows is 1 */
     bool broken; /* an insert failed, maybe half done: the load can only be rolled back */
 } sqlite_sql;
@@ -112,6 +150,12 @@ static void end_load(sqlite_sql *s)
         cp_buf_release(&s->scratch[i]);
     free(s->scratch);
     s->scratch = NULL;
+    free(s->convs);
+    s->convs = NULL;
+    free(s->texts);
+    s->texts = NULL;
+    free(s->bound);
+    s->bound = NULL;
     s->block_rows = 1;
     s->broken = false;
     free(s->targets);
@@ -648,8 +692,9 @@ static cp_status delete_source(sqlite_sql *s, const char *dataset, cp_buf *sql, 
 }
 
 /*
- * Prepares an INSERT of nrows rows into *out. Parameters: ?1 the source, then for row k
- * (from 0) the schema's columns and _row at ?(2 + k * (ncolumns + 1)) onwards.
+ * Prepares an INSERT of nrows rows into *out. Parameters: ?1 the source, ?2 the _row of
+ * the first row (row k has ?2 + k), then the schema's columns of row k (from 0) at
+ * ?(3 + k * ncolumns) onwards.
  */
 static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_schema *schema,
                                 size_t nrows, sqlite3_stmt **out, cp_buf *sql, cp_error *err)
@@ -667,13 +712,13 @@ static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_sch
     }
     if (st == CP_OK)
         st = cp_buf_append_str(sql, "\"_source\", \"_row\") VALUES ");
-    size_t p = 2;
+    size_t p = 3;
     for (size_t k = 0; st == CP_OK && k < nrows; k++) {
         st = cp_buf_append_str(sql, k ? ", (" : "(");
         for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++)
             st = cp_buf_printf(sql, "?%zu, ", p++);
         if (st == CP_OK)
-            st = cp_buf_printf(sql, "?1, ?%zu)", p++);
+            st = k ? cp_buf_printf(sql, "?1, ?2 + %zu)", k) : cp_buf_append_str(sql, "?1, ?2)");
     }
     if (st != CP_OK)
         return cp_error_set(err, st, "building INSERT for table \"%s\"", dataset);
@@ -690,7 +735,7 @@ static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_sch
 static size_t block_rows_for(sqlite3 *db, size_t ncols)
 {
     const size_t max_params = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
-    size_t rows = max_params > 1 ? (max_params - 1) / (ncols + 1) : 1;
+    size_t rows = max_params < 2 + ncols ? 1 : ncols ? (max_params - 2) / ncols : INSERT_BLOCK_ROWS;
     if (rows > INSERT_BLOCK_ROWS)
         rows = INSERT_BLOCK_ROWS;
     return rows ? rows : 1;
@@ -712,7 +757,11 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
     s->source = strdup(source_uri);
     s->targets = calloc(schema->ncolumns + 1, sizeof *s->targets);
     s->scratch = calloc(schema->ncolumns * s->block_rows + 1, sizeof *s->scratch);
-    if (!s->source || !s->targets || !s->scratch) {
+    s->convs = calloc(schema->ncolumns + 1, sizeof *s->convs);
+    s->texts = malloc(schema->ncolumns * s->block_rows * TEXT_SLOT + 1);
+    /* a statement just prepared has NULL bound to every parameter */
+    s->bound = calloc(schema->ncolumns + 1, sizeof *s->bound);
+    if (!s->source || !s->targets || !s->scratch || !s->convs || !s->texts || !s->bound) {
         s->ncols = 0;
         st = cp_error_set(err, CP_NOMEM, "out of memory starting the load of %s", source_uri);
         goto out;
@@ -748,45 +797,204 @@ out:
     return st;
 }
 
-/*
- * Binds row r of b as row k of ins (parameters from 2 + k * (ncols + 1)); converted texts go
- * to the k-th set of scratch buffers and must stay there until the step.
- */
-static cp_status bind_row(sqlite_sql *s, sqlite3_stmt *ins, const cp_batch *b, size_t r, size_t k,
-                          cp_error *err)
+/* The converter of batch column type `from` into table column type `to`. */
+static conv_kind conv_of(cp_type from, cp_type to)
 {
-    const int base = 2 + (int)(k * (s->ncols + 1));
-    cp_buf *scratch = &s->scratch[k * s->ncols];
-    int rc = SQLITE_OK;
-    for (size_t i = 0; i < s->ncols && rc == SQLITE_OK; i++) {
-        cp_sql_value v;
-        cp_status st = cp_sql_value_of(b, i, r, s->targets[i], &scratch[i], &v);
-        if (st != CP_OK)
-            return cp_error_set(err, st, "converting row %llu, column \"%s\"",
-                                (unsigned long long)(b->first_row + r), b->schema->columns[i].name);
-        const int p = base + (int)i;
-        switch (v.kind) {
-        case CP_SQL_VALUE_NULL:
-            rc = sqlite3_bind_null(ins, p);
+    if (from.id == CP_TYPE_NULL)
+        return CONV_NULL;
+    if (from.id != to.id || (from.id == CP_TYPE_DECIMAL && from.scale != to.scale))
+        return CONV_GENERIC;
+    switch (from.id) {
+    case CP_TYPE_BOOLEAN:
+        return CONV_BOOLEAN;
+    case CP_TYPE_INT64:
+        return CONV_INT64;
+    case CP_TYPE_DOUBLE:
+        return CONV_DOUBLE;
+    case CP_TYPE_DECIMAL:
+        return CONV_DECIMAL;
+    case CP_TYPE_DATE:
+        return CONV_DATE;
+    case CP_TYPE_TIMESTAMP:
+        return CONV_TIMESTAMP;
+    case CP_TYPE_TIMESTAMPTZ:
+        return CONV_TIMESTAMPTZ;
+    case CP_TYPE_STRING:
+        return CONV_STRING;
+    default:
+        return CONV_GENERIC;
+    }
+}
+
+/*
+ * The CONV_GENERIC path: cp_sql_value_of, its text kept in *scratch until the step; *st
+ * its status, *is_null whether NULL was bound.
+ */
+static int bind_generic(sqlite_sql *s, sqlite3_stmt *ins, int p, const cp_batch *b, size_t i,
+                        size_t r, cp_buf *scratch, cp_status *st, bool *is_null)
+{
+    cp_sql_value v;
+    *is_null = false;
+    *st = cp_sql_value_of(b, i, r, s->targets[i], scratch, &v);
+    if (*st != CP_OK)
+        return SQLITE_OK;
+    switch (v.kind) {
+    case CP_SQL_VALUE_INT:
+        return sqlite3_bind_int64(ins, p, v.i);
+    case CP_SQL_VALUE_REAL:
+        return sqlite3_bind_double(ins, p, v.f);
+    case CP_SQL_VALUE_TEXT:
+        return sqlite3_bind_text64(ins, p, v.text, v.len, SQLITE_STATIC, SQLITE_UTF8);
+    case CP_SQL_VALUE_NULL:
+        break;
+    }
+    *is_null = true;
+    return sqlite3_bind_null(ins, p);
+}
+
+/* Bit k: row r0 + k has a value, for k < n <= 64. */
+static uint64_t valid_bits(const uint64_t *validity, size_t r0, size_t n)
+{
+    const size_t w = r0 >> 6, shift = r0 & 63;
+    uint64_t v = validity[w] >> shift;
+    if (shift && shift + n > 64)
+        v |= validity[w + 1] << (64 - shift);
+    return n == 64 ? v : v & (((uint64_t)1 << n) - 1);
+}
+
+/*
+ * Binds rows r0 to r0 + n - 1 (n <= 64) of b as rows 0 to n - 1 of ins, column by column
+ * with the converters of s->convs: row k's columns are the parameters from 3 + k * ncols,
+ * and ?2, the first row's _row. Formatted texts go to s->texts (or s->scratch), one slot
+ * per column and row, and stay there until the step: they are bound SQLITE_STATIC.
+ * bound (NULL for the one-row insert) has per column the rows of insert_block that have
+ * a value (not NULL) bound; bindings outlive sqlite3_reset, so a NULL already bound is
+ * left as it is.
+ */
+static cp_status bind_rows(sqlite_sql *s, sqlite3_stmt *ins, const cp_batch *b, size_t r0, size_t n,
+                           uint64_t *bound, cp_error *err)
+{
+    const size_t ncols = s->ncols;
+    const uint64_t rows = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    cp_status st = CP_OK;
+    int rc = sqlite3_bind_int64(ins, 2, (sqlite3_int64)(b->first_row + r0));
+    for (size_t i = 0; i < ncols && rc == SQLITE_OK; i++) {
+        const cp_column_data *c = &b->cols[i];
+        const conv_kind conv = s->convs[i];
+        const int p0 = 3 + (int)i, step = (int)ncols;
+        const uint64_t valid = conv == CONV_NULL ? 0 : valid_bits(c->validity, r0, n);
+        uint64_t now = valid; /* the rows that get a value */
+        for (uint64_t m = (bound ? bound[i] : rows) & ~valid; m; m &= m - 1) {
+            const size_t k = (size_t)__builtin_ctzll(m);
+            rc = sqlite3_bind_null(ins, p0 + (int)k * step);
+            if (rc != SQLITE_OK)
+                goto out;
+        }
+        char *texts = s->texts + i * s->block_rows * TEXT_SLOT;
+        size_t len;
+        switch (conv) {
+        case CONV_NULL:
             break;
-        case CP_SQL_VALUE_INT:
-            rc = sqlite3_bind_int64(ins, p, v.i);
+        case CONV_BOOLEAN:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                rc = sqlite3_bind_int64(ins, p0 + (int)k * step, c->v.boolean[r0 + k] ? 1 : 0);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
             break;
-        case CP_SQL_VALUE_REAL:
-            rc = sqlite3_bind_double(ins, p, v.f);
+        case CONV_INT64:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                rc = sqlite3_bind_int64(ins, p0 + (int)k * step, c->v.i64[r0 + k]);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
             break;
-        case CP_SQL_VALUE_TEXT:
-            /* the text lives in the batch or in scratch[i] until after the step */
-            rc = sqlite3_bind_text64(ins, p, v.text, v.len, SQLITE_STATIC, SQLITE_UTF8);
+        case CONV_DOUBLE:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                rc = sqlite3_bind_double(ins, p0 + (int)k * step, c->v.f64[r0 + k]);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
+            break;
+        case CONV_DECIMAL:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                char *t = texts + k * TEXT_SLOT;
+                len = cp_format_decimal(c->v.decimal[r0 + k], s->targets[i].scale, t);
+                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
+                                         SQLITE_UTF8);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
+            break;
+        case CONV_DATE:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                char *t = texts + k * TEXT_SLOT;
+                len = cp_format_date(c->v.date[r0 + k], t);
+                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
+                                         SQLITE_UTF8);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
+            break;
+        case CONV_TIMESTAMP:
+        case CONV_TIMESTAMPTZ:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                char *t = texts + k * TEXT_SLOT;
+                len = cp_format_timestamp(c->v.i64[r0 + k], conv == CONV_TIMESTAMPTZ, t);
+                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
+                                         SQLITE_UTF8);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
+            break;
+        case CONV_STRING:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                const uint32_t *off = &c->v.offsets[r0 + k];
+                /* an empty string must not bind as NULL */
+                const char *v = c->strings.data ? c->strings.data + off[0] : "";
+                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, v, off[1] - off[0], SQLITE_STATIC,
+                                         SQLITE_UTF8);
+                if (rc != SQLITE_OK)
+                    goto out;
+            }
+            break;
+        case CONV_GENERIC:
+            for (uint64_t m = valid; m; m &= m - 1) {
+                const size_t k = (size_t)__builtin_ctzll(m);
+                bool is_null;
+                rc = bind_generic(s, ins, p0 + (int)k * step, b, i, r0 + k,
+                                  &s->scratch[i * s->block_rows + k], &st, &is_null);
+                if (st != CP_OK) {
+                    cp_error_set(err, st, "converting row %llu, column \"%s\"",
+                                 (unsigned long long)(b->first_row + r0 + k),
+                                 b->schema->columns[i].name);
+                    goto out;
+                }
+                if (rc != SQLITE_OK)
+                    goto out;
+                if (is_null)
+                    now &= ~((uint64_t)1 << k);
+            }
             break;
         }
+        if (bound)
+            bound[i] = now;
     }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(ins, base + (int)s->ncols, (sqlite3_int64)(b->first_row + r));
-    if (rc != SQLITE_OK)
-        return cp_sqlite_fail(s->db, err, "binding row %llu of %s",
-                              (unsigned long long)(b->first_row + r), s->source);
-    return CP_OK;
+out:
+    if (st == CP_OK && rc != SQLITE_OK)
+        st = cp_sqlite_fail(s->db, err, "binding rows %llu to %llu of %s",
+                            (unsigned long long)(b->first_row + r0),
+                            (unsigned long long)(b->first_row + r0 + n - 1), s->source);
+    if (st != CP_OK && bound) /* what is bound now is not known: NULLs must be bound again */
+        memset(bound, 0xff, ncols * sizeof *bound);
+    return st;
 }
 
 static cp_status step_insert(sqlite_sql *s, sqlite3_stmt *ins, uint64_t first, size_t nrows,
@@ -812,17 +1020,18 @@ static cp_status sq_write(cp_sql *db, const cp_batch *b, cp_error *err)
         return cp_error_set(err, CP_USAGE, "loading %s: an insert failed before; roll back",
                             s->source);
     CP_RETURN_IF_ERROR(cp_sql_check_batch(b, s->targets, s->ncols, err));
+    for (size_t i = 0; i < s->ncols; i++)
+        s->convs[i] = conv_of(b->schema->columns[i].type, s->targets[i]);
     size_t r = 0;
     if (s->insert_block) {
         for (; b->nrows - r >= s->block_rows; r += s->block_rows) {
-            for (size_t k = 0; k < s->block_rows; k++)
-                CP_RETURN_IF_ERROR(bind_row(s, s->insert_block, b, r + k, k, err));
+            CP_RETURN_IF_ERROR(bind_rows(s, s->insert_block, b, r, s->block_rows, s->bound, err));
             CP_RETURN_IF_ERROR(
                 step_insert(s, s->insert_block, b->first_row + r, s->block_rows, err));
         }
     }
     for (; r < b->nrows; r++) {
-        CP_RETURN_IF_ERROR(bind_row(s, s->insert, b, r, 0, err));
+        CP_RETURN_IF_ERROR(bind_rows(s, s->insert, b, r, 1, NULL, err));
         CP_RETURN_IF_ERROR(step_insert(s, s->insert, b->first_row + r, 1, err));
     }
     return CP_OK;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+enum { WAL_SWITCH_TRIES = 200, WAL_SWITCH_WAIT_MS = 50 }; /* 10 s in all */
+
 /* mkdir -p of the folder that holds path. */
 static cp_status make_parent_dirs(const char *path, cp_error *err)
 {
@@ -97,7 +99,17 @@ cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_e
     cp_status s =
         cp_sqlite_prepare(db, "PRAGMA journal_mode=WAL", -1, &st, "setting WAL mode", err);
     if (s == CP_OK) {
-        rc = sqlite3_step(st);
+        /* switching a new file to WAL answers SQLITE_BUSY at once, without the busy
+           handler, while another process opens it too: wait a little and ask again */
+        for (int tries = 0;; tries++) {
+            rc = sqlite3_step(st);
+            if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+                break;
+            if (tries == WAL_SWITCH_TRIES)
+                break;
+            sqlite3_reset(st);
+            sqlite3_sleep(WAL_SWITCH_WAIT_MS);
+        }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             s = cp_sqlite_fail(db, err, "opening the %s (setting WAL mode)", what);
     }

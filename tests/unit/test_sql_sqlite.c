@@ -655,7 +655,11 @@ static void test_concurrent_processes(void **state)
                 cp_error err;
                 cp_sql *db = cp_sql_open(url, &err);
                 cp_batch b;
-                if (!db || cp_batch_init(&b, &s, NROWS, 1 << 20, 1024) != CP_OK)
+                if (!db) {
+                    fprintf(stderr, "process %d: %s\n", p, err.message);
+                    _exit(1);
+                }
+                if (cp_batch_init(&b, &s, NROWS, 1 << 20, 1024) != CP_OK)
                     _exit(1);
                 cp_batch_clear(&b, 1);
                 for (int r = 0; r < NROWS; r++) {
@@ -875,6 +879,216 @@ static void test_failed_block_commits_nothing(void **state)
     cp_schema_release(&s);
 }
 
+/* Rows for the every-type block tests: column c of row r (1-based), see every_rows. */
+enum { EVERY_COLS = 9, EVERY_ROWS = 150 };
+static char every_buf[EVERY_ROWS][EVERY_COLS][40];
+static const char *every_vals[EVERY_ROWS * EVERY_COLS];
+
+/*
+ * flag, qty, price, ratio, day, at, at_utc, name, nothing: each column null on its own
+ * rhythm, so that a parameter of a block holds a value, then NULL, then a value again.
+ */
+static const char *const *every_rows(void)
+{
+    for (unsigned i = 0; i < EVERY_ROWS; i++) {
+        const unsigned r = i + 1;
+        char(*v)[40] = every_buf[i];
+        snprintf(v[0], 40, "%s", r % 2 ? "true" : "false");
+        snprintf(v[1], 40, "%d", (int)r * 1000 - 7);
+        snprintf(v[2], 40, "%u.%02u", r, r % 100);
+        snprintf(v[3], 40, "%u.5", r);
+        snprintf(v[4], 40, "2024-01-%02u", r % 28 + 1);
+        snprintf(v[5], 40, "2024-02-%02uT10:20:%02u%s", r % 28 + 1, r % 60, r % 2 ? ".25" : "");
+        snprintf(v[6], 40, "2024-03-01T%02u:00:00+01:00", r % 23 + 1);
+        snprintf(v[7], 40, "%s", r % 10 == 0 ? "" : "n");
+        if (r % 10)
+            snprintf(v[7], 40, "n%u", r);
+        static const unsigned null_every[EVERY_COLS] = {3, 4, 5, 6, 7, 8, 9, 11, 1};
+        for (size_t c = 0; c < EVERY_COLS; c++)
+            every_vals[i * EVERY_COLS + c] =
+                r % null_every[c] || (c == 7 && r % 10 == 0) ? v[c] : NULL;
+    }
+    return every_vals;
+}
+
+/* Loads rows into dataset in one batch; an empty value is a quoted field: "" not null. */
+static void load_one_batch(const char *dataset, const cp_schema *s, const char *source,
+                           const char *const *rows, size_t nrows)
+{
+    cp_error err;
+    cp_sql *db = cp_sql_open(url, &err);
+    assert_non_null(db);
+    assert_int_equal(cp_sql_begin(db, dataset, s, source, &err), CP_OK);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, s, nrows, 1 << 16, 1 << 16), CP_OK);
+    cp_batch_clear(&b, 1);
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    for (size_t r = 0; r < nrows; r++) {
+        cp_field f[16];
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            const char *v = rows[r * s->ncolumns + i];
+            f[i].data = v ? v : "";
+            f[i].len = v ? strlen(v) : 0;
+            f[i].quoted = v && !*v;
+        }
+        assert_int_equal(cp_batch_append_row(&b, f, s->ncolumns, &opts, &err), CP_OK);
+    }
+    assert_int_equal(cp_sql_write(db, &b, &err), CP_OK);
+    cp_batch_release(&b);
+    cp_ledger_row l = ledger_for(dataset, source, "v1", nrows);
+    assert_int_equal(cp_sql_commit(db, &l, &err), CP_OK);
+    cp_sql_close(db);
+}
+
+/*
+ * Every type through multi-row blocks and the one-row tail (150 rows in one batch), with
+ * NULLs that come and go in the same parameters; values converted to a wider table type
+ * (KEEP: INT64 and DECIMAL(10,2) into DECIMAL(30,3), DATE into TIMESTAMP, DECIMAL into
+ * DOUBLE, INT64 into STRING); and columns widened by a rebuild.
+ */
+static void check_every_type_in_blocks(void)
+{
+    static const char *const h[] = {"flag", "qty",    "price", "ratio",  "day",
+                                    "at",   "at_utc", "name",  "nothing"};
+    const cp_type t[] = {
+        cp_type_of(CP_TYPE_BOOLEAN),     cp_type_of(CP_TYPE_INT64),  cp_type_decimal(10, 2),
+        cp_type_of(CP_TYPE_DOUBLE),      cp_type_of(CP_TYPE_DATE),   cp_type_of(CP_TYPE_TIMESTAMP),
+        cp_type_of(CP_TYPE_TIMESTAMPTZ), cp_type_of(CP_TYPE_STRING), cp_type_of(CP_TYPE_NULL)};
+    cp_schema s;
+    make_schema(&s, h, t, EVERY_COLS);
+    load_one_batch("a", &s, "a.csv", every_rows(), EVERY_ROWS);
+    sqlite3 *db = reader();
+    expect(db,
+           "SELECT count(*) FROM a WHERE _source = 'a.csv' "
+           "AND flag IS (CASE WHEN _row % 3 THEN _row % 2 END) "
+           "AND qty IS (CASE WHEN _row % 4 THEN _row * 1000 - 7 END) "
+           "AND price IS (CASE WHEN _row % 5 THEN _row || '.' || printf('%02d', _row % 100) END) "
+           "AND ratio IS (CASE WHEN _row % 6 THEN _row + 0.5 END) "
+           "AND day IS (CASE WHEN _row % 7 THEN printf('2024-01-%02d', _row % 28 + 1) END) "
+           "AND at IS (CASE WHEN _row % 8 THEN printf('2024-02-%02dT10:20:%02d', _row % 28 + 1, "
+           "_row % 60) || (CASE WHEN _row % 2 THEN '.250000' ELSE '' END) END) "
+           "AND at_utc IS (CASE WHEN _row % 9 THEN printf('2024-03-01T%02d:00:00Z', _row % 23) "
+           "END) "
+           "AND name IS (CASE WHEN _row % 10 = 0 THEN '' WHEN _row % 11 THEN 'n' || _row END) "
+           "AND \"nothing\" IS NULL "
+           "AND typeof(flag) IN ('integer', 'null') AND typeof(qty) IN ('integer', 'null') "
+           "AND typeof(price) IN ('text', 'null') AND typeof(ratio) IN ('real', 'null') "
+           "AND typeof(day) IN ('text', 'null') AND typeof(at) IN ('text', 'null') "
+           "AND typeof(at_utc) IN ('text', 'null') AND typeof(name) IN ('text', 'null')",
+           "150");
+    expect(db, "SELECT min(_row) || '-' || max(_row) || ' ' || count(*) FROM a", "1-150 150");
+    sqlite3_close(db);
+    cp_schema_release(&s);
+
+    /* KEEP: the file's values in the table's wider form */
+    static const char *const hk[] = {"qty", "price", "day", "ratio", "name"};
+    const cp_type tt[] = {cp_type_decimal(30, 3), cp_type_decimal(30, 3),
+                          cp_type_of(CP_TYPE_TIMESTAMP), cp_type_of(CP_TYPE_DOUBLE),
+                          cp_type_of(CP_TYPE_STRING)};
+    const cp_type tf[] = {cp_type_of(CP_TYPE_INT64), cp_type_decimal(10, 2),
+                          cp_type_of(CP_TYPE_DATE), cp_type_decimal(10, 2),
+                          cp_type_of(CP_TYPE_INT64)};
+    static const char *const first[] = {"1.5", "2.25", "2024-01-01T01:02:03", "0.5", "x"};
+    cp_schema st, sf;
+    make_schema(&st, hk, tt, 5);
+    make_schema(&sf, hk, tf, 5);
+    load_one_batch("k", &st, "first.csv", first, 1);
+    static const char *kv[EVERY_ROWS * 5];
+    static char kbuf[EVERY_ROWS][5][40];
+    for (unsigned i = 0; i < EVERY_ROWS; i++) {
+        const unsigned r = i + 1;
+        snprintf(kbuf[i][0], 40, "%d", (int)r * 1000 - 7);
+        snprintf(kbuf[i][1], 40, "%u.%02u", r, r % 100);
+        snprintf(kbuf[i][2], 40, "2024-01-%02u", r % 28 + 1);
+        snprintf(kbuf[i][3], 40, "%u.%02u", r, r % 100);
+        snprintf(kbuf[i][4], 40, "%u", r * 3);
+        static const unsigned null_every[5] = {4, 5, 7, 6, 11};
+        for (size_t c = 0; c < 5; c++)
+            kv[i * 5 + c] = r % null_every[c] ? kbuf[i][c] : NULL;
+    }
+    load_one_batch("k", &sf, "f.csv", kv, EVERY_ROWS);
+    db = reader();
+    expect(db,
+           "SELECT count(*) FROM k WHERE _source = 'f.csv' "
+           "AND qty IS (CASE WHEN _row % 4 THEN (_row * 1000 - 7) || '.000' END) "
+           "AND price IS (CASE WHEN _row % 5 THEN _row || '.' || printf('%02d0', _row % 100) "
+           "END) "
+           "AND day IS (CASE WHEN _row % 7 THEN printf('2024-01-%02dT00:00:00', _row % 28 + 1) "
+           "END) "
+           "AND ratio IS (CASE WHEN _row % 6 THEN CAST(_row || '.' || printf('%02d', _row % 100) "
+           "AS REAL) END) "
+           "AND name IS (CASE WHEN _row % 11 THEN CAST(_row * 3 AS TEXT) END) "
+           "AND typeof(qty) IN ('text', 'null') AND typeof(price) IN ('text', 'null') "
+           "AND typeof(day) IN ('text', 'null') AND typeof(ratio) IN ('real', 'null') "
+           "AND typeof(name) IN ('text', 'null')",
+           "150");
+    expect(db, "SELECT quote(qty) || quote(day) FROM k WHERE _source = 'first.csv'",
+           "'1.500''2024-01-01T01:02:03'");
+    sqlite3_close(db);
+
+    /* widened by a rebuild: INT64 -> DECIMAL(21,2), DATE -> TIMESTAMP */
+    static const char *const hw[] = {"n", "d"};
+    const cp_type tw1[] = {cp_type_of(CP_TYPE_INT64), cp_type_of(CP_TYPE_DATE)};
+    const cp_type tw2[] = {cp_type_decimal(10, 2), cp_type_of(CP_TYPE_TIMESTAMP)};
+    static const char *const w1[] = {"7", "2024-05-06"};
+    cp_schema sw1, sw2;
+    make_schema(&sw1, hw, tw1, 2);
+    make_schema(&sw2, hw, tw2, 2);
+    load_one_batch("w", &sw1, "w1.csv", w1, 1);
+    static const char *wv[EVERY_ROWS * 2];
+    static char wbuf[EVERY_ROWS][2][40];
+    for (unsigned i = 0; i < EVERY_ROWS; i++) {
+        const unsigned r = i + 1;
+        snprintf(wbuf[i][0], 40, "-%u.%02u", r, r % 100);
+        snprintf(wbuf[i][1], 40, "2024-06-%02uT01:02:03", r % 28 + 1);
+        wv[i * 2] = r % 3 ? wbuf[i][0] : NULL;
+        wv[i * 2 + 1] = r % 5 ? wbuf[i][1] : NULL;
+    }
+    load_one_batch("w", &sw2, "w2.csv", wv, EVERY_ROWS);
+    db = reader();
+    expect(db, "SELECT type FROM csvpipe_columns WHERE dataset = 'w' AND column_name = 'n'",
+           "DECIMAL(21,2)");
+    expect(db,
+           "SELECT count(*) FROM w WHERE _source = 'w2.csv' "
+           "AND n IS (CASE WHEN _row % 3 THEN '-' || _row || '.' || printf('%02d', _row % 100) "
+           "END) "
+           "AND d IS (CASE WHEN _row % 5 THEN printf('2024-06-%02dT01:02:03', _row % 28 + 1) END)",
+           "150");
+    expect(db, "SELECT quote(n) || quote(d) FROM w WHERE _source = 'w1.csv'",
+           "'7.00''2024-05-06T00:00:00'");
+    sqlite3_close(db);
+    cp_schema_release(&st);
+    cp_schema_release(&sf);
+    cp_schema_release(&sw1);
+    cp_schema_release(&sw2);
+}
+
+static void test_every_type_in_blocks(void **state)
+{
+    check_every_type_in_blocks();
+}
+
+/* Caps the parameters of every connection opened after it (sqlite3_auto_extension). */
+static int limit_variables(sqlite3 *db, char **msg, const void *api)
+{
+    (void)msg;
+    (void)api;
+    sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 2 + 9 * 30);
+    return SQLITE_OK;
+}
+
+/*
+ * As test_every_type_in_blocks with a parameter limit (older SQLite builds have 999) that
+ * makes blocks of 30 and 54 rows: blocks that straddle the 64-row words of the validity
+ * bitmaps.
+ */
+static void test_every_type_in_short_blocks(void **state)
+{
+    assert_int_equal(sqlite3_auto_extension((void (*)(void))limit_variables), SQLITE_OK);
+    check_every_type_in_blocks();
+    sqlite3_reset_auto_extension();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -892,6 +1106,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocks_of_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_table_loads_in_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_block_commits_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_type_in_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_type_in_short_blocks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
