@@ -77,37 +77,59 @@ static int utf8_seq(const uint8_t *s, size_t len)
     return n;
 }
 
+#if defined(__SSE2__)
+/* Bytes of v within [lo, hi], unsigned, as a 16-bit mask. */
+static inline unsigned bytes_between(__m128i v, uint8_t lo, uint8_t hi)
+{
+    __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v);
+    __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v);
+    return (unsigned)_mm_movemask_epi8(_mm_and_si128(ge, le));
+}
+
+/*
+ * From i, skips whole 16-byte blocks that hold only ASCII and two-byte sequences (C2..DF
+ * then 80..BF: the accented letters of Latin scripts), without a branch per byte. Returns
+ * where the general check must go on: a sequence start, everything before it valid.
+ */
+static size_t skip_simple_blocks(const uint8_t *s, size_t len, size_t i)
+{
+    unsigned carry = 0; /* a lead byte ended the last block: its continuation starts this */
+    while (i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned high = (unsigned)_mm_movemask_epi8(v);
+        if (high == 0 && !carry) {
+            i += 16;
+            continue;
+        }
+        unsigned lead = bytes_between(v, 0xC2, 0xDF), cont = bytes_between(v, 0x80, 0xBF);
+        if ((lead | cont) != high || cont != (((lead << 1) | carry) & 0xFFFF))
+            break;
+        carry = lead >> 15;
+        i += 16;
+    }
+    return i - carry;
+}
+#endif
+
 size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
 #if defined(__SSE2__)
-        while (i + 16 <= len &&
-               _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i))) == 0)
-            i += 16;
+        i = skip_simple_blocks(s, len, i);
 #endif
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ULL)
-                break;
-            i += 8;
+        /* one block the fast path could not take (or the tail), one sequence at a time */
+        const size_t stop = len - i > 16 ? i + 16 : len;
+        while (i < stop) {
+            if (s[i] < 0x80) {
+                i++;
+                continue;
+            }
+            int n = utf8_seq(s + i, len - i);
+            if (n <= 0)
+                return i;
+            i += (size_t)n;
         }
-        if (i >= len)
-            break;
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        /* two-byte sequences (Latin letters with accents) without the general checks */
-        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-            i += 2;
-            continue;
-        }
-        int n = utf8_seq(s + i, len - i);
-        if (n <= 0)
-            break;
-        i += (size_t)n;
     }
     return i;
 }

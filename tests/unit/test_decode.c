@@ -303,6 +303,81 @@ static void test_valid_prefix(void **state)
     }
 }
 
+/* The longest valid UTF-8 prefix, one byte at a time by the table of RFC 3629. */
+static size_t reference_valid_prefix(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t n;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else
+            return i;
+        if (i + n > len)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            uint8_t b = s[i + k];
+            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+                return i;
+        }
+        i += n;
+    }
+    return i;
+}
+
+/* Random mixes of ASCII, accented letters, longer sequences and broken bytes, so every
+   place of the 16-byte blocks meets every case, against the reference. */
+static void test_valid_prefix_random(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a",
+                                         "bc",
+                                         "defghij",
+                                         "\xc3\xa7",
+                                         "\xc3\xa3o",
+                                         "\xc2\x80",
+                                         "\xdf\xbf",
+                                         "\xe2\x82\xac",
+                                         "\xf0\x9f\x98\x80",
+                                         "\xc3",
+                                         "\xa7",
+                                         "\xc0\xaf",
+                                         "\xed\xa0\x80",
+                                         "\xff"};
+    uint64_t seed = 42;
+    uint8_t buf[128];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
+        /* mostly valid: broken pieces (the last five) come rarely */
+        while (len < 100) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t k = (size_t)(seed >> 33) % 64;
+            size_t np = sizeof pieces / sizeof *pieces;
+            const char *piece = pieces[k < 60 ? k % (np - 5) : np - 5 + (k - 60) % 5];
+            size_t pl = strlen(piece);
+            if (len + pl > sizeof buf)
+                break;
+            memcpy(buf + len, piece, pl);
+            len += pl;
+        }
+        for (size_t cut = 0; cut <= len; cut += 7) {
+            size_t want = reference_valid_prefix(buf, len - cut);
+            size_t got = cp_utf8_valid_prefix(buf, len - cut);
+            if (got != want)
+                fail_msg("round %d, length %zu: valid prefix %zu, expected %zu", round, len - cut,
+                         got, want);
+        }
+    }
+}
+
 static void test_fall_back(void **state)
 {
     (void)state;
@@ -561,11 +636,17 @@ static void test_text_reader(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),     cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_cp1252),    cmocka_unit_test(test_utf16),
-        cmocka_unit_test(test_utf8),      cmocka_unit_test(test_valid_prefix),
-        cmocka_unit_test(test_fall_back), cmocka_unit_test(test_invalid_after_utf8),
-        cmocka_unit_test(test_pieces),    cmocka_unit_test(test_text_reader),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_cp1252),
+        cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_valid_prefix),
+        cmocka_unit_test(test_valid_prefix_random),
+        cmocka_unit_test(test_fall_back),
+        cmocka_unit_test(test_invalid_after_utf8),
+        cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_text_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
