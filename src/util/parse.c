@@ -381,6 +381,27 @@ static inline bool digits_at(const char *s, size_t at, size_t n, int *v)
 }
 
 /*
+ * v1/v2/y read as dd/mm or mm/dd: *orders gets the readings that are valid dates; day-first
+ * wins when order allows both. False when no allowed reading is a valid date.
+ */
+static bool day_and_month(int y, int v1, int v2, cp_date_order order, unsigned *orders, int *m,
+                          int *d)
+{
+    *orders = (valid_ymd(y, v2, v1) ? CP_ORDER_OK_DMY : 0u) |
+              (valid_ymd(y, v1, v2) ? CP_ORDER_OK_MDY : 0u);
+    const bool dmy = (*orders & CP_ORDER_OK_DMY) &&
+                     (order == CP_DATE_ORDER_DMY || order == CP_DATE_ORDER_UNKNOWN);
+    const bool mdy = (*orders & CP_ORDER_OK_MDY) &&
+                     (order == CP_DATE_ORDER_MDY ||
+                      (order == CP_DATE_ORDER_UNKNOWN && !(*orders & CP_ORDER_OK_DMY)));
+    if (dmy)
+        *d = v1, *m = v2;
+    else if (mdy)
+        *m = v1, *d = v2;
+    return dmy || mdy;
+}
+
+/*
  * The commonest forms read at fixed places: yyyy-mm-dd and dd/mm/yyyy or mm/dd/yyyy (with
  * '/', '-' or '.'), each alone or followed by ' ' or 'T' and hh:mm:ss. False sends every
  * other text, and every text these reject, to the general parser.
@@ -400,18 +421,7 @@ static bool parse_fixed(const char *s, size_t len, cp_date_order order, cp_tempo
         if ((sep != '/' && sep != '-' && sep != '.') || s[5] != sep || !digits_at(s, 0, 2, &v1) ||
             !digits_at(s, 3, 2, &v2) || !digits_at(s, 6, 4, &y))
             return false;
-        out->orders = (valid_ymd(y, v2, v1) ? CP_ORDER_OK_DMY : 0u) |
-                      (valid_ymd(y, v1, v2) ? CP_ORDER_OK_MDY : 0u);
-        const bool dmy = (out->orders & CP_ORDER_OK_DMY) &&
-                         (order == CP_DATE_ORDER_DMY || order == CP_DATE_ORDER_UNKNOWN);
-        const bool mdy = (out->orders & CP_ORDER_OK_MDY) &&
-                         (order == CP_DATE_ORDER_MDY ||
-                          (order == CP_DATE_ORDER_UNKNOWN && !(out->orders & CP_ORDER_OK_DMY)));
-        if (dmy)
-            d = v1, m = v2;
-        else if (mdy)
-            m = v1, d = v2;
-        else
+        if (!day_and_month(y, v1, v2, order, &out->orders, &m, &d))
             return false;
     }
     if (len == 19 && ((s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' ||
@@ -459,20 +469,7 @@ cp_temporal_kind cp_parse_temporal(const char *s, size_t len, cp_date_order orde
         if (read_digits(s, len, &p, 4, &v3) != 4)
             return CP_TEMPORAL_NONE;
         y = v3;
-        if (valid_ymd(y, v2, v1))
-            out->orders |= CP_ORDER_OK_DMY;
-        if (valid_ymd(y, v1, v2))
-            out->orders |= CP_ORDER_OK_MDY;
-        bool dmy = (out->orders & CP_ORDER_OK_DMY) &&
-                   (order == CP_DATE_ORDER_DMY || (order == CP_DATE_ORDER_UNKNOWN));
-        bool mdy = (out->orders & CP_ORDER_OK_MDY) &&
-                   (order == CP_DATE_ORDER_MDY ||
-                    (order == CP_DATE_ORDER_UNKNOWN && !(out->orders & CP_ORDER_OK_DMY)));
-        if (dmy)
-            d = v1, m = v2;
-        else if (mdy)
-            m = v1, d = v2;
-        else
+        if (!day_and_month(y, v1, v2, order, &out->orders, &m, &d))
             return CP_TEMPORAL_NONE;
     }
     if (p < len && is_digit(s[p]))
