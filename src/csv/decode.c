@@ -117,6 +117,14 @@ size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len)
     while (i < len) {
 #if defined(__SSE2__)
         i = skip_simple_blocks(s, len, i);
+#else
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
 #endif
         /* one block the fast path could not take (or the tail), one sequence at a time */
         const size_t stop = len - i > 16 ? i + 16 : len;

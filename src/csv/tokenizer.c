@@ -508,13 +508,25 @@ cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err)
             for (size_t e = 0; e < t->nescaped; e++)
                 total += t->fields[t->escaped[e]].len;
             cp_buf_reset(&t->unescaped);
-            CP_RETURN_IF_ERROR(cp_buf_reserve(&t->unescaped, total));
-            for (size_t e = 0; e < t->nescaped; e++) {
+            if (total > t->unescaped.max)
+                total = t->unescaped.max; /* undoubled, they are shorter; appends check */
+            cp_status st = cp_buf_reserve(&t->unescaped, total);
+            for (size_t e = 0; st == CP_OK && e < t->nescaped; e++) {
                 cp_field *f = &t->fields[t->escaped[e]];
                 size_t start = t->unescaped.len, ul;
-                CP_RETURN_IF_ERROR(unescape(t, f, &ul));
+                st = unescape(t, f, &ul);
                 f->data = t->unescaped.data + start;
                 f->len = ul;
+            }
+            if (st != CP_OK) {
+                if (st == CP_TOO_LARGE)
+                    cp_error_set(err, st,
+                                 "line %llu: a row is longer than the row size limit (%zu bytes)",
+                                 (unsigned long long)t->line, t->o.max_row_bytes);
+                else
+                    cp_error_set(err, st, "line %llu: out of memory", (unsigned long long)t->line);
+                err->line = t->line;
+                return st;
             }
         }
         row->fields = t->fields;

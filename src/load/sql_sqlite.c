@@ -27,7 +27,8 @@
  * instead of undoing them, so SQLite needs no statement journal (with ABORT, the default,
  * every multi-row INSERT copies the pages it changes into one, and once that spills it is
  * a temporary file written for every block). The load is then broken: only a rollback is
- * possible (s->broken), so nothing of a failed statement is ever committed.
+ * possible (s->broken), so nothing of a failed statement is ever committed. A table whose
+ * definition a person gave ON CONFLICT rules gets plain INSERTs: OR FAIL would override them.
  *
  * Binding (bind_rows) goes column by column through a block: a converter per column and
  * batch (conv_kind) instead of a switch on both types per cell, the validity bits of the
@@ -691,6 +692,22 @@ static cp_status delete_source(sqlite_sql *s, const char *dataset, cp_buf *sql, 
     return rc;
 }
 
+/* Whether the table's definition has an ON CONFLICT clause (only a hand-made one can). */
+static bool declares_conflict_rules(sqlite3 *db, const char *dataset)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 "
+                           "COLLATE NOCASE AND upper(sql) LIKE '%ON CONFLICT%'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 /*
  * Prepares an INSERT of nrows rows into *out. Parameters: ?1 the source, ?2 the _row of
  * the first row (row k has ?2 + k), then the schema's columns of row k (from 0) at
@@ -700,7 +717,9 @@ static cp_status prepare_insert(sqlite_sql *s, const char *dataset, const cp_sch
                                 size_t nrows, sqlite3_stmt **out, cp_buf *sql, cp_error *err)
 {
     cp_buf_reset(sql);
-    cp_status st = cp_buf_append_str(sql, "INSERT OR FAIL INTO ");
+    /* OR FAIL would override conflict rules a person declared on the table */
+    cp_status st = cp_buf_append_str(
+        sql, declares_conflict_rules(s->db, dataset) ? "INSERT INTO " : "INSERT OR FAIL INTO ");
     if (st == CP_OK)
         st = cp_sql_quote_ident(sql, dataset);
     if (st == CP_OK)

@@ -20,8 +20,8 @@ bool cp_is_null_token(const cp_value_opts *opts, const char *s, size_t len)
         opts && opts->null_tokens ? opts->null_tokens : cp_default_null_tokens;
     for (const char *const *t = tokens; *t; t++) {
         const char *tok = *t;
-        if (tok[0] != s[0])
-            continue;
+        if (!tok[0] || tok[0] != s[0])
+            continue; /* an empty token is the empty field, already null */
         size_t k = 1;
         while (k < len && tok[k] && tok[k] == s[k])
             k++;

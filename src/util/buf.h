@@ -42,7 +42,7 @@ cp_status cp_buf_reserve(cp_buf *b, size_t extra);
 cp_status cp_buf_append_grow(cp_buf *b, const void *data, size_t len);
 static inline cp_status cp_buf_append(cp_buf *b, const void *data, size_t len)
 {
-    if (b->cap - b->len <= len) /* also the NUL; cap <= max + 1 keeps within max */
+    if (b->len > b->max || len > b->max - b->len || b->cap - b->len <= len) /* and the NUL */
         return cp_buf_append_grow(b, data, len);
     if (len)
         memcpy(b->data + b->len, data, len);

@@ -170,6 +170,12 @@ static void test_null_rules(void **state)
     assert_false(cp_is_null_token(&custom, "NULL", 4));
     assert_true(cp_is_null_token(NULL, "\\N", 2));
     assert_false(cp_is_null_token(NULL, "Null", 4));
+    /* an empty token (--null '') stands for the empty field only, never for a NUL byte */
+    static const char *const empty_token[] = {"", NULL};
+    cp_value_opts empty = {{'.', CP_DATE_ORDER_DMY}, empty_token};
+    assert_true(cp_is_null_token(&empty, "", 0));
+    assert_false(cp_is_null_token(&empty, "\0x", 2));
+    assert_false(cp_is_null_token(&empty, "\0", 1));
     cp_batch_release(&b);
     cp_schema_release(&s);
 }

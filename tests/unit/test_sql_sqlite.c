@@ -828,6 +828,36 @@ static void test_existing_table_loads_in_blocks(void **state)
     cp_schema_release(&s);
 }
 
+/* A table a person declared with ON CONFLICT rules keeps them (OR FAIL would override). */
+static void test_declared_conflict_rules_kept(void **state)
+{
+    cp_schema s;
+    gen_schema(&s);
+    cp_error err;
+    cp_sql *db = cp_sql_open(url, &err); /* makes the folder */
+    assert_non_null(db);
+    cp_sql_close(db);
+    /* the same ids twice: b.csv's replace a.csv's (a NULL id, every 7th, conflicts with none) */
+    exec_sql("CREATE TABLE \"t\" (\"id\" INTEGER UNIQUE ON CONFLICT REPLACE, \"price\" TEXT, "
+             "\"day\" TEXT, \"name\" TEXT, \"ratio\" REAL, \"_source\" TEXT NOT NULL, "
+             "\"_row\" INTEGER NOT NULL); "
+             "CREATE TABLE IF NOT EXISTS csvpipe_columns (dataset TEXT NOT NULL COLLATE NOCASE, "
+             "column_name TEXT NOT NULL COLLATE NOCASE, type TEXT NOT NULL, "
+             "PRIMARY KEY (dataset, column_name)); "
+             "INSERT INTO csvpipe_columns VALUES ('t', 'id', 'INT64'), "
+             "('t', 'price', 'DECIMAL(10,2)'), ('t', 'day', 'DATE'), ('t', 'name', 'STRING'), "
+             "('t', 'ratio', 'DOUBLE');");
+    const char *const *first = gen_rows(150, 0);
+    assert_int_equal(load_in_batches("t", &s, "a.csv", first, 150, 1000, &err), CP_OK);
+    assert_int_equal(load_in_batches("t", &s, "b.csv", first, 150, 1000, &err), CP_OK);
+    sqlite3 *r = reader();
+    expect(r, "SELECT count(*) FROM t WHERE _source = 'b.csv'", "150");
+    expect(r, "SELECT count(*) FROM t WHERE _source = 'a.csv' AND id IS NOT NULL", "0");
+    expect(r, "SELECT count(*) FROM t WHERE _source = 'a.csv'", "21");
+    sqlite3_close(r);
+    cp_schema_release(&s);
+}
+
 /*
  * A block that fails part-way (here on a unique index the user added) fails the write;
  * the load can then only be rolled back, and nothing of it is committed.
@@ -1106,6 +1136,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocks_of_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_table_loads_in_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_block_commits_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_conflict_rules_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_type_in_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_type_in_short_blocks, setup, teardown),
     };

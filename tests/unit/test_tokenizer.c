@@ -486,6 +486,23 @@ static void test_row_too_large(void **state)
     cp_error err;
     tokenize(text.data, text.len, &o, (mode){1, 128}, &out, NULL, &err);
     assert_string_equal(out.data, "1:a\n!TOO_LARGE@2\n");
+    /* doubled quotes: 80 bytes as written, 40 once undoubled, which is what must fit */
+    o.max_field_bytes = 100;
+    o.max_row_bytes = 64;
+    cp_buf_reset(&text);
+    cp_buf want;
+    cp_buf_init(&want, CP_BUF_UNLIMITED);
+    assert_int_equal(cp_buf_append_str(&text, "\""), CP_OK);
+    assert_int_equal(cp_buf_append_str(&want, "1:<"), CP_OK);
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(cp_buf_append_str(&text, "\"\""), CP_OK);
+        assert_int_equal(cp_buf_append_str(&want, "\""), CP_OK);
+    }
+    assert_int_equal(cp_buf_append_str(&text, "\"\n"), CP_OK);
+    assert_int_equal(cp_buf_append_str(&want, ">\n"), CP_OK);
+    tokenize(text.data, text.len, &o, (mode){1, 128}, &out, NULL, &err);
+    assert_string_equal(out.data, want.data);
+    cp_buf_release(&want);
     cp_buf_release(&out);
     cp_buf_release(&text);
 }
