@@ -513,7 +513,7 @@ cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err)
             cp_status st = cp_buf_reserve(&t->unescaped, total);
             for (size_t e = 0; st == CP_OK && e < t->nescaped; e++) {
                 cp_field *f = &t->fields[t->escaped[e]];
-                size_t start = t->unescaped.len, ul;
+                size_t start = t->unescaped.len, ul = 0;
                 st = unescape(t, f, &ul);
                 f->data = t->unescaped.data + start;
                 f->len = ul;

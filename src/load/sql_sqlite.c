@@ -871,6 +871,43 @@ static int bind_generic(sqlite_sql *s, sqlite3_stmt *ins, int p, const cp_batch 
     return sqlite3_bind_null(ins, p);
 }
 
+/*
+ * Binds row r of column c (which has a value) as parameter p with a direct converter
+ * (not CONV_NULL or CONV_GENERIC); a text is formatted into slot and bound SQLITE_STATIC.
+ */
+static int bind_value(sqlite3_stmt *ins, int p, conv_kind conv, const cp_column_data *c, size_t r,
+                      unsigned scale, char *slot)
+{
+    size_t len;
+    switch (conv) {
+    case CONV_BOOLEAN:
+        return sqlite3_bind_int64(ins, p, c->v.boolean[r] ? 1 : 0);
+    case CONV_INT64:
+        return sqlite3_bind_int64(ins, p, c->v.i64[r]);
+    case CONV_DOUBLE:
+        return sqlite3_bind_double(ins, p, c->v.f64[r]);
+    case CONV_DECIMAL:
+        len = cp_format_decimal(c->v.decimal[r], scale, slot);
+        break;
+    case CONV_DATE:
+        len = cp_format_date(c->v.date[r], slot);
+        break;
+    case CONV_TIMESTAMP:
+    case CONV_TIMESTAMPTZ:
+        len = cp_format_timestamp(c->v.i64[r], conv == CONV_TIMESTAMPTZ, slot);
+        break;
+    case CONV_STRING: {
+        const uint32_t *off = &c->v.offsets[r];
+        /* an empty string must not bind as NULL */
+        const char *v = c->strings.data ? c->strings.data + off[0] : "";
+        return sqlite3_bind_text64(ins, p, v, off[1] - off[0], SQLITE_STATIC, SQLITE_UTF8);
+    }
+    default:
+        return SQLITE_MISUSE;
+    }
+    return sqlite3_bind_text64(ins, p, slot, len, SQLITE_STATIC, SQLITE_UTF8);
+}
+
 /* Bit k: row r0 + k has a value, for k < n <= 64. */
 static uint64_t valid_bits(const uint64_t *validity, size_t r0, size_t n)
 {
@@ -910,98 +947,27 @@ static cp_status bind_rows(sqlite_sql *s, sqlite3_stmt *ins, const cp_batch *b, 
                 goto out;
         }
         char *texts = s->texts + i * s->block_rows * TEXT_SLOT;
-        size_t len;
-        switch (conv) {
-        case CONV_NULL:
-            break;
-        case CONV_BOOLEAN:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                rc = sqlite3_bind_int64(ins, p0 + (int)k * step, c->v.boolean[r0 + k] ? 1 : 0);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_INT64:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                rc = sqlite3_bind_int64(ins, p0 + (int)k * step, c->v.i64[r0 + k]);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_DOUBLE:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                rc = sqlite3_bind_double(ins, p0 + (int)k * step, c->v.f64[r0 + k]);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_DECIMAL:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                char *t = texts + k * TEXT_SLOT;
-                len = cp_format_decimal(c->v.decimal[r0 + k], s->targets[i].scale, t);
-                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
-                                         SQLITE_UTF8);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_DATE:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                char *t = texts + k * TEXT_SLOT;
-                len = cp_format_date(c->v.date[r0 + k], t);
-                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
-                                         SQLITE_UTF8);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_TIMESTAMP:
-        case CONV_TIMESTAMPTZ:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                char *t = texts + k * TEXT_SLOT;
-                len = cp_format_timestamp(c->v.i64[r0 + k], conv == CONV_TIMESTAMPTZ, t);
-                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, t, len, SQLITE_STATIC,
-                                         SQLITE_UTF8);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_STRING:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
-                const uint32_t *off = &c->v.offsets[r0 + k];
-                /* an empty string must not bind as NULL */
-                const char *v = c->strings.data ? c->strings.data + off[0] : "";
-                rc = sqlite3_bind_text64(ins, p0 + (int)k * step, v, off[1] - off[0], SQLITE_STATIC,
-                                         SQLITE_UTF8);
-                if (rc != SQLITE_OK)
-                    goto out;
-            }
-            break;
-        case CONV_GENERIC:
-            for (uint64_t m = valid; m; m &= m - 1) {
-                const size_t k = (size_t)__builtin_ctzll(m);
+        for (uint64_t m = valid; m; m &= m - 1) {
+            const size_t k = (size_t)__builtin_ctzll(m);
+            const int p = p0 + (int)k * step;
+            if (conv != CONV_GENERIC) {
+                rc =
+                    bind_value(ins, p, conv, c, r0 + k, s->targets[i].scale, texts + k * TEXT_SLOT);
+            } else {
                 bool is_null;
-                rc = bind_generic(s, ins, p0 + (int)k * step, b, i, r0 + k,
-                                  &s->scratch[i * s->block_rows + k], &st, &is_null);
+                rc = bind_generic(s, ins, p, b, i, r0 + k, &s->scratch[i * s->block_rows + k], &st,
+                                  &is_null);
                 if (st != CP_OK) {
                     cp_error_set(err, st, "converting row %llu, column \"%s\"",
                                  (unsigned long long)(b->first_row + r0 + k),
                                  b->schema->columns[i].name);
                     goto out;
                 }
-                if (rc != SQLITE_OK)
-                    goto out;
                 if (is_null)
                     now &= ~((uint64_t)1 << k);
             }
-            break;
+            if (rc != SQLITE_OK)
+                goto out;
         }
         if (bound)
             bound[i] = now;
