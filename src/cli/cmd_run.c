@@ -20,13 +20,14 @@
 static const char usage[] =
     "usage: csvpipe run [options] SOURCE...\n"
     "\n"
-    "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, an s3://bucket/key\n"
-    "object, or - for standard input)\n"
-    "into Parquet, NDJSON, the relational database and the item store, in one pass.\n"
+    "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, an\n"
+    "s3://BUCKET/KEY object, or - for standard input) into Parquet, NDJSON, the\n"
+    "relational database and the item store, in one pass.\n"
     "\n";
 
 static const char run_options_help[] =
-    "  --out DIR               output folder (env CSVPIPE_OUT; default ./csvpipe-out)\n"
+    "  --out DIR               output folder or s3://BUCKET/PREFIX (env CSVPIPE_OUT;\n"
+    "                          default ./csvpipe-out)\n"
     "  --formats LIST          parquet,json (default both); 'none' for neither\n"
     "  --json-style STYLE      plain (default) or dynamodb (DynamoDB import format)\n"
     "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
@@ -34,18 +35,22 @@ static const char run_options_help[] =
     "  --page-size N           Parquet data page size in bytes (default 1M)\n"
     "  --dictionary-limit N    Parquet dictionary size per column chunk before PLAIN\n"
     "                          (default 1M; 0 = no dictionaries)\n"
-    "  --sql URL               sqlite:PATH (env CSVPIPE_SQL; default sqlite:OUT/warehouse.db)\n"
+    "  --sql URL               relational database and ledger: sqlite:PATH,\n"
+    "                          postgresql://USER@HOST/DB (any libpq URI), or\n"
+    "                          postgresql:KEY=VALUE... (a libpq conninfo string)\n"
+    "                          (env CSVPIPE_SQL; default sqlite:OUT/warehouse.db)\n"
     "  --no-sql                no relational database (and no ledger)\n"
-    "  --nosql URL             sqlite:PATH (env CSVPIPE_NOSQL; default sqlite:OUT/items.db)\n"
+    "  --nosql URL             item store: sqlite:PATH or dynamodb:TABLE\n"
+    "                          (env CSVPIPE_NOSQL; default sqlite:OUT/items.db)\n"
     "  --no-nosql              no item store\n"
     "  --table NAME            dataset (table) name; default: the file name\n"
     "  --key COL[,COL]         business key of the items (default: source and row)\n"
     "  --max-rejects N         reject the file past N bad rows (default 1000)\n"
-    "  --max-reject-percent P  reject the file past P%% bad rows (default 1)\n"
+    "  --max-reject-percent P  reject the file past P% bad rows (default 1)\n"
     "  --json                  print each summary as one JSON line\n"
     "  --quiet                 no progress bar\n"
-    "  --create-table          create the DynamoDB table of --nosql dynamodb:TABLE when it\n"
-    "                          is missing (on-demand, pk/sk), for local use\n";
+    "  --create-table          create the DynamoDB table of --nosql dynamodb:TABLE\n"
+    "                          when it is missing (on-demand, pk/sk), for local use\n";
 
 enum {
     OPT_OUT = CP_OPT_FIRST_FREE,
@@ -215,7 +220,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
             break;
         case OPT_FORMATS:
             if (parse_formats(optarg, &o->formats) < 0) {
-                cp_cli_error("--formats takes parquet, json or both (parquet,json)");
+                cp_cli_error("--formats takes parquet, json, both (parquet,json) or none");
                 return CP_EXIT_USAGE;
             }
             break;

@@ -26,11 +26,12 @@
 static const char usage[] =
     "usage: csvpipe watch [options] DIR\n"
     "\n"
-    "Loads every file in DIR and every file written or moved into it later, then moves\n"
-    "each to DIR/processed/ or DIR/failed/. A file in DIR/NAME/ goes to dataset NAME.\n"
-    "Stops on SIGINT or SIGTERM. Takes the options of `csvpipe run`, and:\n"
-    "  --once                  load what is there now, then exit\n"
-    "\n";
+    "Loads every file in DIR and every file written or moved into it later, then\n"
+    "moves each to DIR/processed/ or DIR/failed/. A file in DIR/NAME/ goes to dataset\n"
+    "NAME (unless --table names one). Stops on SIGINT or SIGTERM. Takes the options\n"
+    "of `csvpipe run`, and --once.\n"
+    "\n"
+    "  --once                  load what is there now, then exit\n";
 
 static volatile sig_atomic_t stopping;
 

@@ -17,7 +17,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"run", cp_cmd_run, "load CSV files into Parquet, NDJSON, the database and the item store"},
+    {"run", cp_cmd_run, "load CSV files into Parquet, NDJSON, the database and item store"},
     {"watch", cp_cmd_watch, "load every file that lands in a folder (a local inbox)"},
     {"inspect", cp_cmd_inspect, "show the dialect, schema and row count csvpipe sees in a CSV"},
     {"lambda", cp_cmd_lambda, "run as the AWS Lambda runtime (S3, SQS and EventBridge events)"},
@@ -31,7 +31,9 @@ static void print_usage(FILE *f)
                "streaming pass.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'csvpipe COMMAND --help' describes one command.\n");
+    fprintf(f, "\n'csvpipe COMMAND --help' describes one command; `man csvpipe` has them all.\n"
+               "CSVPIPE_LOG=debug|info|warn|error sets the log level on stderr (default warn).\n"
+               "Exit status: 0 success, 1 a file failed or was rejected, 2 a usage error.\n");
 }
 
 int main(int argc, char **argv)

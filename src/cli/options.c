@@ -7,7 +7,8 @@
 
 const char cp_csv_options_help[] =
     "CSV options (each decided from the file when not given):\n"
-    "  --encoding NAME       utf-8, utf-8-bom, utf-16le, utf-16be, windows-1252, iso-8859-1\n"
+    "  --encoding NAME       utf-8, utf-8-bom, utf-16le, utf-16be, windows-1252,\n"
+    "                        iso-8859-1\n"
     "  --delimiter C         , ; tab | or any one character ('\\t' or 'tab' for tab)\n"
     "  --quote C             \" or '\n"
     "  --header, --no-header whether the first row names the columns\n"
