@@ -8,7 +8,17 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR     := $(if $(CSVPIPE_WERROR),ON,OFF)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build run test fuzz bench format clean deps node-deps
+# `make install` (GNU conventions: PREFIX, DESTDIR for staging).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+# A short build log: cmake's own make runs below this one, and would print every
+# "Entering directory" of its recursion.
+MAKEFLAGS  += --no-print-directory
+
+.PHONY: all build run test fuzz bench format clean deps node-deps install uninstall
 
 all: build
 
@@ -19,6 +29,18 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCSVPIPE_TESTS=OFF \
 	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	@install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(BASHCOMPDIR)"
+	@install -m 755 $(BUILD)/csvpipe "$(DESTDIR)$(BINDIR)/csvpipe"
+	@install -m 644 docs/csvpipe.1 "$(DESTDIR)$(MANDIR)/man1/csvpipe.1"
+	@install -m 644 scripts/completion.bash "$(DESTDIR)$(BASHCOMPDIR)/csvpipe"
+	@echo "installed $(DESTDIR)$(BINDIR)/csvpipe, $(DESTDIR)$(MANDIR)/man1/csvpipe.1," \
+	    "$(DESTDIR)$(BASHCOMPDIR)/csvpipe"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/csvpipe" "$(DESTDIR)$(MANDIR)/man1/csvpipe.1" \
+	    "$(DESTDIR)$(BASHCOMPDIR)/csvpipe"
 
 run: build
 	@scripts/run-example.sh $(BUILD)/csvpipe
