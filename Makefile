@@ -49,7 +49,7 @@ node-deps:
 	@scripts/node-deps.sh tests/js
 
 test:
-	@scripts/deps.sh all
+	@scripts/deps.sh all $(TEST_BUILD)
 	@scripts/node-deps.sh tests/js
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
 	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null

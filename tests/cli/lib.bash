@@ -6,6 +6,13 @@ set -euo pipefail
 : "${CP_SOURCE_DIR:?}"
 : "${CP_BUILD_DIR:?}"
 
+# The Python test tools (moto, boto3, cfn-lint): from the virtual environment that
+# scripts/deps.sh made under the build folder when the machine's python3 lacked them
+# (tests/requirements.txt); otherwise the machine's own. This is the one place that says so.
+if [ -f "$CP_BUILD_DIR/venv/csvpipe-requirements.txt" ]; then
+    export PATH="$CP_BUILD_DIR/venv/bin:$PATH"
+fi
+
 # A sanitizer report must never look like csvpipe's own exit code 1.
 export ASAN_OPTIONS="exitcode=66:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=67"
