@@ -1,5 +1,5 @@
 /*
- * infer.h - the type of a column from the values of a sample (DESIGN.md, "Types").
+ * infer.h - the type of a column from the values of a sample (docs/design.md, "Types").
  *
  * Each value is classified once: null, boolean word, integer, fixed-point decimal,
  * floating point (exponent, inf, nan), date, timestamp, timestamp with offset, or text.

@@ -1,6 +1,6 @@
 /*
  * items.h - the item loader: one JSON item per row in a key-value store
- * (DESIGN.md, "Item keys"). Backends: sqlite:PATH here (an embedded item store); DynamoDB
+ * (docs/design.md, "Item keys"). Backends: sqlite:PATH here (an embedded item store); DynamoDB
  * by its own issue.
  *
  * Keys (computed by table/item_key.h, shared with the DynamoDB JSON writer): with key columns, pk =

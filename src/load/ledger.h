@@ -1,6 +1,6 @@
 /*
  * ledger.h - one row of the `csvpipe_loads` ledger: what happened to one load attempt of
- * one source object (DESIGN.md, "Loads and the ledger"). Grafana's dashboards read it.
+ * one source object (docs/design.md, "Loads and the ledger"). Grafana's dashboards read it.
  *
  * Table (created by every relational loader when missing; identifiers as written):
  *   csvpipe_loads(id integer primary key generated, dataset text, source_uri text,

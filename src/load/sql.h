@@ -7,7 +7,7 @@
  * cp_sql_rollback, after which nothing of the load is visible.
  *
  * Tables: one per dataset, named as the dataset, with the schema's columns typed as
- * DESIGN.md's table says (SQLite: INTEGER, TEXT for exact decimals, REAL, TEXT ISO 8601
+ * docs/design.md's table says (SQLite: INTEGER, TEXT for exact decimals, REAL, TEXT ISO 8601
  * dates and timestamps) plus `_source` (text, the source URI) and `_row` (the 1-based
  * ordinal of the row among the file's loaded rows). Identifiers are always quoted.
  *

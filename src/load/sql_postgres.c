@@ -7,7 +7,7 @@
  * column batches: boolean (1 byte), bigint (8 bytes), numeric (base-10000 digits with
  * weight, sign and display scale), double precision (IEEE bits), date (days since
  * 2000-01-01), timestamp and timestamptz (microseconds since 2000-01-01 00:00 UTC) and
- * text (the UTF-8 bytes), all big-endian; a null is a length of -1. DESIGN.md's types:
+ * text (the UTF-8 bytes), all big-endian; a null is a length of -1. docs/design.md's types:
  * BOOLEAN boolean, INT64 bigint, DECIMAL(p,s) numeric(p,s), DOUBLE double precision, DATE
  * date, TIMESTAMP timestamp, TIMESTAMPTZ timestamptz, STRING text; a column that only
  * ever held nulls is text and csvpipe_columns remembers it as NULL, so it can take any
@@ -187,7 +187,7 @@ static cp_status advisory_lock(pg_sql *s, int cls, uint32_t key, bool shared, cp
                        2, params, NULL, err, doing);
 }
 
-/* PostgreSQL's name of a csvpipe type (DESIGN.md, "Types"). */
+/* PostgreSQL's name of a csvpipe type (docs/design.md, "Types"). */
 static const char *pg_type_name(cp_type t, char *buf, size_t cap)
 {
     switch (t.id) {

@@ -1,7 +1,7 @@
 /*
  * sql_sqlite.c - the relational loader on SQLite (sqlite:PATH).
  *
- * Storage forms (DESIGN.md, "Types"): BOOLEAN and INT64 as INTEGER, DECIMAL as TEXT with
+ * Storage forms (docs/design.md, "Types"): BOOLEAN and INT64 as INTEGER, DECIMAL as TEXT with
  * exactly its scale's digits ('19.90'; a NUMERIC declared type would turn it into a
  * REAL), DOUBLE as REAL (a NaN becomes NULL: SQLite cannot store one), DATE and
  * TIMESTAMP[TZ] as ISO 8601 TEXT, STRING as TEXT. Declared types cannot tell DECIMAL(18,2)

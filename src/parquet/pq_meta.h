@@ -2,7 +2,7 @@
  * pq_meta.h - Parquet metadata structures (parquet-format src/main/thrift/parquet.thrift)
  * encoded with the Thrift compact protocol: page headers, column chunks, row groups and
  * the file footer (FileMetaData), plus the mapping of csvpipe types to Parquet schema
- * elements (DESIGN.md, "Types"):
+ * elements (docs/design.md, "Types"):
  *
  *   BOOLEAN     -> BOOLEAN
  *   INT64       -> INT64, logical INTEGER(64, signed), converted INT_64

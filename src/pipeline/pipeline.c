@@ -653,7 +653,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
         goto failed;
     }
 
-    /* Commit, in the order of DESIGN.md: outputs, items, then rows and the ledger row. */
+    /* Commit, in the order of docs/design.md: outputs, items, then rows and the ledger row. */
     if (l.pq && (st = cp_pq_writer_finish(l.pq, &e)) != CP_OK)
         goto failed;
     if (l.json && (st = cp_json_writer_finish(l.json, &e)) != CP_OK)

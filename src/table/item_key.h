@@ -1,5 +1,5 @@
 /*
- * item_key.h - the partition and sort key of a row's item (DESIGN.md, "Item keys").
+ * item_key.h - the partition and sort key of a row's item (docs/design.md, "Item keys").
  *
  * With key columns: pk = "<dataset>#<key values joined by '#'>", sk = "<dataset>", so a
  * later file with the same business key replaces the item (a null key value is the empty

@@ -1,7 +1,7 @@
 /*
  * schema.h - the columns of one dataset: normalized name, original header, type.
  *
- * A schema owns its strings. Column names follow DESIGN.md ("Names"): ASCII snake_case,
+ * A schema owns its strings. Column names follow docs/design.md ("Names"): ASCII snake_case,
  * [a-z_][a-z0-9_]*, at most 63 bytes, unique; see cp_schema_normalize_names.
  */
 #ifndef CP_SCHEMA_H

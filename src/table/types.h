@@ -1,5 +1,5 @@
 /*
- * types.h - csvpipe's column types and their lattice (DESIGN.md, "Types").
+ * types.h - csvpipe's column types and their lattice (docs/design.md, "Types").
  *
  *   NULL < BOOLEAN
  *   NULL < INT64 < DECIMAL(p,s) < DOUBLE

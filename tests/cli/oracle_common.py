@@ -1,5 +1,5 @@
 """oracle_common.py - what the independent oracles (check_load.py, tests/pg/check_pg.py)
-share: the words and tokens of DESIGN.md's type rules, date and timestamp parsing written
+share: the words and tokens of docs/design.md's type rules, date and timestamp parsing written
 apart from csvpipe's C code, and the ok/not ok reporting."""
 import datetime as dt
 

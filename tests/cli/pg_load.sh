@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 5, acceptance 1: the generated sales file (utf8 and regional styles) and the shipped
-# example load into a real PostgreSQL with DESIGN.md's column types (information_schema)
+# example load into a real PostgreSQL with docs/design.md's column types (information_schema)
 # and every value equal to the source, checked cell by cell by an independent oracle
 # (tests/pg/check_pg.py reads PostgreSQL's own rendering through psql).
 source "$(dirname "$0")/lib.bash"

@@ -161,7 +161,7 @@ for pname, pr in perms.items():
     src = sub_text(pp.get("SourceArn")) or ""
     check(pp.get("Principal") == "s3.amazonaws.com" and in_name and src.endswith(":::" + in_name)
           and "SourceAccount" in pp, f"{pname}: only S3, only from the input bucket, only this account", src)
-# Outputs land under parquet/, json/, rejected/ (DESIGN.md): none matches the input filter.
+# Outputs land under parquet/, json/, rejected/ (docs/design.md): none matches the input filter.
 for prefix in ("parquet/", "json/", "rejected/"):
     check(not prefix.startswith("incoming/"), f"output prefix {prefix} is outside incoming/")
 

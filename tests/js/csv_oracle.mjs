@@ -15,7 +15,7 @@
 //          [--encoding utf-8|utf-8-bom|windows-1252] [--delimiter C] [--decimal .|,]
 //          [--date-order mdy|dmy] [--codec snappy|zstd|gzip|none] [--expect JSON]
 //
-// The rules it applies are DESIGN.md's, written down here independently:
+// The rules it applies are docs/design.md's, written down here independently:
 //   - null: an unquoted field that is empty or one of NULL null NA N/A \N; a quoted empty
 //     field in a non-STRING column. A quoted field is never a null token, so "" in a STRING
 //     column is the empty string and "NULL" is the text NULL.

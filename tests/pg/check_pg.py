@@ -5,7 +5,7 @@ Parses the source CSV with Python's csv module, turns every field into the canon
 of its column's type (the types come from csvpipe's summary; the tests assert them
 separately), and compares cell by cell with the table as PostgreSQL itself renders it: one
 json_build_array per row, read with psql. Also checks the declared column types in
-information_schema.columns against DESIGN.md's table (data_type, numeric_precision,
+information_schema.columns against docs/design.md's table (data_type, numeric_precision,
 numeric_scale) and that _row numbers the rows 1..N. Prints one line per check and exits 1
 on any difference. Nothing here uses csvpipe's code.
 """

@@ -1,5 +1,5 @@
 /*
- * Unit tests for csv/infer: one table row per inference rule of DESIGN.md ("Types"), each
+ * Unit tests for csv/infer: one table row per inference rule of docs/design.md ("Types"), each
  * rule with a positive and a negative case; then the date order, which cp_sniff decides
  * from the whole sample before inference.
  */

@@ -2,7 +2,7 @@
  * test_item_key.c - table/item_key: keyless keys (pk "<dataset>#<source>#<n % 128>", sk
  * the ordinal as 12 zero-padded digits, ordinals taken from the batch's first_row), keyed
  * keys from one and two columns (canonical text of the cells, a null as empty text), and
- * the spread of a 1,000,000-row file over at least 100 partition keys (DESIGN.md).
+ * the spread of a 1,000,000-row file over at least 100 partition keys (docs/design.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>

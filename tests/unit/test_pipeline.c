@@ -171,7 +171,7 @@ static void test_load_skip_reload(void **state)
     assert_int_equal(s.sniffed.schema.ncolumns, 4);
     assert_true(s.finished_us >= s.started_us);
 
-    /* outputs where DESIGN.md puts them, complete, no temporary files left */
+    /* outputs where docs/design.md puts them, complete, no temporary files left */
     char want[256];
     snprintf(want, sizeof want, "%s/parquet/daily_sales/Daily-Sales.parquet", out_dir);
     assert_string_equal(s.parquet_path, want);
