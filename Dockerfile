@@ -20,16 +20,18 @@ RUN make build BUILD=build && strip build/csvpipe
 
 # ---- runtime: the binary, the shared libraries it links, CA certificates ----
 FROM ${DEBIAN_IMAGE} AS runtime
-# libcurl4 libpq5 libsqlite3-0 libsnappy1v5 libzstd1 zlib1g libjansson4: the -dev packages
-# of scripts/deps.sh, runtime side; libc6 libstdc++6 libgcc-s1: the C/C++ runtime (snappy
-# is C++); ca-certificates: TLS to S3, DynamoDB, Secrets Manager and RDS.
+# libcurl4 libpq5 libsqlite3-0 libsnappy1v5 libzstd1 zlib1g libbz2-1.0 liblzma5 libjansson4:
+# the -dev packages of scripts/deps.sh, runtime side; libc6 libstdc++6 libgcc-s1: the C/C++
+# runtime (snappy is C++); ca-certificates: TLS to S3, DynamoDB, Secrets Manager and RDS.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates \
+        libbz2-1.0 \
         libc6 \
         libcurl4 \
         libgcc-s1 \
         libjansson4 \
+        liblzma5 \
         libpq5 \
         libsnappy1v5 \
         libsqlite3-0 \

@@ -22,11 +22,11 @@ requirements=$root/tests/requirements.txt
 stamp=$venv/csvpipe-requirements.txt
 
 build_pkgs=(gcc make cmake pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev sqlite3
-            libsnappy-dev libzstd-dev zlib1g-dev libjansson-dev)
+            libsnappy-dev libzstd-dev zlib1g-dev libbz2-dev liblzma-dev libjansson-dev)
 # curl: waits for test servers; openssl: test certificates; man-db, groff-base: the manual
-# page test; awscli: the AWS CLI (`aws`).
+# page test; awscli: the AWS CLI (`aws`); gzip, zstd, bzip2, xz-utils: compressed inputs.
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm postgresql python3 time curl openssl
-           man-db groff-base awscli)
+           man-db groff-base awscli gzip zstd bzip2 xz-utils)
 
 case "$what" in
 build) pkgs=("${build_pkgs[@]}") ;;
