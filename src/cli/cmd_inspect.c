@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "csv/stream.h"
+#include "util/decompress.h"
 #include "util/json_escape.h"
 
 #include <stdlib.h>
@@ -15,7 +16,8 @@ static const char usage[] = "usage: csvpipe inspect [options] FILE\n"
                             "Prints the detected encoding, delimiter, quote, header, decimal\n"
                             "separator and date order, the exact row count, and per column its\n"
                             "name, original header, type, null count and an example value.\n"
-                            "FILE may be - for standard input.\n"
+                            "FILE may be - for standard input. Files compressed with gzip,\n"
+                            "zstd, bzip2 or xz are read as they are.\n"
                             "\n"
                             "  --json                one JSON object instead of text\n";
 
@@ -70,7 +72,8 @@ static void print_json(const char *file, const cp_sniff_result *sr, const cp_str
          dec[2] = {d->values.locale.decimal_sep, 0};
     cp_buf_append_str(&out, "{\"file\":");
     cp_json_append_string(&out, file, strlen(file));
-    cp_buf_printf(&out, ",\"encoding\":\"%s\",\"delimiter\":", cp_encoding_name(st->encoding));
+    cp_buf_printf(&out, ",\"compression\":\"%s\",\"encoding\":\"%s\",\"delimiter\":",
+                  cp_compression_name(st->compression), cp_encoding_name(st->encoding));
     cp_json_append_string(&out, delim, 1);
     cp_buf_append_str(&out, ",\"quote\":");
     cp_json_append_string(&out, quote, 1);
@@ -125,6 +128,7 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
 {
     const cp_dialect *d = &sr->dialect;
     printf("file:              %s\n", file);
+    printf("compression:       %s\n", cp_compression_name(st->compression));
     printf("encoding:          %s\n", cp_encoding_name(st->encoding));
     printf("delimiter:         %s\n", cp_delimiter_name(d->delimiter));
     printf("quote:             %s\n", cp_delimiter_name(d->quote));
@@ -153,6 +157,17 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
         for (size_t i = 0; i < s->nshown; i++)
             printf("  %s\n", s->shown[i]);
     }
+}
+
+/* Damage in compressed data shows as wrong text first: when it is there, it is the error. */
+static void explain_damage(cp_source *src, cp_error *err)
+{
+    if (err->code == CP_IO || err->code == CP_NOMEM || err->code == CP_USAGE)
+        return;
+    cp_error de;
+    cp_error_clear(&de);
+    if (cp_decompress_verify(src, NULL, &de) != CP_OK)
+        *err = de;
 }
 
 int cp_cmd_inspect(int argc, char **argv)
@@ -196,7 +211,11 @@ int cp_cmd_inspect(int argc, char **argv)
     const char *file = argv[optind];
     cp_error err;
     cp_error_clear(&err);
-    cp_source *src = cp_source_open_file(file, o.sample_bytes + 1, &err);
+    /* standard input replays what the sample took: up to twice the sample when it is
+       compressed (a bzip2 block, stored deflate blocks), plus the decoder's read-ahead */
+    cp_source *src = cp_source_open_file(file, 2 * o.sample_bytes + (512u << 10), &err);
+    if (src)
+        src = cp_decompress_open(src, &err);
     if (!src) {
         cp_cli_error("%s", err.message);
         cp_null_list_release(&nulls);
@@ -205,6 +224,7 @@ int cp_cmd_inspect(int argc, char **argv)
     cp_sniff_result sr;
     cp_status st = cp_sniff(src, &o, &sr, &err);
     if (st != CP_OK) {
+        explain_damage(src, &err);
         cp_cli_error("%s", err.message);
         cp_source_free(src);
         cp_null_list_release(&nulls);
@@ -220,6 +240,7 @@ int cp_cmd_inspect(int argc, char **argv)
     cp_stream_stats stats;
     st = cp_csv_stream(src, &sr, &o, NULL, &cb, &stats, &err);
     if (st != CP_OK) {
+        explain_damage(src, &err);
         cp_cli_error("%s", err.message);
         rc = CP_EXIT_FAILED;
         goto out;

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "load/items.h"
 #include "pipeline/pipeline.h"
+#include "util/decompress.h"
 
 #include <dirent.h>
 #include <glob.h>
@@ -22,7 +23,9 @@ static const char usage[] =
     "\n"
     "Loads each CSV SOURCE (a file, a glob, a folder of .csv files, an\n"
     "s3://BUCKET/KEY object, or - for standard input) into Parquet, NDJSON, the\n"
-    "relational database and the item store, in one pass.\n"
+    "relational database and the item store, in one pass. gzip, zstd, bzip2 and xz\n"
+    "files are decompressed as they stream (a folder's .csv.gz, .csv.zst, .csv.bz2\n"
+    "and .csv.xz files are taken too).\n"
     "\n";
 
 static const char run_options_help[] =
@@ -78,10 +81,11 @@ static void on_signal(int sig)
     cp_pipeline_interrupt();
 }
 
+/* name.csv, or name.csv.gz and the other compressed forms */
 static bool has_csv_suffix(const char *name)
 {
-    size_t n = strlen(name);
-    return n > 4 && strcasecmp(name + n - 4, ".csv") == 0;
+    size_t n = strlen(name) - cp_compression_suffix_len(name);
+    return n > 4 && strncasecmp(name + n - 4, ".csv", 4) == 0;
 }
 
 static int cmp_str(const void *a, const void *b)

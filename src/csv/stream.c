@@ -1,5 +1,6 @@
 #include "csv/stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +33,26 @@ static cp_status learn_widening(cp_csv_reader *r, cp_type *types, size_t ncols,
     }
 }
 
+/* Puts the source's name first; a source's own error (after "line N: ") loses its copy. */
+static void name_error(cp_error *err, const char *name)
+{
+    char own[512];
+    int k = snprintf(own, sizeof own, "%s: ", name);
+    char *m = err->message;
+    if (strncmp(m, "line ", 5) == 0 && strstr(m, ": "))
+        m = strstr(m, ": ") + 2;
+    if (k > 0 && (size_t)k < sizeof own && strncmp(m, own, (size_t)k) == 0)
+        memmove(m, m + k, strlen(m + k) + 1);
+    cp_error_prefix(err, "%s", name);
+}
+
 static void locate(cp_error *err, const char *name, const cp_row *row)
 {
     if (!err)
         return;
     if (!err->line)
         err->line = row->line;
-    cp_error_prefix(err, "%s", name);
+    name_error(err, name);
 }
 
 cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_options *opts,
@@ -98,7 +112,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             if (st != CP_OK) {
                 if (err) {
                     *err = rowerr;
-                    cp_error_prefix(err, "%s", src->name);
+                    name_error(err, src->name);
                 }
                 break;
             }
@@ -120,8 +134,8 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                     types[c] = schema->columns[c].type;
                 widen_for_row(types, schema->ncolumns, &row, vo);
                 st = learn_widening(&r, types, schema->ncolumns, vo, err);
-                if (st != CP_OK)
-                    cp_error_prefix(err, "%s", src->name);
+                if (st != CP_OK && err)
+                    name_error(err, src->name);
                 break;
             }
             if (st == CP_TOO_MANY_FIELDS || st == CP_TOO_LARGE) {
@@ -164,6 +178,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             }
         }
         stats->bytes = src->position;
+        stats->compression = cp_decompress_kind(src);
         stats->encoding = cp_csv_reader_encoding(&r);
         stats->line_ending = sniffed->dialect.line_ending;
         cp_batch_release(&b);

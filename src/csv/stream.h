@@ -15,14 +15,16 @@
 #define CP_STREAM_H
 
 #include "csv/sniff.h"
+#include "util/decompress.h"
 
 typedef struct cp_stream_stats {
     uint64_t rows;     /* rows delivered in batches */
     uint64_t rejected; /* rows given to on_reject */
     unsigned restarts;
-    uint64_t bytes;       /* source bytes read in the final pass */
+    uint64_t bytes;       /* source bytes read in the final pass (decompressed) */
     cp_encoding encoding; /* as decoded in the end (UTF-8 may fall back) */
     const char *line_ending;
+    cp_compression compression; /* of a source from cp_decompress_open */
 } cp_stream_stats;
 
 typedef struct cp_stream_callbacks {

@@ -7,6 +7,7 @@
 #include "load/items.h"
 #include "load/sql.h"
 #include "pipeline/progress.h"
+#include "util/decompress.h"
 #include "util/json_escape.h"
 #include "util/log.h"
 
@@ -138,13 +139,13 @@ static char *str_printf(const char *fmt, ...)
     return s;
 }
 
-/* The file name without folders and without a .csv/.txt/.tsv extension. */
+/* The file name without folders, a compression suffix and a .csv/.txt/.tsv extension. */
 static char *file_stem(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    const char *dot = strrchr(base, '.');
+    size_t n = strlen(base) - cp_compression_suffix_len(base);
+    const char *dot = memrchr(base, '.', n);
     if (dot && dot != base)
         n = (size_t)(dot - base);
     char *s = strndup(base, n);
@@ -285,7 +286,7 @@ static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
         CP_RETURN_IF_ERROR(cp_items_write(l->p->items, b, err));
     if (l->sql_open)
         CP_RETURN_IF_ERROR(cp_sql_write(l->p->sql, b, err));
-    cp_progress_update_bytes(&l->progress, l->src->position, l->s->size_bytes,
+    cp_progress_update_bytes(&l->progress, cp_decompress_input_position(l->src), l->s->size_bytes,
                              b->first_row + b->nrows - 1);
     return CP_OK;
 }
@@ -520,6 +521,34 @@ static char *uri_stem(const char *uri)
     return stem;
 }
 
+/*
+ * A compressed file that failed on its text may have damaged compressed data that its
+ * checks had not caught yet: then that damage is the error (in *e), not the text.
+ */
+static bool damaged(cp_source *src, cp_status failure, cp_error *e)
+{
+    switch (failure) {
+    case CP_OK:
+    case CP_NOMEM:
+    case CP_IO:
+    case CP_USAGE:
+    case CP_NOT_FOUND:
+    case CP_INTERNAL:
+    case CP_FORMAT:
+    case CP_DATABASE:
+    case CP_INTERRUPTED:
+        return false;
+    default:
+        break;
+    }
+    cp_error de;
+    cp_error_clear(&de);
+    if (cp_decompress_verify(src, cp_pipeline_interrupted, &de) == CP_OK)
+        return false;
+    *e = de;
+    return true;
+}
+
 static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_summary *s,
                            cp_error *err)
 {
@@ -626,6 +655,10 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
         st = e.code;
         goto failed;
     }
+    if (!(src = cp_decompress_open(src, &e))) {
+        st = e.code;
+        goto failed;
+    }
     if ((st = cp_sniff(src, &p->o.csv, &s->sniffed, &e)) != CP_OK)
         goto failed;
     double t1 = mono_ms();
@@ -714,6 +747,10 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     goto out;
 
 failed:
+    if (src && damaged(src, st, &e)) {
+        st = e.code;
+        l.too_many_rejects = false;
+    }
     if (l.too_many_rejects && l.rej_out.open) {
         /* keep the list of bad rows: it is what the person needs to fix the file */
         cp_error ce;

@@ -46,6 +46,8 @@ cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
         CP_RETURN_IF_ERROR(json_str(o, "decimal_separator", dec, true));
         CP_RETURN_IF_ERROR(
             json_str(o, "date_order", date_order_name(d->values.locale.date_order), true));
+        CP_RETURN_IF_ERROR(
+            json_str(o, "compression", cp_compression_name(s->stream.compression), true));
         CP_RETURN_IF_ERROR(cp_buf_append_str(o, "},\"schema\":"));
         CP_RETURN_IF_ERROR(cp_schema_to_json(&sr->schema, o));
     }
@@ -91,7 +93,9 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
     const cp_sniff_result *sr = &s->sniffed;
     if (sr->schema.ncolumns) {
         const cp_dialect *d = &sr->dialect;
-        fprintf(f, "  detected  %s, delimiter %s, %s, decimal '%c', %s dates, %s line ends\n",
+        fprintf(f, "  detected  %s%s%s, delimiter %s, %s, decimal '%c', %s dates, %s line ends\n",
+                s->stream.compression ? cp_compression_name(s->stream.compression) : "",
+                s->stream.compression ? ", " : "",
                 cp_encoding_name(s->stream.encoding ? s->stream.encoding : d->encoding),
                 cp_delimiter_name(d->delimiter), d->header ? "header row" : "no header",
                 d->values.locale.decimal_sep, date_order_name(d->values.locale.date_order),
@@ -104,8 +108,14 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
         }
         fprintf(f, "%s\n", sr->schema.ncolumns > 12 ? ", ..." : "");
     }
-    char size[32];
+    char size[80];
     human_bytes((double)(s->size_bytes > 0 ? s->size_bytes : 0), size, sizeof size);
+    if (s->stream.compression) {
+        char csv[32];
+        human_bytes((double)s->stream.bytes, csv, sizeof csv);
+        snprintf(size + strlen(size), sizeof size - strlen(size), " %s, %s of CSV,",
+                 cp_compression_name(s->stream.compression), csv);
+    }
     double secs = (double)(s->finished_us - s->started_us) / 1e6;
     fprintf(f,
             "  rows      %" PRIu64 " loaded, %" PRIu64 " rejected, %u restart%s (%s in %.2f s)\n",

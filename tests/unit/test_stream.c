@@ -9,7 +9,9 @@
 #include "csv/stream.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 typedef struct collect {
     size_t batches, rows, restarts;
@@ -225,12 +227,67 @@ static void test_file_errors(void **state)
     cp_sniff_result_release(&r);
 }
 
+static size_t gzip_text(const char *text, unsigned char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    deflateEnd(&z);
+    return cap - z.avail_out;
+}
+
+/* A gzip source: the stats say so; cut short, the error names the file once, then the line. */
+static void test_compressed_source(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t o = (size_t)snprintf(text, sizeof text, "id,name\n");
+    for (int i = 1; i <= 600; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,name %d\n", i, i * 7919 % 1000);
+    unsigned char gz[16384];
+    size_t n = gzip_text(text, gz, sizeof gz);
+    for (int cut = 0; cut < 2; cut++) {
+        cp_error err;
+        cp_error_clear(&err);
+        cp_source *src =
+            cp_decompress_open(cp_source_open_memory(gz, cut ? n * 3 / 4 : n, "s.csv.gz"), &err);
+        assert_non_null(src);
+        cp_csv_options opts;
+        cp_csv_options_default(&opts);
+        opts.sample_bytes = 256;
+        cp_sniff_result r;
+        assert_int_equal(cp_sniff(src, &opts, &r, &err), CP_OK);
+        collect c;
+        memset(&c, 0, sizeof c);
+        cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+        cp_stream_stats st;
+        cp_status status = cp_csv_stream(src, &r, &opts, NULL, &cb, &st, &err);
+        if (!cut) {
+            assert_int_equal(status, CP_OK);
+            assert_int_equal(st.rows, 600);
+            assert_int_equal(st.bytes, o);
+            assert_int_equal(st.compression, CP_COMPRESSION_GZIP);
+        } else {
+            assert_int_equal(status, CP_IO);
+            assert_non_null(strstr(err.message, ": the gzip data ends early, at byte "));
+            assert_int_equal(strncmp(err.message, "s.csv.gz: line ", 15), 0);
+            assert_null(strstr(err.message + 1, "s.csv.gz"));
+        }
+        cp_sniff_result_release(&r);
+        cp_source_free(src);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows_and_batches),
-        cmocka_unit_test(test_widen_after_sample),
-        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_compressed_source),  cmocka_unit_test(test_rows_and_batches),
+        cmocka_unit_test(test_widen_after_sample), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_file_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
