@@ -134,14 +134,19 @@ input_bucket = notifying[0] if notifying else None
 output_buckets = [b for b in buckets if b != input_bucket]
 nc = notifications(input_bucket) if input_bucket else {}
 lcs = nc.get("LambdaConfigurations", [])
-check(len(lcs) == 1 and not nc.get("QueueConfigurations") and not nc.get("TopicConfigurations"),
-      "the input bucket notifies the function once, nothing else")
-if lcs:
-    lc = lcs[0]
+check(not nc.get("QueueConfigurations") and not nc.get("TopicConfigurations"),
+      "the input bucket notifies the function, nothing else")
+# one configuration per suffix: plain, gzip and zstd CSV (S3 filters take one suffix each)
+suffixes = []
+for lc in lcs:
     rules = {r["Name"].lower(): r["Value"] for r in lc.get("Filter", {}).get("S3Key", {}).get("Rules", [])}
     check(lc.get("Event", "").startswith("s3:ObjectCreated:"), "notification on ObjectCreated", lc.get("Event"))
-    check(rules == {"prefix": "incoming/", "suffix": ".csv"}, "notification filter: prefix incoming/, suffix .csv", f"{rules}")
+    check(set(rules) == {"prefix", "suffix"} and rules["prefix"] == "incoming/",
+          "notification filter: prefix incoming/ and a suffix", f"{rules}")
     check(ref_name(lc.get("Function")) == fn_name, "notification targets the ingest function")
+    suffixes.append(rules.get("suffix"))
+check(sorted(suffixes) == [".csv", ".csv.gz", ".csv.zst"],
+      "the function is notified once each for .csv, .csv.gz and .csv.zst", f"{suffixes}")
 
 env = fn.get("Environment", {}).get("Variables", {})
 out_text = sub_text(env.get("CSVPIPE_OUT")) or ""

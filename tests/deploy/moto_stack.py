@@ -156,9 +156,10 @@ def lambda_rules(nc):
     return [({r["Name"].lower(): r["Value"] for r in c["Filter"]["Key"]["FilterRules"]}, c["LambdaFunctionArn"]) for c in lcs]
 
 
-readback("input bucket notifies cpmoto-ingest for incoming/*.csv",
+readback("input bucket notifies cpmoto-ingest for incoming/*.csv, *.csv.gz, *.csv.zst",
          lambda: lambda_rules(s3.get_bucket_notification_configuration(Bucket=inp)),
-         lambda v: len(v) == 1 and v[0][0] == {"prefix": "incoming/", "suffix": ".csv"} and v[0][1].endswith(":cpmoto-ingest"),
+         lambda v: sorted(r["suffix"] for r, _ in v) == [".csv", ".csv.gz", ".csv.zst"]
+         and all(r["prefix"] == "incoming/" and arn.endswith(":cpmoto-ingest") for r, arn in v),
          ignored=lambda v: v == [])
 onc = s3.get_bucket_notification_configuration(Bucket=outb)
 check(not any(onc.get(k) for k in ("LambdaFunctionConfigurations", "QueueConfigurations", "TopicConfigurations")),
