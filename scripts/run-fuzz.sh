@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in DIR for SECONDS each, from a seed corpus of the repo's CSVs.
+# Runs every fuzz target in DIR for SECONDS each, from a seed corpus of the repo's CSVs and
+# the target's own seeds in fuzz/corpus/<target>/.
 # A finding leaves crash-* files in fuzz/findings/ and fails the run.
 # Usage: scripts/run-fuzz.sh DIR SECONDS
 set -euo pipefail
@@ -20,6 +21,12 @@ for target in "$dir"/fuzz_*; do
         "$root"/tests/js/node_modules/csv-spectrum/csvs/*.csv; do
         [ -f "$f" ] || continue
         { printf '\0'; head -c 8192 "$f"; } >"$corpus/seed-$i"
+        i=$((i + 1))
+    done
+    # and the target's own seeds, when it has some (control byte included)
+    for f in "$root/fuzz/corpus/$name"/*; do
+        [ -f "$f" ] || continue
+        cp "$f" "$corpus/own-$(basename "$f")"
         i=$((i + 1))
     done
     echo "fuzz: $name for ${seconds}s ($i seeds)"
