@@ -12,6 +12,9 @@ echo
 echo "## Loading PostgreSQL: csvpipe against psql \\copy"
 CSVPIPE="$build/csvpipe" "$root/bench/pg_vs_copy.sh"
 echo
+echo "## Compressed input: peak memory against the plain file"
+"$root/bench/compressed_memory.sh" "$build"
+echo
 echo "## Peak memory of csvpipe inspect on 1 GB"
 "$root/bench/inspect_memory.sh" "$build"
 echo
