@@ -9,6 +9,7 @@
  */
 #include "util/decompress.h"
 
+#include <assert.h>
 #include <bzlib.h>
 #include <inttypes.h>
 #include <lzma.h>
@@ -150,6 +151,7 @@ static cp_status refill(dz_source *d, cp_error *err)
         d->in_len -= d->in_pos;
         d->in_pos = 0;
     }
+    assert(d->in_len < IN_CAP); /* a full buffer would read 0 bytes and look like the end */
     size_t got;
     CP_RETURN_IF_ERROR(cp_source_read(d->inner, d->in + d->in_len, IN_CAP - d->in_len, &got, err));
     if (got == 0)
