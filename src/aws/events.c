@@ -22,19 +22,6 @@ typedef struct parse_ctx {
     bool nomem;
 } parse_ctx;
 
-const char *cp_event_source_name(cp_event_source s)
-{
-    switch (s) {
-    case CP_EVENT_FROM_SQS:
-        return "sqs";
-    case CP_EVENT_FROM_EVENTBRIDGE:
-        return "eventbridge";
-    case CP_EVENT_FROM_S3:
-    default:
-        return "s3";
-    }
-}
-
 static void record_release(cp_event_record *r)
 {
     free(r->message_id);

@@ -65,9 +65,6 @@ typedef struct cp_event {
 cp_status cp_event_parse(const char *json, size_t len, cp_event *ev, cp_error *err);
 void cp_event_release(cp_event *ev);
 
-/* "s3", "sqs" or "eventbridge". */
-const char *cp_event_source_name(cp_event_source s);
-
 /*
  * Decodes a URL-encoded S3 key: '+' is a space, %XX a byte (either case of hex digits).
  * *out is a new NUL-terminated string (caller frees). CP_FORMAT for a broken escape or an

@@ -524,11 +524,6 @@ cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *er
     return CP_OK;
 }
 
-const cp_error *cp_s3_upload_error(const cp_s3_upload *u)
-{
-    return &u->err;
-}
-
 uint64_t cp_s3_upload_bytes(const cp_s3_upload *u)
 {
     return u->bytes;

@@ -60,12 +60,10 @@ cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err);
 cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err);
 /*
  * A cp_write_fn: ctx is the cp_s3_upload. Copies data into the current part and sends
- * full parts. On failure returns its status, keeps the first error (cp_s3_upload_error)
- * and fails every later write and the commit the same way.
+ * full parts. On failure returns its status, keeps the first error and fails every later
+ * write and the commit the same way (the commit reports that error).
  */
 cp_status cp_s3_upload_write(void *upload, const void *data, size_t len);
-/* The first failure of cp_s3_upload_write (code CP_OK when none); owned by u. */
-const cp_error *cp_s3_upload_error(const cp_s3_upload *u);
 /*
  * Publishes the object. After a failed write, returns that failure (and the caller
  * aborts). On failure of the commit itself the upload is aborted.

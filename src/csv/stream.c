@@ -89,7 +89,6 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             return cp_error_set(err, st, "cannot allocate a batch");
         }
         cp_batch_clear(&b, 1);
-        uint64_t data_row = 0;
         bool widen = false;
         cp_type *types = NULL;
         stats->rows = stats->rejected = 0;
@@ -103,7 +102,6 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             rowerr.message[0] = '\0';
             st = cp_csv_reader_next(&r, &row, &rowerr);
             if (st == CP_BAD_QUOTE) {
-                data_row++;
                 stats->rejected++;
                 if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
                     break;
@@ -121,7 +119,6 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                     st = cb->on_batch(cb->ctx, &b, err);
                 break;
             }
-            data_row++;
             st = cp_batch_append_row(&b, row.fields, row.nfields, vo, &rowerr);
             if (st == CP_TYPE_MISMATCH) {
                 widen = true;

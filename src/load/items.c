@@ -26,11 +26,8 @@ cp_items *cp_items_open(const char *url, cp_error *err)
         return NULL;
     }
     cp_items *s = be->open(url + strlen(be->scheme), err);
-    if (s) {
+    if (s)
         s->backend = be;
-        s->reject = NULL;
-        s->reject_ctx = NULL;
-    }
     return s;
 }
 
@@ -60,12 +57,6 @@ cp_status cp_items_create_table(const char *url, cp_error *err)
                             "%s: unknown item store; use sqlite:PATH or dynamodb:TABLE",
                             url ? url : "(none)");
     return be->create ? be->create(url + strlen(be->scheme), err) : CP_OK;
-}
-
-void cp_items_set_reject(cp_items *s, cp_items_reject_fn fn, void *ctx)
-{
-    s->reject = fn;
-    s->reject_ctx = ctx;
 }
 
 cp_status cp_items_check_schema(const char *dataset, const cp_schema *schema,

@@ -21,7 +21,7 @@
  *   aws/aws.h. Items are DynamoDB JSON: numbers as exact strings ({"N":"19.90"}), nulls absent.
  *   Puts go out 25 to a BatchWriteItem with several requests in flight (aws/dynamodb.h);
  *   cp_items_finish waits for all of them. An item over DynamoDB's 400 KB limit is a bad row
- *   (see cp_items_set_reject). DynamoDB has no transaction spanning a file: see cp_items_abort.
+ *   (see cp_items_check_row). DynamoDB has no transaction spanning a file: see cp_items_abort.
  */
 #ifndef CP_ITEMS_H
 #define CP_ITEMS_H
@@ -47,18 +47,6 @@ void cp_items_close(cp_items *s);
 cp_status cp_items_create_table(const char *url, cp_error *err);
 
 /*
- * Called for a row whose item the store cannot hold (a DynamoDB item over 400 KB): row is
- * the row's ordinal, why names it, the source and the size. The row is skipped and the
- * write goes on; the pipeline records it as a bad row.
- */
-typedef void (*cp_items_reject_fn)(void *ctx, uint64_t row, const cp_error *why);
-/*
- * Installs the bad-row callback (NULL removes it). Without one, such a row fails
- * cp_items_write with CP_TOO_LARGE, err->line set to the row's ordinal.
- */
-void cp_items_set_reject(cp_items *s, cp_items_reject_fn fn, void *ctx);
-
-/*
  * True when cp_items_abort rolls back the puts of the file (SQLite). DynamoDB has no such
  * transaction: the pipeline writes its items only once the file is known to load (a
  * second pass over the source after the outputs are published).
@@ -79,7 +67,11 @@ cp_status cp_items_check_row(cp_items *s, const cp_batch *b, size_t row, cp_erro
 cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *schema,
                          const char *source_uri, const size_t *key_columns, size_t nkeys,
                          cp_error *err);
-/* Puts one item per row; row i of the batch has ordinal b->first_row + i. */
+/*
+ * Puts one item per row; row i of the batch has ordinal b->first_row + i. A row the store
+ * cannot hold (cp_items_check_row) fails the write with CP_TOO_LARGE, err->line set to its
+ * ordinal; the rows before it were written.
+ */
 cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err);
 /*
  * Makes the puts durable and, keyless, deletes the items of rows rows_now+1..rows_before

@@ -32,8 +32,6 @@ typedef struct cp_items_backend {
 
 struct cp_items {
     const cp_items_backend *backend;
-    cp_items_reject_fn reject; /* cp_items_set_reject; NULL = oversize items fail the write */
-    void *reject_ctx;
 };
 
 extern const cp_items_backend cp_items_sqlite_backend;

@@ -236,20 +236,13 @@ static cp_status ddb_write(cp_items *base, const cp_batch *b, cp_error *err)
             return cp_error_set(err, st, "measuring the item of row %" PRIu64 " of %s", ordinal,
                                 s->source);
         if (size > CP_DDB_MAX_ITEM) {
-            cp_error why;
-            cp_error_clear(&why);
-            cp_error_set(&why, CP_TOO_LARGE,
+            cp_error_set(err, CP_TOO_LARGE,
                          "row %" PRIu64 " of %s: its DynamoDB item is %zu bytes, over the 400 KB "
                          "item limit; shorten its longest values or load it with --nosql sqlite:",
                          ordinal, s->source, size);
-            why.line = ordinal;
-            if (!s->base.reject) {
-                if (err)
-                    *err = why;
-                return CP_TOO_LARGE;
-            }
-            s->base.reject(s->base.reject_ctx, ordinal, &why);
-            continue;
+            if (err)
+                err->line = ordinal;
+            return CP_TOO_LARGE;
         }
         st = cp_ddb_writer_add(s->w, s->item.data, s->item.len, s->pk.data, s->sk.data, err);
         if (st != CP_OK) {

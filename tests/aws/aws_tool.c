@@ -13,7 +13,8 @@
  *   aws_tool ddb-put TABLE SOURCE N [ROWS_BEFORE [BIG_ROW]]
  *        items of a generated keyless file of N rows through cp_items (dynamodb:TABLE):
  *        id = r, name = `name "r" é`, price = r.90 (DECIMAL), note = "n<r>" when r % 3 == 0,
- *        else null; BIG_ROW (optional) gets a 500 KB name and must be reported as a bad row.
+ *        else null; BIG_ROW (optional) gets a 500 KB name and must be reported as a bad row
+ *        (cp_items_write refuses it with CP_TOO_LARGE; the rows after it are written).
  * Exit status: 0 success, 1 failure (message on stderr).
  */
 #include "aws/aws.h"
@@ -125,12 +126,6 @@ out:
 
 static const char *const headers[] = {"id", "name", "price", "note"};
 
-static void bad_row(void *ctx, uint64_t row, const cp_error *why)
-{
-    (*(int *)ctx)++;
-    fprintf(stderr, "bad row %" PRIu64 ": %s\n", row, why->message);
-}
-
 static int cmd_ddb_put(const char *table, const char *source, uint64_t n, uint64_t before,
                        uint64_t big)
 {
@@ -142,7 +137,6 @@ static int cmd_ddb_put(const char *table, const char *source, uint64_t n, uint64
     if (!items)
         return die(&err);
     int rejected = 0;
-    cp_items_set_reject(items, bad_row, &rejected);
     cp_schema schema;
     size_t lens[4];
     cp_schema_init(&schema, 4);
@@ -180,7 +174,14 @@ static int cmd_ddb_put(const char *table, const char *source, uint64_t n, uint64
             goto out;
         }
         if (cp_batch_full(&b) || r == n) {
-            if (cp_items_write(items, &b, &err) != CP_OK) {
+            cp_status st = cp_items_write(items, &b, &err);
+            if (st == CP_TOO_LARGE && err.line >= b.first_row && err.line <= r) {
+                /* the rows before it went out: go on after it */
+                fprintf(stderr, "bad row %" PRIu64 ": %s\n", (uint64_t)err.line, err.message);
+                rejected++;
+                r = err.line;
+                cp_error_clear(&err);
+            } else if (st != CP_OK) {
                 rc = die(&err);
                 cp_items_abort(items);
                 goto out;
