@@ -14,13 +14,11 @@
 #ifndef CP_TYPES_H
 #define CP_TYPES_H
 
+#include "util/int128.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef __int128 cp_i128;
-
-#define CP_DECIMAL_MAX_PRECISION 38
 
 typedef enum cp_type_id {
     CP_TYPE_NULL = 0,

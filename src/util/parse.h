@@ -9,7 +9,7 @@
 #ifndef CP_PARSE_H
 #define CP_PARSE_H
 
-#include "table/types.h"
+#include "util/int128.h"
 
 #include <stdbool.h>
 #include <stddef.h>
