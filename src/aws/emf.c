@@ -1,66 +1,15 @@
 /*
  * emf.c - EMF records and structured log lines, built with jansson.
  *
- * The metric list is expanded from CP_EMF_METRICS twice: once for the "Metrics"
- * declarations and once for the values, each value coming from a function
- * metric_<Name>(summary). A metric added to metrics.h without its function here does not
- * compile (a static function used but never defined).
+ * The metric list is expanded from CP_EMF_METRICS for the "Metrics" declarations and for
+ * the values, which the caller computed (cp_emf_load.metrics, indexed by CP_EMF_<Name>).
  */
 #include "aws/emf.h"
 
-#include "aws/metrics.h"
-
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CP_EMF_DECLARE(name, unit) static json_int_t metric_##name(const cp_load_summary *s);
-CP_EMF_METRICS(CP_EMF_DECLARE)
-#undef CP_EMF_DECLARE
-
-static bool loaded(const cp_load_summary *s)
-{
-    return s->status == CP_LOAD_LOADED;
-}
-
-static json_int_t metric_FilesLoaded(const cp_load_summary *s)
-{
-    return loaded(s) ? 1 : 0;
-}
-
-static json_int_t metric_FilesRejected(const cp_load_summary *s)
-{
-    return s->status == CP_LOAD_REJECTED || s->status == CP_LOAD_FAILED ? 1 : 0;
-}
-
-static json_int_t metric_RowsLoaded(const cp_load_summary *s)
-{
-    return loaded(s) ? (json_int_t)s->stream.rows : 0;
-}
-
-static json_int_t metric_RowsRejected(const cp_load_summary *s)
-{
-    return (json_int_t)s->stream.rejected;
-}
-
-static json_int_t metric_BytesRead(const cp_load_summary *s)
-{
-    return (json_int_t)s->stream.bytes;
-}
-
-static json_int_t metric_DurationMs(const cp_load_summary *s)
-{
-    if (s->finished_us <= s->started_us)
-        return 0;
-    return (json_int_t)llround((double)(s->finished_us - s->started_us) / 1e3);
-}
-
-static json_int_t metric_Restarts(const cp_load_summary *s)
-{
-    return (json_int_t)s->stream.restarts;
-}
 
 int64_t cp_emf_now_ms(void)
 {
@@ -132,7 +81,7 @@ static cp_status dump(json_t *root, bool ok, cp_buf *out)
     return st;
 }
 
-cp_status cp_emf_format(const cp_load_summary *s, int64_t timestamp_ms, cp_buf *out)
+cp_status cp_emf_format(const cp_emf_load *load, int64_t timestamp_ms, cp_buf *out)
 {
     json_t *root = json_object(), *aws = json_object(), *cwm = json_array(), *dir = json_object(),
            *dims = json_array(), *dimset = json_array(), *metrics = json_array();
@@ -154,13 +103,14 @@ cp_status cp_emf_format(const cp_load_summary *s, int64_t timestamp_ms, cp_buf *
     ok = ok && set_int(aws, "Timestamp", (json_int_t)timestamp_ms);
     ok = ok && json_object_set(aws, "CloudWatchMetrics", cwm) == 0;
     ok = ok && json_object_set(root, "_aws", aws) == 0;
-    ok = ok && set_str(root, CP_EMF_DIMENSION, s->dataset ? s->dataset : "unknown");
-#define CP_EMF_VALUE(name, unit) ok = ok && set_int(root, #name, metric_##name(s));
+    ok = ok && set_str(root, CP_EMF_DIMENSION, load->dataset ? load->dataset : "unknown");
+#define CP_EMF_VALUE(name, unit)                                                                   \
+    ok = ok && set_int(root, #name, (json_int_t)load->metrics[CP_EMF_##name]);
     CP_EMF_METRICS(CP_EMF_VALUE)
 #undef CP_EMF_VALUE
     /* Extra fields are kept in the log record, not turned into metrics. */
-    ok = ok && set_str(root, "status", cp_load_status_name(s->status));
-    ok = ok && set_str(root, "source", s->source_uri ? s->source_uri : s->source);
+    ok = ok && set_str(root, "status", load->status);
+    ok = ok && set_str(root, "source", load->source);
     json_decref(aws);
     json_decref(cwm);
     json_decref(dir);
@@ -187,23 +137,19 @@ cp_status cp_emf_log_format(const cp_emf_log_entry *e, int64_t timestamp_ms, cp_
     ok = ok && set_str(root, "messageId", e->message_id);
     ok = ok && set_str(root, "source", e->source);
     ok = ok && set_str(root, "status", e->status);
-    const cp_load_summary *s = e->summary;
-    if (s) {
-        ok = ok && set_str(root, "dataset", s->dataset);
-        ok = ok && set_str(root, "version", s->version);
-        ok = ok && set_int(root, "rows", metric_RowsLoaded(s));
-        ok = ok && set_int(root, "rejectedRows", metric_RowsRejected(s));
-        ok = ok && set_int(root, "bytes", metric_BytesRead(s));
-        ok = ok && set_int(root, "restarts", metric_Restarts(s));
-        ok = ok && set_int(root, "durationMs", metric_DurationMs(s));
-        if (s->status == CP_LOAD_LOADED) {
-            ok = ok && set_str(root, "parquet", s->parquet_path);
-            ok = ok && set_str(root, "json", s->json_path);
-        }
-        ok = ok && set_str(root, "rejects", s->rejects_path);
-        ok = ok && set_str(root, "errorDetails", s->error_path);
+    const cp_emf_load *l = e->load;
+    if (l) {
+        ok = ok && set_str(root, "dataset", l->dataset);
+        ok = ok && set_str(root, "version", l->version);
+        ok = ok && set_int(root, "rows", (json_int_t)l->metrics[CP_EMF_RowsLoaded]);
+        ok = ok && set_int(root, "rejectedRows", (json_int_t)l->metrics[CP_EMF_RowsRejected]);
+        ok = ok && set_int(root, "bytes", (json_int_t)l->metrics[CP_EMF_BytesRead]);
+        ok = ok && set_int(root, "restarts", (json_int_t)l->metrics[CP_EMF_Restarts]);
+        ok = ok && set_int(root, "durationMs", (json_int_t)l->metrics[CP_EMF_DurationMs]);
+        for (size_t i = 0; i < l->noutputs && i < CP_EMF_MAX_OUTPUTS; i++)
+            ok = ok && set_str(root, l->outputs[i].key, l->outputs[i].location);
     }
-    const char *error = e->error ? e->error : s ? s->error : NULL;
+    const char *error = e->error ? e->error : l ? l->error : NULL;
     ok = ok && set_str(root, "error", error);
     return dump(root, ok, out);
 }

@@ -5,7 +5,8 @@
  * Contract: every load prints one EMF record in namespace CP_EMF_NAMESPACE with the single
  * dimension CP_EMF_DIMENSION (the dataset name) and one value for each metric below, in
  * the unit given (a CloudWatch unit name, written verbatim into the record's "Unit").
- * This list is the only place the names are spelled: the EMF writer expands it, and the
+ * This list is the only place the names are spelled: the EMF writer expands it, the
+ * pipeline computes each value (pipeline/summary.c, one metric_<Name> function each), and the
  * deployment checks (tests/cli/deploy_dashboards.sh) read it to prove that every Grafana
  * and CloudWatch dashboard panel names a metric that really exists. Renaming or removing
  * an entry breaks those dashboards and alarms: change deploy/ in the same commit. Add new

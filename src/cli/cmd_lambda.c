@@ -340,9 +340,11 @@ static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp
         cp_load_summary_release(&s);
         return;
     }
+    cp_emf_load metrics;
+    cp_load_summary_emf(&s, &metrics);
     cp_buf line;
     cp_buf_init(&line, CP_BUF_UNLIMITED);
-    if (cp_emf_format(&s, cp_emf_now_ms(), &line) == CP_OK)
+    if (cp_emf_format(&metrics, cp_emf_now_ms(), &line) == CP_OK)
         cp_emf_write(stdout, &line);
     cp_buf_release(&line);
     bool bad = s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED;
@@ -355,7 +357,7 @@ static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp
                           .message_id = r->message_id,
                           .source = uri,
                           .status = cp_load_status_name(s.status),
-                          .summary = &s};
+                          .load = &metrics};
     log_line(&e);
     if (oc->files.len)
         cp_buf_append_char(&oc->files, ',');

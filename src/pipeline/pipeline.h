@@ -18,6 +18,7 @@
 #ifndef CP_PIPELINE_H
 #define CP_PIPELINE_H
 
+#include "aws/emf.h"
 #include "csv/stream.h"
 #include "json/json_writer.h"
 #include "load/ledger.h"
@@ -73,6 +74,11 @@ void cp_load_summary_release(cp_load_summary *s);
 cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *out);
 /* The summary for a person, several lines. */
 void cp_load_summary_print(const cp_load_summary *s, FILE *f);
+/*
+ * The summary as the EMF record and the log line of `csvpipe lambda` tell it (aws/emf.h);
+ * out borrows the summary's strings.
+ */
+void cp_load_summary_emf(const cp_load_summary *s, cp_emf_load *out);
 
 typedef struct cp_pipeline cp_pipeline;
 

@@ -4,6 +4,7 @@
 #include "util/json_escape.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 static cp_status json_str(cp_buf *o, const char *key, const char *v, bool comma)
@@ -138,4 +139,79 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
         fprintf(f, "  error     %s\n", s->error);
     if (s->error_path)
         fprintf(f, "  details   %s\n", s->error_path);
+}
+
+/* One function per metric of aws/metrics.h: a metric without its function does not compile. */
+#define CP_EMF_DECLARE(name, unit) static int64_t metric_##name(const cp_load_summary *s);
+CP_EMF_METRICS(CP_EMF_DECLARE)
+#undef CP_EMF_DECLARE
+
+static bool loaded(const cp_load_summary *s)
+{
+    return s->status == CP_LOAD_LOADED;
+}
+
+static int64_t metric_FilesLoaded(const cp_load_summary *s)
+{
+    return loaded(s) ? 1 : 0;
+}
+
+static int64_t metric_FilesRejected(const cp_load_summary *s)
+{
+    return s->status == CP_LOAD_REJECTED || s->status == CP_LOAD_FAILED ? 1 : 0;
+}
+
+static int64_t metric_RowsLoaded(const cp_load_summary *s)
+{
+    return loaded(s) ? (int64_t)s->stream.rows : 0;
+}
+
+static int64_t metric_RowsRejected(const cp_load_summary *s)
+{
+    return (int64_t)s->stream.rejected;
+}
+
+static int64_t metric_BytesRead(const cp_load_summary *s)
+{
+    return (int64_t)s->stream.bytes;
+}
+
+static int64_t metric_DurationMs(const cp_load_summary *s)
+{
+    if (s->finished_us <= s->started_us)
+        return 0;
+    return llround((double)(s->finished_us - s->started_us) / 1e3);
+}
+
+static int64_t metric_Restarts(const cp_load_summary *s)
+{
+    return (int64_t)s->stream.restarts;
+}
+
+static void emf_output(cp_emf_load *m, const char *key, const char *location)
+{
+    if (location && m->noutputs < CP_EMF_MAX_OUTPUTS) {
+        m->outputs[m->noutputs].key = key;
+        m->outputs[m->noutputs].location = location;
+        m->noutputs++;
+    }
+}
+
+void cp_load_summary_emf(const cp_load_summary *s, cp_emf_load *m)
+{
+    memset(m, 0, sizeof *m);
+    m->dataset = s->dataset;
+    m->source = s->source_uri ? s->source_uri : s->source;
+    m->status = cp_load_status_name(s->status);
+    m->version = s->version;
+    m->error = s->error;
+#define CP_EMF_VALUE(name, unit) m->metrics[CP_EMF_##name] = metric_##name(s);
+    CP_EMF_METRICS(CP_EMF_VALUE)
+#undef CP_EMF_VALUE
+    if (loaded(s)) {
+        emf_output(m, "parquet", s->parquet_path);
+        emf_output(m, "json", s->json_path);
+    }
+    emf_output(m, "rejects", s->rejects_path);
+    emf_output(m, "errorDetails", s->error_path);
 }
