@@ -49,6 +49,7 @@ node-deps:
 	@scripts/node-deps.sh tests/js
 
 test:
+	@scripts/check-deps.sh
 	@scripts/deps.sh all $(TEST_BUILD)
 	@scripts/node-deps.sh tests/js
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
