@@ -94,25 +94,6 @@ static void log_simple(const char *level, const char *message, const char *reque
     log_line(&e);
 }
 
-static int parse_formats(const char *arg, unsigned *out)
-{
-    *out = 0;
-    char *copy = strdup(arg), *save = NULL;
-    if (!copy)
-        return -1;
-    int rc = 0;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        if (strcasecmp(t, "parquet") == 0)
-            *out |= CP_FORMAT_PARQUET;
-        else if (strcasecmp(t, "json") == 0 || strcasecmp(t, "ndjson") == 0)
-            *out |= CP_FORMAT_JSON;
-        else if (strcasecmp(t, "none") != 0)
-            rc = -1;
-    }
-    free(copy);
-    return rc;
-}
-
 static const char *env(const char *name)
 {
     const char *v = getenv(name);
@@ -198,8 +179,10 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     o->table = env("CSVPIPE_TABLE");
     c->input_prefix = getenv("CSVPIPE_INPUT_PREFIX"); /* "" is the bucket root */
     const char *v;
-    if ((v = env("CSVPIPE_FORMATS")) && parse_formats(v, &o->formats) < 0) {
-        snprintf(msg, cap, "CSVPIPE_FORMATS='%s': use parquet, json, parquet,json or none", v);
+    cp_error ferr;
+    cp_error_clear(&ferr);
+    if ((v = env("CSVPIPE_FORMATS")) && cp_pipeline_parse_formats(v, &o->formats, &ferr) != CP_OK) {
+        snprintf(msg, cap, "CSVPIPE_FORMATS='%s': %s", v, ferr.message);
         return -1;
     }
     if ((v = env("CSVPIPE_COMPRESSION")) && !cp_pq_codec_parse(v, &o->parquet.codec)) {

@@ -145,23 +145,6 @@ static int expand(const char *arg, char ***list, size_t *n)
     return 0;
 }
 
-static int parse_formats(const char *arg, unsigned *out)
-{
-    *out = 0;
-    char *copy = strdup(arg), *save = NULL;
-    int rc = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (strcasecmp(t, "parquet") == 0)
-            *out |= CP_FORMAT_PARQUET;
-        else if (strcasecmp(t, "json") == 0 || strcasecmp(t, "ndjson") == 0)
-            *out |= CP_FORMAT_JSON;
-        else if (strcasecmp(t, "none") != 0)
-            rc = -1;
-    }
-    free(copy);
-    return rc;
-}
-
 void cp_run_args_release(cp_run_args *a)
 {
     free(a->keys_copy);
@@ -222,12 +205,15 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         case OPT_OUT:
             o->out_dir = optarg;
             break;
-        case OPT_FORMATS:
-            if (parse_formats(optarg, &o->formats) < 0) {
-                cp_cli_error("--formats takes parquet, json, both (parquet,json) or none");
+        case OPT_FORMATS: {
+            cp_error err;
+            cp_error_clear(&err);
+            if (cp_pipeline_parse_formats(optarg, &o->formats, &err) != CP_OK) {
+                cp_cli_error("--formats: %s", err.message);
                 return CP_EXIT_USAGE;
             }
             break;
+        }
         case OPT_JSON_STYLE:
             if (!cp_json_style_parse(optarg, &o->json_style)) {
                 cp_cli_error("--json-style takes plain or dynamodb");

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,40 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     o->max_rejects = 1000;
     o->max_reject_fraction = 0.01;
     cp_csv_options_default(&o->csv);
+}
+
+static const struct {
+    const char *name, *alias;
+    unsigned bit;
+} formats[] = {
+    {"parquet", NULL, CP_FORMAT_PARQUET},
+    {"json", "ndjson", CP_FORMAT_JSON},
+};
+
+cp_status cp_pipeline_parse_formats(const char *list, unsigned *out, cp_error *err)
+{
+    *out = 0;
+    for (const char *p = list;;) {
+        p += strspn(p, ", \t");
+        if (!*p)
+            return CP_OK;
+        const size_t n = strcspn(p, ", \t");
+        bool known = n == 4 && strncasecmp(p, "none", 4) == 0;
+        for (size_t i = 0; !known && i < sizeof formats / sizeof formats[0]; i++) {
+            const char *alias = formats[i].alias;
+            if ((strlen(formats[i].name) == n && strncasecmp(p, formats[i].name, n) == 0) ||
+                (alias && strlen(alias) == n && strncasecmp(p, alias, n) == 0)) {
+                *out |= formats[i].bit;
+                known = true;
+            }
+        }
+        if (!known)
+            return cp_error_set(err, CP_USAGE,
+                                "unknown output format \"%.*s\"; use parquet, json (or ndjson), "
+                                "a list of them such as parquet,json, or none",
+                                (int)(n > 64 ? 64 : n), p);
+        p += n;
+    }
 }
 
 struct cp_pipeline {

@@ -49,6 +49,13 @@ typedef struct cp_pipeline_options {
 
 void cp_pipeline_options_default(cp_pipeline_options *o);
 
+/*
+ * Parses a list of output formats such as "parquet,json" into CP_FORMAT_* bits: format
+ * names in any case ("ndjson" is "json"), separated by commas and/or spaces; "none" adds
+ * nothing. CP_USAGE with a message naming the unknown word and the known ones otherwise.
+ */
+cp_status cp_pipeline_parse_formats(const char *list, unsigned *formats, cp_error *err);
+
 /* What happened to one source; strings owned by the summary. */
 typedef struct cp_load_summary {
     char *source;     /* as given */

@@ -602,10 +602,41 @@ static void test_options_default(void **state)
     assert_int_equal(pq.codec, CP_PQ_SNAPPY);
 }
 
+/* One parser for `run --formats` and CSVPIPE_FORMATS: "parquet, json" is both formats. */
+static void test_parse_formats(void **state)
+{
+    static const struct {
+        const char *list;
+        unsigned want;
+    } ok[] = {
+        {"parquet,json", CP_FORMAT_PARQUET | CP_FORMAT_JSON},
+        {"parquet, json", CP_FORMAT_PARQUET | CP_FORMAT_JSON},
+        {" JSON  parquet ", CP_FORMAT_PARQUET | CP_FORMAT_JSON},
+        {"ndjson", CP_FORMAT_JSON},
+        {"parquet,,", CP_FORMAT_PARQUET},
+        {"none", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        unsigned f = 0xff;
+        cp_error err;
+        cp_error_clear(&err);
+        if (cp_pipeline_parse_formats(ok[i].list, &f, &err) != CP_OK || f != ok[i].want)
+            fail_msg("\"%s\": %u (%s), expected %u", ok[i].list, f, err.message, ok[i].want);
+    }
+    unsigned f;
+    cp_error err;
+    cp_error_clear(&err);
+    assert_int_equal(cp_pipeline_parse_formats("parquet, orc", &f, &err), CP_USAGE);
+    assert_non_null(strstr(err.message, "\"orc\""));
+    assert_int_equal(cp_pipeline_parse_formats("parquetjson", &f, &err), CP_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_default),
+        cmocka_unit_test(test_parse_formats),
         cmocka_unit_test(test_load_skip_reload),
         cmocka_unit_test(test_rejected_by_fraction),
         cmocka_unit_test(test_rejected_by_count),
