@@ -27,38 +27,19 @@
 static const char put_open[] = "{\"PutRequest\":{\"Item\":";
 
 typedef struct ddb_items {
-    cp_items base;
+    cp_items base; /* base.file: the open file */
     cp_aws *aws;
     char *table;
-    cp_ddb_writer *w;
-    /* the open file */
-    bool open;
-    char *dataset;
-    char *source;
-    size_t *key_columns;
-    cp_item_keys keys;
-    size_t ncolumns;
+    cp_ddb_writer *w; /* of the open file */
     cp_buf common;    /* ,"_dataset":{"S":...},"_source":{"S":...},"_row":{"N":" */
-    cp_buf names;     /* ,"col": for every column, back to back */
-    size_t *name_end; /* end offset of column i's entry in names */
-    cp_buf pk, sk, item, text;
+    cp_buf item, text;
 } ddb_items;
 
 static void end_file(ddb_items *s)
 {
     cp_ddb_writer_free(s->w);
     s->w = NULL;
-    free(s->dataset);
-    free(s->source);
-    free(s->key_columns);
-    free(s->name_end);
-    s->dataset = s->source = NULL;
-    s->key_columns = s->name_end = NULL;
-    memset(&s->keys, 0, sizeof s->keys);
-    s->ncolumns = 0;
     cp_buf_reset(&s->common);
-    cp_buf_reset(&s->names);
-    s->open = false;
 }
 
 static void ddb_close(cp_items *base)
@@ -68,9 +49,6 @@ static void ddb_close(cp_items *base)
     cp_aws_free(s->aws);
     free(s->table);
     cp_buf_release(&s->common);
-    cp_buf_release(&s->names);
-    cp_buf_release(&s->pk);
-    cp_buf_release(&s->sk);
     cp_buf_release(&s->item);
     cp_buf_release(&s->text);
     free(s);
@@ -103,9 +81,6 @@ static cp_items *ddb_open(const char *table, cp_error *err)
         return NULL;
     }
     cp_buf_init(&s->common, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->names, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->pk, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->sk, CP_BUF_UNLIMITED);
     cp_buf_init(&s->item, CP_BUF_UNLIMITED);
     cp_buf_init(&s->text, CP_BUF_UNLIMITED);
     if (!(s->aws = cp_aws_new(err))) {
@@ -122,76 +97,50 @@ static cp_status append_s(cp_buf *o, const char *v, size_t len)
     return cp_buf_append_char(o, '}');
 }
 
-static cp_status build_parts(ddb_items *s, const cp_schema *schema)
+static cp_status build_common(ddb_items *s)
 {
+    const cp_items_file *f = &s->base.file;
     CP_RETURN_IF_ERROR(cp_buf_append_str(&s->common, ",\"_dataset\":"));
-    CP_RETURN_IF_ERROR(append_s(&s->common, s->dataset, strlen(s->dataset)));
+    CP_RETURN_IF_ERROR(append_s(&s->common, f->dataset, strlen(f->dataset)));
     CP_RETURN_IF_ERROR(cp_buf_append_str(&s->common, ",\"_source\":"));
-    CP_RETURN_IF_ERROR(append_s(&s->common, s->source, strlen(s->source)));
-    CP_RETURN_IF_ERROR(cp_buf_append_str(&s->common, ",\"_row\":{\"N\":\""));
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        const char *name = schema->columns[i].name;
-        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ','));
-        CP_RETURN_IF_ERROR(cp_json_append_string(&s->names, name, strlen(name)));
-        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ':'));
-        s->name_end[i] = s->names.len;
-    }
-    return CP_OK;
+    CP_RETURN_IF_ERROR(append_s(&s->common, f->source, strlen(f->source)));
+    return cp_buf_append_str(&s->common, ",\"_row\":{\"N\":\"");
 }
 
-static cp_status ddb_begin(cp_items *base, const char *dataset, const cp_schema *schema,
-                           const char *source_uri, const size_t *key_columns, size_t nkeys,
-                           cp_error *err)
+static cp_status ddb_begin(cp_items *base, const cp_schema *schema, cp_error *err)
 {
     ddb_items *s = (ddb_items *)base;
-    end_file(s);
-    CP_RETURN_IF_ERROR(cp_items_check_schema(dataset, schema, key_columns, nkeys, err));
-    s->dataset = strdup(dataset);
-    s->source = strdup(source_uri);
-    s->key_columns = calloc(nkeys ? nkeys : 1, sizeof *s->key_columns);
-    s->name_end = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *s->name_end);
-    if (!s->dataset || !s->source || !s->key_columns || !s->name_end) {
-        end_file(s);
-        return cp_error_set(err, CP_NOMEM, "out of memory starting the items of %s", source_uri);
-    }
-    if (nkeys)
-        memcpy(s->key_columns, key_columns, nkeys * sizeof *key_columns);
-    s->keys.dataset = s->dataset;
-    s->keys.source_uri = s->source;
-    s->keys.columns = s->key_columns;
-    s->keys.ncolumns = nkeys;
-    s->ncolumns = schema->ncolumns;
-    cp_status st = build_parts(s, schema);
+    (void)schema;
+    cp_status st = build_common(s);
     if (st != CP_OK) {
         end_file(s);
-        return cp_error_set(err, st, "building the item form of %s", source_uri);
+        return cp_error_set(err, st, "building the item form of %s", base->file.source);
     }
     /* keyed items can repeat a key within a file: the writer keeps their order */
-    if (!(s->w = cp_ddb_writer_new(s->aws, s->table, nkeys > 0, err))) {
+    if (!(s->w = cp_ddb_writer_new(s->aws, s->table, base->file.keys.ncolumns > 0, err))) {
         end_file(s);
         return err ? err->code : CP_NOMEM;
     }
-    s->open = true;
     return CP_OK;
 }
 
 /* The PutRequest of row `row` into s->item (pk and sk already set). */
 static cp_status build_item(ddb_items *s, const cp_batch *b, size_t row)
 {
+    const cp_items_file *f = &s->base.file;
     cp_buf *o = &s->item;
     cp_buf_reset(o);
     CP_RETURN_IF_ERROR(cp_buf_append_str(o, put_open));
     CP_RETURN_IF_ERROR(cp_buf_append_str(o, "{\"pk\":"));
-    CP_RETURN_IF_ERROR(append_s(o, s->pk.data, s->pk.len));
+    CP_RETURN_IF_ERROR(append_s(o, f->pk.data, f->pk.len));
     CP_RETURN_IF_ERROR(cp_buf_append_str(o, ",\"sk\":"));
-    CP_RETURN_IF_ERROR(append_s(o, s->sk.data, s->sk.len));
+    CP_RETURN_IF_ERROR(append_s(o, f->sk.data, f->sk.len));
     CP_RETURN_IF_ERROR(cp_buf_append(o, s->common.data, s->common.len));
     CP_RETURN_IF_ERROR(cp_buf_printf(o, "%" PRIu64 "\"}", b->first_row + row));
-    for (size_t i = 0; i < s->ncolumns; i++) {
+    for (size_t i = 0; i < f->ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue; /* nulls are absent attributes */
-        size_t start = i ? s->name_end[i - 1] : 0;
-        CP_RETURN_IF_ERROR(cp_buf_append(o, s->names.data + start, s->name_end[i] - start));
+        CP_RETURN_IF_ERROR(cp_items_file_name(&s->base, i, o));
         CP_RETURN_IF_ERROR(cp_cell_append_dynamodb(o, b, i, row));
     }
     return cp_buf_append_str(o, "}}}");
@@ -200,10 +149,11 @@ static cp_status build_item(ddb_items *s, const cp_batch *b, size_t row)
 /* DynamoDB's measure of the item: attribute names plus values in bytes. */
 static cp_status exact_size(ddb_items *s, const cp_batch *b, size_t row, size_t *size)
 {
+    const cp_items_file *f = &s->base.file;
     char digits[32];
-    size_t n = 2 + s->pk.len + 2 + s->sk.len + 8 + strlen(s->dataset) + 7 + strlen(s->source) + 4 +
+    size_t n = 2 + f->pk.len + 2 + f->sk.len + 8 + strlen(f->dataset) + 7 + strlen(f->source) + 4 +
                (size_t)snprintf(digits, sizeof digits, "%" PRIu64, b->first_row + row);
-    for (size_t i = 0; i < s->ncolumns; i++) {
+    for (size_t i = 0; i < f->ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue;
         cp_buf_reset(&s->text);
@@ -217,36 +167,32 @@ static cp_status exact_size(ddb_items *s, const cp_batch *b, size_t row, size_t 
 static cp_status ddb_write(cp_items *base, const cp_batch *b, cp_error *err)
 {
     ddb_items *s = (ddb_items *)base;
-    if (!s->open)
-        return cp_error_set(err, CP_USAGE, "cp_items_write: no file begun");
-    if (b->schema->ncolumns != s->ncolumns)
-        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the items were begun with %zu",
-                            b->schema->ncolumns, s->ncolumns);
+    const cp_items_file *f = &base->file;
     const size_t overhead = sizeof put_open - 1 + 2;
     for (size_t r = 0; r < b->nrows; r++) {
         uint64_t ordinal = b->first_row + r;
-        cp_status st = cp_item_key(&s->keys, b, r, &s->pk, &s->sk);
+        cp_status st = cp_items_file_key(base, b, r);
         if (st == CP_OK)
             st = build_item(s, b, r);
         if (st != CP_OK)
             return cp_error_set(err, st, "building the item of row %" PRIu64 " of %s", ordinal,
-                                s->source);
+                                f->source);
         size_t size = 0;
         if (s->item.len - overhead > CP_DDB_MAX_ITEM && (st = exact_size(s, b, r, &size)) != CP_OK)
             return cp_error_set(err, st, "measuring the item of row %" PRIu64 " of %s", ordinal,
-                                s->source);
+                                f->source);
         if (size > CP_DDB_MAX_ITEM) {
             cp_error_set(err, CP_TOO_LARGE,
                          "row %" PRIu64 " of %s: its DynamoDB item is %zu bytes, over the 400 KB "
                          "item limit; shorten its longest values or load it with --nosql sqlite:",
-                         ordinal, s->source, size);
+                         ordinal, f->source, size);
             if (err)
                 err->line = ordinal;
             return CP_TOO_LARGE;
         }
-        st = cp_ddb_writer_add(s->w, s->item.data, s->item.len, s->pk.data, s->sk.data, err);
+        st = cp_ddb_writer_add(s->w, s->item.data, s->item.len, f->pk.data, f->sk.data, err);
         if (st != CP_OK) {
-            cp_error_prefix(err, "items of %s into DynamoDB table %s", s->source, s->table);
+            cp_error_prefix(err, "items of %s into DynamoDB table %s", f->source, s->table);
             return st;
         }
     }
@@ -256,37 +202,36 @@ static cp_status ddb_write(cp_items *base, const cp_batch *b, cp_error *err)
 static cp_status ddb_finish(cp_items *base, uint64_t rows_now, uint64_t rows_before, cp_error *err)
 {
     ddb_items *s = (ddb_items *)base;
-    if (!s->open)
-        return cp_error_set(err, CP_USAGE, "cp_items_finish: no file begun");
+    cp_items_file *f = &base->file;
     cp_status st = cp_ddb_writer_flush(s->w, err);
-    if (st == CP_OK && s->keys.ncolumns == 0 && rows_before > rows_now) {
+    if (st == CP_OK && f->keys.ncolumns == 0 && rows_before > rows_now) {
         for (uint64_t r = rows_now + 1; st == CP_OK && r <= rows_before; r++) {
-            st = cp_item_keyless_key(s->dataset, s->source, r, &s->pk, &s->sk);
+            st = cp_item_keyless_key(f->dataset, f->source, r, &f->pk, &f->sk);
             cp_buf *o = &s->item;
             cp_buf_reset(o);
             if (st == CP_OK)
                 st = cp_buf_append_str(o, "{\"DeleteRequest\":{\"Key\":{\"pk\":");
             if (st == CP_OK)
-                st = append_s(o, s->pk.data, s->pk.len);
+                st = append_s(o, f->pk.data, f->pk.len);
             if (st == CP_OK)
                 st = cp_buf_append_str(o, ",\"sk\":");
             if (st == CP_OK)
-                st = append_s(o, s->sk.data, s->sk.len);
+                st = append_s(o, f->sk.data, f->sk.len);
             if (st == CP_OK)
                 st = cp_buf_append_str(o, "}}}");
             if (st != CP_OK) {
                 st = cp_error_set(err, st, "building the key of stale item %" PRIu64, r);
                 break;
             }
-            st = cp_ddb_writer_add(s->w, o->data, o->len, s->pk.data, s->sk.data, err);
+            st = cp_ddb_writer_add(s->w, o->data, o->len, f->pk.data, f->sk.data, err);
         }
         if (st == CP_OK)
             st = cp_ddb_writer_flush(s->w, err);
         if (st != CP_OK)
-            cp_error_prefix(err, "deleting the stale items of %s from DynamoDB table %s", s->source,
+            cp_error_prefix(err, "deleting the stale items of %s from DynamoDB table %s", f->source,
                             s->table);
     } else if (st != CP_OK) {
-        cp_error_prefix(err, "items of %s into DynamoDB table %s", s->source, s->table);
+        cp_error_prefix(err, "items of %s into DynamoDB table %s", f->source, s->table);
     }
     cp_ddb_stats ds = cp_ddb_writer_stats(s->w);
     cp_log_debug("dynamodb:%s: %" PRIu64 " writes in %" PRIu64 " requests, %" PRIu64
@@ -319,10 +264,8 @@ static cp_status ddb_create(const char *table, cp_error *err)
 static cp_status ddb_check_row(cp_items *base, const cp_batch *b, size_t r, cp_error *why)
 {
     ddb_items *s = (ddb_items *)base;
-    if (!s->open)
-        return CP_OK;
     const size_t overhead = sizeof put_open - 1 + 2;
-    cp_status st = cp_item_key(&s->keys, b, r, &s->pk, &s->sk);
+    cp_status st = cp_items_file_key(base, b, r);
     if (st == CP_OK)
         st = build_item(s, b, r);
     if (st != CP_OK)
@@ -340,8 +283,10 @@ static cp_status ddb_check_row(cp_items *base, const cp_batch *b, size_t r, cp_e
                         size);
 }
 
+static const char *const ddb_schemes[] = {"dynamodb:", NULL};
+
 const cp_items_backend cp_items_dynamodb_backend = {
-    .scheme = "dynamodb:",
+    .schemes = ddb_schemes,
     .transactional = false,
     .open = ddb_open,
     .close = ddb_close,

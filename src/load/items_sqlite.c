@@ -35,38 +35,19 @@
 #define ITEMS_CACHE_PRAGMA "PRAGMA cache_size = -16384"
 
 typedef struct sqlite_items {
-    cp_items base;
+    cp_items base; /* base.file: the open file */
     sqlite3 *db;
     sqlite3_stmt *put;
     sqlite3_stmt *del;
-    /* the open file */
-    bool open;
-    char *dataset;
-    char *source;
-    size_t *key_columns;
-    cp_item_keys keys;
-    size_t ncolumns;
-    cp_buf prefix;    /* {"_dataset":...,"_source":...,"_row": */
-    cp_buf names;     /* ,"col": for every column, back to back */
-    size_t *name_end; /* end offset of column i's entry in names */
-    cp_buf pk, sk, item;
+    cp_buf prefix; /* {"_dataset":...,"_source":...,"_row": of the open file */
+    cp_buf item;
 } sqlite_items;
 
 static void end_file(sqlite_items *s)
 {
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    free(s->dataset);
-    free(s->source);
-    free(s->key_columns);
-    free(s->name_end);
-    s->dataset = s->source = NULL;
-    s->key_columns = s->name_end = NULL;
-    memset(&s->keys, 0, sizeof s->keys);
-    s->ncolumns = 0;
     cp_buf_reset(&s->prefix);
-    cp_buf_reset(&s->names);
-    s->open = false;
 }
 
 static void sqlite_close(cp_items *base);
@@ -79,9 +60,6 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
         return NULL;
     }
     cp_buf_init(&s->prefix, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->names, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->pk, CP_BUF_UNLIMITED);
-    cp_buf_init(&s->sk, CP_BUF_UNLIMITED);
     cp_buf_init(&s->item, CP_BUF_UNLIMITED);
     cp_status st = cp_sqlite_open(path, "item store", &s->db, err);
     if (st == CP_OK)
@@ -113,64 +91,33 @@ static void sqlite_close(cp_items *base)
     sqlite3_finalize(s->del);
     sqlite3_close_v2(s->db);
     cp_buf_release(&s->prefix);
-    cp_buf_release(&s->names);
-    cp_buf_release(&s->pk);
-    cp_buf_release(&s->sk);
     cp_buf_release(&s->item);
     free(s);
 }
 
-static cp_status build_json_parts(sqlite_items *s, const cp_schema *schema)
+static cp_status build_prefix(sqlite_items *s)
 {
+    const cp_items_file *f = &s->base.file;
     CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, "{\"_dataset\":"));
-    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, s->dataset, strlen(s->dataset)));
+    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, f->dataset, strlen(f->dataset)));
     CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, ",\"_source\":"));
-    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, s->source, strlen(s->source)));
-    CP_RETURN_IF_ERROR(cp_buf_append_str(&s->prefix, ",\"_row\":"));
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        const char *name = schema->columns[i].name;
-        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ','));
-        CP_RETURN_IF_ERROR(cp_json_append_string(&s->names, name, strlen(name)));
-        CP_RETURN_IF_ERROR(cp_buf_append_char(&s->names, ':'));
-        s->name_end[i] = s->names.len;
-    }
-    return CP_OK;
+    CP_RETURN_IF_ERROR(cp_json_append_string(&s->prefix, f->source, strlen(f->source)));
+    return cp_buf_append_str(&s->prefix, ",\"_row\":");
 }
 
-static cp_status sqlite_begin(cp_items *base, const char *dataset, const cp_schema *schema,
-                              const char *source_uri, const size_t *key_columns, size_t nkeys,
-                              cp_error *err)
+static cp_status sqlite_begin(cp_items *base, const cp_schema *schema, cp_error *err)
 {
     sqlite_items *s = (sqlite_items *)base;
-    end_file(s);
-    CP_RETURN_IF_ERROR(cp_items_check_schema(dataset, schema, key_columns, nkeys, err));
-    s->dataset = strdup(dataset);
-    s->source = strdup(source_uri);
-    s->key_columns = calloc(nkeys ? nkeys : 1, sizeof *s->key_columns);
-    s->name_end = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *s->name_end);
-    if (!s->dataset || !s->source || !s->key_columns || !s->name_end) {
-        end_file(s);
-        return cp_error_set(err, CP_NOMEM, "out of memory starting the items of %s", source_uri);
-    }
-    if (nkeys)
-        memcpy(s->key_columns, key_columns, nkeys * sizeof *key_columns);
-    s->keys.dataset = s->dataset;
-    s->keys.source_uri = s->source;
-    s->keys.columns = s->key_columns;
-    s->keys.ncolumns = nkeys;
-    s->ncolumns = schema->ncolumns;
-    cp_status st = build_json_parts(s, schema);
+    (void)schema;
+    cp_status st = build_prefix(s);
     if (st != CP_OK) {
         end_file(s);
-        return cp_error_set(err, st, "building the item form of %s", source_uri);
+        return cp_error_set(err, st, "building the item form of %s", base->file.source);
     }
     st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err);
-    if (st != CP_OK) {
+    if (st != CP_OK)
         end_file(s);
-        return st;
-    }
-    s->open = true;
-    return CP_OK;
+    return st;
 }
 
 /* v in decimal, as "%" PRIu64 writes it (without printf's cost on every item). */
@@ -192,11 +139,10 @@ static cp_status build_item(sqlite_items *s, const cp_batch *b, size_t row)
     cp_buf_reset(o);
     CP_RETURN_IF_ERROR(cp_buf_append(o, s->prefix.data, s->prefix.len));
     CP_RETURN_IF_ERROR(append_u64(o, b->first_row + row));
-    for (size_t i = 0; i < s->ncolumns; i++) {
+    for (size_t i = 0; i < s->base.file.ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue; /* nulls are absent attributes */
-        size_t start = i ? s->name_end[i - 1] : 0;
-        CP_RETURN_IF_ERROR(cp_buf_append(o, s->names.data + start, s->name_end[i] - start));
+        CP_RETURN_IF_ERROR(cp_items_file_name(&s->base, i, o));
         CP_RETURN_IF_ERROR(cp_cell_append_json(o, b, i, row));
     }
     return cp_buf_append_char(o, '}');
@@ -205,29 +151,25 @@ static cp_status build_item(sqlite_items *s, const cp_batch *b, size_t row)
 static cp_status sqlite_write(cp_items *base, const cp_batch *b, cp_error *err)
 {
     sqlite_items *s = (sqlite_items *)base;
-    if (!s->open)
-        return cp_error_set(err, CP_USAGE, "cp_items_write: no file begun");
-    if (b->schema->ncolumns != s->ncolumns)
-        return cp_error_set(err, CP_USAGE, "batch has %zu columns, the items were begun with %zu",
-                            b->schema->ncolumns, s->ncolumns);
+    const cp_items_file *f = &base->file;
     cp_status st = CP_OK;
     for (size_t r = 0; r < b->nrows && st == CP_OK; r++) {
-        st = cp_item_key(&s->keys, b, r, &s->pk, &s->sk);
+        st = cp_items_file_key(base, b, r);
         if (st == CP_OK)
             st = build_item(s, b, r);
         if (st != CP_OK) {
             st = cp_error_set(err, st, "building the item of row %" PRIu64 " of %s",
-                              b->first_row + r, s->source);
+                              b->first_row + r, f->source);
             break;
         }
-        sqlite3_bind_text64(s->put, 1, s->pk.data, s->pk.len, SQLITE_STATIC, SQLITE_UTF8);
-        sqlite3_bind_text64(s->put, 2, s->sk.data, s->sk.len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_text64(s->put, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_text64(s->put, 2, f->sk.data, f->sk.len, SQLITE_STATIC, SQLITE_UTF8);
         sqlite3_bind_text64(s->put, 3, s->item.data, s->item.len, SQLITE_STATIC, SQLITE_UTF8);
         int rc = sqlite3_step(s->put);
         sqlite3_reset(s->put);
         if (rc != SQLITE_DONE)
             st = cp_sqlite_fail(s->db, err, "putting the item of row %" PRIu64 " of %s",
-                                b->first_row + r, s->source);
+                                b->first_row + r, f->source);
     }
     return st; /* on failure the caller aborts, which rolls the file back */
 }
@@ -236,23 +178,22 @@ static cp_status sqlite_finish(cp_items *base, uint64_t rows_now, uint64_t rows_
                                cp_error *err)
 {
     sqlite_items *s = (sqlite_items *)base;
-    if (!s->open)
-        return cp_error_set(err, CP_USAGE, "cp_items_finish: no file begun");
+    cp_items_file *f = &base->file;
     cp_status st = CP_OK;
-    if (s->keys.ncolumns == 0 && rows_before > rows_now) {
+    if (f->keys.ncolumns == 0 && rows_before > rows_now) {
         for (uint64_t r = rows_now + 1; st == CP_OK && r <= rows_before; r++) {
-            st = cp_item_keyless_key(s->dataset, s->source, r, &s->pk, &s->sk);
+            st = cp_item_keyless_key(f->dataset, f->source, r, &f->pk, &f->sk);
             if (st != CP_OK) {
                 st = cp_error_set(err, st, "building the key of stale item %" PRIu64, r);
                 break;
             }
-            sqlite3_bind_text64(s->del, 1, s->pk.data, s->pk.len, SQLITE_STATIC, SQLITE_UTF8);
-            sqlite3_bind_text64(s->del, 2, s->sk.data, s->sk.len, SQLITE_STATIC, SQLITE_UTF8);
+            sqlite3_bind_text64(s->del, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+            sqlite3_bind_text64(s->del, 2, f->sk.data, f->sk.len, SQLITE_STATIC, SQLITE_UTF8);
             int rc = sqlite3_step(s->del);
             sqlite3_reset(s->del);
             if (rc != SQLITE_DONE)
                 st = cp_sqlite_fail(s->db, err, "deleting stale item %" PRIu64 " of %s", r,
-                                    s->source);
+                                    f->source);
         }
     }
     if (st == CP_OK)
@@ -266,8 +207,10 @@ static void sqlite_abort(cp_items *base)
     end_file((sqlite_items *)base);
 }
 
+static const char *const sqlite_schemes[] = {"sqlite:", NULL};
+
 const cp_items_backend cp_items_sqlite_backend = {
-    .scheme = "sqlite:",
+    .schemes = sqlite_schemes,
     .transactional = true,
     .open = sqlite_open,
     .close = sqlite_close,
