@@ -1,8 +1,9 @@
 /*
  * sql.c - the relational loader's front: picks the backend from the URL scheme, checks
  * the calls that are the same for every backend, and holds the rules the backends share
- * (sql_backend.h): identifier quoting, the type rules of schema evolution, values
- * converted to the table's type, and the DDL of csvpipe's own tables.
+ * (sql_backend.h): identifier quoting, the type rules of schema evolution and the plan of a
+ * table's evolution, values converted to the table's type, and the DDL of csvpipe's own
+ * tables.
  */
 #include "load/sql_backend.h"
 #include "table/cell.h"
@@ -14,7 +15,6 @@
 static const cp_sql_backend *const backends[] = {
     &cp_sql_sqlite_backend,
     &cp_sql_postgres_backend,
-    &cp_sql_postgres_short_backend,
 };
 
 cp_sql *cp_sql_open(const char *url, cp_error *err)
@@ -25,8 +25,10 @@ cp_sql *cp_sql_open(const char *url, cp_error *err)
     }
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         const cp_sql_backend *be = backends[i];
-        size_t n = strlen(be->scheme);
-        if (strncmp(url, be->scheme, n) == 0) {
+        for (const char *const *sc = be->schemes; *sc; sc++) {
+            size_t n = strlen(*sc);
+            if (strncmp(url, *sc, n) != 0)
+                continue;
             cp_sql *db = be->open(url + n, err);
             if (db) {
                 db->backend = be;
@@ -180,7 +182,8 @@ cp_sql_change cp_sql_column_change(cp_type table, cp_type file, cp_type *after)
     return CP_SQL_WIDEN;
 }
 
-cp_status cp_sql_reject_column(cp_error *err, const char *dataset, const char *column,
+/* The CP_REJECTED message of a REJECT: dataset, column, both types, why, what to do. */
+static cp_status reject_column(cp_error *err, const char *dataset, const char *column,
                                cp_type table, cp_type file)
 {
     char tt[32], ft[32];
@@ -192,6 +195,116 @@ cp_status cp_sql_reject_column(cp_error *err, const char *dataset, const char *c
                         "TIMESTAMP...); nothing was loaded: fix the file, load it under another "
                         "--table, or change the column by hand",
                         column, dataset, tt, ft);
+}
+
+void cp_sql_table_init(cp_sql_table *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void cp_sql_table_release(cp_sql_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].declared);
+    }
+    free(t->cols);
+    cp_sql_table_init(t);
+}
+
+cp_status cp_sql_table_add(cp_sql_table *t, const char *name, const char *declared, cp_type type,
+                           bool known, bool notnull)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        cp_sql_column *grown = realloc(t->cols, cap * sizeof *grown);
+        if (!grown)
+            return CP_NOMEM;
+        t->cols = grown;
+        t->cap = cap;
+    }
+    cp_sql_column *c = &t->cols[t->n];
+    c->name = strdup(name ? name : "");
+    c->declared = strdup(declared ? declared : "");
+    if (!c->name || !c->declared) {
+        free(c->name);
+        free(c->declared);
+        return CP_NOMEM;
+    }
+    c->known = known;
+    c->notnull = notnull;
+    c->type = c->after = type;
+    t->n++;
+    return CP_OK;
+}
+
+cp_sql_column *cp_sql_table_find(const cp_sql_table *t, cp_sql_dialect d, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (d == CP_SQL_DIALECT_SQLITE ? strcasecmp(t->cols[i].name, name) == 0
+                                       : strcmp(t->cols[i].name, name) == 0)
+            return &t->cols[i];
+    return NULL;
+}
+
+/* Whether the table has csvpipe's _source and _row (typed text and bigint in PostgreSQL). */
+static bool made_by_csvpipe(cp_sql_dialect d, const cp_sql_table *t)
+{
+    const cp_sql_column *source = cp_sql_table_find(t, d, "_source");
+    const cp_sql_column *row = cp_sql_table_find(t, d, "_row");
+    if (d == CP_SQL_DIALECT_SQLITE)
+        return source && row;
+    return source && row && strcmp(source->declared, "text") == 0 &&
+           strcmp(row->declared, "bigint") == 0;
+}
+
+cp_status cp_sql_plan_table(cp_sql_dialect d, const char *dataset, const cp_schema *schema,
+                            cp_sql_table *t, cp_type *targets, cp_sql_plan *plan, cp_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->create = t->n == 0;
+    if (plan->create) {
+        for (size_t i = 0; i < schema->ncolumns; i++)
+            targets[i] = schema->columns[i].type;
+        return CP_OK;
+    }
+    if (!made_by_csvpipe(d, t))
+        return cp_error_set(err, CP_REJECTED,
+                            "table \"%s\" exists but was not made by csvpipe (it has no %s "
+                            "columns); load the file with another --table",
+                            dataset,
+                            d == CP_SQL_DIALECT_SQLITE ? "_source and _row"
+                                                       : "_source text and _row bigint");
+    for (size_t i = 0; i < schema->ncolumns; i++) {
+        const cp_column *c = &schema->columns[i];
+        cp_sql_column *tc = cp_sql_table_find(t, d, c->name);
+        if (!tc) {
+            targets[i] = c->type;
+            plan->add = true;
+            continue;
+        }
+        if (!tc->known)
+            return cp_error_set(err, CP_REJECTED,
+                                "column \"%s\" of table \"%s\" has the PostgreSQL type %s, which "
+                                "csvpipe does not load into (it writes boolean, bigint, "
+                                "numeric(p,s), double precision, date, timestamp, timestamptz "
+                                "and text); nothing was loaded: change the column by hand or "
+                                "load the file under another --table",
+                                c->name, dataset, tc->declared);
+        cp_type after;
+        switch (cp_sql_column_change(tc->type, c->type, &after)) {
+        case CP_SQL_KEEP:
+            break;
+        case CP_SQL_REJECT:
+            return reject_column(err, dataset, c->name, tc->type, c->type);
+        case CP_SQL_WIDEN:
+            tc->after = after;
+            plan->widen = true;
+            break;
+        }
+        targets[i] = tc->after;
+    }
+    return CP_OK;
 }
 
 /* u * 10^k, false on overflow past 38 digits. */

@@ -1,7 +1,10 @@
 /*
  * sql_backend.h - private to src/load: what a relational backend implements, and the
  * helpers every backend shares (identifier quoting, the column type rules of schema
- * evolution, values in the table's form, the DDL of csvpipe's own tables).
+ * evolution, a table's columns as read and the plan of its evolution, values in the
+ * table's form, the DDL of csvpipe's own tables). A backend reads the table's columns
+ * with its own query, plans with cp_sql_plan_table, and writes the DDL of the plan in its
+ * own dialect.
  *
  * A backend (sql_sqlite.c, sql_postgres.c) defines a `const cp_sql_backend` and
  * allocates its connection struct with a `cp_sql` as its first member, so sql.c can
@@ -14,7 +17,7 @@
 #include "load/sql.h"
 
 typedef struct cp_sql_backend {
-    const char *scheme; /* URL prefix, e.g. "sqlite:" */
+    const char *const *schemes; /* URL prefixes, e.g. "sqlite:"; NULL-terminated */
     /* target is the URL without the scheme */
     cp_sql *(*open)(const char *target, cp_error *err);
     void (*close)(cp_sql *db);
@@ -36,8 +39,7 @@ struct cp_sql {
 };
 
 extern const cp_sql_backend cp_sql_sqlite_backend;
-extern const cp_sql_backend cp_sql_postgres_backend; /* postgresql:// and postgresql:CONNINFO */
-extern const cp_sql_backend cp_sql_postgres_short_backend; /* postgres:// */
+extern const cp_sql_backend cp_sql_postgres_backend;
 
 typedef enum cp_sql_dialect {
     CP_SQL_DIALECT_SQLITE,
@@ -75,9 +77,48 @@ typedef enum cp_sql_change {
 } cp_sql_change;
 cp_sql_change cp_sql_column_change(cp_type table, cp_type file, cp_type *after);
 
-/* Sets the CP_REJECTED message of a REJECT: dataset, column, both types, why, what to do. */
-cp_status cp_sql_reject_column(cp_error *err, const char *dataset, const char *column,
-                               cp_type table, cp_type file);
+/* One column of a table that exists, as the backend read it (cp_sql_table_add). */
+typedef struct cp_sql_column {
+    char *name;
+    char *declared; /* the database's declared type */
+    bool known;     /* csvpipe loads into the declared type; false: only when not in the file */
+    bool notnull;
+    cp_type type;  /* csvpipe's type before this load */
+    cp_type after; /* ... and after it (cp_sql_plan_table) */
+} cp_sql_column;
+
+/* The columns of a table in their order; n 0 when there is no such table. */
+typedef struct cp_sql_table {
+    cp_sql_column *cols;
+    size_t n, cap;
+} cp_sql_table;
+
+void cp_sql_table_init(cp_sql_table *t);
+void cp_sql_table_release(cp_sql_table *t);
+/* Appends a column (name and declared are copied; after = type). CP_NOMEM. */
+cp_status cp_sql_table_add(cp_sql_table *t, const char *name, const char *declared, cp_type type,
+                           bool known, bool notnull);
+/* The column named name (any ASCII case in SQLite, exactly in PostgreSQL), or NULL. */
+cp_sql_column *cp_sql_table_find(const cp_sql_table *t, cp_sql_dialect d, const char *name);
+
+/* What the load of a file must change in its table (cp_sql_plan_table). */
+typedef struct cp_sql_plan {
+    bool create; /* there is no table: create it with the file's columns and types */
+    bool widen;  /* a column's type widens (its after differs from its type) */
+    bool add;    /* a column of the file is not in the table */
+} cp_sql_plan;
+
+/*
+ * Schema evolution, decided (the rules of cp_sql_column_change): the table must be
+ * csvpipe's (it has _source and _row; text and bigint in PostgreSQL), every column in
+ * both the table and the file gets its `after` type, and targets[i] is the type column i
+ * of the file is written as (the file's own type for a column the table lacks).
+ * CP_REJECTED, naming the table and the column and saying what to do, for a table
+ * csvpipe did not make, a column of a declared type csvpipe does not know, or a column
+ * whose values would change.
+ */
+cp_status cp_sql_plan_table(cp_sql_dialect d, const char *dataset, const cp_schema *schema,
+                            cp_sql_table *t, cp_type *targets, cp_sql_plan *plan, cp_error *err);
 
 /* One value in a table column's form (cp_sql_value_of). */
 typedef enum cp_sql_value_kind {

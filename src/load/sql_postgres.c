@@ -67,15 +67,6 @@ typedef struct pg_sql {
     cp_buf scratch; /* converted values */
 } pg_sql;
 
-/* One column of an existing table. */
-typedef struct table_col {
-    char *name;
-    char *pgtype;  /* format_type() */
-    bool known;    /* pgtype is one csvpipe writes */
-    cp_type type;  /* csvpipe's type before this load */
-    cp_type after; /* ... and after it */
-} table_col;
-
 static pg_sql *as_pg(cp_sql *db)
 {
     return (pg_sql *)db;
@@ -244,15 +235,6 @@ static bool type_from_pg(const char *pgtype, cp_type *out)
     return false;
 }
 
-static void free_cols(table_col *cols, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(cols[i].name);
-        free(cols[i].pgtype);
-    }
-    free(cols);
-}
-
 /* ---- connection ---- */
 
 static void quiet_notices(void *arg, const char *message)
@@ -294,8 +276,11 @@ static cp_sql *pg_open_conninfo(const char *conninfo, cp_error *err)
     return &s->base;
 }
 
-/* postgresql://... and postgres://... are URIs; postgresql:k=v ... is a conninfo string. */
-static cp_sql *pg_open_long(const char *target, cp_error *err)
+/*
+ * postgresql://... and postgres://... are URIs (libpq takes both spellings); postgresql:k=v
+ * ... is a conninfo string.
+ */
+static cp_sql *pg_open(const char *target, cp_error *err)
 {
     if (strncmp(target, "//", 2) != 0)
         return pg_open_conninfo(target, err);
@@ -308,11 +293,6 @@ static cp_sql *pg_open_long(const char *target, cp_error *err)
         cp_error_set(err, CP_NOMEM, "out of memory");
     cp_buf_release(&uri);
     return db;
-}
-
-static cp_sql *pg_open_short(const char *target, cp_error *err)
-{
-    return pg_open_long(target, err); /* libpq accepts both spellings */
 }
 
 /* Reconnects when the connection was lost. */
@@ -502,12 +482,9 @@ static cp_status quoted(cp_buf *b, const char *name, cp_error *err)
     return CP_OK;
 }
 
-/* The table's columns (*n 0 when there is no such table) with csvpipe's types. */
-static cp_status read_table(pg_sql *s, const char *dataset, table_col **out, size_t *n,
-                            cp_error *err)
+/* The table's columns (none when there is no such table) with csvpipe's types. */
+static cp_status read_table(pg_sql *s, const char *dataset, cp_sql_table *t, cp_error *err)
 {
-    *out = NULL;
-    *n = 0;
     cp_buf q;
     cp_buf_init(&q, CP_BUF_UNLIMITED);
     cp_status st = quoted(&q, dataset, err);
@@ -527,33 +504,19 @@ static cp_status read_table(pg_sql *s, const char *dataset, table_col **out, siz
     cp_buf_release(&q);
     if (st != CP_OK)
         return st;
-    size_t count = (size_t)PQntuples(res);
-    table_col *cols = count ? calloc(count, sizeof *cols) : NULL;
-    if (count && !cols) {
-        PQclear(res);
-        return cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
-    }
-    for (size_t i = 0; i < count; i++) {
-        table_col *c = &cols[i];
-        c->name = strdup(PQgetvalue(res, (int)i, 0));
-        c->pgtype = strdup(PQgetvalue(res, (int)i, 1));
-        if (!c->name || !c->pgtype) {
-            PQclear(res);
-            free_cols(cols, count);
-            return cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
-        }
-        c->known = type_from_pg(c->pgtype, &c->type);
-        cp_type saved;
+    for (int i = 0; st == CP_OK && i < PQntuples(res); i++) {
+        const char *pgtype = PQgetvalue(res, i, 1);
+        cp_type type = cp_type_of(CP_TYPE_STRING), saved;
+        const bool known = type_from_pg(pgtype, &type);
         /* a text column csvpipe made for nulls only is NULL-typed: it can take any type */
-        if (c->known && c->type.id == CP_TYPE_STRING && !PQgetisnull(res, (int)i, 2) &&
-            cp_type_parse(PQgetvalue(res, (int)i, 2), &saved) && saved.id == CP_TYPE_NULL)
-            c->type = saved;
-        c->after = c->type;
+        if (known && type.id == CP_TYPE_STRING && !PQgetisnull(res, i, 2) &&
+            cp_type_parse(PQgetvalue(res, i, 2), &saved) && saved.id == CP_TYPE_NULL)
+            type = saved;
+        if (cp_sql_table_add(t, PQgetvalue(res, i, 0), pgtype, type, known, false) != CP_OK)
+            st = cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
     }
     PQclear(res);
-    *out = cols;
-    *n = count;
-    return CP_OK;
+    return st;
 }
 
 static cp_status save_column_type(pg_sql *s, const char *dataset, const char *column, cp_type t,
@@ -609,67 +572,9 @@ static cp_status create_table(pg_sql *s, const char *dataset, const cp_schema *s
     return CP_OK;
 }
 
-/*
- * Decides how the table must change for schema; fills s->targets. *ddl tells whether the
- * table must be created or altered. Rejections (CP_REJECTED) name the column and why.
- */
-static cp_status plan_table(pg_sql *s, const char *dataset, const cp_schema *schema,
-                            table_col *cols, size_t n, bool *ddl, cp_error *err)
-{
-    *ddl = n == 0;
-    if (n == 0) {
-        for (size_t i = 0; i < schema->ncolumns; i++)
-            s->targets[i] = schema->columns[i].type;
-        return CP_OK;
-    }
-    bool has_source = false, has_row = false;
-    for (size_t j = 0; j < n; j++) {
-        has_source |= strcmp(cols[j].name, "_source") == 0 && strcmp(cols[j].pgtype, "text") == 0;
-        has_row |= strcmp(cols[j].name, "_row") == 0 && strcmp(cols[j].pgtype, "bigint") == 0;
-    }
-    if (!has_source || !has_row)
-        return cp_error_set(err, CP_REJECTED,
-                            "table \"%s\" exists but was not made by csvpipe (it has no _source "
-                            "text and _row bigint columns); load the file with another --table",
-                            dataset);
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        const cp_column *c = &schema->columns[i];
-        table_col *tc = NULL;
-        for (size_t j = 0; j < n && !tc; j++)
-            if (strcmp(cols[j].name, c->name) == 0)
-                tc = &cols[j];
-        if (!tc) {
-            s->targets[i] = c->type;
-            *ddl = true;
-            continue;
-        }
-        if (!tc->known)
-            return cp_error_set(err, CP_REJECTED,
-                                "column \"%s\" of table \"%s\" has the PostgreSQL type %s, which "
-                                "csvpipe does not load into (it writes boolean, bigint, "
-                                "numeric(p,s), double precision, date, timestamp, timestamptz "
-                                "and text); nothing was loaded: change the column by hand or "
-                                "load the file under another --table",
-                                c->name, dataset, tc->pgtype);
-        cp_type after;
-        switch (cp_sql_column_change(tc->type, c->type, &after)) {
-        case CP_SQL_KEEP:
-            break;
-        case CP_SQL_REJECT:
-            return cp_sql_reject_column(err, dataset, c->name, tc->type, c->type);
-        case CP_SQL_WIDEN:
-            tc->after = after;
-            *ddl = true;
-            break;
-        }
-        s->targets[i] = tc->after;
-    }
-    return CP_OK;
-}
-
 /* ALTER TABLE: ADD COLUMN for new columns, ALTER COLUMN TYPE for widened ones, one statement. */
 static cp_status evolve_table(pg_sql *s, const char *dataset, const cp_schema *schema,
-                              table_col *cols, size_t n, cp_buf *sql, cp_error *err)
+                              const cp_sql_table *t, cp_buf *sql, cp_error *err)
 {
     char tbuf[32];
     size_t nclauses = 0;
@@ -677,27 +582,25 @@ static cp_status evolve_table(pg_sql *s, const char *dataset, const cp_schema *s
     cp_status st = cp_buf_append_str(sql, "ALTER TABLE ");
     if (st == CP_OK)
         st = cp_sql_quote_ident(sql, dataset);
-    for (size_t j = 0; st == CP_OK && j < n; j++) {
-        if (cp_type_equal(cols[j].type, cols[j].after))
+    for (size_t j = 0; st == CP_OK && j < t->n; j++) {
+        const cp_sql_column *c = &t->cols[j];
+        if (cp_type_equal(c->type, c->after))
             continue;
-        const char *to = pg_type_name(cols[j].after, tbuf, sizeof tbuf);
-        if (strcmp(to, cols[j].pgtype) == 0)
+        const char *to = pg_type_name(c->after, tbuf, sizeof tbuf);
+        if (strcmp(to, c->declared) == 0)
             continue; /* a NULL-typed text column that becomes STRING */
         st = cp_buf_append_str(sql, nclauses++ ? ", ALTER COLUMN " : " ALTER COLUMN ");
         if (st == CP_OK)
-            st = cp_sql_quote_ident(sql, cols[j].name);
+            st = cp_sql_quote_ident(sql, c->name);
         if (st == CP_OK)
             st = cp_buf_printf(sql, " TYPE %s USING ", to);
         if (st == CP_OK)
-            st = cp_sql_quote_ident(sql, cols[j].name);
+            st = cp_sql_quote_ident(sql, c->name);
         if (st == CP_OK)
             st = cp_buf_printf(sql, "::%s", to);
     }
     for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++) {
-        bool found = false;
-        for (size_t j = 0; j < n && !found; j++)
-            found = strcmp(cols[j].name, schema->columns[i].name) == 0;
-        if (found)
+        if (cp_sql_table_find(t, CP_SQL_DIALECT_POSTGRES, schema->columns[i].name))
             continue;
         st = cp_buf_append_str(sql, nclauses++ ? ", ADD COLUMN " : " ADD COLUMN ");
         if (st == CP_OK)
@@ -713,17 +616,14 @@ static cp_status evolve_table(pg_sql *s, const char *dataset, const cp_schema *s
         snprintf(doing, sizeof doing, "changing table \"%s\" for the new file's columns", dataset);
         CP_RETURN_IF_ERROR(exec_sql(s, sql->data, err, doing));
     }
-    for (size_t j = 0; j < n; j++)
-        if (!cp_type_equal(cols[j].type, cols[j].after))
-            CP_RETURN_IF_ERROR(save_column_type(s, dataset, cols[j].name, cols[j].after, err));
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        bool found = false;
-        for (size_t j = 0; j < n && !found; j++)
-            found = strcmp(cols[j].name, schema->columns[i].name) == 0;
-        if (!found)
+    for (size_t j = 0; j < t->n; j++)
+        if (!cp_type_equal(t->cols[j].type, t->cols[j].after))
+            CP_RETURN_IF_ERROR(
+                save_column_type(s, dataset, t->cols[j].name, t->cols[j].after, err));
+    for (size_t i = 0; i < schema->ncolumns; i++)
+        if (!cp_sql_table_find(t, CP_SQL_DIALECT_POSTGRES, schema->columns[i].name))
             CP_RETURN_IF_ERROR(save_column_type(s, dataset, schema->columns[i].name,
                                                 schema->columns[i].type, err));
-    }
     return CP_OK;
 }
 
@@ -990,8 +890,8 @@ static cp_status pg_begin(cp_sql *db, const char *dataset, const cp_schema *sche
                           const char *source_uri, cp_error *err)
 {
     pg_sql *s = as_pg(db);
-    table_col *cols = NULL;
-    size_t ncols = 0;
+    cp_sql_table table;
+    cp_sql_table_init(&table);
     cp_buf sql;
     cp_buf_init(&sql, CP_BUF_UNLIMITED);
     cp_status st = CP_OK;
@@ -1014,25 +914,24 @@ static cp_status pg_begin(cp_sql *db, const char *dataset, const cp_schema *sche
     /* first with the dataset lock shared; again exclusive when the table must change */
     for (int pass = 0; pass < 2; pass++) {
         const bool exclusive = pass == 1;
-        bool ddl = false;
-        free_cols(cols, ncols);
-        cols = NULL;
-        ncols = 0;
+        cp_sql_plan plan;
+        cp_sql_table_release(&table);
         if ((st = exec_sql(s, "BEGIN", err, doing)) != CP_OK ||
             (st = advisory_lock(s, LOCK_DATASET, dataset_key, !exclusive, err, dataset)) != CP_OK ||
             (st = advisory_lock(s, LOCK_SOURCE, source_key, false, err, source_uri)) != CP_OK ||
-            (st = read_table(s, dataset, &cols, &ncols, err)) != CP_OK ||
-            (st = plan_table(s, dataset, schema, cols, ncols, &ddl, err)) != CP_OK)
+            (st = read_table(s, dataset, &table, err)) != CP_OK ||
+            (st = cp_sql_plan_table(CP_SQL_DIALECT_POSTGRES, dataset, schema, &table, s->targets,
+                                    &plan, err)) != CP_OK)
             goto out;
-        if (!ddl)
+        if (!plan.create && !plan.widen && !plan.add)
             break;
         if (!exclusive) {
             if ((st = exec_sql(s, "ROLLBACK", err, doing)) != CP_OK)
                 goto out;
             continue;
         }
-        st = ncols == 0 ? create_table(s, dataset, schema, &sql, err)
-                        : evolve_table(s, dataset, schema, cols, ncols, &sql, err);
+        st = plan.create ? create_table(s, dataset, schema, &sql, err)
+                         : evolve_table(s, dataset, schema, &table, &sql, err);
         if (st != CP_OK)
             goto out;
     }
@@ -1040,7 +939,7 @@ static cp_status pg_begin(cp_sql *db, const char *dataset, const cp_schema *sche
         goto out;
     st = start_copy(s, dataset, schema, &sql, err);
 out:
-    free_cols(cols, ncols);
+    cp_sql_table_release(&table);
     cp_buf_release(&sql);
     if (st != CP_OK)
         pg_rollback(db);
@@ -1127,22 +1026,11 @@ static cp_status pg_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
     return st;
 }
 
-const cp_sql_backend cp_sql_postgres_backend = {
-    .scheme = "postgresql:",
-    .open = pg_open_long,
-    .close = pg_close,
-    .last_load = pg_last_load,
-    .begin = pg_begin,
-    .write = pg_write,
-    .commit = pg_commit,
-    .rollback = pg_rollback,
-    .record = pg_record,
-    .connection_lost = pg_connection_lost,
-};
+static const char *const pg_schemes[] = {"postgresql:", "postgres:", NULL};
 
-const cp_sql_backend cp_sql_postgres_short_backend = {
-    .scheme = "postgres:",
-    .open = pg_open_short,
+const cp_sql_backend cp_sql_postgres_backend = {
+    .schemes = pg_schemes,
+    .open = pg_open,
     .close = pg_close,
     .last_load = pg_last_load,
     .begin = pg_begin,

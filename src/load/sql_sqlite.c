@@ -94,14 +94,6 @@ typedef struct sqlite_sql {
     bool broken; /* an insert failed, maybe half done: the load can only be rolled back */
 } sqlite_sql;
 
-/* One column of an existing table. */
-typedef struct table_col {
-    char *name;
-    cp_type type;  /* csvpipe's type before this load */
-    cp_type after; /* ... and after it */
-    bool notnull;
-} table_col;
-
 static sqlite_sql *as_sqlite(cp_sql *db)
 {
     return (sqlite_sql *)db;
@@ -133,13 +125,6 @@ static cp_type type_from_declared(const char *decl)
     if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
         return cp_type_of(CP_TYPE_DOUBLE);
     return cp_type_of(CP_TYPE_STRING); /* TEXT, BLOB, NUMERIC...: every value fits as text */
-}
-
-static void free_cols(table_col *cols, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(cols[i].name);
-    free(cols);
 }
 
 static void end_load(sqlite_sql *s)
@@ -311,82 +296,34 @@ static cp_status save_column_type(sqlite_sql *s, const char *dataset, const char
     return rc;
 }
 
-/* The table's columns (*n 0 when there is no such table) with csvpipe's types. */
-static cp_status read_table(sqlite_sql *s, const char *dataset, table_col **out, size_t *n,
-                            cp_error *err)
+/* The table's columns (none when there is no such table) with csvpipe's types. */
+static cp_status read_table(sqlite_sql *s, const char *dataset, cp_sql_table *t, cp_error *err)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = NULL, *meta = NULL;
-    table_col *cols = NULL;
-    size_t count = 0, cap = 0;
-    cp_status rc = cp_sqlite_prepare(
-        s->db, "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, 'main') ORDER BY cid", -1,
-        &st, "preparing the table description", err);
-    if (rc != CP_OK)
-        goto out;
+    sqlite3_stmt *st = NULL;
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(
+        s->db,
+        "SELECT p.name, p.type, p.\"notnull\", m.type FROM pragma_table_info(?1, 'main') AS p "
+        "LEFT JOIN csvpipe_columns AS m ON m.dataset = ?1 AND m.column_name = p.name "
+        "ORDER BY p.cid",
+        -1, &st, "preparing the table description", err));
     sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    cp_status rc = CP_OK;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            table_col *grown = realloc(cols, ncap * sizeof *cols);
-            if (!grown) {
-                rc = cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
-                goto out;
-            }
-            cols = grown;
-            cap = ncap;
-        }
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        table_col *c = &cols[count];
-        c->name = strdup(name ? name : "");
-        if (!c->name) {
-            rc = cp_error_set(err, CP_NOMEM, "out of memory reading table \"%s\"", dataset);
-            goto out;
-        }
-        c->type = type_from_declared((const char *)sqlite3_column_text(st, 1));
-        c->after = c->type;
-        c->notnull = sqlite3_column_int(st, 2) != 0;
-        count++;
+    while (rc == CP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *declared = (const char *)sqlite3_column_text(st, 1);
+        const char *saved = (const char *)sqlite3_column_text(st, 3);
+        cp_type type;
+        if (!saved || !cp_type_parse(saved, &type))
+            type = type_from_declared(declared); /* a column made by hand */
+        rc = cp_sql_table_add(t, (const char *)sqlite3_column_text(st, 0), declared, type, true,
+                              sqlite3_column_int(st, 2) != 0);
+        if (rc != CP_OK)
+            rc = cp_error_set(err, rc, "out of memory reading table \"%s\"", dataset);
     }
-    if (step != SQLITE_DONE) {
+    if (rc == CP_OK && step != SQLITE_DONE)
         rc = cp_sqlite_fail(s->db, err, "describing table \"%s\"", dataset);
-        goto out;
-    }
-    if (count == 0)
-        goto out;
-    rc =
-        cp_sqlite_prepare(s->db, "SELECT column_name, type FROM csvpipe_columns WHERE dataset = ?1",
-                          -1, &meta, "preparing the column type query", err);
-    if (rc != CP_OK)
-        goto out;
-    sqlite3_bind_text(meta, 1, dataset, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(meta)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(meta, 0);
-        const char *tname = (const char *)sqlite3_column_text(meta, 1);
-        cp_type t;
-        if (!name || !tname || !cp_type_parse(tname, &t))
-            continue;
-        for (size_t i = 0; i < count; i++) {
-            if (sqlite3_stricmp(cols[i].name, name) == 0) {
-                cols[i].type = cols[i].after = t;
-                break;
-            }
-        }
-    }
-    if (step != SQLITE_DONE)
-        rc = cp_sqlite_fail(s->db, err, "reading the column types of table \"%s\"", dataset);
-out:
     sqlite3_finalize(st);
-    sqlite3_finalize(meta);
-    if (rc != CP_OK) {
-        free_cols(cols, count);
-        return rc;
-    }
-    *out = cols;
-    *n = count;
-    return CP_OK;
+    return rc;
 }
 
 static cp_status index_name(cp_buf *sql, const char *dataset)
@@ -536,9 +473,11 @@ static cp_status saved_schema_sql(sqlite_sql *s, const char *dataset, cp_buf *ou
 }
 
 /* Rebuilds the table with every column's `after` type (see the top of the file). */
-static cp_status rebuild_table(sqlite_sql *s, const char *dataset, const table_col *cols, size_t n,
+static cp_status rebuild_table(sqlite_sql *s, const char *dataset, const cp_sql_table *t,
                                cp_buf *sql, cp_error *err)
 {
+    const cp_sql_column *cols = t->cols;
+    const size_t n = t->n;
     cp_buf saved, q;
     cp_buf_init(&saved, CP_BUF_UNLIMITED);
     cp_buf_init(&q, CP_BUF_UNLIMITED);
@@ -602,70 +541,37 @@ out:
     return st;
 }
 
-/* Brings an existing table to the file's schema; fills s->targets. */
+/* Brings an existing table to the file's schema, as planned (cp_sql_plan_table). */
 static cp_status evolve_table(sqlite_sql *s, const char *dataset, const cp_schema *schema,
-                              table_col *cols, size_t n, cp_buf *sql, cp_error *err)
+                              const cp_sql_table *t, const cp_sql_plan *plan, cp_buf *sql,
+                              cp_error *err)
 {
-    bool has_source = false, has_row = false, widen = false, rebuild = false;
-    for (size_t j = 0; j < n; j++) {
-        has_source |= sqlite3_stricmp(cols[j].name, "_source") == 0;
-        has_row |= sqlite3_stricmp(cols[j].name, "_row") == 0;
-    }
-    if (!has_source || !has_row)
-        return cp_error_set(err, CP_REJECTED,
-                            "table \"%s\" exists but was not made by csvpipe (it has no _source "
-                            "and _row columns); load the file with another --table",
-                            dataset);
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        const cp_column *c = &schema->columns[i];
-        table_col *tc = NULL;
-        for (size_t j = 0; j < n && !tc; j++)
-            if (sqlite3_stricmp(cols[j].name, c->name) == 0)
-                tc = &cols[j];
-        if (!tc) {
-            s->targets[i] = c->type; /* added below, after any rebuild */
-            continue;
-        }
-        cp_type after;
-        switch (cp_sql_column_change(tc->type, c->type, &after)) {
-        case CP_SQL_KEEP:
-            break;
-        case CP_SQL_REJECT:
-            return cp_sql_reject_column(err, dataset, c->name, tc->type, c->type);
-        case CP_SQL_WIDEN:
-            tc->after = after;
-            widen = true;
-            break;
-        }
-        s->targets[i] = tc->after;
-    }
+    bool rebuild = false;
     cp_buf probe;
     cp_buf_init(&probe, CP_BUF_UNLIMITED);
-    for (size_t j = 0; widen && j < n; j++) {
+    for (size_t j = 0; plan->widen && j < t->n; j++) {
+        const cp_sql_column *c = &t->cols[j];
         bool same;
-        if (cp_type_equal(cols[j].type, cols[j].after))
+        if (cp_type_equal(c->type, c->after))
             continue;
         cp_buf_reset(&probe);
-        if (convert_expr(&probe, "x", cols[j].type, cols[j].after, &same) != CP_OK) {
+        if (convert_expr(&probe, "x", c->type, c->after, &same) != CP_OK) {
             cp_buf_release(&probe);
-            return cp_error_set(err, CP_INTERNAL, "no conversion for column \"%s\"", cols[j].name);
+            return cp_error_set(err, CP_INTERNAL, "no conversion for column \"%s\"", c->name);
         }
-        if (!same || strcmp(declared_type(cols[j].type), declared_type(cols[j].after)) != 0)
+        if (!same || strcmp(declared_type(c->type), declared_type(c->after)) != 0)
             rebuild = true;
     }
     cp_buf_release(&probe);
     if (rebuild)
-        CP_RETURN_IF_ERROR(rebuild_table(s, dataset, cols, n, sql, err));
-    for (size_t j = 0; widen && j < n; j++)
-        if (!cp_type_equal(cols[j].type, cols[j].after))
-            CP_RETURN_IF_ERROR(save_column_type(s, dataset, cols[j].name, cols[j].after, err));
-    for (size_t i = 0; i < schema->ncolumns; i++) {
-        bool found = false;
-        for (size_t j = 0; j < n && !found; j++)
-            found = sqlite3_stricmp(cols[j].name, schema->columns[i].name) == 0;
-        if (!found)
+        CP_RETURN_IF_ERROR(rebuild_table(s, dataset, t, sql, err));
+    for (size_t j = 0; plan->widen && j < t->n; j++)
+        if (!cp_type_equal(t->cols[j].type, t->cols[j].after))
+            CP_RETURN_IF_ERROR(
+                save_column_type(s, dataset, t->cols[j].name, t->cols[j].after, err));
+    for (size_t i = 0; plan->add && i < schema->ncolumns; i++)
+        if (!cp_sql_table_find(t, CP_SQL_DIALECT_SQLITE, schema->columns[i].name))
             CP_RETURN_IF_ERROR(add_column(s, dataset, &schema->columns[i], sql, err));
-    }
     return CP_OK;
 }
 
@@ -764,8 +670,9 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
                           const char *source_uri, cp_error *err)
 {
     sqlite_sql *s = as_sqlite(db);
-    table_col *cols = NULL;
-    size_t ncols = 0;
+    cp_sql_table table;
+    cp_sql_table_init(&table);
+    cp_sql_plan plan;
     cp_buf sql;
     cp_buf_init(&sql, CP_BUF_UNLIMITED);
     cp_status st = CP_OK;
@@ -794,14 +701,13 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
     if (st == CP_OK)
         st = ensure_meta(s, err);
     if (st == CP_OK)
-        st = read_table(s, dataset, &cols, &ncols, err);
-    if (st == CP_OK && ncols == 0) {
-        for (size_t i = 0; i < schema->ncolumns; i++)
-            s->targets[i] = schema->columns[i].type;
-        st = create_table(s, dataset, schema, &sql, err);
-    } else if (st == CP_OK) {
-        st = evolve_table(s, dataset, schema, cols, ncols, &sql, err);
-    }
+        st = read_table(s, dataset, &table, err);
+    if (st == CP_OK)
+        st = cp_sql_plan_table(CP_SQL_DIALECT_SQLITE, dataset, schema, &table, s->targets, &plan,
+                               err);
+    if (st == CP_OK)
+        st = plan.create ? create_table(s, dataset, schema, &sql, err)
+                         : evolve_table(s, dataset, schema, &table, &plan, &sql, err);
     if (st == CP_OK)
         st = delete_source(s, dataset, &sql, err);
     if (st == CP_OK)
@@ -809,7 +715,7 @@ static cp_status sq_begin(cp_sql *db, const char *dataset, const cp_schema *sche
     if (st == CP_OK && s->block_rows > 1)
         st = prepare_insert(s, dataset, schema, s->block_rows, &s->insert_block, &sql, err);
 out:
-    free_cols(cols, ncols);
+    cp_sql_table_release(&table);
     cp_buf_release(&sql);
     if (st != CP_OK)
         sq_rollback(db);
@@ -1042,8 +948,10 @@ static cp_status sq_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
     return st;
 }
 
+static const char *const sqlite_schemes[] = {"sqlite:", NULL};
+
 const cp_sql_backend cp_sql_sqlite_backend = {
-    .scheme = "sqlite:",
+    .schemes = sqlite_schemes,
     .open = sq_open,
     .close = sq_close,
     .last_load = sq_last_load,
