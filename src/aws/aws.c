@@ -56,14 +56,13 @@ static char *strip_slash_dup(const char *s)
     return d;
 }
 
-cp_aws *cp_aws_new(cp_error *err)
+cp_status cp_aws_new(cp_aws **out, cp_error *err)
 {
     static bool curl_ready;
+    *out = NULL;
     if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            cp_error_set(err, CP_INTERNAL, "libcurl could not be initialized");
-            return NULL;
-        }
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return cp_error_set(err, CP_INTERNAL, "libcurl could not be initialized");
         curl_ready = true;
     }
     cp_aws *aws = calloc(1, sizeof *aws);
@@ -108,11 +107,11 @@ cp_aws *cp_aws_new(cp_error *err)
         goto nomem;
     curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    return aws;
+    *out = aws;
+    return CP_OK;
 nomem:
     cp_aws_free(aws);
-    cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
-    return NULL;
+    return cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
 }
 
 static void clear_creds(cp_aws *aws)

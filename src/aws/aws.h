@@ -54,11 +54,11 @@
 typedef struct cp_aws cp_aws;
 
 /*
- * Reads the configuration from the environment (see above). Resolves no credentials
- * yet: a missing credential is reported by the first request. NULL with err set on
- * failure (out of memory, libcurl not usable). Free with cp_aws_free.
+ * A client into *out, configured from the environment (see above). Resolves no
+ * credentials yet: a missing credential is reported by the first request. On failure
+ * (CP_NOMEM, CP_INTERNAL when libcurl is not usable) *out is NULL. Free with cp_aws_free.
  */
-cp_aws *cp_aws_new(cp_error *err);
+cp_status cp_aws_new(cp_aws **out, cp_error *err);
 /* Frees the client and its connections; NULL allowed. */
 void cp_aws_free(cp_aws *aws);
 

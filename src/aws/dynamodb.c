@@ -107,9 +107,10 @@ static void batch_free(batch *b)
     free(b);
 }
 
-cp_ddb_writer *cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts,
-                                 cp_error *err)
+cp_status cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts,
+                            cp_ddb_writer **out, cp_error *err)
 {
+    *out = NULL;
     cp_ddb_writer *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
@@ -130,11 +131,11 @@ cp_ddb_writer *cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conf
         !(w->multi = curl_multi_init()) ||
         !(w->idle = calloc((size_t)w->inflight, sizeof *w->idle)))
         goto nomem;
-    return w;
+    *out = w;
+    return CP_OK;
 nomem:
     cp_ddb_writer_free(w);
-    cp_error_set(err, CP_NOMEM, "out of memory creating a DynamoDB writer");
-    return NULL;
+    return cp_error_set(err, CP_NOMEM, "out of memory creating a DynamoDB writer");
 }
 
 static void detach(cp_ddb_writer *w, batch *b)

@@ -28,9 +28,9 @@
 
 typedef struct cp_ddb_writer cp_ddb_writer;
 
-/* A writer for table; sends nothing yet. NULL with err on failure. */
-cp_ddb_writer *cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts,
-                                 cp_error *err);
+/* A writer for table into *out (NULL on failure: CP_NOMEM); sends nothing yet. */
+cp_status cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts,
+                            cp_ddb_writer **out, cp_error *err);
 /*
  * Queues one write request: request[0..len) is a complete DynamoDB JSON write request,
  * {"PutRequest":{"Item":{...}}} or {"DeleteRequest":{"Key":{...}}}; pk and sk are its key

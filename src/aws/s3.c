@@ -480,20 +480,22 @@ struct cp_s3_upload {
     cp_buf url, q;
 };
 
-cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err)
+cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_error *err)
 {
+    *out = NULL;
     cp_s3_upload *u = calloc(1, sizeof *u);
     if (!u || !(u->uri = strdup(uri))) {
         free(u);
-        cp_error_set(err, CP_NOMEM, "out of memory starting the upload of %s", uri);
-        return NULL;
+        return cp_error_set(err, CP_NOMEM, "out of memory starting the upload of %s", uri);
     }
     u->aws = aws;
     if (!cp_s3_parse_uri(uri, &u->bucket, &u->key) || !*u->key) {
-        cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key", uri);
+        free(u->bucket);
+        free(u->key);
         free(u->uri);
         free(u);
-        return NULL;
+        return cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key",
+                            uri);
     }
     u->part_size = DEFAULT_PART;
     const char *ps = getenv("CSVPIPE_S3_PART_SIZE");
@@ -508,7 +510,8 @@ cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err)
     cp_buf_init(&u->url, 1u << 16);
     cp_buf_init(&u->q, 1u << 16);
     cp_buf_init(&u->part, u->part_size);
-    return u;
+    *out = u;
+    return CP_OK;
 }
 
 cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err)

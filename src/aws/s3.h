@@ -54,8 +54,11 @@ unsigned cp_s3_source_resumes(const cp_source *src);
  */
 typedef struct cp_s3_upload cp_s3_upload;
 
-/* Checks the URI (an object key is required); sends nothing yet. */
-cp_s3_upload *cp_s3_upload_new(cp_aws *aws, const char *uri, cp_error *err);
+/*
+ * An upload to uri into *out (NULL on failure): checks the URI (an object key is
+ * required, CP_USAGE otherwise); sends nothing yet.
+ */
+cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_error *err);
 /* Sets the part size in bytes (>= 5 MiB) before the first write; CP_USAGE otherwise. */
 cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err);
 /*

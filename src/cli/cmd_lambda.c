@@ -112,8 +112,8 @@ static int sql_url_from_secret(const char *arn, char **url, char *msg, size_t ca
     cp_error_clear(&err);
     char *secret = NULL, *conninfo = NULL;
     int rc = -1;
-    cp_aws *aws = cp_aws_new(&err);
-    if (!aws || cp_secrets_get(aws, arn, &secret, &err) != CP_OK ||
+    cp_aws *aws = NULL;
+    if (cp_aws_new(&aws, &err) != CP_OK || cp_secrets_get(aws, arn, &secret, &err) != CP_OK ||
         cp_secrets_rds_conninfo(secret, &conninfo, &err) != CP_OK) {
         snprintf(msg, cap, "CSVPIPE_SQL_SECRET_ARN=%s: %s", arn, err.message);
         goto out;

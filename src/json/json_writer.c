@@ -124,10 +124,10 @@ static cp_status make_dyn_middle(cp_json_writer *w)
     return CP_OK;
 }
 
-cp_json_writer *cp_json_writer_new(const cp_schema *schema, cp_json_style style,
-                                   const cp_item_keys *keys, cp_write_fn write, void *ctx,
-                                   cp_error *err)
+cp_status cp_json_writer_new(const cp_schema *schema, cp_json_style style, const cp_item_keys *keys,
+                             cp_write_fn write, void *ctx, cp_json_writer **out, cp_error *err)
 {
+    *out = NULL;
     cp_json_writer *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
@@ -169,11 +169,11 @@ cp_json_writer *cp_json_writer_new(const cp_schema *schema, cp_json_style style,
         /* {"Item":{"pk":{"S": ... },"sk":{"S": ... middle ... the ordinal and "} */
         w->fixed_room += 32 + w->dyn_middle_len + VALUE_ROOM;
     }
-    return w;
+    *out = w;
+    return CP_OK;
 nomem:
     cp_json_writer_free(w);
-    cp_error_set(err, CP_NOMEM, "out of memory");
-    return NULL;
+    return cp_error_set(err, CP_NOMEM, "out of memory");
 }
 
 static cp_status flush(cp_json_writer *w, cp_error *err)

@@ -27,12 +27,12 @@ bool cp_json_style_parse(const char *name, cp_json_style *out);
 typedef struct cp_json_writer cp_json_writer;
 
 /*
- * schema must outlive the writer. keys is used by the DynamoDB style only (may be NULL
- * for plain); its strings must outlive the writer.
+ * A writer into *out (NULL on failure: CP_NOMEM). schema must outlive the writer. keys is
+ * used by the DynamoDB style only (may be NULL for plain); its strings must outlive the
+ * writer.
  */
-cp_json_writer *cp_json_writer_new(const cp_schema *schema, cp_json_style style,
-                                   const cp_item_keys *keys, cp_write_fn write, void *ctx,
-                                   cp_error *err);
+cp_status cp_json_writer_new(const cp_schema *schema, cp_json_style style, const cp_item_keys *keys,
+                             cp_write_fn write, void *ctx, cp_json_writer **out, cp_error *err);
 cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_error *err);
 /* Flushes what is buffered. */
 cp_status cp_json_writer_finish(cp_json_writer *w, cp_error *err);

@@ -83,7 +83,7 @@ static cp_items *ddb_open(const char *table, cp_error *err)
     cp_buf_init(&s->common, CP_BUF_UNLIMITED);
     cp_buf_init(&s->item, CP_BUF_UNLIMITED);
     cp_buf_init(&s->text, CP_BUF_UNLIMITED);
-    if (!(s->aws = cp_aws_new(err))) {
+    if (cp_aws_new(&s->aws, err) != CP_OK) {
         ddb_close(&s->base);
         return NULL;
     }
@@ -117,11 +117,10 @@ static cp_status ddb_begin(cp_items *base, const cp_schema *schema, cp_error *er
         return cp_error_set(err, st, "building the item form of %s", base->file.source);
     }
     /* keyed items can repeat a key within a file: the writer keeps their order */
-    if (!(s->w = cp_ddb_writer_new(s->aws, s->table, base->file.keys.ncolumns > 0, err))) {
+    st = cp_ddb_writer_new(s->aws, s->table, base->file.keys.ncolumns > 0, &s->w, err);
+    if (st != CP_OK)
         end_file(s);
-        return err ? err->code : CP_NOMEM;
-    }
-    return CP_OK;
+    return st;
 }
 
 /* The PutRequest of row `row` into s->item (pk and sk already set). */
@@ -252,9 +251,8 @@ static cp_status ddb_create(const char *table, cp_error *err)
         return cp_error_set(
             err, CP_USAGE, "dynamodb:%s: a table name is 3 to 255 letters, digits, '_', '-' or '.'",
             table);
-    cp_aws *aws = cp_aws_new(err);
-    if (!aws)
-        return err ? err->code : CP_NOMEM;
+    cp_aws *aws;
+    CP_RETURN_IF_ERROR(cp_aws_new(&aws, err));
     cp_status st = cp_ddb_create_table(aws, table, 60, err);
     cp_aws_free(aws);
     return st;

@@ -81,9 +81,10 @@ void cp_pq_writer_free(cp_pq_writer *w)
     free(w);
 }
 
-cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts,
-                               cp_pq_write_fn write, void *ctx, cp_error *err)
+cp_status cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts, cp_pq_write_fn write,
+                           void *ctx, cp_pq_writer **out, cp_error *err)
 {
+    *out = NULL;
     cp_pq_options o;
     cp_pq_options_init(&o);
     if (opts) {
@@ -105,10 +106,9 @@ cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opt
     size_t dict_limit = o.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : o.dictionary_limit;
     if (!write || !schema || dict_limit > ((size_t)1 << 30) || o.page_bytes > ((size_t)1 << 30) ||
         o.row_group_bytes > ((size_t)1 << 40)) {
-        cp_error_set(err, CP_USAGE,
-                     "Parquet writer: invalid options (page and dictionary sizes must stay "
-                     "under 1 GiB, row groups under 1 TiB)");
-        return NULL;
+        return cp_error_set(err, CP_USAGE,
+                            "Parquet writer: invalid options (page and dictionary sizes must stay "
+                            "under 1 GiB, row groups under 1 TiB)");
     }
     switch (o.codec) {
     case CP_PQ_UNCOMPRESSED:
@@ -117,14 +117,11 @@ cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opt
     case CP_PQ_ZSTD:
         break;
     default:
-        cp_error_set(err, CP_USAGE, "Parquet writer: unknown codec %d", (int)o.codec);
-        return NULL;
+        return cp_error_set(err, CP_USAGE, "Parquet writer: unknown codec %d", (int)o.codec);
     }
     cp_pq_writer *w = calloc(1, sizeof *w);
-    if (!w) {
-        cp_error_set(err, CP_NOMEM, "Parquet writer: out of memory");
-        return NULL;
-    }
+    if (!w)
+        return cp_error_set(err, CP_NOMEM, "Parquet writer: out of memory");
     w->opts = o;
     w->write = write;
     w->ctx = ctx;
@@ -143,16 +140,16 @@ cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opt
     for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++)
         st = cp_pq_column_init(&w->cols[i], schema->columns[i].type, o.page_bytes, dict_limit,
                                buf_max, &w->comp);
-    if (st != CP_OK) {
+    if (st != CP_OK)
         cp_error_set(err, st, "Parquet writer: %s", cp_status_message(st));
+    else
+        st = emit(w, "PAR1", 4, err);
+    if (st != CP_OK) {
         cp_pq_writer_free(w);
-        return NULL;
+        return st;
     }
-    if (emit(w, "PAR1", 4, err) != CP_OK) {
-        cp_pq_writer_free(w);
-        return NULL;
-    }
-    return w;
+    *out = w;
+    return CP_OK;
 }
 
 static cp_status flush_row_group(cp_pq_writer *w, cp_error *err)

@@ -51,12 +51,12 @@ void cp_pq_options_init(cp_pq_options *o);
 typedef struct cp_pq_writer cp_pq_writer;
 
 /*
- * Creates a writer for schema (copied; the caller may free its own afterwards). opts NULL
- * means the defaults. Writes the leading magic through write(ctx, ...). Returns NULL with
- * err set on failure (CP_USAGE for bad options, CP_NOMEM, or the callback's error).
+ * Creates a writer for schema (copied; the caller may free its own afterwards) into *out.
+ * opts NULL means the defaults. Writes the leading magic through write(ctx, ...). On
+ * failure *out is NULL: CP_USAGE for bad options, CP_NOMEM, or the callback's error.
  */
-cp_pq_writer *cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts,
-                               cp_pq_write_fn write, void *ctx, cp_error *err);
+cp_status cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts, cp_pq_write_fn write,
+                           void *ctx, cp_pq_writer **out, cp_error *err);
 
 /*
  * Appends the rows of batch b, whose schema must have the writer's column count and

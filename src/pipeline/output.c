@@ -42,9 +42,7 @@ cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location,
     if (cp_location_is_s3(location)) {
         if (!aws)
             return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration", location);
-        o->s3 = cp_s3_upload_new(aws, location, err);
-        if (!o->s3)
-            return err ? err->code : CP_IO;
+        CP_RETURN_IF_ERROR(cp_s3_upload_new(aws, location, &o->s3, err));
         o->is_s3 = true;
         o->open = true;
         return CP_OK;

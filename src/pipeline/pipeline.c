@@ -96,11 +96,9 @@ struct cp_pipeline {
     cp_aws *aws; /* created on first use by an s3:// source or output */
 };
 
-static cp_aws *aws_for(cp_pipeline *p, cp_error *err)
+static cp_status aws_for(cp_pipeline *p, cp_error *err)
 {
-    if (!p->aws)
-        p->aws = cp_aws_new(err);
-    return p->aws;
+    return p->aws ? CP_OK : cp_aws_new(&p->aws, err);
 }
 
 static int64_t now_us(void)
@@ -273,16 +271,13 @@ static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
     CP_RETURN_IF_ERROR(resolve_keys(l, schema, err));
     if (p->o.formats & CP_FORMAT_PARQUET) {
         CP_RETURN_IF_ERROR(cp_output_open(&l->pq_out, p->aws, s->parquet_path, err));
-        l->pq = cp_pq_writer_new(schema, &p->o.parquet, cp_output_write, &l->pq_out, err);
-        if (!l->pq)
-            return err ? err->code : CP_FORMAT;
+        CP_RETURN_IF_ERROR(
+            cp_pq_writer_new(schema, &p->o.parquet, cp_output_write, &l->pq_out, &l->pq, err));
     }
     if (p->o.formats & CP_FORMAT_JSON) {
         CP_RETURN_IF_ERROR(cp_output_open(&l->json_out, p->aws, s->json_path, err));
-        l->json = cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_output_write,
-                                     &l->json_out, err);
-        if (!l->json)
-            return err ? err->code : CP_FORMAT;
+        CP_RETURN_IF_ERROR(cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_output_write,
+                                              &l->json_out, &l->json, err));
     }
     if (p->items) {
         /* a store without transactions is begun now (for cp_items_check_row) but written
@@ -607,11 +602,10 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     const bool is_s3 = cp_location_is_s3(path);
     if (req->sequencer)
         s->sequencer = strdup(req->sequencer);
-    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && !aws_for(p, &e)) {
+    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && (st = aws_for(p, &e)) != CP_OK) {
         s->source_uri = strdup(path);
         l.stem = strdup("object");
         s->dataset = dataset_name(p->o.table, dataset_hint, l.stem);
-        st = e.code ? e.code : CP_USAGE;
         goto failed;
     }
 

@@ -87,8 +87,8 @@ static int cmd_put(cp_aws *aws, const char *uri, const char *path, const char *p
 {
     cp_error err;
     cp_error_clear(&err);
-    cp_s3_upload *u = cp_s3_upload_new(aws, uri, &err);
-    if (!u)
+    cp_s3_upload *u;
+    if (cp_s3_upload_new(aws, uri, &u, &err) != CP_OK)
         return die(&err);
     int rc = 0;
     if (part && cp_s3_upload_set_part_size(u, (size_t)strtoull(part, NULL, 10), &err) != CP_OK) {
@@ -220,8 +220,8 @@ int main(int argc, char **argv)
         snprintf(url, sizeof url, "dynamodb:%s", argv[2]);
         return cp_items_create_table(url, &err) == CP_OK ? 0 : die(&err);
     }
-    cp_aws *aws = cp_aws_new(&err);
-    if (!aws)
+    cp_aws *aws;
+    if (cp_aws_new(&aws, &err) != CP_OK)
         return die(&err);
     int rc = 2;
     if (strcmp(cmd, "get") == 0 && argc == 3)

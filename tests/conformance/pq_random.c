@@ -232,8 +232,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    cp_pq_writer *w = cp_pq_writer_new(&schema, &o, cp_file_sink_write, &sink, &err);
-    if (!w) {
+    cp_pq_writer *w;
+    if (cp_pq_writer_new(&schema, &o, cp_file_sink_write, &sink, &w, &err) != CP_OK) {
         fprintf(stderr, "%s\n", err.message);
         cp_file_sink_abort(&sink);
         return 1;

@@ -126,8 +126,9 @@ static void test_plain(void **state)
     capture_init(&cap);
     cp_error err;
     cp_error_clear(&err);
-    cp_json_writer *w =
-        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &err);
+    cp_json_writer *w;
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
     assert_int_equal(cap.calls, 0); /* small output stays buffered ... */
@@ -214,8 +215,10 @@ static void test_dynamodb(void **state)
     capture_init(&cap);
     cp_error err;
     cp_item_keys keys = {"people", "/in/people.csv", NULL, 0};
-    cp_json_writer *w =
-        cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB, &keys, capture_write, &cap, &err);
+    cp_json_writer *w;
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB, &keys, capture_write, &cap, &w, &err),
+        CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
     assert_int_equal(cp_json_writer_finish(w, &err), CP_OK);
@@ -292,7 +295,8 @@ static void test_dynamodb(void **state)
     size_t cols[1] = {0};
     cp_item_keys kk = {"people", "/in/people.csv", cols, 1};
     capture_init(&cap);
-    w = cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB, &kk, capture_write, &cap, &err);
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB, &kk, capture_write, &cap, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
     assert_int_equal(cp_json_writer_finish(w, &err), CP_OK);
@@ -321,8 +325,9 @@ static void test_chunked_output(void **state)
     capture cap;
     capture_init(&cap);
     cp_error err;
-    cp_json_writer *w =
-        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &err);
+    cp_json_writer *w;
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &w, &err), CP_OK);
     assert_non_null(w);
     char name[300];
     memset(name, 'n', sizeof name - 1);
@@ -385,8 +390,9 @@ static void test_failing_write(void **state)
     capture cap;
     capture_init(&cap);
     cap.fail_on = 1;
-    cp_json_writer *w =
-        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &err);
+    cp_json_writer *w;
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
     cp_error_clear(&err);
@@ -410,8 +416,10 @@ static void test_failing_write(void **state)
     }
     capture_init(&cap);
     cap.fail_on = 2;
-    w = cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB, &(cp_item_keys){"d", "/in/d.csv", NULL, 0},
-                           capture_write, &cap, &err);
+    assert_int_equal(cp_json_writer_new(&s, CP_JSON_STYLE_DYNAMODB,
+                                        &(cp_item_keys){"d", "/in/d.csv", NULL, 0}, capture_write,
+                                        &cap, &w, &err),
+                     CP_OK);
     assert_non_null(w);
     cp_error_clear(&err);
     assert_int_equal(cp_json_writer_write_batch(w, &big, &err), CP_IO);
@@ -435,8 +443,9 @@ static void test_empty_schema_and_batch(void **state)
     capture cap;
     capture_init(&cap);
     cp_error err;
-    cp_json_writer *w =
-        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &err);
+    cp_json_writer *w;
+    assert_int_equal(
+        cp_json_writer_new(&s, CP_JSON_STYLE_PLAIN, NULL, capture_write, &cap, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
     assert_int_equal(cp_json_writer_finish(w, &err), CP_OK);
@@ -679,7 +688,9 @@ static void test_forms_match_cell(void **state)
             capture cap;
             capture_init(&cap);
             cp_error err;
-            cp_json_writer *w = cp_json_writer_new(&s, style, &keys, capture_write, &cap, &err);
+            cp_json_writer *w;
+            assert_int_equal(cp_json_writer_new(&s, style, &keys, capture_write, &cap, &w, &err),
+                             CP_OK);
             assert_non_null(w);
             assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK);
             assert_int_equal(cp_json_writer_write_batch(w, &b, &err), CP_OK); /* again */

@@ -91,7 +91,8 @@ static void test_single_value_page(void **state)
     o.codec = CP_PQ_UNCOMPRESSED;
     o.dictionary_limit = CP_PQ_NO_DICTIONARY;
     cp_error err;
-    cp_pq_writer *w = cp_pq_writer_new(&s, &o, mem_write, &m, &err);
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, &o, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_pq_writer_write_batch(w, &b, &err), CP_OK);
     assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
@@ -135,7 +136,8 @@ static void test_zero_rows(void **state)
     mem_out m = {0};
     cp_buf_init(&m.buf, 1 << 20);
     cp_error err;
-    cp_pq_writer *w = cp_pq_writer_new(&s, NULL, mem_write, &m, &err);
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, NULL, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
     assert_int_equal(cp_pq_writer_row_groups(w), 0);
@@ -165,7 +167,8 @@ static void test_row_groups_by_size(void **state)
     o.page_bytes = 2048;
     o.dictionary_limit = 256;
     cp_error err;
-    cp_pq_writer *w = cp_pq_writer_new(&s, &o, mem_write, &m, &err);
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, &o, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     for (int k = 0; k < 20; k++) {
         cp_batch_clear(&b, 1 + (uint64_t)k * 1000);
@@ -217,7 +220,8 @@ static void test_row_groups_by_memory(void **state)
     o.page_bytes = 16 * 1024;
     o.dictionary_limit = CP_PQ_NO_DICTIONARY;
     cp_error err;
-    cp_pq_writer *w = cp_pq_writer_new(&s, &o, mem_write, &m, &err);
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, &o, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     const size_t batches = 100; /* 100,000 rows of 64-byte strings: about 6.4 MB */
     for (size_t k = 0; k < batches; k++) {
@@ -451,11 +455,14 @@ static void test_errors(void **state)
     o.codec = (cp_pq_codec)42;
     mem_out m = {0};
     cp_buf_init(&m.buf, 1 << 20);
-    assert_null(cp_pq_writer_new(&s, &o, mem_write, &m, &err));
+    cp_pq_writer *bad = (cp_pq_writer *)&m; /* any non-NULL value: *out is set on failure too */
+    assert_int_equal(cp_pq_writer_new(&s, &o, mem_write, &m, &bad, &err), CP_USAGE);
+    assert_null(bad);
     assert_int_equal(err.code, CP_USAGE);
 
     /* a batch of another schema */
-    cp_pq_writer *w = cp_pq_writer_new(&s, NULL, mem_write, &m, &err);
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, NULL, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     cp_batch b;
     assert_int_equal(cp_batch_init(&b, &other, 8, 1024, 1024), CP_OK);
@@ -468,7 +475,7 @@ static void test_errors(void **state)
     /* the callback fails: the error comes back, and the writer refuses more work */
     cp_buf_reset(&m.buf);
     m.fail_after = 10;
-    w = cp_pq_writer_new(&s, NULL, mem_write, &m, &err);
+    assert_int_equal(cp_pq_writer_new(&s, NULL, mem_write, &m, &w, &err), CP_OK);
     assert_non_null(w);
     assert_int_equal(cp_batch_init(&b, &s, 8, 1024, 1024), CP_OK);
     fill_int64(&b, 0, 8, 0);
