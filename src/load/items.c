@@ -67,6 +67,11 @@ cp_status cp_items_check_row(cp_items *s, const cp_batch *b, size_t row, cp_erro
     return s->backend->check_row(s, b, row, why);
 }
 
+bool cp_items_checks_rows(const cp_items *s)
+{
+    return s && s->backend->check_row;
+}
+
 bool cp_items_transactional(const cp_items *s)
 {
     return s && s->backend->transactional;

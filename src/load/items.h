@@ -53,6 +53,9 @@ cp_status cp_items_create_table(const char *url, cp_error *err);
  */
 bool cp_items_transactional(const cp_items *s);
 
+/* True when cp_items_check_row can refuse a row (DynamoDB); false when every row fits. */
+bool cp_items_checks_rows(const cp_items *s);
+
 /*
  * Whether row `row` of b can be stored as an item (between cp_items_begin and finish):
  * CP_TOO_LARGE, with why naming the size and the limit, for a DynamoDB item over 400 KB.

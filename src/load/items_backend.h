@@ -55,13 +55,6 @@ static inline cp_status cp_items_file_key(cp_items *s, const cp_batch *b, size_t
     return cp_item_key(&s->file.keys, b, row, &s->file.pk, &s->file.sk);
 }
 
-/* Appends the `,"name":` of column i (s->file.names) to o. */
-static inline cp_status cp_items_file_name(const cp_items *s, size_t i, cp_buf *o)
-{
-    const size_t start = i ? s->file.name_end[i - 1] : 0;
-    return cp_buf_append(o, s->file.names.data + start, s->file.name_end[i] - start);
-}
-
 extern const cp_items_backend cp_items_sqlite_backend;
 extern const cp_items_backend cp_items_dynamodb_backend;
 

@@ -139,7 +139,8 @@ static cp_status build_item(ddb_items *s, const cp_batch *b, size_t row)
     for (size_t i = 0; i < f->ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue; /* nulls are absent attributes */
-        CP_RETURN_IF_ERROR(cp_items_file_name(&s->base, i, o));
+        const size_t start = i ? f->name_end[i - 1] : 0;
+        CP_RETURN_IF_ERROR(cp_buf_append(o, f->names.data + start, f->name_end[i] - start));
         CP_RETURN_IF_ERROR(cp_cell_append_dynamodb(o, b, i, row));
     }
     return cp_buf_append_str(o, "}}}");

@@ -139,10 +139,13 @@ static cp_status build_item(sqlite_items *s, const cp_batch *b, size_t row)
     cp_buf_reset(o);
     CP_RETURN_IF_ERROR(cp_buf_append(o, s->prefix.data, s->prefix.len));
     CP_RETURN_IF_ERROR(append_u64(o, b->first_row + row));
-    for (size_t i = 0; i < s->base.file.ncolumns; i++) {
+    const char *names = s->base.file.names.data;
+    const size_t *end = s->base.file.name_end, n = s->base.file.ncolumns;
+    for (size_t i = 0; i < n; i++) {
         if (!cp_batch_valid(b, i, row))
             continue; /* nulls are absent attributes */
-        CP_RETURN_IF_ERROR(cp_items_file_name(&s->base, i, o));
+        const size_t start = i ? end[i - 1] : 0;
+        CP_RETURN_IF_ERROR(cp_buf_append(o, names + start, end[i] - start));
         CP_RETURN_IF_ERROR(cp_cell_append_json(o, b, i, row));
     }
     return cp_buf_append_char(o, '}');

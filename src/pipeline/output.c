@@ -57,8 +57,11 @@ cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location,
 cp_status cp_output_write(void *ctx, const void *data, size_t len)
 {
     cp_output *o = ctx;
-    return o->is_s3 ? cp_s3_upload_write(o->s3, data, len)
-                    : cp_file_sink_write(&o->file, data, len);
+    cp_status st =
+        o->is_s3 ? cp_s3_upload_write(o->s3, data, len) : cp_file_sink_write(&o->file, data, len);
+    if (st == CP_OK)
+        o->bytes += len;
+    return st;
 }
 
 cp_status cp_output_commit(cp_output *o, cp_error *err)

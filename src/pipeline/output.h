@@ -18,6 +18,7 @@ struct cp_s3_upload;
 typedef struct cp_output {
     bool open;
     bool is_s3;
+    uint64_t bytes; /* written so far */
     cp_file_sink file;
     struct cp_s3_upload *s3;
 } cp_output;

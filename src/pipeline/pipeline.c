@@ -1,12 +1,18 @@
+/*
+ * pipeline.c - one source end to end. A load is five steps (load_once): naming the source
+ * and its dataset and version, the skip check against the ledger, streaming into the
+ * sinks (pipeline/sink.h) with rejected rows set aside, the commit in the order of
+ * cp_commit_step, or, when anything ends the file, the failure record (error.json and a
+ * ledger row).
+ */
 #define _GNU_SOURCE
 #include "pipeline/pipeline.h"
 #include "aws/aws.h"
 #include "aws/events.h"
 #include "aws/s3.h"
 #include "pipeline/output.h"
-#include "load/items.h"
-#include "load/sql.h"
 #include "pipeline/progress.h"
+#include "pipeline/sink.h"
 #include "util/decompress.h"
 #include "util/json_escape.h"
 #include "util/log.h"
@@ -55,43 +61,9 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     cp_csv_options_default(&o->csv);
 }
 
-static const struct {
-    const char *name, *alias;
-    unsigned bit;
-} formats[] = {
-    {"parquet", NULL, CP_FORMAT_PARQUET},
-    {"json", "ndjson", CP_FORMAT_JSON},
-};
-
-cp_status cp_pipeline_parse_formats(const char *list, unsigned *out, cp_error *err)
-{
-    *out = 0;
-    for (const char *p = list;;) {
-        p += strspn(p, ", \t");
-        if (!*p)
-            return CP_OK;
-        const size_t n = strcspn(p, ", \t");
-        bool known = n == 4 && strncasecmp(p, "none", 4) == 0;
-        for (size_t i = 0; !known && i < sizeof formats / sizeof formats[0]; i++) {
-            const char *alias = formats[i].alias;
-            if ((strlen(formats[i].name) == n && strncasecmp(p, formats[i].name, n) == 0) ||
-                (alias && strlen(alias) == n && strncasecmp(p, alias, n) == 0)) {
-                *out |= formats[i].bit;
-                known = true;
-            }
-        }
-        if (!known)
-            return cp_error_set(err, CP_USAGE,
-                                "unknown output format \"%.*s\"; use parquet, json (or ndjson), "
-                                "a list of them such as parquet,json, or none",
-                                (int)(n > 64 ? 64 : n), p);
-        p += n;
-    }
-}
-
 struct cp_pipeline {
     cp_pipeline_options o;
-    cp_sql *sql;
+    cp_sql *sql; /* the relational database and the ledger; NULL: neither */
     cp_items *items;
     cp_aws *aws; /* created on first use by an s3:// source or output */
 };
@@ -152,8 +124,9 @@ void cp_load_summary_release(cp_load_summary *s)
     free(s->version);
     free(s->sequencer);
     free(s->error);
-    free(s->parquet_path);
-    free(s->json_path);
+    for (size_t i = 0; i < s->noutputs; i++)
+        free(s->outputs[i].location);
+    free(s->outputs);
     free(s->rejects_path);
     free(s->error_path);
     cp_sniff_result_release(&s->sniffed);
@@ -195,41 +168,42 @@ static char *dataset_name(const char *given, const char *hint, const char *stem)
     return strdup(name);
 }
 
-/* Everything one load writes to, and the rejects kept aside. */
+/* Everything one load reads and writes, and the rows it set aside. */
 typedef struct load {
     cp_pipeline *p;
+    const cp_load_request *req;
     cp_load_summary *s;
     char *stem;
-    cp_output pq_out, json_out, rej_out; /* the final locations are in the summary */
-    bool pq_published, json_published, rej_published;
-    cp_pq_writer *pq;
-    cp_json_writer *json;
-    bool sql_open, items_open, items_deferred;
+    const char *path;       /* what is read: the source, or standard input's spooled copy */
+    char spooled[PATH_MAX]; /* "" unless standard input was spooled */
+    cp_source *src;
+    cp_sink_load sink_load; /* what the sinks are told */
+    cp_sink **sinks;        /* in the order they open, write and publish within a step */
+    size_t nsinks;
+    cp_sink **checks; /* the sinks that check rows (cp_sink.check_row) */
+    size_t nchecks;
     size_t *key_columns;
     cp_item_keys keys;
+    cp_output rej_out; /* the rejects file; its location is the summary's */
+    bool rej_published;
     uint64_t rejected;
     size_t nshown;
     char *shown[SHOWN_REJECTS];
     cp_buf line;
     cp_progress progress;
     bool too_many_rejects;
-    cp_source *src;
+    double stream_end_ms; /* mono_ms() when the stream ended: the commit starts */
 } load;
 
 static void abort_sinks(load *l)
 {
-    cp_pq_writer_free(l->pq);
-    l->pq = NULL;
-    cp_json_writer_free(l->json);
-    l->json = NULL;
-    cp_output_abort(&l->pq_out);
-    cp_output_abort(&l->json_out);
+    for (size_t i = 0; i < l->nsinks; i++) {
+        cp_sink *k = l->sinks[i];
+        if (k->open)
+            k->ops->abort(k);
+        k->open = false;
+    }
     cp_output_abort(&l->rej_out);
-    if (l->sql_open)
-        cp_sql_rollback(l->p->sql);
-    if (l->items_open)
-        cp_items_abort(l->p->items);
-    l->sql_open = l->items_open = false;
 }
 
 static cp_status resolve_keys(load *l, const cp_schema *schema, cp_error *err)
@@ -239,6 +213,7 @@ static cp_status resolve_keys(load *l, const cp_schema *schema, cp_error *err)
     l->key_columns = NULL;
     l->keys.dataset = l->s->dataset;
     l->keys.source_uri = l->s->source_uri;
+    l->keys.columns = NULL;
     l->keys.ncolumns = 0;
     if (o->nkeys == 0)
         return CP_OK;
@@ -264,32 +239,54 @@ static cp_status resolve_keys(load *l, const cp_schema *schema, cp_error *err)
     return CP_OK;
 }
 
-static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
+/*
+ * The sinks of this load, in the order they write: the file formats asked for, the item
+ * store, the relational database. Each names its outputs now.
+ */
+static cp_status make_sinks(load *l, cp_error *err)
 {
     cp_pipeline *p = l->p;
-    cp_load_summary *s = l->s;
+    l->sink_load = (cp_sink_load){&p->o, p->aws, l->s->dataset, l->stem, l->s->source_uri};
+    l->sinks = calloc(cp_sink_nformats + 2, sizeof *l->sinks);
+    l->checks = calloc(cp_sink_nformats + 2, sizeof *l->checks);
+    if (!l->sinks || !l->checks)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    cp_sink *k = NULL;
+    cp_status st = CP_OK;
+    for (size_t i = 0; st == CP_OK && i < cp_sink_nformats; i++) {
+        if (!(p->o.formats & cp_sink_formats[i]->bit))
+            continue;
+        if ((st = cp_sink_file_new(cp_sink_formats[i], &l->sink_load, &k, err)) == CP_OK)
+            l->sinks[l->nsinks++] = k;
+    }
+    if (st == CP_OK && p->items &&
+        (st = cp_sink_items_new(p->items, &l->sink_load, &k, err)) == CP_OK)
+        l->sinks[l->nsinks++] = k;
+    if (st == CP_OK && p->sql && (st = cp_sink_sql_new(p->sql, &l->sink_load, &k, err)) == CP_OK)
+        l->sinks[l->nsinks++] = k;
+    for (size_t i = 0; i < l->nsinks; i++)
+        if (l->sinks[i]->check_row)
+            l->checks[l->nchecks++] = l->sinks[i];
+    return st;
+}
+
+static void free_sinks(load *l)
+{
+    for (size_t i = 0; i < l->nsinks; i++)
+        cp_sink_free(l->sinks[i]);
+    free(l->sinks);
+    free(l->checks);
+    l->sinks = l->checks = NULL;
+    l->nsinks = l->nchecks = 0;
+}
+
+static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
+{
     CP_RETURN_IF_ERROR(resolve_keys(l, schema, err));
-    if (p->o.formats & CP_FORMAT_PARQUET) {
-        CP_RETURN_IF_ERROR(cp_output_open(&l->pq_out, p->aws, s->parquet_path, err));
-        CP_RETURN_IF_ERROR(
-            cp_pq_writer_new(schema, &p->o.parquet, cp_output_write, &l->pq_out, &l->pq, err));
-    }
-    if (p->o.formats & CP_FORMAT_JSON) {
-        CP_RETURN_IF_ERROR(cp_output_open(&l->json_out, p->aws, s->json_path, err));
-        CP_RETURN_IF_ERROR(cp_json_writer_new(schema, p->o.json_style, &l->keys, cp_output_write,
-                                              &l->json_out, &l->json, err));
-    }
-    if (p->items) {
-        /* a store without transactions is begun now (for cp_items_check_row) but written
-           only once the file is known to load (write_items_after) */
-        CP_RETURN_IF_ERROR(cp_items_begin(p->items, s->dataset, schema, s->source_uri,
-                                          l->key_columns, l->keys.ncolumns, err));
-        l->items_open = true;
-        l->items_deferred = !cp_items_transactional(p->items);
-    }
-    if (p->sql) {
-        CP_RETURN_IF_ERROR(cp_sql_begin(p->sql, s->dataset, schema, s->source_uri, err));
-        l->sql_open = true;
+    for (size_t i = 0; i < l->nsinks; i++) {
+        cp_sink *k = l->sinks[i];
+        k->open = true; /* abort undoes an open that failed half-way too */
+        CP_RETURN_IF_ERROR(k->ops->open(k, schema, &l->keys, err));
     }
     return CP_OK;
 }
@@ -303,22 +300,31 @@ static void clear_rejects(load *l)
     cp_output_abort(&l->rej_out);
 }
 
+/* Every sink, or only the deferred ones in the second pass. */
+static cp_status write_sinks(load *l, const cp_batch *b, bool deferred, cp_error *err)
+{
+    if (interrupted)
+        return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
+    for (size_t i = 0; i < l->nsinks; i++) {
+        cp_sink *k = l->sinks[i];
+        if (k->deferred == deferred)
+            CP_RETURN_IF_ERROR(k->ops->write(k, b, err));
+    }
+    return CP_OK;
+}
+
 static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
 {
     load *l = ctx;
-    if (interrupted)
-        return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
-    if (l->pq)
-        CP_RETURN_IF_ERROR(cp_pq_writer_write_batch(l->pq, b, err));
-    if (l->json)
-        CP_RETURN_IF_ERROR(cp_json_writer_write_batch(l->json, b, err));
-    if (l->items_open && !l->items_deferred)
-        CP_RETURN_IF_ERROR(cp_items_write(l->p->items, b, err));
-    if (l->sql_open)
-        CP_RETURN_IF_ERROR(cp_sql_write(l->p->sql, b, err));
+    CP_RETURN_IF_ERROR(write_sinks(l, b, false, err));
     cp_progress_update_bytes(&l->progress, cp_decompress_input_position(l->src), l->s->size_bytes,
                              b->first_row + b->nrows - 1);
     return CP_OK;
+}
+
+static cp_status on_deferred_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    return write_sinks(ctx, b, true, err);
 }
 
 /* Appends a CSV field, quoted when it has to be. */
@@ -336,34 +342,9 @@ static cp_status csv_field(cp_buf *o, const char *s, size_t len)
 static cp_status on_row(void *ctx, const cp_batch *b, size_t row, cp_error *why)
 {
     load *l = ctx;
-    return l->items_open ? cp_items_check_row(l->p->items, b, row, why) : CP_OK;
-}
-
-/* The second pass of a store without transactions (DynamoDB): items only. */
-static cp_status on_items_batch(void *ctx, const cp_batch *b, cp_error *err)
-{
-    load *l = ctx;
-    if (interrupted)
-        return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
-    return cp_items_write(l->p->items, b, err);
-}
-
-/*
- * Writes the items of a file whose load is decided, in a second pass over the source:
- * a store without transactions must never hold items of a file that is then rejected.
- */
-static cp_status write_items_after(load *l, cp_source *src, cp_error *err)
-{
-    cp_pipeline *p = l->p;
-    cp_load_summary *s = l->s;
-    cp_stream_callbacks cb = {on_items_batch, NULL, NULL, l, on_row};
-    cp_stream_stats again;
-    cp_status st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &again, err);
-    if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
-        st = cp_error_set(err, CP_INTERNAL,
-                          "%s changed while it was loaded (%" PRIu64 " rows, then %" PRIu64 ")",
-                          s->source_uri, s->stream.rows, again.rows);
-    return st;
+    for (size_t i = 0; i < l->nchecks; i++)
+        CP_RETURN_IF_ERROR(l->checks[i]->check_row(l->checks[i], b, row, why));
+    return CP_OK;
 }
 
 static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
@@ -443,15 +424,19 @@ static cp_status write_error_json(load *l, cp_error *err)
 
 static cp_status outputs_json(const cp_load_summary *s, cp_buf *o)
 {
-    const char *names[] = {"parquet", "json", "rejects", "error"};
-    const char *paths[] = {s->parquet_path, s->json_path, s->rejects_path, s->error_path};
     CP_RETURN_IF_ERROR(cp_buf_append_char(o, '{'));
     bool first = true;
-    for (int i = 0; i < 4; i++) {
-        if (!paths[i])
+    for (size_t i = 0; i < s->noutputs + 2; i++) {
+        const char *name = i < s->noutputs    ? s->outputs[i].format
+                           : i == s->noutputs ? "rejects"
+                                              : "error";
+        const char *path = i < s->noutputs    ? s->outputs[i].location
+                           : i == s->noutputs ? s->rejects_path
+                                              : s->error_path;
+        if (!path)
             continue;
-        CP_RETURN_IF_ERROR(cp_buf_printf(o, "%s\"%s\":", first ? "" : ",", names[i]));
-        CP_RETURN_IF_ERROR(cp_json_append_string(o, paths[i], strlen(paths[i])));
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, "%s\"%s\":", first ? "" : ",", name));
+        CP_RETURN_IF_ERROR(cp_json_append_string(o, path, strlen(path)));
         first = false;
     }
     return cp_buf_append_char(o, '}');
@@ -579,254 +564,328 @@ static bool damaged(cp_source *src, cp_status failure, cp_error *e)
     return true;
 }
 
-static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_summary *s,
-                           cp_error *err)
+/*
+ * Step 1, naming: where the source comes from (its URI and stem), its dataset, its size
+ * and its version. Standard input is spooled to a temporary file first, an S3 object is
+ * opened (a HEAD).
+ */
+static cp_status name_source(load *l, cp_error *e)
 {
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    const cp_load_request *req = l->req;
     const char *path = req->source;
-    const char *dataset_hint = req->dataset_hint;
-    memset(s, 0, sizeof *s);
-    s->started_us = now_us();
-    s->size_bytes = -1;
-    s->source = strdup(path);
-    char spooled[PATH_MAX] = "";
-    const bool is_stdin = strcmp(path, "-") == 0;
-    cp_error e;
-    cp_error_clear(&e);
-    load l;
-    memset(&l, 0, sizeof l);
-    l.p = p;
-    l.s = s;
-    cp_buf_init(&l.line, CP_BUF_UNLIMITED);
-    cp_source *src = NULL;
-    cp_status st = CP_OK;
-    const bool is_s3 = cp_location_is_s3(path);
+    const bool is_s3 = cp_location_is_s3(path), is_stdin = strcmp(path, "-") == 0;
+    cp_status st;
+    l->path = path;
     if (req->sequencer)
         s->sequencer = strdup(req->sequencer);
-    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && (st = aws_for(p, &e)) != CP_OK) {
+    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && (st = aws_for(p, e)) != CP_OK) {
         s->source_uri = strdup(path);
-        l.stem = strdup("object");
-        s->dataset = dataset_name(p->o.table, dataset_hint, l.stem);
-        goto failed;
+        l->stem = strdup("object");
+        s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem);
+        return st;
     }
-
-    /* Names: where it comes from, which dataset, which version. */
     if (is_s3) {
         s->source_uri = strdup(path);
-        l.stem = uri_stem(path);
+        l->stem = uri_stem(path);
         /* HEAD: the object's size and ETag, the version this load is about */
-        src = cp_s3_source_open(p->aws, path, &e);
-        if (!src) {
-            s->dataset = dataset_name(p->o.table, dataset_hint, l.stem ? l.stem : "object");
-            st = e.code ? e.code : CP_IO;
-            goto failed;
+        if (!(l->src = cp_s3_source_open(p->aws, path, e))) {
+            s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem ? l->stem : "object");
+            return e->code ? e->code : CP_IO;
         }
-        s->size_bytes = src->size;
-        const char *v = req->version ? req->version : cp_s3_source_version_id(src);
+        s->size_bytes = l->src->size;
+        const char *v = req->version ? req->version : cp_s3_source_version_id(l->src);
         if (!v)
-            v = cp_s3_source_etag(src);
+            v = cp_s3_source_etag(l->src);
         s->version = v ? strdup(v) : NULL;
     } else if (is_stdin) {
         s->source_uri = strdup("stdin");
-        l.stem = strdup("stdin");
-        if ((st = spool_stdin(spooled, sizeof spooled, &e)) != CP_OK)
-            goto failed;
-        path = spooled;
+        l->stem = strdup("stdin");
+        CP_RETURN_IF_ERROR(spool_stdin(l->spooled, sizeof l->spooled, e));
+        l->path = l->spooled;
     } else {
         char abs[PATH_MAX];
         s->source_uri = strdup(realpath(path, abs) ? abs : path);
-        l.stem = file_stem(path);
+        l->stem = file_stem(path);
     }
-    s->dataset = dataset_name(p->o.table, dataset_hint, l.stem);
-    if (!s->source || !s->source_uri || !l.stem || !s->dataset) {
-        st = cp_error_set(err, CP_NOMEM, "out of memory");
-        goto out;
-    }
+    s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem);
+    if (!s->source || !s->source_uri || !l->stem || !s->dataset)
+        return cp_error_set(e, CP_NOMEM, "out of memory");
     struct stat sb;
-    if (!is_s3 && stat(path, &sb) == 0) {
+    if (!is_s3 && stat(l->path, &sb) == 0) {
         s->size_bytes = (int64_t)sb.st_size;
         if (!is_stdin)
             s->version =
                 str_printf("%lld.%09ld:%lld:%llu", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
                            (long long)sb.st_size, (unsigned long long)sb.st_ino);
     }
+    return CP_OK;
+}
 
-    /* A repeat of a version already loaded is skipped. */
-    if (p->sql && s->version) {
-        cp_ledger_entry last;
-        bool found = false;
-        if ((st = cp_sql_last_load(p->sql, s->source_uri, &last, &found, err)) != CP_OK)
-            goto out;
-        if (found) {
-            s->rows_before = last.rows_loaded;
-            bool older = s->sequencer && last.sequencer[0] &&
-                         cp_s3_sequencer_cmp(s->sequencer, last.sequencer) < 0;
-            if (strcmp(last.version, s->version) == 0 || older) {
-                s->status = CP_LOAD_SKIPPED;
-                s->stream.rows = 0;
-                s->finished_us = now_us();
-                record(p, s);
-                goto out;
-            }
-        }
+/*
+ * Step 2, the skip check: a version loaded before, or an event older than the last load
+ * (its S3 sequencer), is skipped and recorded so. Errors are the database's (err).
+ */
+static cp_status skip_check(load *l, bool *skipped, cp_error *err)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    *skipped = false;
+    if (!p->sql || !s->version)
+        return CP_OK;
+    cp_ledger_entry last;
+    bool found = false;
+    CP_RETURN_IF_ERROR(cp_sql_last_load(p->sql, s->source_uri, &last, &found, err));
+    if (!found)
+        return CP_OK;
+    s->rows_before = last.rows_loaded;
+    bool older =
+        s->sequencer && last.sequencer[0] && cp_s3_sequencer_cmp(s->sequencer, last.sequencer) < 0;
+    if (strcmp(last.version, s->version) == 0 || older) {
+        s->status = CP_LOAD_SKIPPED;
+        s->stream.rows = 0;
+        s->finished_us = now_us();
+        record(p, s);
+        *skipped = true;
     }
+    return CP_OK;
+}
 
+/*
+ * Step 3, streaming into the sinks: the sinks named, the file sniffed, every sink opened
+ * with the schema and fed every batch (again from the start after a widening), the rows
+ * that cannot be parsed set aside, and the file rejected when they are too many.
+ */
+static cp_status stream_into_sinks(load *l, cp_error *e)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
     const char *out = p->o.out_dir;
-    s->parquet_path = (p->o.formats & CP_FORMAT_PARQUET)
-                          ? str_printf("%s/parquet/%s/%s.parquet", out, s->dataset, l.stem)
-                          : NULL;
-    s->json_path = (p->o.formats & CP_FORMAT_JSON)
-                       ? str_printf("%s/json/%s/%s.jsonl", out, s->dataset, l.stem)
-                       : NULL;
-    s->rejects_path = str_printf("%s/rejected/%s/%s.rejects.csv", out, s->dataset, l.stem);
-    s->error_path = str_printf("%s/rejected/%s/%s.error.json", out, s->dataset, l.stem);
+    CP_RETURN_IF_ERROR(make_sinks(l, e));
+    s->rejects_path = str_printf("%s/rejected/%s/%s.rejects.csv", out, s->dataset, l->stem);
+    s->error_path = str_printf("%s/rejected/%s/%s.error.json", out, s->dataset, l->stem);
     double t0 = mono_ms();
-    if (!src && !(src = cp_source_open_file(path, 0, &e))) {
-        st = e.code;
-        goto failed;
-    }
-    if (!(src = cp_decompress_open(src, &e))) {
-        st = e.code;
-        goto failed;
-    }
-    if ((st = cp_sniff(src, &p->o.csv, &s->sniffed, &e)) != CP_OK)
-        goto failed;
+    if (!l->src && !(l->src = cp_source_open_file(l->path, 0, e)))
+        return e->code;
+    if (!(l->src = cp_decompress_open(l->src, e)))
+        return e->code;
+    CP_RETURN_IF_ERROR(cp_sniff(l->src, &p->o.csv, &s->sniffed, e));
     double t1 = mono_ms();
     s->sniff_ms = t1 - t0;
-    if ((st = open_sinks(&l, &s->sniffed.schema, &e)) != CP_OK)
-        goto failed;
-    cp_progress_init(&l.progress, p->o.progress, s->source);
-    l.src = src;
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &l, on_row};
-    st = cp_csv_stream(src, &s->sniffed, &p->o.csv, NULL, &cb, &s->stream, &e);
-    cp_progress_done(&l.progress);
-    double t2 = mono_ms();
-    s->stream_ms = t2 - t1;
-    s->stream.rejected = l.rejected;
+    CP_RETURN_IF_ERROR(open_sinks(l, &s->sniffed.schema, e));
+    cp_progress_init(&l->progress, p->o.progress, s->source);
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, l, l->nchecks ? on_row : NULL};
+    cp_status st = cp_csv_stream(l->src, &s->sniffed, &p->o.csv, NULL, &cb, &s->stream, e);
+    cp_progress_done(&l->progress);
+    l->stream_end_ms = mono_ms();
+    s->stream_ms = l->stream_end_ms - t1;
+    s->stream.rejected = l->rejected;
     if (st != CP_OK)
-        goto failed;
-    uint64_t total = s->stream.rows + l.rejected;
-    if (l.rejected > 0 && (double)l.rejected > p->o.max_reject_fraction * (double)total) {
-        l.too_many_rejects = true;
-        st = cp_error_set(&e, CP_REJECTED,
-                          "%" PRIu64 " of %" PRIu64 " rows (%.2f%%) could not be parsed, more "
-                          "than the %.2f%% allowed; the first at %s",
-                          l.rejected, total, 100.0 * (double)l.rejected / (double)total,
-                          100.0 * p->o.max_reject_fraction, l.nshown ? l.shown[0] : "?");
-        goto failed;
+        return st;
+    uint64_t total = s->stream.rows + l->rejected;
+    if (l->rejected > 0 && (double)l->rejected > p->o.max_reject_fraction * (double)total) {
+        l->too_many_rejects = true;
+        return cp_error_set(e, CP_REJECTED,
+                            "%" PRIu64 " of %" PRIu64 " rows (%.2f%%) could not be parsed, more "
+                            "than the %.2f%% allowed; the first at %s",
+                            l->rejected, total, 100.0 * (double)l->rejected / (double)total,
+                            100.0 * p->o.max_reject_fraction, l->nshown ? l->shown[0] : "?");
     }
+    return CP_OK;
+}
 
-    /* Commit, in the order of docs/design.md: outputs, items, then rows and the ledger row. */
-    if (l.pq && (st = cp_pq_writer_finish(l.pq, &e)) != CP_OK)
-        goto failed;
-    if (l.json && (st = cp_json_writer_finish(l.json, &e)) != CP_OK)
-        goto failed;
-    s->parquet_bytes = l.pq ? cp_pq_writer_bytes(l.pq) : 0;
-    s->json_bytes = l.json ? cp_json_writer_bytes(l.json) : 0;
-    if (l.pq_out.open) {
-        if ((st = cp_output_commit(&l.pq_out, &e)) != CP_OK)
-            goto failed;
-        l.pq_published = true;
-    }
-    if (l.json_out.open) {
-        if ((st = cp_output_commit(&l.json_out, &e)) != CP_OK)
-            goto failed;
-        l.json_published = true;
-    }
-    if (l.rej_out.open) {
-        if ((st = cp_output_commit(&l.rej_out, &e)) != CP_OK)
-            goto failed;
-        l.rej_published = true;
+/* The rejects file is published, or the one of an earlier version removed; so is error.json. */
+static cp_status publish_rejects(load *l, cp_error *e)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    if (l->rej_out.open) {
+        CP_RETURN_IF_ERROR(cp_output_commit(&l->rej_out, e));
+        l->rej_published = true;
     } else {
-        /* from an earlier version of the file */
-        if (cp_output_remove(p->aws, s->rejects_path, &e) != CP_OK)
-            cp_log_warn("%s", e.message);
+        if (cp_output_remove(p->aws, s->rejects_path, e) != CP_OK)
+            cp_log_warn("%s", e->message);
         free(s->rejects_path);
         s->rejects_path = NULL;
     }
-    if (cp_output_remove(p->aws, s->error_path, &e) != CP_OK)
-        cp_log_warn("%s", e.message);
+    if (cp_output_remove(p->aws, s->error_path, e) != CP_OK)
+        cp_log_warn("%s", e->message);
     free(s->error_path);
     s->error_path = NULL;
-    if (l.items_deferred && (st = write_items_after(&l, src, &e)) != CP_OK)
-        goto failed;
-    if (l.items_open) {
-        st = cp_items_finish(p->items, s->stream.rows, s->rows_before, &e);
-        l.items_open = false;
-        if (st != CP_OK)
-            goto failed;
+    return CP_OK;
+}
+
+/*
+ * The second pass over the source, into the deferred sinks only (a store without
+ * transactions, written once the file is known to load).
+ */
+static cp_status write_deferred(load *l, cp_error *e)
+{
+    cp_load_summary *s = l->s;
+    bool any = false;
+    for (size_t i = 0; i < l->nsinks; i++)
+        any |= l->sinks[i]->deferred;
+    if (!any)
+        return CP_OK;
+    cp_stream_callbacks cb = {on_deferred_batch, NULL, NULL, l, l->nchecks ? on_row : NULL};
+    cp_stream_stats again;
+    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->p->o.csv, NULL, &cb, &again, e);
+    if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
+        st = cp_error_set(e, CP_INTERNAL,
+                          "%s changed while it was loaded (%" PRIu64 " rows, then %" PRIu64 ")",
+                          s->source_uri, s->stream.rows, again.rows);
+    return st;
+}
+
+/* The sinks that publish at step publish, in list order; each reports what it published. */
+static cp_status publish_sinks(load *l, cp_commit_step step, const cp_ledger_row *ledger,
+                               cp_error *e)
+{
+    const cp_sink_commit c = {l->s->stream.rows, l->s->rows_before, ledger};
+    for (size_t i = 0; i < l->nsinks; i++) {
+        cp_sink *k = l->sinks[i];
+        if (k->step != step)
+            continue;
+        k->open = false; /* published or not, the sink is closed */
+        CP_RETURN_IF_ERROR(k->ops->publish(k, &c, e));
+        if (k->ops->report && k->ops->report(k, l->s) != CP_OK)
+            return cp_error_set(e, CP_NOMEM, "out of memory");
     }
+    return CP_OK;
+}
+
+/* The last step: the load is loaded, its ledger row committed with its rows. */
+static cp_status commit_ledger(load *l, cp_error *e)
+{
+    cp_load_summary *s = l->s;
     s->status = CP_LOAD_LOADED;
     s->finished_us = now_us();
-    s->commit_ms = mono_ms() - t2;
-    if (l.sql_open) {
-        cp_buf outputs, schema;
-        cp_buf_init(&outputs, CP_BUF_UNLIMITED);
-        cp_buf_init(&schema, CP_BUF_UNLIMITED);
-        cp_ledger_row r;
-        fill_ledger(s, &r, &outputs, &schema);
-        st = cp_sql_commit(p->sql, &r, &e);
-        l.sql_open = false;
-        cp_buf_release(&outputs);
-        cp_buf_release(&schema);
-        if (st != CP_OK)
-            goto failed;
-    }
-    s->commit_ms = mono_ms() - t2;
-    st = CP_OK;
-    goto out;
+    s->commit_ms = mono_ms() - l->stream_end_ms;
+    cp_buf outputs, schema;
+    cp_buf_init(&outputs, CP_BUF_UNLIMITED);
+    cp_buf_init(&schema, CP_BUF_UNLIMITED);
+    cp_ledger_row r;
+    fill_ledger(s, &r, &outputs, &schema);
+    cp_status st = publish_sinks(l, CP_COMMIT_LEDGER, &r, e);
+    cp_buf_release(&outputs);
+    cp_buf_release(&schema);
+    return st;
+}
 
-failed:
-    if (src && damaged(src, st, &e)) {
-        st = e.code;
-        l.too_many_rejects = false;
+static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
+{
+    switch (step) {
+    case CP_COMMIT_FINISH:
+        for (size_t i = 0; i < l->nsinks; i++)
+            if (l->sinks[i]->ops->finish)
+                CP_RETURN_IF_ERROR(l->sinks[i]->ops->finish(l->sinks[i], e));
+        return CP_OK;
+    case CP_COMMIT_REJECTS:
+        return publish_rejects(l, e);
+    case CP_COMMIT_DEFERRED:
+        return write_deferred(l, e);
+    case CP_COMMIT_LEDGER:
+        return commit_ledger(l, e);
+    case CP_COMMIT_OUTPUTS:
+    case CP_COMMIT_ITEMS:
+        return publish_sinks(l, step, NULL, e);
+    case CP_COMMIT_NSTEPS:
+        break;
     }
-    if (l.too_many_rejects && l.rej_out.open) {
+    return cp_error_set(e, CP_INTERNAL, "no commit step %d", (int)step);
+}
+
+/* Step 4, the commit: every step of cp_commit_step in its order (sink.h). */
+static cp_status commit(load *l, cp_error *e)
+{
+    for (cp_commit_step step = 0; step < CP_COMMIT_NSTEPS; step++) {
+        cp_log_debug("%s: commit: %s", l->s->source, cp_commit_step_name(step));
+        CP_RETURN_IF_ERROR(commit_step(l, step, e));
+    }
+    l->s->commit_ms = mono_ms() - l->stream_end_ms;
+    return CP_OK;
+}
+
+/*
+ * Step 5, the failure record of a file that did not load: the damage of a compressed file
+ * named rather than the wrong text it caused, its rejects file kept when it was rejected
+ * for them, everything not published rolled back, error.json written and a ledger row
+ * recorded. CP_NOMEM (copied to err) is not about the file: nothing recorded.
+ */
+static cp_status record_failure(load *l, cp_status st, cp_error *e, cp_error *err)
+{
+    cp_load_summary *s = l->s;
+    if (l->src && damaged(l->src, st, e)) {
+        st = e->code;
+        l->too_many_rejects = false;
+    }
+    if (l->too_many_rejects && l->rej_out.open) {
         /* keep the list of bad rows: it is what the person needs to fix the file */
         cp_error ce;
-        if (cp_output_commit(&l.rej_out, &ce) == CP_OK)
-            l.rej_published = true;
+        if (cp_output_commit(&l->rej_out, &ce) == CP_OK)
+            l->rej_published = true;
         else
             cp_log_error("%s", ce.message);
     }
-    if (!l.rej_published) {
+    if (!l->rej_published) {
         free(s->rejects_path);
         s->rejects_path = NULL;
     }
-    /* outputs of this attempt that were not published are not outputs */
-    if (!l.pq_published) {
-        free(s->parquet_path);
-        s->parquet_path = NULL;
-    }
-    if (!l.json_published) {
-        free(s->json_path);
-        s->json_path = NULL;
-    }
-    s->interrupted = e.code == CP_INTERRUPTED;
-    abort_sinks(&l);
-    s->stream.rejected = l.rejected;
+    s->interrupted = e->code == CP_INTERRUPTED;
+    abort_sinks(l);
+    s->stream.rejected = l->rejected;
     if (st == CP_NOMEM) {
         if (err)
-            *err = e;
-        goto out;
+            *err = *e;
+        return st;
     }
-    set_failed(s, l.too_many_rejects ? CP_LOAD_REJECTED : CP_LOAD_FAILED, &e);
+    set_failed(s, l->too_many_rejects ? CP_LOAD_REJECTED : CP_LOAD_FAILED, e);
     s->finished_us = now_us();
     if (s->error_path) {
         cp_error we;
-        if (write_error_json(&l, &we) != CP_OK) {
+        if (write_error_json(l, &we) != CP_OK) {
             cp_log_error("%s", we.message);
             free(s->error_path);
             s->error_path = NULL;
         }
     }
-    record(p, s);
-    st = CP_OK;
+    record(l->p, s);
+    return CP_OK;
+}
+
+static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_summary *s,
+                           cp_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->started_us = now_us();
+    s->size_bytes = -1;
+    s->source = strdup(req->source);
+    load l;
+    memset(&l, 0, sizeof l);
+    l.p = p;
+    l.req = req;
+    l.s = s;
+    cp_buf_init(&l.line, CP_BUF_UNLIMITED);
+    cp_error e;
+    cp_error_clear(&e);
+    bool skipped = false;
+    cp_status st = name_source(&l, &e);
+    if (st == CP_OK) {
+        st = skip_check(&l, &skipped, err);
+        if (st != CP_OK || skipped)
+            goto out;
+        st = stream_into_sinks(&l, &e);
+    }
+    if (st == CP_OK)
+        st = commit(&l, &e);
+    if (st != CP_OK)
+        st = record_failure(&l, st, &e, err);
 out:
-    cp_pq_writer_free(l.pq);
-    cp_json_writer_free(l.json);
-    cp_source_free(src);
-    if (spooled[0])
-        unlink(spooled);
+    free_sinks(&l);
+    cp_source_free(l.src);
+    if (l.spooled[0])
+        unlink(l.spooled);
     clear_rejects(&l);
     free(l.stem);
     free(l.key_columns);

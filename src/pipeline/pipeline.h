@@ -2,16 +2,18 @@
  * pipeline.h - one CSV source end to end: sniff, stream, sinks, commit.
  *
  * For each source: the ledger is asked whether this version was loaded already (a repeat
- * is skipped); the file is sniffed, then streamed once into every sink — Parquet and NDJSON
- * written to temporary files, rows into an open relational transaction, items into the
- * item store's transaction — with rejected rows kept aside. When a later value widens a
- * column, every sink starts over (stream.h). At the end, in this order: outputs published
- * (renamed into place), the rejects file published when there are rejects, items
- * committed with the source's stale items deleted, then one relational transaction commit
- * holding the rows and the ledger row. A crash at any point leaves the previous state or
- * the new one, and a retry converges. Too many rejected rows (more than max_rejects or
- * more than max_reject_fraction of the rows) reject the whole file: nothing is loaded and
- * <out>/rejected/<dataset>/<stem>.error.json says why; so does any error that ends a file.
+ * is skipped); the file is sniffed, then streamed once into every sink (pipeline/sink.h) —
+ * Parquet and NDJSON written to temporary files, rows into an open relational
+ * transaction, items into the item store's transaction — with rejected rows kept aside.
+ * When a later value widens a column, every sink starts over (stream.h). At the end, in
+ * this order (cp_commit_step): outputs published (renamed into place), the rejects file
+ * published when there are rejects, the items of a store without transactions written in
+ * a second pass, items committed with the source's stale items deleted, then one
+ * relational transaction commit holding the rows and the ledger row. A crash at any point
+ * leaves the previous state or the new one, and a retry converges. Too many rejected rows (more
+ * than max_rejects or more than max_reject_fraction of the rows) reject the whole file: nothing is
+ * loaded and <out>/rejected/<dataset>/<stem>.error.json says why; so does any error that ends a
+ * file.
  *
  * The pipeline owns its database connections across files. Not thread-safe.
  */
@@ -56,6 +58,13 @@ void cp_pipeline_options_default(cp_pipeline_options *o);
  */
 cp_status cp_pipeline_parse_formats(const char *list, unsigned *formats, cp_error *err);
 
+/* One file a load published. */
+typedef struct cp_load_output {
+    const char *format; /* its format's name ("parquet", "json"): static */
+    char *location;     /* a path or an s3:// URI */
+    uint64_t bytes;
+} cp_load_output;
+
 /* What happened to one source; strings owned by the summary. */
 typedef struct cp_load_summary {
     char *source;     /* as given */
@@ -72,11 +81,17 @@ typedef struct cp_load_summary {
     int64_t size_bytes;
     int64_t started_us, finished_us;
     double sniff_ms, stream_ms, commit_ms;
-    char *parquet_path, *json_path, *rejects_path, *error_path; /* NULL when not written */
-    uint64_t parquet_bytes, json_bytes;
+    cp_load_output *outputs; /* the files published, in the order of the formats */
+    size_t noutputs;
+    char *rejects_path, *error_path; /* NULL when not written */
 } cp_load_summary;
 
 void cp_load_summary_release(cp_load_summary *s);
+/* Adds a published file to the summary (location copied). CP_NOMEM. */
+cp_status cp_load_summary_add_output(cp_load_summary *s, const char *format, const char *location,
+                                     uint64_t bytes);
+/* The file of format ("parquet", "json") the load published, or NULL. */
+const cp_load_output *cp_load_summary_output(const cp_load_summary *s, const char *format);
 /* The summary as one JSON object (the `--json` output and the Lambda response). */
 cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *out);
 /* The summary for a person, several lines. */

@@ -1,11 +1,44 @@
 /* The summary of one load, for people and for scripts. */
 #include "csv/reader.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/sink.h"
 #include "util/json_escape.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+cp_status cp_load_summary_add_output(cp_load_summary *s, const char *format, const char *location,
+                                     uint64_t bytes)
+{
+    cp_load_output *grown = realloc(s->outputs, (s->noutputs + 1) * sizeof *grown);
+    if (!grown)
+        return CP_NOMEM;
+    s->outputs = grown;
+    cp_load_output *o = &s->outputs[s->noutputs];
+    if (!(o->location = strdup(location)))
+        return CP_NOMEM;
+    o->format = format;
+    o->bytes = bytes;
+    s->noutputs++;
+    return CP_OK;
+}
+
+const cp_load_output *cp_load_summary_output(const cp_load_summary *s, const char *format)
+{
+    for (size_t i = 0; i < s->noutputs; i++)
+        if (strcmp(s->outputs[i].format, format) == 0)
+            return &s->outputs[i];
+    return NULL;
+}
+
+/* The location of the file of format, NULL when none or when the load did not load. */
+static const char *loaded_output(const cp_load_summary *s, const char *format)
+{
+    const cp_load_output *o = cp_load_summary_output(s, format);
+    return o && s->status == CP_LOAD_LOADED ? o->location : NULL;
+}
 
 static cp_status json_str(cp_buf *o, const char *key, const char *v, bool comma)
 {
@@ -57,11 +90,11 @@ cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
         s->status == CP_LOAD_LOADED ? s->stream.rows : 0, s->stream.rejected, s->stream.restarts,
         s->size_bytes));
     CP_RETURN_IF_ERROR(cp_buf_append_str(o, ",\"outputs\":{"));
-    CP_RETURN_IF_ERROR(
-        json_str(o, "parquet", s->status == CP_LOAD_LOADED ? s->parquet_path : NULL, false));
-    CP_RETURN_IF_ERROR(
-        json_str(o, "json", s->status == CP_LOAD_LOADED ? s->json_path : NULL, true));
-    CP_RETURN_IF_ERROR(json_str(o, "rejects", s->rejects_path, true));
+    for (size_t i = 0; i < cp_sink_nformats; i++) {
+        const char *name = cp_sink_formats[i]->name;
+        CP_RETURN_IF_ERROR(json_str(o, name, loaded_output(s, name), i > 0));
+    }
+    CP_RETURN_IF_ERROR(json_str(o, "rejects", s->rejects_path, cp_sink_nformats > 0));
     CP_RETURN_IF_ERROR(json_str(o, "error", s->error_path, true));
     CP_RETURN_IF_ERROR(cp_buf_printf(o,
                                      "},\"timings_ms\":{\"sniff\":%.1f,\"stream\":%.1f,"
@@ -122,16 +155,10 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
             "  rows      %" PRIu64 " loaded, %" PRIu64 " rejected, %u restart%s (%s in %.2f s)\n",
             s->status == CP_LOAD_LOADED ? s->stream.rows : 0, s->stream.rejected,
             s->stream.restarts, s->stream.restarts == 1 ? "" : "s", size, secs);
-    if (s->status == CP_LOAD_LOADED) {
+    for (size_t i = 0; s->status == CP_LOAD_LOADED && i < s->noutputs; i++) {
         char b[32];
-        if (s->parquet_path) {
-            human_bytes((double)s->parquet_bytes, b, sizeof b);
-            fprintf(f, "  parquet   %s (%s)\n", s->parquet_path, b);
-        }
-        if (s->json_path) {
-            human_bytes((double)s->json_bytes, b, sizeof b);
-            fprintf(f, "  json      %s (%s)\n", s->json_path, b);
-        }
+        human_bytes((double)s->outputs[i].bytes, b, sizeof b);
+        fprintf(f, "  %-9s %s (%s)\n", s->outputs[i].format, s->outputs[i].location, b);
     }
     if (s->rejects_path)
         fprintf(f, "  rejects   %s\n", s->rejects_path);
@@ -208,10 +235,8 @@ void cp_load_summary_emf(const cp_load_summary *s, cp_emf_load *m)
 #define CP_EMF_VALUE(name, unit) m->metrics[CP_EMF_##name] = metric_##name(s);
     CP_EMF_METRICS(CP_EMF_VALUE)
 #undef CP_EMF_VALUE
-    if (loaded(s)) {
-        emf_output(m, "parquet", s->parquet_path);
-        emf_output(m, "json", s->json_path);
-    }
+    for (size_t i = 0; loaded(s) && i < s->noutputs; i++)
+        emf_output(m, s->outputs[i].format, s->outputs[i].location);
     emf_output(m, "rejects", s->rejects_path);
     emf_output(m, "errorDetails", s->error_path);
 }

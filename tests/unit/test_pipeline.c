@@ -98,6 +98,20 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* Where the load published the file of format, NULL when it did not. */
+static const char *output_of(const cp_load_summary *s, const char *format)
+{
+    const cp_load_output *o = cp_load_summary_output(s, format);
+    return o ? o->location : NULL;
+}
+
+static uint64_t bytes_of(const cp_load_summary *s, const char *format)
+{
+    const cp_load_output *o = cp_load_summary_output(s, format);
+    assert_non_null(o);
+    return o->bytes;
+}
+
 /* One integer from a query (-1 when there is no row). */
 static long long sql_int(const char *db_path, const char *query)
 {
@@ -174,22 +188,22 @@ static void test_load_skip_reload(void **state)
     /* outputs where docs/design.md puts them, complete, no temporary files left */
     char want[256];
     snprintf(want, sizeof want, "%s/parquet/daily_sales/Daily-Sales.parquet", out_dir);
-    assert_string_equal(s.parquet_path, want);
+    assert_string_equal(output_of(&s, "parquet"), want);
     snprintf(want, sizeof want, "%s/json/daily_sales/Daily-Sales.jsonl", out_dir);
-    assert_string_equal(s.json_path, want);
-    assert_true(exists(s.parquet_path));
-    assert_true(exists(s.json_path));
+    assert_string_equal(output_of(&s, "json"), want);
+    assert_true(exists(output_of(&s, "parquet")));
+    assert_true(exists(output_of(&s, "json")));
     assert_null(s.rejects_path);
     assert_null(s.error_path);
-    assert_int_equal(s.parquet_bytes, (uint64_t)file_size(s.parquet_path));
-    assert_int_equal(s.json_bytes, (uint64_t)file_size(s.json_path));
-    char *pq = slurp(s.parquet_path);
+    assert_int_equal(bytes_of(&s, "parquet"), (uint64_t)file_size(output_of(&s, "parquet")));
+    assert_int_equal(bytes_of(&s, "json"), (uint64_t)file_size(output_of(&s, "json")));
+    char *pq = slurp(output_of(&s, "parquet"));
     assert_memory_equal(pq, "PAR1", 4);
     free(pq);
     snprintf(want, sizeof want, "%s/parquet/daily_sales", out_dir);
     assert_int_equal(temp_files_in(want), 0);
 
-    char *ndjson = slurp(s.json_path);
+    char *ndjson = slurp(output_of(&s, "json"));
     assert_int_equal(count_lines(ndjson), 3);
     const char *line = ndjson;
     for (int r = 0; r < 3; r++) {
@@ -253,8 +267,9 @@ static void test_load_skip_reload(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(schema, 0), "type")),
                         "INT64");
     json_t *outs = json_object_get(j, "outputs");
-    assert_string_equal(json_string_value(json_object_get(outs, "parquet")), s.parquet_path);
-    assert_string_equal(json_string_value(json_object_get(outs, "json")), s.json_path);
+    assert_string_equal(json_string_value(json_object_get(outs, "parquet")),
+                        output_of(&s, "parquet"));
+    assert_string_equal(json_string_value(json_object_get(outs, "json")), output_of(&s, "json"));
     assert_true(json_is_null(json_object_get(outs, "rejects")));
     assert_true(json_is_null(json_object_get(outs, "error")));
     json_t *tm = json_object_get(j, "timings_ms");
@@ -324,7 +339,7 @@ static void test_load_skip_reload(void **state)
     assert_int_equal(s.status, CP_LOAD_LOADED);
     assert_string_equal(s.dataset, "inbox_folder");
     snprintf(want, sizeof want, "%s/json/inbox_folder/other.jsonl", out_dir);
-    assert_string_equal(s.json_path, want);
+    assert_string_equal(output_of(&s, "json"), want);
     cp_load_summary_release(&s);
     cp_pipeline_free(p);
 }
@@ -366,7 +381,7 @@ static void test_stdin(void **state)
     assert_string_equal(s.dataset, "stdin");
     assert_int_equal(s.stream.rows, 2);
     assert_int_equal(s.size_bytes, (int64_t)(sizeof text - 1));
-    char *nd = slurp(s.json_path);
+    char *nd = slurp(output_of(&s, "json"));
     assert_string_equal(nd,
                         "{\"code\":\"007\",\"amount\":1.50}\n{\"code\":\"008\",\"amount\":2.25}\n");
     free(nd);

@@ -1,0 +1,106 @@
+/*
+ * sink_file.c - the sink of one file in a format (cp_sink_format): the format's writer
+ * hands its bytes to an output (output.h), a temporary local file renamed into place or
+ * an S3 multipart upload, which becomes visible at publish.
+ */
+#define _GNU_SOURCE
+#include "pipeline/output.h"
+#include "pipeline/sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct file_sink {
+    cp_sink base;
+    const cp_sink_format *f;
+    const cp_sink_load *l;
+    char *location;
+    cp_output out;
+    void *writer;
+    bool published;
+} file_sink;
+
+static cp_status file_open(cp_sink *k, const cp_schema *schema, const cp_item_keys *keys,
+                           cp_error *err)
+{
+    file_sink *s = (file_sink *)k;
+    CP_RETURN_IF_ERROR(cp_output_open(&s->out, s->l->aws, s->location, err));
+    return s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
+}
+
+static cp_status file_write(cp_sink *k, const cp_batch *b, cp_error *err)
+{
+    file_sink *s = (file_sink *)k;
+    return s->f->write(s->writer, b, err);
+}
+
+static cp_status file_finish(cp_sink *k, cp_error *err)
+{
+    file_sink *s = (file_sink *)k;
+    return s->f->finish(s->writer, err);
+}
+
+static cp_status file_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
+{
+    file_sink *s = (file_sink *)k;
+    (void)c;
+    CP_RETURN_IF_ERROR(cp_output_commit(&s->out, err));
+    s->published = true;
+    return CP_OK;
+}
+
+static void file_release(cp_sink *k)
+{
+    file_sink *s = (file_sink *)k;
+    if (s->writer)
+        s->f->free(s->writer);
+    s->writer = NULL;
+}
+
+static void file_abort(cp_sink *k)
+{
+    file_release(k);
+    cp_output_abort(&((file_sink *)k)->out);
+}
+
+static cp_status file_report(const cp_sink *k, cp_load_summary *sum)
+{
+    const file_sink *s = (const file_sink *)k;
+    if (!s->published)
+        return CP_OK;
+    return cp_load_summary_add_output(sum, s->f->name, s->location, s->out.bytes);
+}
+
+static void file_free(cp_sink *k)
+{
+    file_release(k);
+    free(((file_sink *)k)->location);
+}
+
+static const cp_sink_ops file_ops = {
+    .open = file_open,
+    .write = file_write,
+    .finish = file_finish,
+    .publish = file_publish,
+    .abort = file_abort,
+    .report = file_report,
+    .release = file_free,
+};
+
+cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
+                           cp_error *err)
+{
+    *out = NULL;
+    file_sink *s = calloc(1, sizeof *s);
+    if (!s || asprintf(&s->location, "%s/%s/%s/%s%s", l->o->out_dir, f->folder, l->dataset, l->stem,
+                       f->extension) < 0) {
+        free(s);
+        return cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
+    }
+    s->base.ops = &file_ops;
+    s->base.step = CP_COMMIT_OUTPUTS;
+    s->f = f;
+    s->l = l;
+    *out = &s->base;
+    return CP_OK;
+}
