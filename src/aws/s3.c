@@ -375,13 +375,12 @@ static const char *unquote(char *etag)
     return etag;
 }
 
-cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
+cp_status cp_s3_source_open(cp_aws *aws, const char *uri, cp_source **out, cp_error *err)
 {
+    *out = NULL;
     s3_source *s = calloc(1, sizeof *s);
-    if (!s) {
-        cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
-        return NULL;
-    }
+    if (!s)
+        return cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
     s->base.read = s3_read;
     s->base.rewind = s3_rewind;
     s->base.close = s3_close;
@@ -393,11 +392,12 @@ cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
     s->resp.body.max = 64 * 1024;
     cp_aws_response r;
     cp_aws_response_init(&r);
+    cp_status st;
     s->base.name = strdup(uri);
     if (!s->base.name)
         goto nomem;
     if (!cp_s3_parse_uri(uri, &s->bucket, &s->key) || !*s->key) {
-        cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key", uri);
+        st = cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key", uri);
         goto fail;
     }
     s->multi = curl_multi_init();
@@ -407,7 +407,7 @@ cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
     if (object_url(aws, s->bucket, s->key, NULL, &s->url) != CP_OK)
         goto nomem;
     cp_aws_request req = {.service = CP_AWS_S3, .method = "HEAD", .url = s->url.data};
-    if (cp_aws_call(aws, &req, &r, err) != CP_OK) {
+    if ((st = cp_aws_call(aws, &req, &r, err)) != CP_OK) {
         cp_error_prefix(err, "%s", uri);
         goto fail;
     }
@@ -415,18 +415,18 @@ cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
         char what[600];
         snprintf(what, sizeof what, "%s: HEAD", uri);
         if (r.status == 404) {
-            cp_error_set(err, CP_NOT_FOUND,
-                         "%s: no such object (HTTP 404); check the bucket and key", uri);
+            st = cp_error_set(err, CP_NOT_FOUND,
+                              "%s: no such object (HTTP 404); check the bucket and key", uri);
             goto fail;
         }
-        cp_aws_fail(&r, err, what);
+        st = cp_aws_fail(&r, err, what);
         goto fail;
     }
     char v[1024];
     if (cp_aws_response_header(&r, "Content-Length", v, sizeof v))
         s->base.size = strtoll(v, NULL, 10);
     if (s->base.size < 0) {
-        cp_error_set(err, CP_IO, "%s: HEAD answered without a Content-Length", uri);
+        st = cp_error_set(err, CP_IO, "%s: HEAD answered without a Content-Length", uri);
         goto fail;
     }
     if (!cp_aws_response_header(&r, "ETag", v, sizeof v))
@@ -440,13 +440,14 @@ cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err)
         strcmp(v, "null") != 0 && !(s->version_id = strdup(v)))
         goto nomem;
     cp_aws_response_release(&r);
-    return &s->base;
+    *out = &s->base;
+    return CP_OK;
 nomem:
-    cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
+    st = cp_error_set(err, CP_NOMEM, "out of memory opening %s", uri);
 fail:
     cp_aws_response_release(&r);
     cp_source_free(&s->base);
-    return NULL;
+    return st;
 }
 
 const char *cp_s3_source_etag(const cp_source *src)
@@ -697,8 +698,8 @@ cp_status cp_s3_put(cp_aws *aws, const char *uri, const void *data, size_t len,
 static bool completed_meanwhile(cp_s3_upload *u)
 {
     cp_error e;
-    cp_source *s = cp_s3_source_open(u->aws, u->uri, &e);
-    if (!s)
+    cp_source *s;
+    if (cp_s3_source_open(u->aws, u->uri, &s, &e) != CP_OK)
         return false;
     const char *etag = cp_s3_source_etag(s);
     char suffix[32];

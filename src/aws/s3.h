@@ -32,10 +32,10 @@ bool cp_s3_parse_uri(const char *uri, char **bucket, char **key);
  * (and the versionId when the bucket is versioned), with backoff, giving up after
  * CSVPIPE_AWS_MAX_ATTEMPTS consecutive failures without progress; an object replaced
  * meanwhile (HTTP 412) fails the read with CP_IO rather than mixing two versions.
- * base.name is the s3:// URI and base.size the object's size. Free with cp_source_free;
- * aws must outlive the source.
+ * base.name is the s3:// URI and base.size the object's size. The source goes to *out
+ * (NULL on failure). Free with cp_source_free; aws must outlive the source.
  */
-cp_source *cp_s3_source_open(cp_aws *aws, const char *uri, cp_error *err);
+cp_status cp_s3_source_open(cp_aws *aws, const char *uri, cp_source **out, cp_error *err);
 /* The ETag from the HEAD, without quotes; owned by the source. */
 const char *cp_s3_source_etag(const cp_source *src);
 /* The x-amz-version-id from the HEAD; NULL when the bucket is unversioned. */

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -590,9 +589,9 @@ static cp_status name_source(load *l, cp_error *e)
         s->source_uri = strdup(path);
         l->stem = uri_stem(path);
         /* HEAD: the object's size and ETag, the version this load is about */
-        if (!(l->src = cp_s3_source_open(p->aws, path, e))) {
+        if ((st = cp_s3_source_open(p->aws, path, &l->src, e)) != CP_OK) {
             s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem ? l->stem : "object");
-            return e->code ? e->code : CP_IO;
+            return st;
         }
         s->size_bytes = l->src->size;
         const char *v = req->version ? req->version : cp_s3_source_version_id(l->src);

@@ -37,8 +37,8 @@ static int cmd_get(cp_aws *aws, const char *uri, long long first)
 {
     cp_error err;
     cp_error_clear(&err);
-    cp_source *s = cp_s3_source_open(aws, uri, &err);
-    if (!s)
+    cp_source *s;
+    if (cp_s3_source_open(aws, uri, &s, &err) != CP_OK)
         return die(&err);
     static char buf[1 << 16];
     size_t n;
