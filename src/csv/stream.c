@@ -4,21 +4,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void widen_for_row(cp_type *types, size_t ncols, const cp_row *row, const cp_value_opts *vo)
+/*
+ * The first forced column (cp_column.forced) whose value in row does not fit its type, or
+ * -1. Such a row is rejected: a forced type is never widened.
+ */
+static long forced_misfit(const cp_schema *s, const cp_row *row, const cp_value_opts *vo)
 {
-    size_t n = row->nfields < ncols ? row->nfields : ncols;
+    size_t n = row->nfields < s->ncolumns ? row->nfields : s->ncolumns;
     for (size_t c = 0; c < n; c++) {
         bool is_null;
         cp_value v;
-        if (cp_parse_value(types[c], &row->fields[c], vo, &is_null, &v))
+        if (s->columns[c].forced &&
+            !cp_parse_value(s->columns[c].type, &row->fields[c], vo, &is_null, &v))
+            return (long)c;
+    }
+    return -1;
+}
+
+static bool any_forced(const cp_schema *s)
+{
+    for (size_t c = 0; c < s->ncolumns; c++)
+        if (s->columns[c].forced)
+            return true;
+    return false;
+}
+
+static void widen_for_row(cp_type *types, const cp_schema *s, const cp_row *row,
+                          const cp_value_opts *vo, bool forced)
+{
+    if (forced && forced_misfit(s, row, vo) >= 0)
+        return; /* a rejected row widens nothing */
+    size_t n = row->nfields < s->ncolumns ? row->nfields : s->ncolumns;
+    for (size_t c = 0; c < n; c++) {
+        bool is_null;
+        cp_value v;
+        if (s->columns[c].forced || cp_parse_value(types[c], &row->fields[c], vo, &is_null, &v))
             continue;
         types[c] = cp_type_join(types[c], cp_infer_value_type(&row->fields[c], vo));
     }
 }
 
 /* Reads the rest of the file to find every column that must widen; joins into types. */
-static cp_status learn_widening(cp_csv_reader *r, cp_type *types, size_t ncols,
-                                const cp_value_opts *vo, cp_error *err)
+static cp_status learn_widening(cp_csv_reader *r, cp_type *types, const cp_schema *s,
+                                const cp_value_opts *vo, bool forced, cp_error *err)
 {
     for (;;) {
         cp_row row;
@@ -29,7 +57,7 @@ static cp_status learn_widening(cp_csv_reader *r, cp_type *types, size_t ncols,
             return st;
         if (row.nfields == 0)
             return CP_OK;
-        widen_for_row(types, ncols, &row, vo);
+        widen_for_row(types, s, &row, vo, forced);
     }
 }
 
@@ -44,6 +72,18 @@ static void name_error(cp_error *err, const char *name)
     if (k > 0 && (size_t)k < sizeof own && strncmp(m, own, (size_t)k) == 0)
         memmove(m, m + k, strlen(m + k) + 1);
     cp_error_prefix(err, "%s", name);
+}
+
+/* The reason a row is rejected for a value that does not fit its forced type. */
+static void forced_reason(cp_error *why, const cp_schema *s, const cp_row *row, size_t c)
+{
+    char shown[128], tname[32];
+    cp_error_quote_value(shown, sizeof shown, row->fields[c].data, row->fields[c].len);
+    cp_error_set(why, CP_TYPE_MISMATCH,
+                 "value \"%s\" in column %zu (%s) is not %s, the type forced for it", shown, c + 1,
+                 s->columns[c].name, cp_type_format(s->columns[c].type, tname, sizeof tname));
+    why->line = row->line;
+    why->column = (uint32_t)(c + 1);
 }
 
 static void locate(cp_error *err, const char *name, const cp_row *row)
@@ -73,6 +113,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
     else
         cp_tokenizer_options_default(&limits);
     memset(stats, 0, sizeof *stats);
+    const bool forced = any_forced(schema);
 
     for (;;) {
         cp_csv_reader r;
@@ -120,6 +161,16 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 break;
             }
             st = cp_batch_append_row(&b, row.fields, row.nfields, vo, &rowerr);
+            long misfit;
+            if (st == CP_TYPE_MISMATCH && forced &&
+                (misfit = forced_misfit(schema, &row, vo)) >= 0) {
+                forced_reason(&rowerr, schema, &row, (size_t)misfit);
+                stats->rejected++;
+                if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
+                    break;
+                st = CP_OK;
+                continue;
+            }
             if (st == CP_TYPE_MISMATCH) {
                 widen = true;
                 types = calloc(schema->ncolumns, sizeof *types);
@@ -129,8 +180,8 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 }
                 for (size_t c = 0; c < schema->ncolumns; c++)
                     types[c] = schema->columns[c].type;
-                widen_for_row(types, schema->ncolumns, &row, vo);
-                st = learn_widening(&r, types, schema->ncolumns, vo, err);
+                widen_for_row(types, schema, &row, vo, forced);
+                st = learn_widening(&r, types, schema, vo, forced, err);
                 if (st != CP_OK && err)
                     name_error(err, src->name);
                 break;

@@ -8,8 +8,13 @@
  * schema. One restart is enough: every value seen fits the widened types. Nothing a sink
  * received before the restart is valid after it.
  *
- * Rows that cannot be parsed (broken quoting, more fields than columns) go to on_reject
- * with the reason, and the stream goes on; the caller decides when there are too many.
+ * A column whose type a person forced (cp_column.forced, csv/overrides.h) never widens:
+ * a row whose value does not fit it is rejected instead, in the sample or after it, and
+ * such a row widens no other column either.
+ *
+ * Rows that cannot be parsed (broken quoting, more fields than columns, a value that does
+ * not fit a forced type) go to on_reject with the reason, and the stream goes on; the
+ * caller decides when there are too many.
  */
 #ifndef CP_STREAM_H
 #define CP_STREAM_H

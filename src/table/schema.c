@@ -47,6 +47,7 @@ cp_status cp_schema_copy(cp_schema *dst, const cp_schema *src)
         d->name = strdup(src->columns[i].name);
         d->source_name = strdup(src->columns[i].source_name);
         d->type = src->columns[i].type;
+        d->forced = src->columns[i].forced;
         if (!d->name || !d->source_name) {
             cp_schema_release(dst);
             return CP_NOMEM;

@@ -17,6 +17,7 @@ typedef struct cp_column {
     char *name;        /* normalized, unique */
     char *source_name; /* the header as written (UTF-8), or "" without a header */
     cp_type type;
+    bool forced; /* the type was given by a person: never widened (csv/overrides.h) */
 } cp_column;
 
 typedef struct cp_schema {

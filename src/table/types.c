@@ -1,5 +1,6 @@
 #include "table/types.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,4 +87,26 @@ bool cp_type_parse(const char *name, cp_type *out)
         }
     }
     return false;
+}
+
+const char cp_type_user_names[] =
+    "BOOLEAN, INT64, DECIMAL(p,s), DOUBLE, DATE, TIMESTAMP, TIMESTAMPTZ, STRING";
+
+bool cp_type_parse_user(const char *text, cp_type *out)
+{
+    char canon[40];
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (isspace((unsigned char)*p))
+            continue;
+        if (n + 1 >= sizeof canon)
+            return false;
+        canon[n++] = (char)toupper((unsigned char)*p);
+    }
+    canon[n] = '\0';
+    cp_type t;
+    if (!cp_type_parse(canon, &t) || t.id == CP_TYPE_NULL)
+        return false;
+    *out = t;
+    return true;
 }

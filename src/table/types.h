@@ -63,5 +63,12 @@ bool cp_type_equal(cp_type a, cp_type b);
 char *cp_type_format(cp_type t, char *out, size_t cap);
 /* Parses a name written by cp_type_format. Returns false when it is not one. */
 bool cp_type_parse(const char *name, cp_type *out);
+/*
+ * Parses a type as a person writes it: a name of cp_type_format in any case, with spaces
+ * anywhere ("decimal(12, 2)"). NULL is no type a person gives. False when it is not one.
+ */
+bool cp_type_parse_user(const char *text, cp_type *out);
+/* The types a person can give, for messages: "BOOLEAN, INT64, DECIMAL(p,s), ...". */
+extern const char cp_type_user_names[];
 
 #endif

@@ -32,7 +32,8 @@
     X(FORMAT, 16, "output format error")                                                           \
     X(DATABASE, 17, "database error")                                                              \
     X(REJECTED, 18, "the file was rejected")                                                       \
-    X(INTERRUPTED, 19, "interrupted")
+    X(INTERRUPTED, 19, "interrupted")                                                              \
+    X(BAD_SCHEMA, 20, "a schema file is invalid or does not fit the file")
 
 typedef enum cp_status {
 #define CP_STATUS_ENUM(name, num, msg) CP_##name = num,

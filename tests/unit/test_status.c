@@ -36,8 +36,9 @@ static void test_fixed_numbers(void **state)
     assert_int_equal(CP_EMPTY, 12);
     assert_int_equal(CP_BINARY, 13);
     assert_int_equal(CP_INTERRUPTED, 19);
+    assert_int_equal(CP_BAD_SCHEMA, 20);
     /* every code between has a name of its own */
-    for (int i = 0; i <= CP_INTERRUPTED; i++) {
+    for (int i = 0; i <= CP_BAD_SCHEMA; i++) {
         assert_string_not_equal(cp_status_name((cp_status)i), "UNKNOWN");
         for (int k = 0; k < i; k++)
             assert_string_not_equal(cp_status_name((cp_status)i), cp_status_name((cp_status)k));
