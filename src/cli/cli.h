@@ -8,6 +8,7 @@
 #ifndef CP_CLI_H
 #define CP_CLI_H
 
+#include "csv/overrides.h"
 #include "csv/sniff.h"
 
 #include <getopt.h>
@@ -31,6 +32,8 @@ enum {
     CP_OPT_DATE_ORDER,
     CP_OPT_NULL,
     CP_OPT_MAX_FIELD,
+    CP_OPT_TYPE,
+    CP_OPT_SCHEMA,
     CP_OPT_JSON,
     CP_OPT_HELP,
     CP_OPT_FIRST_FREE, /* commands number their own options from here */
@@ -46,6 +49,8 @@ enum {
         {"date-order", required_argument, NULL, CP_OPT_DATE_ORDER},                                \
         {"null", required_argument, NULL, CP_OPT_NULL},                                            \
         {"max-field-size", required_argument, NULL, CP_OPT_MAX_FIELD},                             \
+        {"type", required_argument, NULL, CP_OPT_TYPE},                                            \
+        {"schema", required_argument, NULL, CP_OPT_SCHEMA},                                        \
     {                                                                                              \
         "help", no_argument, NULL, CP_OPT_HELP                                                     \
     }
@@ -66,6 +71,12 @@ typedef struct cp_null_list {
 int cp_csv_option(int opt, const char *arg, cp_csv_options *o, cp_null_list *nulls);
 void cp_null_list_release(cp_null_list *l);
 
+/*
+ * Applies --type or --schema to ov (csv/overrides.h). Returns 1 when handled, 0 when opt
+ * is another option, -1 after printing a usage error.
+ */
+int cp_override_option(int opt, const char *arg, cp_overrides *ov);
+
 /* Parses sizes such as 16M, 512k, 1G, 1000. */
 int cp_parse_size(const char *s, size_t *out);
 
@@ -75,6 +86,7 @@ int cp_parse_size(const char *s, size_t *out);
 typedef struct cp_run_args {
     cp_pipeline_options o;
     cp_null_list nulls;
+    cp_overrides overrides; /* --type, --schema (o.overrides points here when given) */
     bool json;
     bool create_table; /* --create-table */
     bool help;         /* --help was printed */

@@ -124,11 +124,13 @@ static int pad_to(const char *s, int width)
 }
 
 static void print_text(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
-                       const inspect_state *s)
+                       const inspect_state *s, const char *schema_file)
 {
     const cp_dialect *d = &sr->dialect;
     printf("file:              %s\n", file);
     printf("compression:       %s\n", cp_compression_name(st->compression));
+    if (schema_file)
+        printf("schema file:       %s\n", schema_file);
     printf("encoding:          %s\n", cp_encoding_name(st->encoding));
     printf("delimiter:         %s\n", cp_delimiter_name(d->delimiter));
     printf("quote:             %s\n", cp_delimiter_name(d->quote));
@@ -142,16 +144,23 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
         printf("restarts:          %u (a value after the sample widened a column)\n", st->restarts);
     printf("\n%5s  %-24s %-24s %-16s %10s  %s\n", "#", "name", "source name", "type", "nulls",
            "example");
+    bool any_forced = false;
     for (size_t c = 0; c < sr->schema.ncolumns; c++) {
         const cp_column *col = &sr->schema.columns[c];
         char tname[32], source[80], example[80];
         cp_error_quote_value(source, sizeof source, col->source_name, strlen(col->source_name));
         cp_error_quote_value(example, sizeof example, sr->columns[c].example,
                              strlen(sr->columns[c].example));
+        cp_type_format(col->type, tname, sizeof tname);
+        if (col->forced)
+            strcat(tname, "*");
+        any_forced |= col->forced;
         printf("%5zu  %-24s %s%*s %-16s %10llu  %s\n", c + 1, col->name, source, pad_to(source, 24),
-               "", cp_type_format(col->type, tname, sizeof tname), (unsigned long long)s->nulls[c],
-               example);
+               "", tname, (unsigned long long)s->nulls[c], example);
     }
+    if (any_forced)
+        printf("\n* a forced type (--type, --schema): a value that does not fit is a rejected "
+               "row\n");
     if (s->nshown) {
         printf("\nrejected rows (first %zu):\n", s->nshown);
         for (size_t i = 0; i < s->nshown; i++)
@@ -180,14 +189,18 @@ int cp_cmd_inspect(int argc, char **argv)
     cp_csv_options o;
     cp_csv_options_default(&o);
     cp_null_list nulls = {NULL, 0};
+    cp_overrides ov;
+    cp_overrides_init(&ov);
     bool json = false;
     int opt, rc = CP_EXIT_OK;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         int r = cp_csv_option(opt, optarg, &o, &nulls);
+        if (r == 0)
+            r = cp_override_option(opt, optarg, &ov);
         if (r < 0) {
-            cp_null_list_release(&nulls);
-            return CP_EXIT_USAGE;
+            rc = CP_EXIT_USAGE;
+            goto done;
         }
         if (r > 0)
             continue;
@@ -195,19 +208,19 @@ int cp_cmd_inspect(int argc, char **argv)
             json = true;
         } else if (opt == CP_OPT_HELP) {
             printf("%s\n%s", usage, cp_csv_options_help);
-            cp_null_list_release(&nulls);
-            return CP_EXIT_OK;
+            goto done;
         } else {
             fprintf(stderr, "%s", usage);
-            cp_null_list_release(&nulls);
-            return CP_EXIT_USAGE;
+            rc = CP_EXIT_USAGE;
+            goto done;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "%s", usage);
-        cp_null_list_release(&nulls);
-        return CP_EXIT_USAGE;
+        rc = CP_EXIT_USAGE;
+        goto done;
     }
+    cp_overrides_dialect(&ov, &o);
     const char *file = argv[optind];
     cp_error err;
     cp_error_clear(&err);
@@ -218,8 +231,8 @@ int cp_cmd_inspect(int argc, char **argv)
         src = cp_decompress_open(src, &err);
     if (!src) {
         cp_cli_error("%s", err.message);
-        cp_null_list_release(&nulls);
-        return CP_EXIT_FAILED;
+        rc = CP_EXIT_FAILED;
+        goto done;
     }
     cp_sniff_result sr;
     cp_status st = cp_sniff(src, &o, &sr, &err);
@@ -227,10 +240,15 @@ int cp_cmd_inspect(int argc, char **argv)
         explain_damage(src, &err);
         cp_cli_error("%s", err.message);
         cp_source_free(src);
-        cp_null_list_release(&nulls);
-        return CP_EXIT_FAILED;
+        rc = CP_EXIT_FAILED;
+        goto done;
     }
     inspect_state s = {sr.schema.ncolumns, calloc(sr.schema.ncolumns, sizeof(uint64_t)), 0, {{0}}};
+    if ((st = cp_overrides_apply(&ov, &sr, file, &err)) != CP_OK) {
+        cp_cli_error("%s", err.message);
+        rc = st == CP_USAGE ? CP_EXIT_USAGE : CP_EXIT_FAILED;
+        goto out;
+    }
     if (!s.nulls) {
         cp_cli_error("out of memory");
         rc = CP_EXIT_FAILED;
@@ -248,11 +266,13 @@ int cp_cmd_inspect(int argc, char **argv)
     if (json)
         print_json(file, &sr, &stats, &s);
     else
-        print_text(file, &sr, &stats, &s);
+        print_text(file, &sr, &stats, &s, ov.schema_name);
 out:
     free(s.nulls);
     cp_sniff_result_release(&sr);
     cp_source_free(src);
+done:
     cp_null_list_release(&nulls);
+    cp_overrides_release(&ov);
     return rc;
 }

@@ -152,6 +152,7 @@ void cp_run_args_release(cp_run_args *a)
     free(a->default_sql);
     free(a->default_nosql);
     cp_null_list_release(&a->nulls);
+    cp_overrides_release(&a->overrides);
     memset(a, 0, sizeof *a);
 }
 
@@ -180,6 +181,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
+    cp_overrides_init(&a->overrides);
     cp_pipeline_options *o = &a->o;
     cp_pipeline_options_default(o);
     bool no_sql = false, no_nosql = false, quiet = false;
@@ -190,6 +192,8 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         int r = cp_csv_option(opt, optarg, &o->csv, &a->nulls);
+        if (r == 0)
+            r = cp_override_option(opt, optarg, &a->overrides);
         if (r < 0)
             return CP_EXIT_USAGE;
         if (r > 0)
@@ -324,6 +328,10 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         o->nosql_url = nosql;
     }
     o->progress = !quiet && !a->json;
+    if (!cp_overrides_empty(&a->overrides))
+        o->overrides = &a->overrides;
+    const char *prefix = getenv("CSVPIPE_SCHEMA_PREFIX");
+    o->schema_prefix = prefix && *prefix ? prefix : NULL;
     a->first_arg = optind;
     return CP_EXIT_OK;
 }
@@ -394,6 +402,12 @@ int cp_cmd_run(int argc, char **argv)
     for (size_t i = 0; i < npaths; i++) {
         cp_load_summary s;
         cp_status st = cp_pipeline_load(p, paths[i], NULL, &s, &err);
+        if (st == CP_USAGE) { /* a --type for a column this file lacks */
+            cp_cli_error("%s", err.message);
+            cp_load_summary_release(&s);
+            rc = CP_EXIT_USAGE;
+            break;
+        }
         if (st != CP_OK) {
             cp_cli_error("%s: %s", paths[i], err.message);
             cp_load_summary_release(&s);
@@ -408,7 +422,7 @@ int cp_cmd_run(int argc, char **argv)
         if (stop)
             break;
     }
-    if (nmissing)
+    if (nmissing && rc != CP_EXIT_USAGE)
         rc = CP_EXIT_FAILED;
     cp_pipeline_free(p);
 out:

@@ -51,6 +51,7 @@ typedef struct watch {
     size_t nsub;
     cp_pipeline *p;
     bool json;
+    bool usage; /* a --type named no column of a file: the watch stops (exit 2) */
     unsigned loaded, failed;
 } watch;
 
@@ -113,9 +114,14 @@ static void load_one(watch *w, const char *sub, const char *name)
     cp_load_summary s;
     cp_error err;
     cp_error_clear(&err);
-    if (cp_pipeline_load(w->p, path, sub, &s, &err) != CP_OK) {
+    cp_status ls = cp_pipeline_load(w->p, path, sub, &s, &err);
+    if (ls != CP_OK) {
         cp_cli_error("%s: %s", path, err.message);
         cp_load_summary_release(&s);
+        if (ls == CP_USAGE) {
+            w->usage = true; /* the file stays in the inbox for a corrected command */
+            stopping = 1;
+        }
         return;
     }
     cp_run_print_summary(&s, w->json);
@@ -278,6 +284,8 @@ int cp_cmd_watch(int argc, char **argv)
         }
     }
     fprintf(stderr, "csvpipe: watch stopped: %u loaded, %u failed\n", w.loaded, w.failed);
+    if (w.usage)
+        rc = CP_EXIT_USAGE;
 out:
     if (w.fd >= 0)
         close(w.fd);

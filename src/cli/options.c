@@ -16,7 +16,13 @@ const char cp_csv_options_help[] =
     "  --date-order ORDER    dmy (dd/mm/yyyy) or mdy (mm/dd/yyyy)\n"
     "  --null TOKEN          a null token (repeatable; replaces the defaults\n"
     "                        NULL null NA N/A \\N; the empty field is always null)\n"
-    "  --max-field-size N    longest field accepted (default 16M)\n";
+    "  --max-field-size N    longest field accepted (default 16M)\n"
+    "  --type COL=TYPE       force column COL (output name or header) to TYPE:\n"
+    "                        BOOLEAN INT64 DECIMAL(p,s) DOUBLE DATE TIMESTAMP\n"
+    "                        TIMESTAMPTZ STRING; a value that does not fit is a\n"
+    "                        rejected row (repeatable)\n"
+    "  --schema FILE         types, names and dialect from FILE: the JSON of\n"
+    "                        `csvpipe inspect --json`, edited\n";
 
 void cp_cli_error(const char *fmt, ...)
 {
@@ -148,4 +154,19 @@ void cp_null_list_release(cp_null_list *l)
     free(l->tokens);
     l->tokens = NULL;
     l->n = 0;
+}
+
+int cp_override_option(int opt, const char *arg, cp_overrides *ov)
+{
+    if (opt != CP_OPT_TYPE && opt != CP_OPT_SCHEMA)
+        return 0;
+    cp_error err;
+    cp_error_clear(&err);
+    cp_status st = opt == CP_OPT_TYPE ? cp_overrides_add_type(ov, arg, &err)
+                                      : cp_overrides_read_schema(ov, arg, &err);
+    if (st != CP_OK) {
+        cp_cli_error("%s%s", opt == CP_OPT_SCHEMA ? "--schema: " : "", err.message);
+        return -1;
+    }
+    return 1;
 }

@@ -10,6 +10,7 @@
 #include "aws/aws.h"
 #include "aws/events.h"
 #include "aws/s3.h"
+#include "pipeline/dataset_schema.h"
 #include "pipeline/output.h"
 #include "pipeline/progress.h"
 #include "pipeline/sink.h"
@@ -123,6 +124,7 @@ void cp_load_summary_release(cp_load_summary *s)
     free(s->version);
     free(s->sequencer);
     free(s->error);
+    free(s->schema_file);
     for (size_t i = 0; i < s->noutputs; i++)
         free(s->outputs[i].location);
     free(s->outputs);
@@ -176,8 +178,11 @@ typedef struct load {
     const char *path;       /* what is read: the source, or standard input's spooled copy */
     char spooled[PATH_MAX]; /* "" unless standard input was spooled */
     cp_source *src;
-    cp_sink_load sink_load; /* what the sinks are told */
-    cp_sink **sinks;        /* in the order they open, write and publish within a step */
+    cp_csv_options csv;          /* the pipeline's, with a schema file's dialect */
+    cp_overrides dataset_schema; /* the one under the schema prefix */
+    bool usage;                  /* a --type named no column: the command line's error */
+    cp_sink_load sink_load;      /* what the sinks are told */
+    cp_sink **sinks;             /* in the order they open, write and publish within a step */
     size_t nsinks;
     cp_sink **checks; /* the sinks that check rows (cp_sink.check_row) */
     size_t nchecks;
@@ -652,6 +657,58 @@ static cp_status skip_check(load *l, bool *skipped, cp_error *err)
 }
 
 /*
+ * The schema file of this load, before sniffing: --schema, else the dataset's file under
+ * the schema prefix; its dialect goes into l->csv.
+ */
+static cp_status find_schema(load *l, cp_error *e)
+{
+    cp_pipeline *p = l->p;
+    const cp_overrides *cli = p->o.overrides;
+    l->csv = p->o.csv;
+    if (cli && cli->schema_name) {
+        cp_overrides_dialect(cli, &l->csv);
+        return (l->s->schema_file = strdup(cli->schema_name))
+                   ? CP_OK
+                   : cp_error_set(e, CP_NOMEM, "out of memory");
+    }
+    if (!p->o.schema_prefix)
+        return CP_OK;
+    if (cp_location_is_s3(p->o.schema_prefix))
+        CP_RETURN_IF_ERROR(aws_for(p, e));
+    char *location = NULL;
+    cp_status st = cp_dataset_schema_read(p->aws, p->o.schema_prefix, l->s->dataset,
+                                          &l->dataset_schema, &location, e);
+    if (st == CP_NOT_FOUND) {
+        cp_log_debug("%s: no schema file %s; the types are inferred", l->s->source,
+                     location ? location : "");
+        free(location);
+        cp_error_clear(e);
+        return CP_OK;
+    }
+    if (st != CP_OK) {
+        free(location);
+        return st;
+    }
+    l->s->schema_file = location;
+    cp_overrides_dialect(&l->dataset_schema, &l->csv);
+    return CP_OK;
+}
+
+/* The schema file's columns and every --type, on the sniffed schema. */
+static cp_status apply_overrides(load *l, cp_error *e)
+{
+    const cp_overrides *cli = l->p->o.overrides;
+    cp_sniff_result *sr = &l->s->sniffed;
+    if (l->dataset_schema.schema_name)
+        CP_RETURN_IF_ERROR(cp_overrides_apply(&l->dataset_schema, sr, l->s->source, e));
+    if (!cli)
+        return CP_OK;
+    cp_status st = cp_overrides_apply(cli, sr, l->s->source, e);
+    l->usage = st == CP_USAGE;
+    return st;
+}
+
+/*
  * Step 3, streaming into the sinks: the sinks named, the file sniffed, every sink opened
  * with the schema and fed every batch (again from the start after a widening), the rows
  * that cannot be parsed set aside, and the file rejected when they are too many.
@@ -669,13 +726,15 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
         return e->code;
     if (!(l->src = cp_decompress_open(l->src, e)))
         return e->code;
-    CP_RETURN_IF_ERROR(cp_sniff(l->src, &p->o.csv, &s->sniffed, e));
+    CP_RETURN_IF_ERROR(find_schema(l, e));
+    CP_RETURN_IF_ERROR(cp_sniff(l->src, &l->csv, &s->sniffed, e));
+    CP_RETURN_IF_ERROR(apply_overrides(l, e));
     double t1 = mono_ms();
     s->sniff_ms = t1 - t0;
     CP_RETURN_IF_ERROR(open_sinks(l, &s->sniffed.schema, e));
     cp_progress_init(&l->progress, p->o.progress, s->source);
     cp_stream_callbacks cb = {on_batch, on_reject, on_restart, l, l->nchecks ? on_row : NULL};
-    cp_status st = cp_csv_stream(l->src, &s->sniffed, &p->o.csv, NULL, &cb, &s->stream, e);
+    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, NULL, &cb, &s->stream, e);
     cp_progress_done(&l->progress);
     l->stream_end_ms = mono_ms();
     s->stream_ms = l->stream_end_ms - t1;
@@ -729,7 +788,7 @@ static cp_status write_deferred(load *l, cp_error *e)
         return CP_OK;
     cp_stream_callbacks cb = {on_deferred_batch, NULL, NULL, l, l->nchecks ? on_row : NULL};
     cp_stream_stats again;
-    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->p->o.csv, NULL, &cb, &again, e);
+    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, NULL, &cb, &again, e);
     if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
         st = cp_error_set(e, CP_INTERNAL,
                           "%s changed while it was loaded (%" PRIu64 " rows, then %" PRIu64 ")",
@@ -834,7 +893,7 @@ static cp_status record_failure(load *l, cp_status st, cp_error *e, cp_error *er
     s->interrupted = e->code == CP_INTERRUPTED;
     abort_sinks(l);
     s->stream.rejected = l->rejected;
-    if (st == CP_NOMEM) {
+    if (st == CP_NOMEM || l->usage) {
         if (err)
             *err = *e;
         return st;
@@ -866,6 +925,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     l.req = req;
     l.s = s;
     cp_buf_init(&l.line, CP_BUF_UNLIMITED);
+    cp_overrides_init(&l.dataset_schema);
     cp_error e;
     cp_error_clear(&e);
     bool skipped = false;
@@ -886,6 +946,7 @@ out:
     if (l.spooled[0])
         unlink(l.spooled);
     clear_rejects(&l);
+    cp_overrides_release(&l.dataset_schema);
     free(l.stem);
     free(l.key_columns);
     cp_buf_release(&l.line);

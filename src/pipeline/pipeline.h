@@ -21,6 +21,7 @@
 #define CP_PIPELINE_H
 
 #include "aws/emf.h"
+#include "csv/overrides.h"
 #include "csv/stream.h"
 #include "json/json_writer.h"
 #include "load/ledger.h"
@@ -46,6 +47,13 @@ typedef struct cp_pipeline_options {
     uint64_t max_rejects;       /* default 1000 */
     double max_reject_fraction; /* default 0.01 */
     cp_csv_options csv;
+    /*
+     * What a person says about every file (--schema, --type): applied after sniffing
+     * (csv/overrides.h); NULL: nothing. A --schema file here wins over schema_prefix.
+     */
+    const cp_overrides *overrides;
+    /* A folder or s3:// prefix of <dataset>.json schema files (pipeline/dataset_schema.h). */
+    const char *schema_prefix;
     bool progress; /* draw a progress bar on stderr */
 } cp_pipeline_options;
 
@@ -75,6 +83,7 @@ typedef struct cp_load_summary {
     cp_load_status status;
     bool interrupted;        /* stopped by cp_pipeline_interrupt and rolled back */
     char *error;             /* NULL unless rejected or failed */
+    char *schema_file;       /* the schema file applied (--schema or the prefix's), or NULL */
     cp_sniff_result sniffed; /* dialect and final schema (empty when skipped early) */
     cp_stream_stats stream;
     uint64_t rows_before; /* rows of this source's previous load (stale items) */
@@ -124,7 +133,8 @@ typedef struct cp_load_request {
  * Outputs go to out_dir, a folder or an s3:// prefix (multipart uploads, completed at
  * commit). A load whose PostgreSQL connection is lost before commit starts over (three
  * times at most). Always fills *out (status loaded, skipped, rejected or failed) unless
- * it returns an error that is not about the file (CP_NOMEM, a database that went away).
+ * it returns an error that is not about the file (CP_NOMEM, a database that went away, or
+ * CP_USAGE: a --type that names no column of the file; nothing is recorded then).
  */
 cp_status cp_pipeline_load_request(cp_pipeline *p, const cp_load_request *req, cp_load_summary *out,
                                    cp_error *err);

@@ -64,6 +64,7 @@ cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
     CP_RETURN_IF_ERROR(json_str(o, "status", cp_load_status_name(s->status), true));
     CP_RETURN_IF_ERROR(json_str(o, "error", s->error, true));
     CP_RETURN_IF_ERROR(json_str(o, "version", s->version, true));
+    CP_RETURN_IF_ERROR(json_str(o, "schema_file", s->schema_file, true));
     const cp_sniff_result *sr = &s->sniffed;
     if (sr->schema.ncolumns) {
         const cp_dialect *d = &sr->dialect;
@@ -137,11 +138,14 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
         fprintf(f, "  columns   ");
         for (size_t c = 0; c < sr->schema.ncolumns && c < 12; c++) {
             char t[32];
-            fprintf(f, "%s%s %s", c ? ", " : "", sr->schema.columns[c].name,
-                    cp_type_format(sr->schema.columns[c].type, t, sizeof t));
+            fprintf(f, "%s%s %s%s", c ? ", " : "", sr->schema.columns[c].name,
+                    cp_type_format(sr->schema.columns[c].type, t, sizeof t),
+                    sr->schema.columns[c].forced ? " (forced)" : "");
         }
         fprintf(f, "%s\n", sr->schema.ncolumns > 12 ? ", ..." : "");
     }
+    if (s->schema_file)
+        fprintf(f, "  schema    %s\n", s->schema_file);
     char size[80];
     human_bytes((double)(s->size_bytes > 0 ? s->size_bytes : 0), size, sizeof size);
     if (s->stream.compression) {
