@@ -47,6 +47,8 @@ static const char usage[] =
     "  CSVPIPE_INPUT_PREFIX    input prefix: the first folder under it names the\n"
     "                          dataset (incoming/sales/2024-01.csv -> sales)\n"
     "  CSVPIPE_KEY             business key columns, COL[,COL]\n"
+    "  CSVPIPE_SCHEMA_PREFIX   s3://BUCKET/PREFIX/ of DATASET.json schema files\n"
+    "                          (read for every file; none there: inferred types)\n"
     "  CSVPIPE_FORMATS         parquet,json (default both), or none\n"
     "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
@@ -178,6 +180,7 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     o->nosql_url = env("CSVPIPE_NOSQL");
     o->table = env("CSVPIPE_TABLE");
     c->input_prefix = getenv("CSVPIPE_INPUT_PREFIX"); /* "" is the bucket root */
+    o->schema_prefix = env("CSVPIPE_SCHEMA_PREFIX");
     const char *v;
     cp_error ferr;
     cp_error_clear(&ferr);

@@ -7,6 +7,7 @@ Usage: awspy.py COMMAND ARGS...   (endpoint and credentials from the environment
   exists BUCKET KEY          prints yes or no
   ls BUCKET PREFIX           the keys under PREFIX, one per line, sorted
   get BUCKET KEY FILE        download an object
+  rm BUCKET KEY              delete an object
   uploads BUCKET             number of multipart uploads in progress
   parts-md5 BUCKET KEY       the object's ETag (shows its part count)
   secret NAME VALUE          create a Secrets Manager secret
@@ -70,6 +71,8 @@ def main(argv):
             print(k)
     elif cmd == "get":
         client("s3").download_file(args[0], args[1], args[2])
+    elif cmd == "rm":
+        client("s3").delete_object(Bucket=args[0], Key=args[1])
     elif cmd == "uploads":
         r = client("s3").list_multipart_uploads(Bucket=args[0])
         print(len(r.get("Uploads", [])))

@@ -7,7 +7,7 @@ HARNESS="$CP_SOURCE_DIR/tests/aws/runtime_harness.py"
 # Keeps csvpipe's environment clean of the caller's Lambda settings.
 unset AWS_LAMBDA_RUNTIME_API CSVPIPE_OUT CSVPIPE_SQL CSVPIPE_SQL_SECRET_ARN CSVPIPE_NOSQL \
     CSVPIPE_TABLE CSVPIPE_KEY CSVPIPE_FORMATS CSVPIPE_COMPRESSION CSVPIPE_INPUT_PREFIX \
-    CSVPIPE_DEADLINE_MARGIN_MS
+    CSVPIPE_DEADLINE_MARGIN_MS CSVPIPE_SCHEMA_PREFIX
 
 # lambda_invoke NAME [HARNESS OPTIONS...] -- EVENT_FILE...
 # Runs the harness with the events and `csvpipe lambda --max-invocations N` against it

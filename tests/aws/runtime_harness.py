@@ -20,6 +20,10 @@ change:
    "protocol_errors": [...], # unknown request ids, second reports, unknown paths
    "done": true}
 
+--before N:CMD runs the shell command CMD (at most 60 s; a failure is a protocol error)
+before event N (0-based) is handed out, so a test can change the world between two
+invocations of the same runtime process.
+
 The lifetime is bounded: the harness exits once every event was reported (or an init
 error arrived) and --linger seconds passed, or after --timeout seconds in any case (then
 "timed_out": true). It only listens on 127.0.0.1.
@@ -27,6 +31,7 @@ error arrived) and --linger seconds passed, or after --timeout seconds in any ca
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -106,6 +111,11 @@ def make_handler(state):
                     state.save()
                     event = None
                 else:
+                    for cmd in state.args.before.get(state.next_index, []):
+                        done = subprocess.run(cmd, shell=True, timeout=60)
+                        if done.returncode != 0:
+                            state.record["protocol_errors"].append(
+                                f"--before {state.next_index}: exit {done.returncode}: {cmd}")
                     event = state.events[state.next_index]
                     state.next_index += 1
                     rid = str(uuid.uuid4())
@@ -179,7 +189,14 @@ def main():
     ap.add_argument("--linger", type=float, default=0.3,
                     help="seconds to stay after the last report (to catch a second one)")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--before", action="append", default=[], metavar="N:CMD",
+                    help="run shell command CMD before handing out event N (0-based)")
     args = ap.parse_args()
+    before = {}
+    for b in args.before:
+        n, _, cmd = b.partition(":")
+        before.setdefault(int(n), []).append(cmd)
+    args.before = before
 
     events = []
     for path in args.events:
