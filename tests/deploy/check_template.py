@@ -211,6 +211,23 @@ fn_subnets = sorted(ref_name(s) for s in fn.get("VpcConfig", {}).get("SubnetIds"
 check(fn_subnets == private, "function runs in the private subnets", f"{fn_subnets}")
 check({"CSVPIPE_OUT", "CSVPIPE_SQL_SECRET_ARN", "CSVPIPE_NOSQL"} <= set(env), "function environment names out, SQL secret, NoSQL table")
 check("AWS_REGION" not in env, "AWS_REGION left to Lambda (a reserved variable)")
+# Schema files (issue 14): an optional folder of the input bucket, none by default; the
+# function may read and list that folder only (listing makes a missing file a 404).
+schema_env = env.get("CSVPIPE_SCHEMA_PREFIX", {}).get("Fn::If", [None, None, None])
+check(P.get("SchemaPrefix", {}).get("Default") == "" and schema_env[0] == "HasSchemaPrefix"
+      and schema_env[2] == {"Ref": "AWS::NoValue"}
+      and (sub_text(schema_env[1]) or "").endswith("}/${SchemaPrefix}"),
+      "CSVPIPE_SCHEMA_PREFIX: the SchemaPrefix folder of the input bucket, unset by default")
+schema_grants = [st_["Fn::If"][1] for r in R.values() if r["Type"] == "AWS::IAM::Role"
+                 for pol in r["Properties"].get("Policies", [])
+                 for st_ in pol["PolicyDocument"]["Statement"]
+                 if isinstance(st_, dict) and st_.get("Fn::If", [None])[0] == "HasSchemaPrefix"]
+check(sorted((g["Action"], sub_text(g["Resource"]).split(":::")[1]) for g in schema_grants)
+      == [("s3:GetObject", "${Name}-input-${AWS::AccountId}-${AWS::Region}/${SchemaPrefix}*"),
+          ("s3:ListBucket", "${Name}-input-${AWS::AccountId}-${AWS::Region}")]
+      and all(g.get("Condition", {"StringLike": {"s3:prefix": {"Fn::Sub": "${SchemaPrefix}*"}}})
+              == {"StringLike": {"s3:prefix": {"Fn::Sub": "${SchemaPrefix}*"}}} for g in schema_grants),
+      "schema files: GetObject under SchemaPrefix, ListBucket only for that prefix", f"{schema_grants}")
 check((sub_text(env.get("CSVPIPE_NOSQL")) or "").startswith("dynamodb:"), "CSVPIPE_NOSQL is dynamodb:TABLE")
 queues = of_type("AWS::SQS::Queue")
 eics = of_type("AWS::Lambda::EventInvokeConfig")
