@@ -15,7 +15,7 @@ static long forced_misfit(const cp_schema *s, const cp_row *row, const cp_value_
         bool is_null;
         cp_value v;
         if (s->columns[c].forced &&
-            !cp_parse_value(s->columns[c].type, &row->fields[c], vo, &is_null, &v))
+            !cp_parse_column_value(&s->columns[c], &row->fields[c], vo, &is_null, &v))
             return (long)c;
     }
     return -1;

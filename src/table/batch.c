@@ -161,6 +161,26 @@ bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, boo
     return parse_value(t, f, opts, is_null, out);
 }
 
+/*
+ * What a forced type takes beyond cp_parse_value: 0 and 1 in a BOOLEAN column. Out of line
+ * and cold: it runs only after a value failed, and must cost the append loop nothing.
+ */
+__attribute__((noinline, cold)) static bool parse_forced_extra(const cp_column *col,
+                                                               const cp_field *f, cp_value *out)
+{
+    if (!col->forced || col->type.id != CP_TYPE_BOOLEAN || f->len != 1 ||
+        (f->data[0] != '0' && f->data[0] != '1'))
+        return false;
+    out->boolean = f->data[0] == '1';
+    return true;
+}
+
+bool cp_parse_column_value(const cp_column *col, const cp_field *f, const cp_value_opts *opts,
+                           bool *is_null, cp_value *out)
+{
+    return parse_value(col->type, f, opts, is_null, out) || parse_forced_extra(col, f, out);
+}
+
 void cp_batch_pop_row(cp_batch *b)
 {
     if (b->nrows == 0)
@@ -239,7 +259,8 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
             c->v.offsets[r + 1] = (uint32_t)c->strings.len;
         } else {
             cp_value v;
-            if (!parse_value(t, f, opts, &is_null, &v)) {
+            if (!parse_value(t, f, opts, &is_null, &v) &&
+                !parse_forced_extra(&s->columns[i], f, &v)) {
                 undo_row(b, i);
                 char shown[128], tname[32];
                 cp_error_quote_value(shown, sizeof shown, f->data, f->len);

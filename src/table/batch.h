@@ -110,5 +110,11 @@ typedef union cp_value {
 } cp_value;
 bool cp_parse_value(cp_type t, const cp_field *f, const cp_value_opts *opts, bool *is_null,
                     cp_value *out);
+/*
+ * cp_parse_value for a value of column col, as cp_batch_append_row parses it: a forced
+ * type (cp_column.forced) also takes 0 and 1 as a BOOLEAN, which inference leaves INT64.
+ */
+bool cp_parse_column_value(const cp_column *col, const cp_field *f, const cp_value_opts *opts,
+                           bool *is_null, cp_value *out);
 
 #endif

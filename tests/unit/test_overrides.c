@@ -459,13 +459,69 @@ static void test_stream_forced(void **state)
     cp_overrides_release(&o);
 }
 
+typedef struct bools {
+    unsigned trues, falses, nulls, rejected;
+} bools;
+
+static cp_status count_bools(void *ctx, const cp_batch *b, cp_error *err)
+{
+    bools *c = ctx;
+    for (size_t r = 0; r < b->nrows; r++) {
+        if (!cp_batch_valid(b, 1, r))
+            c->nulls++;
+        else if (b->cols[1].v.boolean[r])
+            c->trues++;
+        else
+            c->falses++;
+    }
+    return CP_OK;
+}
+
+static cp_status count_reject(void *ctx, const cp_row *row, const cp_error *why, cp_error *err)
+{
+    ((bools *)ctx)->rejected++;
+    return CP_OK;
+}
+
+/* A 0/1 column is INT64 to inference; forced BOOLEAN, 0 and 1 are false and true. */
+static void test_forced_boolean_takes_0_and_1(void **state)
+{
+    (void)state;
+    const char *csv = "id,active\n1,1\n2,0\n3,\n4,yes\n5,2\n6,1\n";
+    cp_overrides o;
+    cp_overrides_init(&o);
+    cp_error err;
+    cp_error_clear(&err);
+    assert_int_equal(cp_overrides_add_type(&o, "active=BOOLEAN", &err), CP_OK);
+    cp_sniff_result r = sniffed(csv, &o);
+    assert_int_equal(r.schema.columns[1].type.id, CP_TYPE_STRING); /* 0, 1, yes and 2 */
+    assert_int_equal(cp_overrides_apply(&o, &r, "t.csv", &err), CP_OK);
+    cp_source *src = cp_source_open_memory(csv, strlen(csv), "t.csv");
+    bools c = {0, 0, 0, 0};
+    cp_stream_callbacks cb = {count_bools, count_reject, NULL, &c, NULL};
+    cp_stream_stats stats;
+    assert_int_equal(cp_csv_stream(src, &r, NULL, NULL, &cb, &stats, &err), CP_OK);
+    assert_int_equal(c.trues, 3);
+    assert_int_equal(c.falses, 1);
+    assert_int_equal(c.nulls, 1);
+    assert_int_equal(c.rejected, 1); /* 2 */
+    cp_source_free(src);
+    cp_sniff_result_release(&r);
+    cp_overrides_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_arguments),    cmocka_unit_test(test_inspect_json_read_back),
-        cmocka_unit_test(test_schema_errors),     cmocka_unit_test(test_read_schema_file),
-        cmocka_unit_test(test_apply_by_header),   cmocka_unit_test(test_apply_differences),
-        cmocka_unit_test(test_apply_by_position), cmocka_unit_test(test_stream_forced),
+        cmocka_unit_test(test_type_arguments),
+        cmocka_unit_test(test_inspect_json_read_back),
+        cmocka_unit_test(test_schema_errors),
+        cmocka_unit_test(test_read_schema_file),
+        cmocka_unit_test(test_apply_by_header),
+        cmocka_unit_test(test_apply_differences),
+        cmocka_unit_test(test_apply_by_position),
+        cmocka_unit_test(test_stream_forced),
+        cmocka_unit_test(test_forced_boolean_takes_0_and_1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
