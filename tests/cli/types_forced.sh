@@ -236,6 +236,14 @@ stock $TMP/schemas/stock.json ['order_id', 'customer']"
 expect_eq "schema prefix: a file of the dataset whose columns differ fails" \
     "$(python3 -c 'import json, sys
 print([json.loads(l)["status"] for l in open(sys.argv[1])])' "$TMP/out")" "['loaded', 'failed']"
+# A compressed file is named by its stem: stock.csv.gz is dataset stock.
+mkdir gz
+gzip -c stock_small.csv >gz/stock.csv.gz
+CSVPIPE_SCHEMA_PREFIX="$TMP/schemas" run "$CSVPIPE" run --json --quiet --out o11gz gz/stock.csv.gz
+expect_rc "schema prefix, gzip" 0
+expect_eq "schema prefix, gzip: the dataset's schema" \
+    "$(json_get "$TMP/out" '(j["dataset"], j["status"], j["schema"][1]["name"], j["schema"][1]["type"])')" \
+    "('stock', 'loaded', 'units', 'INT64')"
 CSVPIPE_SCHEMA_PREFIX="$TMP/schemas/" run "$CSVPIPE" run --json --quiet --out o12 orders.csv
 expect_rc "schema prefix without a file for the dataset" 0
 expect_eq "no schema file: inferred" "$(json_get "$TMP/out" '(j["schema_file"], j["schema"][0]["type"])')" "(None, 'INT64')"
