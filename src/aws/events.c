@@ -165,6 +165,17 @@ static int64_t get_size(const json_t *v)
 }
 
 /*
+ * An S3 bucket name, legacy names included: 1 to 255 of letters, digits, '.', '-', '_'.
+ * Anything else (a '/' above all) would make "s3://bucket/key" name another object.
+ */
+static bool bucket_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 1 && n <= 255 &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
+
+/*
  * Fills the object fields of r from bucket/object nodes; keys named by the shape
  * (S3 notification: eTag/versionId; EventBridge: etag/version-id).
  */
@@ -178,6 +189,10 @@ static void fill_object(parse_ctx *c, cp_event_record *r, const json_t *bucket,
         return;
     }
     r->bucket = dup_or_flag(c, name);
+    if (!bucket_name_ok(name)) {
+        set_reason(c, r, CP_EVENT_INVALID, "the bucket name '%s' is not an S3 bucket name", name);
+        return;
+    }
     if (!json_is_string(key) || json_string_length(key) == 0) {
         set_reason(c, r, CP_EVENT_INVALID, "the record names no object key (object.key)");
         return;

@@ -12,7 +12,9 @@
  * ({"Event":"s3:TestEvent"}) and notifications that are not object creations become
  * records with action CP_EVENT_IGNORE; an SQS message whose body cannot be understood
  * becomes a CP_EVENT_INVALID record that carries its message id, so that message alone
- * can be reported as failed. An event that is not JSON, or of none of these shapes, is an
+ * can be reported as failed. A record whose bucket is not an S3 bucket name (1 to 255
+ * letters, digits, '.', '-', '_') is INVALID: "s3://bucket/key" would name another object.
+ * An event that is not JSON, or of none of these shapes, is an
  * error for the whole invocation.
  *
  * Pure functions over memory; thread-safe.

@@ -113,6 +113,30 @@ static void test_url_decoding(void **state)
     cp_event_release(&ev);
 }
 
+/* A bucket name holding '/' would turn s3://bucket/key into another object (found by
+   fuzz_events): such a record is INVALID, in both shapes. */
+static void test_bucket_names(void **state)
+{
+    (void)state;
+    cp_event ev;
+    parse_ok("{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
+             "\"s3\":{\"bucket\":{\"name\":\"out/parquet\"},\"object\":{\"key\":\"x.csv\"}}},"
+             "{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
+             "\"s3\":{\"bucket\":{\"name\":\"Legacy_Bucket.2010\"},\"object\":{\"key\":"
+             "\"x.csv\"}}}]}",
+             &ev);
+    assert_int_equal(ev.nrecords, 2);
+    assert_int_equal(ev.records[0].action, CP_EVENT_INVALID);
+    assert_non_null(strstr(ev.records[0].reason, "out/parquet"));
+    assert_int_equal(ev.records[1].action, CP_EVENT_LOAD);
+    cp_event_release(&ev);
+    parse_ok("{\"detail-type\":\"Object Created\",\"source\":\"aws.s3\",\"detail\":{"
+             "\"bucket\":{\"name\":\"a b\"},\"object\":{\"key\":\"k.csv\"}}}",
+             &ev);
+    assert_int_equal(ev.records[0].action, CP_EVENT_INVALID);
+    cp_event_release(&ev);
+}
+
 static void test_sqs(void **state)
 {
     (void)state;
@@ -302,7 +326,7 @@ int main(void)
         cmocka_unit_test(test_sqs),         cmocka_unit_test(test_eventbridge),
         cmocka_unit_test(test_test_event),  cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_output_keys), cmocka_unit_test(test_dataset_hint),
-        cmocka_unit_test(test_sequencer),
+        cmocka_unit_test(test_sequencer),   cmocka_unit_test(test_bucket_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
