@@ -80,10 +80,12 @@ cp_status cp_secrets_rds_conninfo(const char *secret_json, char **conninfo, cp_e
     json_t *j = json_loads(secret_json ? secret_json : "", 0, &je);
     if (!json_is_object(j)) {
         json_decref(j);
+        /* never je.text: jansson quotes the token it stopped at, which may be the password */
         return cp_error_set(err, CP_USAGE,
-                            "the database secret is not a JSON object (line %d: %s); an RDS "
-                            "secret has username, password, host, port and dbname",
-                            je.line, j ? "not an object" : je.text);
+                            "the database secret is not a JSON object (%s at line %d, column "
+                            "%d); an RDS secret has username, password, host, port and dbname",
+                            j ? "another JSON value" : "broken JSON", j ? 1 : je.line,
+                            j ? 1 : je.column);
     }
     static const char *const names[] = {"host", "port", "dbname", "username", "password"};
     static const char *const params[] = {"host", "port", "dbname", "user", "password"};
