@@ -52,8 +52,6 @@ struct cp_ddb_writer {
     batch **queue; /* outstanding batches (queued or active) */
     size_t nqueue, capqueue;
     size_t outstanding_bytes;
-    CURL **idle; /* easy handles for reuse */
-    int nidle;
     cp_error err; /* first failure */
     cp_ddb_stats stats;
 };
@@ -128,8 +126,7 @@ cp_status cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts
     cp_buf_init(&w->table_json, 4096);
     if (!(w->table = strdup(table)) ||
         cp_json_append_string(&w->table_json, table, strlen(table)) != CP_OK ||
-        !(w->multi = curl_multi_init()) ||
-        !(w->idle = calloc((size_t)w->inflight, sizeof *w->idle)))
+        !(w->multi = curl_multi_init()))
         goto nomem;
     *out = w;
     return CP_OK;
@@ -145,10 +142,7 @@ static void detach(cp_ddb_writer *w, batch *b)
     curl_multi_remove_handle(w->multi, b->easy);
     curl_slist_free_all(b->hl);
     b->hl = NULL;
-    if (w->nidle < w->inflight)
-        w->idle[w->nidle++] = b->easy;
-    else
-        curl_easy_cleanup(b->easy);
+    curl_easy_cleanup(b->easy); /* never reused: see aws.c; its connection stays shared */
     b->easy = NULL;
     b->active = false;
     w->nactive--;
@@ -183,9 +177,6 @@ void cp_ddb_writer_free(cp_ddb_writer *w)
         return;
     cp_ddb_writer_cancel(w);
     free(w->queue);
-    for (int i = 0; i < w->nidle; i++)
-        curl_easy_cleanup(w->idle[i]);
-    free(w->idle);
     if (w->multi)
         curl_multi_cleanup(w->multi);
     cp_buf_release(&w->table_json);
@@ -274,10 +265,9 @@ static cp_status start(cp_ddb_writer *w, batch *b)
         st = cp_buf_append_str(&b->body, "]}}");
     if (st != CP_OK)
         return cp_error_set(&w->err, st, "out of memory building a BatchWriteItem request");
-    b->easy = w->nidle ? w->idle[--w->nidle] : curl_easy_init();
+    b->easy = curl_easy_init();
     if (!b->easy)
         return cp_error_set(&w->err, CP_NOMEM, "out of memory");
-    curl_easy_reset(b->easy);
     const char *hdrs[] = {"Content-Type: application/x-amz-json-1.0",
                           "X-Amz-Target: DynamoDB_20120810.BatchWriteItem", NULL};
     cp_aws_request req = {.service = CP_AWS_DYNAMODB,
@@ -338,13 +328,20 @@ static cp_status acknowledge(cp_ddb_writer *w, size_t qi)
                             je.text);
     json_t *un = json_object_get(json_object_get(j, "UnprocessedItems"), w->table);
     size_t nun = json_is_array(un) ? json_array_size(un) : 0;
+    if (nun > (size_t)b->n) {
+        json_decref(j);
+        return cp_error_set(&w->err, CP_IO,
+                            "BatchWriteItem on %s: the answer lists %zu unprocessed items of the "
+                            "%d sent",
+                            w->table, nun, b->n);
+    }
     cp_status st = CP_OK;
     batch *retry = NULL;
     if (nun) {
         retry = calloc(1, sizeof *retry);
         if (!retry)
             st = CP_NOMEM;
-        for (size_t i = 0; st == CP_OK && i < nun && i < BATCH_MAX; i++) {
+        for (size_t i = 0; st == CP_OK && i < nun; i++) {
             json_t *el = json_array_get(un, i);
             char *s = json_dumps(el, JSON_COMPACT);
             const char *pk, *sk;
