@@ -1,9 +1,12 @@
 /*
  * aws.c - configuration, the credential chain and the signed, retrying HTTP client.
  *
- * One curl easy handle serves the synchronous requests of a cp_aws (curl_easy_reset
- * between requests keeps its connections); a CURLSH shares the DNS and connection
- * caches with the handles of S3 sources and DynamoDB writers. Signing is libcurl's
+ * Every request gets a new curl easy handle; a CURLSH shares the DNS and connection caches
+ * among them and with the handles of S3 sources and DynamoDB writers, so connections are
+ * still kept alive. (A handle is never reused for a second request: libcurl before 8.1.0,
+ * Debian 12's 7.88 among them, keeps across curl_easy_reset a pointer to the previous
+ * answer's last header line and reads it after it was freed when the next answer starts
+ * with a folded header line; curl PR 11103. fuzz_s3 found it.) Signing is libcurl's
  * (CURLOPT_AWS_SIGV4); see aws.h for what curl 7.88 leaves to us.
  */
 #include "aws/aws.h"
@@ -29,7 +32,6 @@ struct cp_aws {
     bool s3_path_style;
     int max_attempts;
     CURLSH *share;
-    CURL *easy;
     /* cached credentials */
     bool have_creds;
     char *access_key_id, *secret_key, *session_token;
@@ -102,8 +104,7 @@ cp_status cp_aws_new(cp_aws **out, cp_error *err)
             aws->max_attempts = (int)v;
     }
     aws->share = curl_share_init();
-    aws->easy = curl_easy_init();
-    if (!aws->share || !aws->easy)
+    if (!aws->share)
         goto nomem;
     curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
@@ -131,8 +132,6 @@ void cp_aws_free(cp_aws *aws)
     if (!aws)
         return;
     clear_creds(aws);
-    if (aws->easy)
-        curl_easy_cleanup(aws->easy);
     if (aws->share)
         curl_share_cleanup(aws->share);
     free(aws->region);
@@ -502,15 +501,35 @@ static int creds_from_file(cp_aws *aws, cp_error *err)
     return found;
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SS" then anything (a fraction, Z) as UTC; 0 (never expires) when the
+ * text has another shape or a field is out of range. Fixed-width digits: no overflow.
+ */
 static time_t parse_iso8601(const char *s)
 {
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+            return 0;
+    int f[6];
+    static const int at[6] = {0, 5, 8, 11, 14, 17}, width[6] = {4, 2, 2, 2, 2, 2};
+    for (int k = 0; k < 6; k++) {
+        f[k] = 0;
+        for (int d = 0; d < width[k]; d++)
+            f[k] = f[k] * 10 + (s[at[k] + d] - '0');
+    }
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60)
+        return 0;
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                     &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
+    tm.tm_year = f[0] - 1900;
+    tm.tm_mon = f[1] - 1;
+    tm.tm_mday = f[2];
+    tm.tm_hour = f[3];
+    tm.tm_min = f[4];
+    tm.tm_sec = f[5];
     return timegm(&tm);
 }
 
@@ -750,7 +769,7 @@ cp_status cp_aws_prepare(cp_aws *aws, void *easy, const cp_aws_request *req, voi
     CURL *h = easy;
     struct curl_slist *hl = NULL, *t;
     *extra = NULL;
-    /* first: resolving credentials may itself use aws->easy */
+    /* first: resolving credentials may itself send requests */
     const char *ak = NULL, *sk = NULL, *tok = NULL;
     if (!req->unsigned_request)
         CP_RETURN_IF_ERROR(cp_aws_credentials(aws, &ak, &sk, &tok, NULL, err));
@@ -842,27 +861,30 @@ cp_status cp_aws_call(cp_aws *aws, const cp_aws_request *req, cp_aws_response *r
             cp_aws_backoff(attempt - 1);
         made = attempt;
         response_reset(resp);
-        if (!req->unsigned_request) { /* before the reset: resolving may use aws->easy */
-            const char *ak, *sk, *tok;
-            CP_RETURN_IF_ERROR(cp_aws_credentials(aws, &ak, &sk, &tok, NULL, err));
-        }
-        curl_easy_reset(aws->easy);
+        CURL *h = curl_easy_init(); /* a new handle per request: see the top of this file */
+        if (!h)
+            return cp_error_set(err, CP_NOMEM, "out of memory preparing a request to %s", req->url);
         void *extra = NULL;
-        CP_RETURN_IF_ERROR(cp_aws_prepare(aws, aws->easy, req, &extra, err));
+        cp_status st = cp_aws_prepare(aws, h, req, &extra, err);
+        if (st != CP_OK) {
+            curl_easy_cleanup(h);
+            return st;
+        }
         body_reader br = {req->body, req->body_len, 0};
-        curl_easy_setopt(aws->easy, CURLOPT_READFUNCTION, read_body);
-        curl_easy_setopt(aws->easy, CURLOPT_READDATA, &br);
-        curl_easy_setopt(aws->easy, CURLOPT_WRITEFUNCTION, write_body);
-        curl_easy_setopt(aws->easy, CURLOPT_WRITEDATA, resp);
-        curl_easy_setopt(aws->easy, CURLOPT_HEADERFUNCTION, write_head);
-        curl_easy_setopt(aws->easy, CURLOPT_HEADERDATA, resp);
-        curl_easy_setopt(aws->easy, CURLOPT_ERRORBUFFER, curl_msg);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(h, CURLOPT_READDATA, &br);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, write_head);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
         curl_msg[0] = '\0';
-        last = curl_easy_perform(aws->easy);
-        curl_easy_setopt(aws->easy, CURLOPT_ERRORBUFFER, NULL);
+        last = curl_easy_perform(h);
+        if (last == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_easy_cleanup(h); /* its connection stays in aws->share */
         curl_slist_free_all(extra);
         if (last == CURLE_OK) {
-            curl_easy_getinfo(aws->easy, CURLINFO_RESPONSE_CODE, &resp->status);
             if (resp->status >= 300)
                 cp_aws_parse_error(resp);
             if (resp->status < 300 || !cp_aws_retryable(0, resp->status, resp->code) ||
