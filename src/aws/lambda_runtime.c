@@ -1,8 +1,12 @@
 /*
  * lambda_runtime.c - the Runtime API over libcurl, and the two-stage deadline watchdog.
  *
- * Two curl handles: one for the main thread, one the watchdog thread keeps for the hard
- * stage (curl handles are not shared between threads). The watchdog sleeps on a condition
+ * Two connections: one for the main thread, one the watchdog thread keeps for the hard
+ * stage (curl handles are not shared between threads). Each request gets a new easy handle,
+ * the connection staying in the connection's share: libcurl before 8.1.0 (Debian 12's 7.88)
+ * keeps across curl_easy_reset a pointer to the previous answer's last header line and reads
+ * it after it was freed when the next answer starts with a folded header line (curl PR
+ * 11103; fuzz_lambda_runtime found it). The watchdog sleeps on a condition
  * variable until the next stage is due; the soft stage is delivered to the main thread as
  * SIGALRM (pthread_kill), so the callback runs where the pipeline reads its flag.
  */
@@ -31,10 +35,16 @@
 #define CONNECT_TIMEOUT_MS 5000L
 #define MAX_REPLY 65536
 
+/* One thread's connection to the Runtime API. */
+typedef struct api_conn {
+    CURL *h;       /* the handle of the current request */
+    CURLSH *share; /* keeps the connection between handles */
+} api_conn;
+
 struct cp_lambda_runtime {
     char base[320]; /* http://host:port/2018-06-01/runtime */
-    CURL *curl;
-    CURL *watch_curl;
+    api_conn main;
+    api_conn watch;
     cp_buf event;
     cp_buf reply;
     bool event_too_large;
@@ -141,25 +151,51 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* The common options of one request on h. */
-static void prepare(CURL *h, const char *url)
+static bool conn_init(api_conn *c)
 {
-    curl_easy_reset(h); /* keeps the open connection */
+    c->share = curl_share_init();
+    c->h = curl_easy_init();
+    return c->share && c->h &&
+           curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK;
+}
+
+static void conn_release(api_conn *c)
+{
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    c->h = NULL;
+    c->share = NULL;
+}
+
+/* A new handle on c with the common options of one request; NULL when out of memory. */
+static CURL *prepare(api_conn *c, const char *url)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    curl_easy_cleanup(c->h);
+    c->h = h;
+    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "csvpipe/" CP_VERSION);
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* the Runtime API is never behind a proxy */
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    return h;
 }
 
-/* POSTs body to base + path on h; 2xx expected. The reply text goes to reply. */
-static cp_status post(CURL *h, const char *base, const char *path, const char *body, size_t len,
+/* POSTs body to base + path on c; 2xx expected. The reply text goes to reply. */
+static cp_status post(api_conn *c, const char *base, const char *path, const char *body, size_t len,
                       const char *error_type, cp_buf *reply, cp_error *err)
 {
     char url[1024];
     snprintf(url, sizeof url, "%s%s", base, path);
-    prepare(h, url);
+    CURL *h = prepare(c, url);
+    if (!h)
+        return cp_error_set(err, CP_NOMEM, "Runtime API: POST %s: out of memory", path);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Expect:");
     char type_header[300];
@@ -207,13 +243,13 @@ static char *error_body(const char *type, const char *message)
     return text;
 }
 
-static cp_status post_error(CURL *h, const char *base, const char *path, const char *type,
+static cp_status post_error(api_conn *c, const char *base, const char *path, const char *type,
                             const char *message, cp_buf *reply, cp_error *err)
 {
     char *body = error_body(type, message);
     if (!body)
         return cp_error_set(err, CP_NOMEM, "out of memory");
-    cp_status st = post(h, base, path, body, strlen(body), type, reply, err);
+    cp_status st = post(c, base, path, body, strlen(body), type, reply, err);
     free(body);
     return st;
 }
@@ -248,10 +284,9 @@ static void hard_deadline(cp_lambda_runtime *rt, const char *request_id, int64_t
     cp_error_clear(&e);
     cp_buf reply;
     cp_buf_init(&reply, CP_BUF_UNLIMITED);
-    cp_status st = invocation_path(rt->watch_curl, request_id, "error", path, sizeof path, &e);
+    cp_status st = invocation_path(rt->watch.h, request_id, "error", path, sizeof path, &e);
     if (st == CP_OK)
-        st =
-            post_error(rt->watch_curl, rt->base, path, "Csvpipe.DeadlineExceeded", msg, &reply, &e);
+        st = post_error(&rt->watch, rt->base, path, "Csvpipe.DeadlineExceeded", msg, &reply, &e);
     cp_buf line;
     cp_buf_init(&line, CP_BUF_UNLIMITED);
     cp_emf_log_entry le = {.level = "error",
@@ -326,12 +361,12 @@ cp_lambda_runtime *cp_lambda_runtime_new(const char *api, cp_error *err)
     snprintf(rt->base, sizeof rt->base, "http://%s" RUNTIME_PATH, api);
     cp_buf_init(&rt->event, CP_LAMBDA_MAX_EVENT);
     cp_buf_init(&rt->reply, CP_BUF_UNLIMITED);
-    rt->curl = curl_easy_init();
-    rt->watch_curl = curl_easy_init();
+    bool conns = conn_init(&rt->main);
+    conns &= conn_init(&rt->watch);
     pthread_mutex_init(&rt->mu, NULL);
     pthread_cond_init(&rt->cv, NULL);
     rt->main_thread = pthread_self();
-    if (!rt->curl || !rt->watch_curl) {
+    if (!conns) {
         cp_error_set(err, CP_NOMEM, "libcurl could not create a handle");
         cp_lambda_runtime_free(rt);
         return NULL;
@@ -366,10 +401,8 @@ void cp_lambda_runtime_free(cp_lambda_runtime *rt)
     soft_callback = NULL;
     pthread_mutex_destroy(&rt->mu);
     pthread_cond_destroy(&rt->cv);
-    if (rt->curl)
-        curl_easy_cleanup(rt->curl);
-    if (rt->watch_curl)
-        curl_easy_cleanup(rt->watch_curl);
+    conn_release(&rt->main);
+    conn_release(&rt->watch);
     cp_buf_release(&rt->event);
     cp_buf_release(&rt->reply);
     free(rt);
@@ -383,16 +416,18 @@ cp_status cp_lambda_next(cp_lambda_runtime *rt, cp_lambda_invocation *inv, cp_er
     rt->event_too_large = false;
     char url[400];
     snprintf(url, sizeof url, "%s/invocation/next", rt->base);
-    prepare(rt->curl, url);
-    curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, 0L); /* waits as long as Lambda does */
-    curl_easy_setopt(rt->curl, CURLOPT_WRITEFUNCTION, on_event_data);
-    curl_easy_setopt(rt->curl, CURLOPT_WRITEDATA, rt);
-    curl_easy_setopt(rt->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(rt->curl, CURLOPT_HEADERDATA, inv);
-    CURLcode rc = curl_easy_perform(rt->curl);
+    CURL *h = prepare(&rt->main, url);
+    if (!h)
+        return cp_error_set(err, CP_NOMEM, "Runtime API: GET %s: out of memory", url);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L); /* waits as long as Lambda does */
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_event_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, rt);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, inv);
+    CURLcode rc = curl_easy_perform(h);
     long code = 0;
-    curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     inv->received_ms = now_ms();
     atomic_store(&rt->reported, 0);
     atomic_store(&rt->time_up, false);
@@ -432,9 +467,9 @@ cp_status cp_lambda_respond(cp_lambda_runtime *rt, const cp_lambda_invocation *i
 {
     char path[400];
     CP_RETURN_IF_ERROR(
-        invocation_path(rt->curl, inv->request_id, "response", path, sizeof path, err));
+        invocation_path(rt->main.h, inv->request_id, "response", path, sizeof path, err));
     claim_report(rt);
-    cp_status st = post(rt->curl, rt->base, path, body, len, NULL, &rt->reply, err);
+    cp_status st = post(&rt->main, rt->base, path, body, len, NULL, &rt->reply, err);
     if (st == CP_TOO_LARGE)
         atomic_store(&rt->reported, 0); /* nothing was reported: the caller fails it */
     return st;
@@ -444,15 +479,16 @@ cp_status cp_lambda_fail(cp_lambda_runtime *rt, const cp_lambda_invocation *inv,
                          const char *message, cp_error *err)
 {
     char path[400];
-    CP_RETURN_IF_ERROR(invocation_path(rt->curl, inv->request_id, "error", path, sizeof path, err));
+    CP_RETURN_IF_ERROR(
+        invocation_path(rt->main.h, inv->request_id, "error", path, sizeof path, err));
     claim_report(rt);
-    return post_error(rt->curl, rt->base, path, type, message, &rt->reply, err);
+    return post_error(&rt->main, rt->base, path, type, message, &rt->reply, err);
 }
 
 cp_status cp_lambda_init_fail(cp_lambda_runtime *rt, const char *type, const char *message,
                               cp_error *err)
 {
-    return post_error(rt->curl, rt->base, "/init/error", type, message, &rt->reply, err);
+    return post_error(&rt->main, rt->base, "/init/error", type, message, &rt->reply, err);
 }
 
 void cp_lambda_watch(cp_lambda_runtime *rt, const cp_lambda_invocation *inv, void (*on_soft)(void))

@@ -199,7 +199,11 @@ static cp_status start_transfer(s3_source *s, cp_error *err)
                           .url = s->url.data,
                           .headers = hdrs,
                           .timeout_ms = 0};
-    curl_easy_reset(s->easy);
+    CURL *fresh = curl_easy_init(); /* never a reused handle: see aws.c */
+    if (!fresh)
+        return cp_error_set(err, CP_NOMEM, "%s: out of memory", s->base.name);
+    curl_easy_cleanup(s->easy);
+    s->easy = fresh;
     CP_RETURN_IF_ERROR(cp_aws_prepare(s->aws, s->easy, &req, &s->hl, err));
     /* a stalled stream counts as broken; no overall time limit for a large object */
     curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, 0L);
