@@ -179,6 +179,8 @@ cp_status cp_aws_uri_encode(cp_buf *out, const char *s, size_t len, bool keep_sl
 
 bool cp_xml_tag(const char *xml, size_t len, const char *tag, cp_buf *out)
 {
+    if (!xml) /* an empty answer's body */
+        return false;
     char open[96], close[96];
     snprintf(open, sizeof open, "<%s>", tag);
     snprintf(close, sizeof close, "</%s>", tag);

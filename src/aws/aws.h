@@ -165,7 +165,8 @@ void cp_aws_parse_error(cp_aws_response *resp);
 
 /*
  * The text of the first <tag>...</tag> in xml[0..len) (XML entities decoded) appended to
- * out; false when absent. For S3's small fixed-shape answers.
+ * out; false when absent (or xml is NULL, an empty answer). For S3's small fixed-shape
+ * answers.
  */
 bool cp_xml_tag(const char *xml, size_t len, const char *tag, cp_buf *out);
 
