@@ -85,12 +85,16 @@ static void t_free(tnode *n)
 
 static tnode *t_push(tin *t, tnode *n)
 {
-    tnode *k = realloc(n->kids, (n->nkids + 1) * sizeof *k);
-    if (!k) {
-        t->err = "out of memory";
-        return NULL;
+    uint32_t need = n->nkids + 1;
+    if ((need & (need - 1)) == 0 || n->nkids == 0) { /* capacity: the powers of two */
+        tnode *k = realloc(n->kids, (size_t)(need == 1 ? 1 : need * 2) * sizeof *k);
+        if (!k) {
+            t->err = "out of memory";
+            return NULL;
+        }
+        n->kids = k;
     }
-    n->kids = k;
+    tnode *k = n->kids;
     memset(&k[n->nkids], 0, sizeof *k);
     return &k[n->nkids++];
 }

@@ -47,7 +47,7 @@ for target in "${targets[@]}"; do
     result=clean
     # -close_fd_mask=2: the targets' own stderr is closed; libFuzzer and sanitizer reports
     # still reach the log.
-    if ! "$target" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -max_len=65536 \
+    if ! "$target" -max_total_time="$seconds" -timeout=120 -rss_limit_mb=2048 -max_len=65536 \
         -close_fd_mask=2 -artifact_prefix="$findings/" -print_final_stats=1 "${dict[@]}" \
         "$corpus" "${seeds[@]}" 2>"$log"; then
         echo "fuzz: $name FOUND A PROBLEM; see $log" >&2
