@@ -55,7 +55,7 @@ test:
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
 	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
-	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	@cd $(TEST_BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 900
 
 fuzz:
 	@scripts/deps.sh all

@@ -34,7 +34,7 @@ python3 "$AWS_PY" get faults-out lake/parquet/sales/sales.parquet out.parquet
 python3 "$AWS_PY" get faults-out lake/json/sales/sales.jsonl out.jsonl
 read_parquet out.parquet >pq.ndjson
 python3 "$AWS_PY" ddb-scan faults-items items.ndjson
-check_load --csv sales.csv --summary summary.json --parquet-rows pq.ndjson --ndjson out.jsonl \
+check_load --csv sales.csv --types "$SALES_TYPES" --summary summary.json --parquet-rows pq.ndjson --ndjson out.jsonl \
     --ddb-items items.ndjson
 expect_eq "every row once in PostgreSQL" "$(pg_psql 'SELECT count(*), count(DISTINCT _row) FROM sales')" "4000|4000"
 expect_eq "no multipart upload left behind" "$(python3 "$AWS_PY" uploads faults-out)" 0
@@ -42,6 +42,7 @@ expect_eq "no multipart upload left behind" "$(python3 "$AWS_PY" uploads faults-
 # The same object again, still through the faults: a repeat, nothing duplicated.
 AWS_ENDPOINT_URL=$PROXY_URL run "$CSVPIPE" run --json --quiet --out s3://faults-out/lake \
     --sql "$PG_URL" --nosql dynamodb:faults-items s3://faults-in/incoming/sales/sales.csv
+expect_rc "repeat skipped" 0
 expect_eq "repeat skipped" "$(json_get "$TMP/out" 'j["status"]')" "skipped"
 python3 "$AWS_PY" ddb-scan faults-items items2.ndjson
 expect_eq "still one item per row" "$(wc -l <items2.ndjson)" "4000"

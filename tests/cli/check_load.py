@@ -2,8 +2,8 @@
 """An independent oracle for csvpipe's outputs.
 
 Parses the source CSV with Python's csv module, turns every field into the canonical
-value of its column's type (the types come from csvpipe's summary and are asserted by the
-tests separately), and compares cell by cell with: the Parquet rows as read back by an
+value of its column's type (the types the test knows the file has, --types, never those of
+csvpipe's summary, which must agree), and compares cell by cell with: the Parquet rows as read back by an
 independent reader (tests/js/read_parquet.mjs output), csvpipe's NDJSON, the SQLite table
 and the SQLite item store. Prints one line per check and exits 1 on any difference.
 """
@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--decimal", default=".")
     ap.add_argument("--date-order", default="mdy")
     ap.add_argument("--summary", required=True, help="csvpipe run --json output (one line)")
+    ap.add_argument("--types", required=True,
+                    help="the column types the file has, space-separated, in column order")
     ap.add_argument("--parquet-rows", help="read_parquet.mjs output")
     ap.add_argument("--ndjson")
     ap.add_argument("--sqlite")
@@ -93,7 +95,11 @@ def main():
     summary = json.loads(open(args.summary).readline())
     schema = summary["schema"]
     names = [c["name"] for c in schema]
-    types = [c["type"] for c in schema]
+    types = args.types.split()
+    check("csvpipe's types are the file's types", [c["type"] for c in schema] == types,
+          f'{" ".join(c["type"] for c in schema)} vs {args.types}')
+    if len(types) != len(schema):
+        sys.exit(check.finish())
     header, want = load_source(args, types)
     check("source header matches the schema's source names",
           header == [c["source_name"] for c in schema], f"{header} vs schema")

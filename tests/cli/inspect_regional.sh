@@ -44,17 +44,21 @@ expect_eq "same null counts" "$(json_get "$U" '[c["nulls"] for c in j["columns"]
 # a second one month-first.
 printf 'when,n\n01/02/2024,1\n03/04/2024,2\n12/25/2024,3\n' >"$TMP/mdy.csv"
 run "$CSVPIPE" inspect --json "$TMP/mdy.csv"
+expect_rc "month-first by evidence" 0
 expect_eq "month-first by evidence" "$(json_get "$TMP/out" 'j["date_order"]')" "month-first"
 expect_eq "month-first column is DATE" "$(json_get "$TMP/out" 'j["columns"][0]["type"]')" "DATE"
 printf 'when,n\n01/02/2024,1\n25/12/2024,3\n' >"$TMP/dmy.csv"
 run "$CSVPIPE" inspect --json "$TMP/dmy.csv"
+expect_rc "day-first by evidence" 0
 expect_eq "day-first by evidence" "$(json_get "$TMP/out" 'j["date_order"]')" "day-first"
 # No evidence: ';' chooses day-first, ',' month-first.
 printf 'when;n\n01/02/2024;1\n' >"$TMP/hint.csv"
 run "$CSVPIPE" inspect --json "$TMP/hint.csv"
+expect_rc "regional hint" 0
 expect_eq "regional hint" "$(json_get "$TMP/out" 'j["date_order"]')" "day-first"
 # Overrides win.
 run "$CSVPIPE" inspect --json --date-order mdy --delimiter ';' --decimal , --encoding latin1 "$TMP/regional.csv"
+expect_rc "override date order" 0
 expect_eq "override date order" "$(json_get "$TMP/out" 'j["date_order"]')" "month-first"
 expect_eq "override encoding" "$(json_get "$TMP/out" 'j["encoding"]')" "iso-8859-1"
 

@@ -55,9 +55,9 @@ python3 "$AWS_PY" get csv-out "lake/parquet/vendas/relatório março.parquet" ou
 python3 "$AWS_PY" get csv-out "lake/json/vendas/relatório março.jsonl" out.jsonl
 read_parquet out.parquet >pq.ndjson
 python3 "$AWS_PY" ddb-scan csvpipe-items items.ndjson
-check_load --csv source.csv --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+check_load --csv source.csv --types "$SALES_TYPES" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
     --summary summary.json --parquet-rows pq.ndjson --ndjson out.jsonl --ddb-items items.ndjson
-if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "$PG_URL" --csv source.csv --encoding cp1252 \
+if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "$PG_URL" --csv source.csv --types "$SALES_TYPES" --encoding cp1252 \
     --delimiter ';' --decimal , --date-order dmy --summary summary.json >pg.out 2>&1; then
     pass "PostgreSQL rows equal the source ($(grep -c '^ok' pg.out) checks)"
 else
@@ -74,6 +74,7 @@ expect_eq "items once in DynamoDB" \
 # An older event of the same key (by sequencer) is skipped too.
 python3 -c 'import json; e=json.load(open("direct.json")); e["Records"][0]["s3"]["object"]["sequencer"]="0065A1B2C3D4E5F500"; json.dump(e, open("older.json","w"))'
 lambda_invoke older -- older.json
+expect_rc "one invocation" 0
 expect_eq "older event skipped" "$(rec '[f["status"] for f in j["invocations"][0]["body"]["files"]]')" "['skipped']"
 expect_eq "still one copy of every row" "$(pg_psql 'SELECT count(*) FROM vendas')" "3000"
 finish

@@ -18,6 +18,9 @@ export ASAN_OPTIONS="exitcode=66:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=67"
 
 GEN_SALES="$CP_BUILD_DIR/tools/gen_sales"
+# The column types of gen_sales's files (of a few hundred rows or more) and of
+# examples/vendas.csv, for the oracles: known here, not taken from csvpipe.
+SALES_TYPES="INT64 DATE TIMESTAMP STRING STRING DECIMAL(18,2) INT64 BOOLEAN DECIMAL(18,2) STRING"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/csvpipe-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
@@ -34,13 +37,31 @@ fail() {
     echo "not ok - $*"
 }
 
-# run CMD...: runs a command, keeping its exit code in $rc, stdout in $TMP/out, stderr in $TMP/err.
+# The command of the last `run` whose exit code no expect_rc has looked at yet.
+_unchecked=""
+
+# Fails the test when the previous `run` went unchecked: every exit code is asserted.
+_check_pending() {
+    if [ -n "$_unchecked" ]; then
+        fail "the exit code ($rc) of '$_unchecked' was never checked (expect_rc)"
+        _unchecked=""
+    fi
+}
+
+# run CMD...: runs a command, keeping its exit code in $rc, stdout in $TMP/out, stderr in
+# $TMP/err. An expect_rc must follow (before the next run or finish), so no exit code goes
+# unchecked; a sanitizer's exit code (ASan 66, UBSan 67) fails the test at once.
 run() {
+    _check_pending
     set +e
     "$@" >"$TMP/out" 2>"$TMP/err"
     rc=$?
     set -e
-    if [ "$rc" -ge 64 ] && [ "$rc" -ne 0 ]; then
+    _unchecked="$*"
+    if [ "$rc" -eq 66 ] || [ "$rc" -eq 67 ]; then
+        fail "a sanitizer reported (exit $rc) in: $*"
+        sed 's/^/    stderr: /' "$TMP/err" | head -40
+    elif [ "$rc" -ge 64 ]; then
         echo "--- stderr of: $*" >&2
         cat "$TMP/err" >&2
     fi
@@ -48,12 +69,29 @@ run() {
 
 # expect_rc NAME CODE: the last run exited with CODE.
 expect_rc() {
+    _unchecked=""
     if [ "$rc" -eq "$2" ]; then
         pass "$1 (exit $rc)"
     else
         fail "$1: exit $rc, expected $2"
         sed 's/^/    stderr: /' "$TMP/err" | head -20
     fi
+}
+
+# expect_exit NAME PID CODE [STDERR_FILE]: waits for the background process PID, which
+# must exit with CODE (137 for one killed by SIGKILL).
+expect_exit() {
+    set +e
+    wait "$2"
+    rc=$?
+    set -e
+    if [ "$rc" -eq "$3" ]; then
+        pass "$1 (exit $rc)"
+    else
+        fail "$1: exit $rc, expected $3"
+        [ -n "${4:-}" ] && sed 's/^/    stderr: /' "$4" | head -20
+    fi
+    return 0
 }
 
 # expect_err NAME PATTERN: stderr of the last run matches the extended regex PATTERN.
@@ -91,6 +129,7 @@ expect_eq() {
 }
 
 finish() {
+    _check_pending
     echo "$passes passed, $failures failed"
     [ "$failures" -eq 0 ]
 }

@@ -29,7 +29,7 @@ expect_eq "catalog untouched" "$(catalog)" "$before"
 cols=$(json_get s.json '",".join(c["name"] for c in j["schema"])')
 expect_eq "the table has the schema's columns" \
     "$(pg_psql "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = '$ds' AND column_name NOT IN ('_source', '_row')")" "$cols"
-if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "$PG_URL" --csv hostile.csv --summary s.json >check.out 2>&1; then
+if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "$PG_URL" --csv hostile.csv --types "STRING INT64 STRING STRING" --summary s.json >check.out 2>&1; then
     pass "values equal the source (oracle: $(grep -c '^ok' check.out) checks)"
 else
     fail "oracle found differences"
@@ -40,6 +40,7 @@ fi
 # test_sql_postgres (test_hostile_names), which pg_api.sh runs.
 cp hostile.csv hostile2.csv
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none --table "Sales 2024 \"Q1\"" hostile2.csv
+expect_rc "dataset with spaces and quotes" 0
 expect_eq "dataset with spaces and quotes" "$(json_get "$TMP/out" 'j["dataset"]')|$(json_get "$TMP/out" 'j["status"]')" "sales_2024_q1|loaded"
 expect_eq "x still untouched" "$(pg_psql "SELECT count(*) FROM x")|$(catalog)" "1|$before"
 finish

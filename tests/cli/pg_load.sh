@@ -17,7 +17,6 @@ oracle() {
 }
 
 cd "$TMP"
-SALES_TYPES="INT64 DATE TIMESTAMP STRING STRING DECIMAL(18,2) INT64 BOOLEAN DECIMAL(18,2) STRING"
 
 "$GEN_SALES" --rows 20000 --seed 11 >sales.csv
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none sales.csv
@@ -25,21 +24,21 @@ expect_rc "sales (utf8) into PostgreSQL" 0
 cp out s1.json
 expect_eq "status" "$(json_get s1.json 'j["status"]')" "loaded"
 expect_eq "types" "$(json_get s1.json '" ".join(c["type"] for c in j["schema"])')" "$SALES_TYPES"
-oracle --csv sales.csv --summary s1.json
+oracle --csv sales.csv --types "$SALES_TYPES" --summary s1.json
 
 "$GEN_SALES" --rows 20000 --seed 12 --style regional >regional.csv
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none regional.csv
 expect_rc "sales (regional) into PostgreSQL" 0
 cp out s2.json
 expect_eq "types (regional)" "$(json_get s2.json '" ".join(c["type"] for c in j["schema"])')" "$SALES_TYPES"
-oracle --csv regional.csv --summary s2.json --encoding cp1252 --delimiter ';' --decimal , --date-order dmy
+oracle --csv regional.csv --types "$SALES_TYPES" --summary s2.json --encoding cp1252 --delimiter ';' --decimal , --date-order dmy
 
 cp "$CP_SOURCE_DIR/examples/vendas.csv" vendas.csv
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none vendas.csv
 expect_rc "the shipped example into PostgreSQL" 0
 cp out s3.json
 expect_eq "rows" "$(json_get s3.json 'j["rows"]')" "3000"
-oracle --csv vendas.csv --summary s3.json --encoding cp1252 --delimiter ';' --decimal , --date-order dmy
+oracle --csv vendas.csv --types "$SALES_TYPES" --summary s3.json --encoding cp1252 --delimiter ';' --decimal , --date-order dmy
 
 # The ledger, in PostgreSQL's form.
 expect_eq "ledger rows" "$(pg_psql "SELECT string_agg(dataset || ':' || status || ':' || rows_loaded, ' ' ORDER BY id) FROM csvpipe_loads")" \
@@ -51,25 +50,30 @@ expect_eq "unique index on (_source, _row)" "$(pg_psql "SELECT indexdef LIKE '%U
 
 # A repeat of the same version is skipped; a new version of the same file replaces its rows.
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none vendas.csv
+expect_rc "repeat skipped" 0
 expect_eq "repeat skipped" "$(json_get out 'j["status"]')" "skipped"
 head -101 sales.csv >sales.tmp && mv sales.tmp sales.csv
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none sales.csv
+expect_rc "new version" 0
 cp out s4.json
 expect_eq "new version loaded" "$(json_get s4.json 'j["status"]')" "loaded"
 n=$(json_get s4.json 'j["rows"]')
 expect_eq "new version replaces the rows" "$(pg_psql "SELECT count(*), max(_row) FROM sales")" "$n|$n"
-oracle --csv sales.csv --summary s4.json
+oracle --csv sales.csv --types "$SALES_TYPES" --summary s4.json
 
 # A conninfo string and the PG* variables reach libpq.
 for v in env conninfo short; do cp vendas.csv "vendas_$v.csv"; done
 run env PGHOST=127.0.0.1 PGPORT="$PG_PORT" PGUSER=csvpipe PGDATABASE=postgres \
     "$CSVPIPE" run --json --sql "postgresql:" --no-nosql --formats none --table via_env vendas_env.csv
+expect_rc "PG* variables honoured" 0
 expect_eq "PG* variables honoured" "$(json_get out 'j["status"]')" "loaded"
 run "$CSVPIPE" run --json --sql "postgresql:host=127.0.0.1 port=$PG_PORT user=csvpipe dbname=postgres" \
     --no-nosql --formats none --table via_conninfo vendas_conninfo.csv
+expect_rc "conninfo string" 0
 expect_eq "conninfo string" "$(json_get out 'j["status"]')" "loaded"
 run "$CSVPIPE" run --json --sql "postgres://csvpipe@127.0.0.1:$PG_PORT/postgres" --no-nosql --formats none \
     --table via_short vendas_short.csv
+expect_rc "postgres:// URI" 0
 expect_eq "postgres:// URI" "$(json_get out 'j["status"]')" "loaded"
 expect_eq "3 x 3000 rows" "$(pg_psql "SELECT (SELECT count(*) FROM via_env) + (SELECT count(*) FROM via_conninfo) + (SELECT count(*) FROM via_short)")" "9000"
 # TLS settings pass through: this server has no TLS, so sslmode=require must fail and say so.
@@ -90,6 +94,7 @@ pg_psql "ALTER SYSTEM SET ssl = on" && pg_psql "ALTER SYSTEM SET ssl_cert_file =
 cp vendas.csv vendas_tls.csv
 TLS_URL="postgresql://csvpipe@localhost:$PG_PORT/postgres?sslmode=verify-full&sslrootcert=$TMP/ca.crt"
 run "$CSVPIPE" run --json --sql "$TLS_URL" --no-nosql --formats none --table via_tls vendas_tls.csv
+expect_rc "sslmode=verify-full with sslrootcert" 0
 expect_eq "sslmode=verify-full with sslrootcert" "$(json_get out 'j["status"]')" "loaded"
 expect_eq "rows over TLS" "$(pg_psql "SELECT count(*) FROM via_tls")" "3000"
 run "$CSVPIPE" run --sql "postgresql://csvpipe@localhost:$PG_PORT/postgres?sslmode=verify-full&sslrootcert=$TMP/other.crt" \

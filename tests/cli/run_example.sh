@@ -23,7 +23,7 @@ expect_eq "no rejects file" "$(json_get "$S" 'j["outputs"]["rejects"]')" "None"
 for reader in duckdb hyparquet parquet-wasm; do
     read_parquet csvpipe-out/parquet/vendas/vendas.parquet $reader >"$TMP/pq-$reader.ndjson"
 done
-check_load --csv vendas.csv --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+check_load --csv vendas.csv --types "$SALES_TYPES" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
     --summary "$S" --parquet-rows "$TMP/pq-duckdb.ndjson" --ndjson csvpipe-out/json/vendas/vendas.jsonl \
     --sqlite csvpipe-out/warehouse.db --items csvpipe-out/items.db
 expect_eq "hyparquet reads the same rows" "$(cmp -s "$TMP/pq-duckdb.ndjson" "$TMP/pq-hyparquet.ndjson" && echo same)" "same"

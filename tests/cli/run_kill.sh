@@ -7,18 +7,28 @@ cd "$TMP"
 want=$(sed -n 's/^gen_sales: \([0-9]*\) rows$/\1/p' gen.err)
 W=csvpipe-out/warehouse.db
 
-"$CSVPIPE" run --quiet big.csv >/dev/null 2>&1 &
+"$CSVPIPE" run --quiet big.csv >/dev/null 2>run.err &
 pid=$!
 # Wait until the load is under way (a temporary output exists), at most 60 s.
+started=no
 for _ in $(seq 1 600); do
-    if ls csvpipe-out/parquet/big/ 2>/dev/null | grep -q 'tmp-'; then break; fi
+    if ls csvpipe-out/parquet/big/ 2>/dev/null | grep -q 'tmp-'; then
+        started=yes
+        break
+    fi
+    kill -0 $pid 2>/dev/null || break
     sleep 0.1
 done
+expect_eq "the load is under way (a temporary Parquet file exists)" "$started" "yes"
 sleep 1
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+if kill -0 $pid 2>/dev/null; then pass "still loading 1 s later"; else fail "csvpipe ended before the kill"; fi
+expect_eq "nothing published yet" "$(test -f csvpipe-out/parquet/big/big.parquet && echo yes || echo no)" "no"
+kill -9 $pid
+# 137: ended by the SIGKILL, so it was alive and had not finished when killed
+expect_exit "killed mid-load" $pid 137 run.err
 expect_eq "killed before finishing: no final parquet" "$(test -f csvpipe-out/parquet/big/big.parquet && echo yes || echo no)" "no"
-expect_eq "killed before finishing: no committed rows" "$(sql $W "SELECT count(*) FROM sqlite_master WHERE name='big'" 2>/dev/null || echo 0)" "0"
+expect_eq "killed before finishing: no committed table" \
+    "$(if [ -f $W ]; then sql $W "SELECT count(*) FROM sqlite_master WHERE name='big'"; else echo "no database"; fi)" "0"
 
 run "$CSVPIPE" run --json big.csv
 expect_rc "rerun" 0

@@ -27,12 +27,13 @@ cp "$TMP/out" summary.json
 expect_eq "changed file loaded" "$(json_get summary.json 'j["status"]')" "loaded"
 expect_eq "rows replaced" "$(sql $W 'SELECT count(*), min(_row), max(_row) FROM sales')" "300|1|300"
 expect_eq "stale items deleted" "$(sql $I 'SELECT count(*) FROM items')" "300"
-check_load --csv in/sales.csv --summary summary.json --sqlite $W --items $I \
+check_load --csv in/sales.csv --types "$SALES_TYPES" --summary summary.json --sqlite $W --items $I \
     --ndjson csvpipe-out/json/sales/sales.jsonl
 
 # A second file of the same dataset adds rows beside the first.
 "$GEN_SALES" --rows 200 --seed 13 >in/other.csv
 run "$CSVPIPE" run --json --table sales in/other.csv
+expect_rc "second source" 0
 expect_eq "second source" "$(sql $W 'SELECT count(*) FROM sales')" "500"
 expect_eq "items of both" "$(sql $I 'SELECT count(*) FROM items')" "500"
 

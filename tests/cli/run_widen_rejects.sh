@@ -22,7 +22,7 @@ expect_eq "rows" "$(sql $W 'SELECT count(*), count(DISTINCT _row) FROM widen')" 
 expect_eq "text stored as text" "$(sql $W "SELECT typeof(code), code FROM widen WHERE id = 25001")" "text|X-17"
 expect_eq "early values are text too" "$(sql $W "SELECT typeof(code) FROM widen WHERE id = 1")" "text"
 read_parquet csvpipe-out/parquet/widen/widen.parquet >pq.ndjson
-check_load --csv widen.csv --summary widen.json --parquet-rows pq.ndjson \
+check_load --csv widen.csv --types "INT64 STRING DECIMAL(18,2)" --summary widen.json --parquet-rows pq.ndjson \
     --ndjson csvpipe-out/json/widen/widen.jsonl --sqlite $W
 
 # 2% malformed rows: rejected whole.

@@ -45,8 +45,9 @@ for _ in $(seq 1 900); do
     sleep 0.1
 done
 wait $writer
+if kill -0 $pid 2>/dev/null; then pass "watch still running"; else fail "watch ended by itself"; fi
 kill -TERM $pid
-wait $pid || true
+expect_exit "SIGTERM stops the watch" $pid 0 watch.err
 
 expect_eq "20 summaries" "$(grep -c '"status"' watch.out)" "20"
 expect_eq "19 loaded" "$(grep -c '"status":"loaded"' watch.out)" "19"

@@ -2,17 +2,18 @@
 // csv_oracle.mjs - an independent oracle for csvpipe's Parquet output of one CSV file.
 //
 // It parses the CSV itself (its own RFC 4180 reader, not csvpipe's), turns every field
-// into the value it must have under the column type csvpipe inferred, and writes the
-// expected cells in lib/cells.mjs's normalized form, for tests/js/check_parquet.mjs:
+// into the value it must have under the column types the test knows the file has (--types,
+// never csvpipe's summary, which must agree), and writes the expected cells in
+// lib/cells.mjs's normalized form, for tests/js/check_parquet.mjs:
 //
 //   PREFIX.expected.json   {"codec", "columns": [{"name", "header", "type"}], "expect"}
-//                          names and types from csvpipe's summary (the test asserts the
-//                          types separately), headers from the CSV as parsed here
+//                          names and types from --types, headers from the CSV as parsed
+//                          here
 //   PREFIX.cells.ndjson    one JSON array per data row, one normalized cell per column
 //   PREFIX.parquet         a symbolic link to the summary's outputs.parquet
 //
 // Usage: node csv_oracle.mjs --csv FILE --summary SUMMARY.json --prefix PREFIX
-//          [--encoding utf-8|utf-8-bom|windows-1252] [--delimiter C] [--decimal .|,]
+//          --types "name:TYPE name:TYPE ..." [--encoding utf-8|utf-8-bom|windows-1252] [--delimiter C] [--decimal .|,]
 //          [--date-order mdy|dmy] [--codec snappy|zstd|gzip|none] [--expect JSON]
 //
 // The rules it applies are docs/design.md's, written down here independently:
@@ -47,7 +48,7 @@ for (let i = 0; i < argv.length; i += 2) {
   }
   opt[argv[i].slice(2)] = argv[i + 1];
 }
-for (const need of ['csv', 'summary', 'prefix']) {
+for (const need of ['csv', 'summary', 'prefix', 'types']) {
   if (!opt[need]) {
     console.error(`csv_oracle: --${need} is required`);
     process.exit(2);
@@ -226,8 +227,18 @@ function cell(t, field) {
 }
 
 const summary = JSON.parse(readFileSync(opt.summary, 'utf8').split('\n')[0]);
-const schema = summary.schema;
+// The columns the test expects, "name:TYPE" each (a TYPE such as DECIMAL(18,2) has no
+// spaces); csvpipe's schema must be the same, but the cells follow these.
+const schema = opt.types.trim().split(/\s+/).map((nt) => {
+  const at = nt.indexOf(':');
+  return { name: nt.slice(0, at), type: nt.slice(at + 1) };
+});
 const types = schema.map((c) => parseTypeName(c.type));
+const found = summary.schema.map((c) => `${c.name}:${c.type}`).join(' ');
+if (found !== schema.map((c) => `${c.name}:${c.type}`).join(' ')) {
+  console.error(`csv_oracle: ${opt.csv}: csvpipe's schema is ${found}, expected ${opt.types}`);
+  process.exit(1);
+}
 // Windows-1252 by its own table (Node's TextDecoder may treat it as ISO-8859-1): bytes
 // 0x80-0x9F are the letters and signs below; the five undefined ones are an error.
 const CP1252_80 = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
@@ -255,8 +266,8 @@ const header = (records[0] ?? []).map((f) => f.text);
 if (header.length !== schema.length) {
   problems.push(`the header has ${header.length} fields, the schema ${schema.length} columns`);
 }
-if (JSON.stringify(header) !== JSON.stringify(schema.map((c) => c.source_name))) {
-  problems.push(`source names ${JSON.stringify(schema.map((c) => c.source_name))} differ from the header ${JSON.stringify(header)}`);
+if (JSON.stringify(header) !== JSON.stringify(summary.schema.map((c) => c.source_name))) {
+  problems.push(`source names ${JSON.stringify(summary.schema.map((c) => c.source_name))} differ from the header ${JSON.stringify(header)}`);
 }
 const lines = [];
 for (let r = 1; r < records.length && problems.length < 20; r++) {

@@ -2,8 +2,8 @@
 """An independent oracle for csvpipe's PostgreSQL loads.
 
 Parses the source CSV with Python's csv module, turns every field into the canonical value
-of its column's type (the types come from csvpipe's summary; the tests assert them
-separately), and compares cell by cell with the table as PostgreSQL itself renders it: one
+of its column's type (the types the test knows the file has, --types, never those of
+csvpipe's summary, which must agree), and compares cell by cell with the table as PostgreSQL itself renders it: one
 json_build_array per row, read with psql. Also checks the declared column types in
 information_schema.columns against docs/design.md's table (data_type, numeric_precision,
 numeric_scale) and that _row numbers the rows 1..N. Prints one line per check and exits 1
@@ -93,12 +93,18 @@ def main():
     ap.add_argument("--date-order", default="mdy")
     ap.add_argument("--summary", required=True, help="csvpipe run --json output (one line)")
     ap.add_argument("--pg", required=True, help="libpq URL of the database")
+    ap.add_argument("--types", required=True,
+                    help="the column types the file has, space-separated, in column order")
     args = ap.parse_args()
 
     summary = json.loads(open(args.summary).readline())
     schema = summary["schema"]
     names = [c["name"] for c in schema]
-    types = [c["type"] for c in schema]
+    types = args.types.split()
+    check("csvpipe's types are the file's types", [c["type"] for c in schema] == types,
+          f'{" ".join(c["type"] for c in schema)} vs {args.types}')
+    if len(types) != len(schema):
+        sys.exit(check.finish())
     table = summary["dataset"]
     with open(args.csv, newline="", encoding=args.encoding) as f:
         rows = list(csv.reader(f, delimiter=args.delimiter))
