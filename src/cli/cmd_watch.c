@@ -31,7 +31,7 @@ static const char usage[] =
     "NAME (unless --table names one). Stops on SIGINT or SIGTERM. Takes the options\n"
     "of `csvpipe run`, and --once.\n"
     "\n"
-    "  --once                  load what is there now, then exit\n";
+    "  --once                  load what is there, then exit (1 if a file failed)\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -286,6 +286,8 @@ int cp_cmd_watch(int argc, char **argv)
     fprintf(stderr, "csvpipe: watch stopped: %u loaded, %u failed\n", w.loaded, w.failed);
     if (w.usage)
         rc = CP_EXIT_USAGE;
+    else if (once && w.failed)
+        rc = CP_EXIT_FAILED; /* as `run`: a batch with a failed file exits 1 */
 out:
     if (w.fd >= 0)
         close(w.fd);

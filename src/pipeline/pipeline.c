@@ -742,7 +742,9 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
     if (st != CP_OK)
         return st;
     uint64_t total = s->stream.rows + l->rejected;
-    if (l->rejected > 0 && (double)l->rejected > p->o.max_reject_fraction * (double)total) {
+    /* "more than P%": the 1e-9 absorbs P's binary form (0.7% of 1000 rows is 6.999999999999999) */
+    if (l->rejected > 0 &&
+        (double)l->rejected > p->o.max_reject_fraction * (double)total * (1 + 1e-9)) {
         l->too_many_rejects = true;
         return cp_error_set(e, CP_REJECTED,
                             "%" PRIu64 " of %" PRIu64 " rows (%.2f%%) could not be parsed, more "
