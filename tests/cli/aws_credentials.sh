@@ -13,6 +13,7 @@ AK=$AWS_ACCESS_KEY_ID
 SK=$AWS_SECRET_ACCESS_KEY
 
 run "$AWS_TOOL" creds
+expect_rc "credentials from the environment" 0
 expect_out "environment first" "^environment $AK -$"
 run "$AWS_TOOL" get s3://csvpipe-in/k.csv
 expect_rc "GET with environment credentials" 0
@@ -30,6 +31,7 @@ aws_secret_access_key = $SK
 EOC
 export AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials"
 AWS_PROFILE=ci run "$AWS_TOOL" creds
+expect_rc "credentials from the shared file" 0
 expect_out "shared file, profile ci" "^shared credentials file $AK -$"
 AWS_PROFILE=ci run "$AWS_TOOL" get s3://csvpipe-in/k.csv
 expect_rc "GET with the profile's credentials" 0
@@ -67,6 +69,7 @@ FAKE="http://127.0.0.1:$(cat "$TMP/fake.port")"
 
 AWS_CONTAINER_CREDENTIALS_FULL_URI=$FAKE/creds AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer t0k" \
     run "$AWS_TOOL" creds
+expect_rc "credentials from the container endpoint" 0
 expect_out "container endpoint" "^container endpoint $TAK token$"
 AWS_CONTAINER_CREDENTIALS_FULL_URI=$FAKE/creds AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer t0k" \
     run "$AWS_TOOL" get s3://csvpipe-in/k.csv
@@ -79,6 +82,7 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI=http://example.com/creds run "$AWS_TOOL" cred
 expect_rc "a non-loopback http container URI is refused" 1
 
 AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$FAKE run "$AWS_TOOL" creds
+expect_rc "credentials from instance metadata" 0
 expect_out "IMDSv2" "^instance metadata $TAK token$"
 AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$FAKE \
     run "$AWS_TOOL" get s3://csvpipe-in/k.csv

@@ -9,6 +9,7 @@ if ! command -v cfn-lint >/dev/null 2>&1; then
     finish
 fi
 run cfn-lint --version
+expect_rc "cfn-lint --version" 0
 echo "# $(cat "$TMP/out")"
 run cfn-lint --include-checks I --format parseable -- "$TEMPLATE"
 expect_rc "cfn-lint: no error, warning or informational finding" 0
