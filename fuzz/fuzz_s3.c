@@ -9,7 +9,9 @@
  * Input: one control byte, then the script of answers (fake_http.h). The control byte
  * picks the operation (bits 0-1), the read size (bits 2-5) and whether the source is read
  * twice over a rewind (bit 6). Checked: a source read to its end delivers exactly the
- * size its HEAD announced, the same bytes after a rewind; every failure has a message.
+ * size its HEAD announced, after a rewind too; every failure has a message. (Not that a
+ * rewind reads the same bytes: the rewound GET asks for the same ETag and version id,
+ * which S3 honours and this scripted server does not.)
  * (csvpipe lists no buckets: there is no listing answer to fuzz.)
  */
 #include "aws/s3.h"
@@ -40,11 +42,10 @@ static void need_message(cp_status st, const cp_error *err)
     }
 }
 
-/* Reads src to its end in reads of cap bytes; returns the bytes' checksum, or -1. */
-static long long read_all(cp_source *src, size_t cap, uint64_t *total)
+/* Reads src to its end in reads of cap bytes; 0, or -1 when a read failed. */
+static int read_all(cp_source *src, size_t cap, uint64_t *total)
 {
     unsigned char buf[1024];
-    unsigned long long sum = 0;
     *total = 0;
     for (;;) {
         size_t n = 0;
@@ -55,11 +56,9 @@ static long long read_all(cp_source *src, size_t cap, uint64_t *total)
         if (st != CP_OK)
             return -1;
         if (n == 0)
-            return (long long)(sum & 0x7fffffffffffffffull);
+            return 0;
         if (n > cap)
             abort();
-        for (size_t k = 0; k < n; k++)
-            sum = sum * 31 + buf[k];
         *total += n;
         if (*total > (64u << 20))
             abort(); /* the source delivers more than any script holds */
@@ -79,22 +78,17 @@ static void source(cp_aws *aws, uint8_t ctl)
         abort();
     (void)cp_s3_source_version_id(src);
     size_t cap = 1 + ((ctl >> 2) & 15) * 67;
-    uint64_t total = 0;
-    long long sum = read_all(src, cap, &total);
-    if (sum >= 0 && src->size >= 0 && total != (uint64_t)src->size) {
-        fprintf(stderr, "read %llu bytes of an object of %lld\n", (unsigned long long)total,
-                (long long)src->size);
-        abort();
-    }
-    if (sum >= 0 && (ctl & 64)) {
+    for (int pass = 0; pass < (ctl & 64 ? 2 : 1); pass++) {
         cp_error_clear(&err);
-        if (src->rewind(src, &err) == CP_OK) {
-            uint64_t again = 0;
-            long long sum2 = read_all(src, cap, &again);
-            if (sum2 >= 0 && (sum2 != sum || again != total)) {
-                fprintf(stderr, "a rewound source read other bytes\n");
-                abort();
-            }
+        if (pass && src->rewind(src, &err) != CP_OK)
+            break;
+        uint64_t total = 0;
+        if (read_all(src, cap, &total) != 0)
+            break;
+        if (total != (uint64_t)src->size) {
+            fprintf(stderr, "read %llu bytes of an object of %lld (pass %d)\n",
+                    (unsigned long long)total, (long long)src->size, pass + 1);
+            abort();
         }
     }
     (void)cp_s3_source_resumes(src);
