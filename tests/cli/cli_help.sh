@@ -57,10 +57,11 @@ help_options() {
 for c in run watch inspect lambda; do
     for o in $(help_options "$TMP/help-$c"); do
         run timeout 20 "$CSVPIPE" "$c" "$o"
-        if [ "$rc" -eq 2 ] && ! grep -q "unrecognized option" "$TMP/err"; then
-            pass "$c $o is accepted"
+        expect_rc "$c $o alone: a usage error" 2
+        if grep -q "unrecognized option" "$TMP/err"; then
+            fail "$c $o: $(head -1 "$TMP/err")"
         else
-            fail "$c $o: exit $rc: $(head -1 "$TMP/err")"
+            pass "$c $o is accepted"
         fi
     done
 done
