@@ -129,6 +129,7 @@ for c in gzip zstd bzip2 xz; do
     expect_eq "inspect --json: $c" "$(json_get "$TMP/out" '(j["compression"], j["rows"])')" "('$c', 14000)"
 done
 run "$CSVPIPE" inspect plain/sales.csv
+expect_rc "inspect a plain file" 0
 expect_out "inspect: compression none" '^compression: +none$'
 run "$CSVPIPE" inspect named/sales.csv
 expect_rc "inspect gzip named .csv" 0
