@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_http_script(server, mode == 2 ? NULL : data + 1, mode == 2 ? 0 : size - 1);
     cp_error err;
     cp_error_clear(&err);
-    cp_aws *aws = cp_aws_new(&err);
-    if (!aws)
+    cp_aws *aws = NULL;
+    if (cp_aws_new(&aws, &err) != CP_OK)
         abort();
     for (int round = 0; round < 2; round++) {
         const char *ak = NULL, *sk = NULL, *tok = NULL, *source = NULL;

@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setenv("CSVPIPE_AWS_MAX_ATTEMPTS", ctl & 8 ? "2" : "1", 1);
     cp_error err;
     cp_error_clear(&err);
-    cp_aws *aws = cp_aws_new(&err);
-    if (!aws)
+    cp_aws *aws = NULL;
+    if (cp_aws_new(&aws, &err) != CP_OK)
         abort();
     if (!(ctl & 1)) {
         cp_status st = cp_ddb_create_table(aws, "csvpipe-items", 0, &err);
@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cp_aws_free(aws);
         return 0;
     }
-    cp_ddb_writer *w = cp_ddb_writer_new(aws, "csvpipe-items", (ctl & 16) != 0, &err);
-    if (!w)
+    cp_ddb_writer *w = NULL;
+    if (cp_ddb_writer_new(aws, "csvpipe-items", (ctl & 16) != 0, &w, &err) != CP_OK)
         abort();
     unsigned n = 1 + (ctl >> 5) * 8;
     cp_status st = CP_OK;

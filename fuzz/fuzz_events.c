@@ -38,7 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_event ev;
     cp_error err;
     cp_status st = cp_event_parse((const char *)data + 1, size - 1, &ev, &err);
-    (void)cp_event_source_name(ev.source);
     if (st != CP_OK) {
         if (!err.message[0])
             abort(); /* an error always says why */

@@ -386,8 +386,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_buf file;
     cp_buf_init(&file, CP_BUF_UNLIMITED);
     cp_error err;
-    cp_pq_writer *w = cp_pq_writer_new(&schema, &o, mem_write, &file, &err);
-    if (!w)
+    cp_pq_writer *w = NULL;
+    if (cp_pq_writer_new(&schema, &o, mem_write, &file, &w, &err) != CP_OK)
         die("cp_pq_writer_new: %s", err.message);
     cp_batch b;
     if (cp_batch_init(&b, &schema, per_batch, 1u << 20, 1u << 16) != CP_OK)

@@ -132,8 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_http_script(server, data + 1, size - 1);
     cp_error err;
     cp_error_clear(&err);
-    cp_aws *aws = cp_aws_new(&err);
-    if (!aws)
+    cp_aws *aws = NULL;
+    if (cp_aws_new(&aws, &err) != CP_OK)
         abort();
     char *secret = NULL;
     cp_status st = cp_secrets_get(
