@@ -101,8 +101,8 @@ cp_status cp_secrets_rds_conninfo(const char *secret_json, char **conninfo, cp_e
             s = port;
         }
         if (!s || !*s) {
-            if (i == 2 && !v)
-                continue; /* dbname is optional */
+            if (i <= 2 && !v)
+                continue; /* host, port and dbname are optional: libpq's defaults apply */
             st = cp_error_set(err, CP_USAGE,
                               "the database secret has no usable \"%s\" (an RDS secret has "
                               "username, password, host, port and dbname)",

@@ -18,8 +18,10 @@ cp_status cp_secrets_get(cp_aws *aws, const char *secret_id, char **out, cp_erro
 /*
  * Builds a libpq conninfo ("host='h' port='5432' dbname='d' user='u' password='p'") from
  * the JSON of an RDS secret {username, password, host, port, dbname}: every value in single
- * quotes with \ and ' backslash-escaped (libpq's rules), port a number or a string, dbname
- * optional (libpq then uses the user name), engine and other members ignored.
+ * quotes with \ and ' backslash-escaped (libpq's rules), port a number or a string, engine
+ * and other members ignored. host, port and dbname may be absent: libpq then takes them
+ * from PGHOST, PGPORT and PGDATABASE (a role's secret that names no host, used through an
+ * RDS Proxy whose endpoint is in PGHOST), else its defaults.
  * *conninfo is malloc'd; the caller frees it (it holds the password). CP_USAGE with the
  * missing member named when the JSON is not such a secret; the message never contains the
  * password.

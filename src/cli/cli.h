@@ -17,6 +17,7 @@
 enum { CP_EXIT_OK = 0, CP_EXIT_FAILED = 1, CP_EXIT_USAGE = 2 };
 
 int cp_cmd_inspect(int argc, char **argv);
+int cp_cmd_db_setup(int argc, char **argv);
 int cp_cmd_lambda(int argc, char **argv);
 int cp_cmd_run(int argc, char **argv);
 int cp_cmd_watch(int argc, char **argv);
@@ -103,6 +104,15 @@ void cp_run_args_release(cp_run_args *a);
 int cp_run_create_table(const cp_run_args *a);
 /* Prints a load summary for a person, or as one JSON line. */
 void cp_run_print_summary(const cp_load_summary *s, bool json);
+
+/*
+ * The relational database named by a Secrets Manager secret (an RDS secret: username,
+ * password and optionally host, port, dbname; secrets.h): *url is "postgresql:" + a libpq
+ * conninfo and holds the password (free it with cp_cli_wipe_free). -1 with a message.
+ */
+int cp_cli_sql_url_from_secret(const char *arn, char **url, char *msg, size_t cap);
+/* Overwrites s with zeros and frees it; NULL allowed. */
+void cp_cli_wipe_free(char *s);
 
 /* Prints "csvpipe: error: message" to stderr. */
 void cp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,7 +17,6 @@
 #include "aws/emf.h"
 #include "aws/events.h"
 #include "aws/lambda_runtime.h"
-#include "aws/secrets.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
 #include "util/json_escape.h"
@@ -102,41 +101,6 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
-/*
- * The relational database named by a Secrets Manager secret (an RDS secret: username,
- * password, host, port, dbname): "postgresql:" + a libpq conninfo, which the PostgreSQL
- * loader accepts. *url holds the password: the caller wipes and frees it.
- */
-static int sql_url_from_secret(const char *arn, char **url, char *msg, size_t cap)
-{
-    *url = NULL;
-    cp_error err;
-    cp_error_clear(&err);
-    char *secret = NULL, *conninfo = NULL;
-    int rc = -1;
-    cp_aws *aws = NULL;
-    if (cp_aws_new(&aws, &err) != CP_OK || cp_secrets_get(aws, arn, &secret, &err) != CP_OK ||
-        cp_secrets_rds_conninfo(secret, &conninfo, &err) != CP_OK) {
-        snprintf(msg, cap, "CSVPIPE_SQL_SECRET_ARN=%s: %s", arn, err.message);
-        goto out;
-    }
-    if (asprintf(url, "postgresql:%s", conninfo) < 0) {
-        *url = NULL;
-        snprintf(msg, cap, "out of memory");
-        goto out;
-    }
-    rc = 0;
-out:
-    if (secret)
-        explicit_bzero(secret, strlen(secret));
-    if (conninfo)
-        explicit_bzero(conninfo, strlen(conninfo));
-    free(secret);
-    free(conninfo);
-    cp_aws_free(aws);
-    return rc;
-}
-
 static void config_release(lambda_config *c)
 {
     free(c->keys_copy);
@@ -173,7 +137,7 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     }
     if (arn) {
         char *url;
-        if (sql_url_from_secret(arn, &url, msg, cap) < 0)
+        if (cp_cli_sql_url_from_secret(arn, &url, msg, cap) < 0)
             return -1;
         o->sql_url = url;
     }

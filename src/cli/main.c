@@ -21,6 +21,7 @@ static const struct command {
     {"watch", cp_cmd_watch, "load every file that lands in a folder (a local inbox)"},
     {"inspect", cp_cmd_inspect, "show the dialect, schema and row count csvpipe sees in a CSV"},
     {"lambda", cp_cmd_lambda, "run as the AWS Lambda runtime (S3, SQS and EventBridge events)"},
+    {"db-setup", cp_cmd_db_setup, "set up the database roles of a deployment (loader, reader)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -12,6 +12,13 @@
 # Settings: PG_FSYNC=on|off (default off: the tests do not need durability across an OS
 # crash, and pg_ctl stop -m immediate is not one).
 #
+# pg_enable_tls (after pg_start): a throwaway certificate authority ($PG_CA, its key never
+# leaves $PG_DIR) signs a server certificate for localhost and 127.0.0.1; the server turns
+# TLS on, and every role but the test superuser `csvpipe` must then come over TLS with a
+# SCRAM password (hostssl ... scram-sha-256; plain TCP refused). `csvpipe` keeps trust, so
+# pg_psql and PG_URL work as before. $PG_OTHER_CA is a second authority that signed
+# nothing, for checks that verification fails.
+#
 # Binaries come from /usr/lib/postgresql/<newest>/bin (scripts/deps.sh installs the
 # `postgresql` package), never from wrappers on PATH.
 
@@ -101,4 +108,42 @@ pg_start() {
     PG_WATCHDOG=$!
     export PG_URL PG_PORT PG_DIR PG_DATA PG_LOG PG_BIN
     export PGTZ=UTC PGCONNECT_TIMEOUT=10
+}
+
+pg_enable_tls() {
+    local d="$PG_DIR/tls"
+    mkdir -p "$d"
+    (
+        cd "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=csvpipe test CA" \
+            -keyout ca.key -out ca.pem
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+            -keyout other.key -out other.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile san.ext -out server.crt
+    ) >"$PG_DIR/tls.log" 2>&1 || { echo "pg.bash: openssl failed:" >&2; cat "$PG_DIR/tls.log" >&2; return 1; }
+    cp "$d/server.crt" "$d/server.key" "$PG_DATA/"
+    chmod 600 "$PG_DATA/server.key"
+    [ -n "$PG_OWNER" ] && chown "$PG_OWNER" "$PG_DATA/server.crt" "$PG_DATA/server.key"
+    cat >"$PG_DATA/pg_hba.conf" <<HBA
+local all all trust
+host all csvpipe 127.0.0.1/32 trust
+hostssl all all 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 reject
+HBA
+    [ -n "$PG_OWNER" ] && chown "$PG_OWNER" "$PG_DATA/pg_hba.conf"
+    pg_psql "ALTER SYSTEM SET ssl = on" &&
+        pg_psql "ALTER SYSTEM SET ssl_cert_file = 'server.crt'" &&
+        pg_psql "ALTER SYSTEM SET ssl_key_file = 'server.key'" &&
+        pg_psql "ALTER SYSTEM SET password_encryption = 'scram-sha-256'" || return 1
+    pg_ctl_run -m fast -w -t 60 stop >/dev/null && pg_restart || {
+        echo "pg.bash: the server did not restart with TLS:" >&2
+        tail -20 "$PG_LOG" >&2
+        return 1
+    }
+    PG_CA="$d/ca.pem"
+    PG_OTHER_CA="$d/other.pem"
+    export PG_CA PG_OTHER_CA
 }
