@@ -28,7 +28,7 @@
 
 struct cp_aws {
     char *region;
-    char *endpoint[3];
+    char *endpoint[CP_AWS_NSERVICES];
     bool s3_path_style;
     int max_attempts;
     CURLSH *share;
@@ -39,7 +39,8 @@ struct cp_aws {
     time_t expiration; /* 0 = does not expire */
 };
 
-static const char *const service_sign_name[] = {"s3", "dynamodb", "secretsmanager"};
+static const char *const service_sign_name[CP_AWS_NSERVICES] = {"s3", "dynamodb", "secretsmanager",
+                                                                "ecs"};
 
 static char *env_nonempty(const char *name)
 {
@@ -76,11 +77,12 @@ cp_status cp_aws_new(cp_aws **out, cp_error *err)
     aws->region = strdup(region ? region : "us-east-1");
     if (!aws->region)
         goto nomem;
-    static const char *const specific[] = {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB",
-                                           "AWS_ENDPOINT_URL_SECRETS_MANAGER"};
-    static const char *const host[] = {"s3", "dynamodb", "secretsmanager"};
+    static const char *const specific[CP_AWS_NSERVICES] = {
+        "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "AWS_ENDPOINT_URL_ECS"};
+    static const char *const host[CP_AWS_NSERVICES] = {"s3", "dynamodb", "secretsmanager", "ecs"};
     const char *common = env_nonempty("AWS_ENDPOINT_URL");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < CP_AWS_NSERVICES; i++) {
         const char *ep = env_nonempty(specific[i]);
         if (!ep)
             ep = common;
@@ -135,7 +137,7 @@ void cp_aws_free(cp_aws *aws)
     if (aws->share)
         curl_share_cleanup(aws->share);
     free(aws->region);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < CP_AWS_NSERVICES; i++)
         free(aws->endpoint[i]);
     free(aws);
 }

@@ -538,6 +538,19 @@ void cp_lambda_unwatch(cp_lambda_runtime *rt)
     pthread_mutex_unlock(&rt->mu);
 }
 
+int64_t cp_lambda_time_left_ms(cp_lambda_runtime *rt)
+{
+    pthread_mutex_lock(&rt->mu);
+    int64_t left = -1;
+    if (rt->armed) {
+        left = rt->soft_at - now_ms();
+        if (left < 0)
+            left = 0;
+    }
+    pthread_mutex_unlock(&rt->mu);
+    return left;
+}
+
 bool cp_lambda_time_is_up(cp_lambda_runtime *rt)
 {
     return atomic_load(&rt->time_up);

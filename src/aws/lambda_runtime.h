@@ -88,6 +88,11 @@ cp_status cp_lambda_init_fail(cp_lambda_runtime *rt, const char *type, const cha
 void cp_lambda_watch(cp_lambda_runtime *rt, const cp_lambda_invocation *inv, void (*on_soft)(void));
 /* Disarms it; call after the invocation was reported. */
 void cp_lambda_unwatch(cp_lambda_runtime *rt);
+/*
+ * Milliseconds until the soft deadline of the armed invocation (0 once it passed); -1 when
+ * nothing is armed (no deadline known). Main thread.
+ */
+int64_t cp_lambda_time_left_ms(cp_lambda_runtime *rt);
 /* True once the soft deadline of the armed invocation has passed. Any thread. */
 bool cp_lambda_time_is_up(cp_lambda_runtime *rt);
 

@@ -95,6 +95,7 @@ typedef struct cp_run_args {
     char *keys_copy;
     const char **keys;
     char *default_sql, *default_nosql;
+    char *secret_sql; /* from CSVPIPE_SQL_SECRET_ARN; holds a password */
 } cp_run_args;
 
 /* Parses run/watch options; returns an exit code (CP_EXIT_OK to go on unless a->help). */
@@ -113,6 +114,25 @@ void cp_run_print_summary(const cp_load_summary *s, bool json);
 int cp_cli_sql_url_from_secret(const char *arn, char **url, char *msg, size_t cap);
 /* Overwrites s with zeros and frees it; NULL allowed. */
 void cp_cli_wipe_free(char *s);
+
+/* ---- lambda_handoff.c: big files from `csvpipe lambda` to an ECS task ---- */
+typedef struct cp_lambda_handoff cp_lambda_handoff;
+
+/*
+ * Reads the hand-off settings: CSVPIPE_ECS_CLUSTER (unset: *out NULL, no hand-off),
+ * CSVPIPE_ECS_TASK_DEFINITION, CSVPIPE_ECS_SUBNETS and CSVPIPE_ECS_SECURITY_GROUPS
+ * (comma-separated), CSVPIPE_ECS_CONTAINER (default csvpipe), CSVPIPE_THROUGHPUT_MBPS
+ * (default cp_lambda_default_throughput). o are the Lambda's options: the task gets the
+ * same formats, codec, JSON style and key. -1 with a message when incomplete.
+ */
+int cp_lambda_handoff_new(const cp_pipeline_options *o, cp_lambda_handoff **out, char *msg,
+                          size_t cap);
+void cp_lambda_handoff_free(cp_lambda_handoff *h);
+/* Bytes per second a Lambda of AWS_LAMBDA_FUNCTION_MEMORY_SIZE is expected to load. */
+double cp_lambda_default_throughput(void);
+/* The plan for one load of invocation request_id, time_left_ms before its soft deadline. */
+void cp_lambda_handoff_plan(cp_lambda_handoff *h, const char *request_id, int64_t time_left_ms,
+                            cp_handoff_plan *plan);
 
 /* Prints "csvpipe: error: message" to stderr. */
 void cp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

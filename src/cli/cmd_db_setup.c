@@ -238,10 +238,10 @@ static void custom_resource(cp_lambda_runtime *rt, const cp_lambda_invocation *i
     snprintf(id, sizeof id, "%s", physical ? physical : "");
     if (!id[0])
         snprintf(id, sizeof id, "%s-csvpipe-db-roles", logical);
-    json_t *answer = json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s}", "Status", ok ? "SUCCESS" : "FAILED",
-                               "Reason", msg, "PhysicalResourceId", id, "StackId",
-                               json_object_get(ev, "StackId"), "RequestId",
-                               json_object_get(ev, "RequestId"), "LogicalResourceId", logical);
+    json_t *answer =
+        json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s}", "Status", ok ? "SUCCESS" : "FAILED", "Reason", msg,
+                  "PhysicalResourceId", id, "StackId", json_object_get(ev, "StackId"), "RequestId",
+                  json_object_get(ev, "RequestId"), "LogicalResourceId", logical);
     char *body = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(answer);
     char put_msg[800] = "";

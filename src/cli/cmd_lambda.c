@@ -55,6 +55,16 @@ static const char usage[] =
     "                          stop this long before the deadline\n"
     "                          (default the larger of 2 s and 5% of the time given)\n"
     "\n"
+    "big files (a file whose size / throughput exceeds the time left runs as an ECS task:\n"
+    "`csvpipe run --handed-off s3://...`, recorded in the ledger as handed_off):\n"
+    "  CSVPIPE_ECS_CLUSTER     ECS cluster (unset: every file loads in the Lambda)\n"
+    "  CSVPIPE_ECS_TASK_DEFINITION  task definition (family[:revision] or ARN)\n"
+    "  CSVPIPE_ECS_CONTAINER   its container (default csvpipe)\n"
+    "  CSVPIPE_ECS_SUBNETS     subnets of the task, comma-separated\n"
+    "  CSVPIPE_ECS_SECURITY_GROUPS  its security groups, comma-separated\n"
+    "  CSVPIPE_THROUGHPUT_MBPS load throughput to expect in MB/s (default from the\n"
+    "                          benchmark, scaled by the function's memory)\n"
+    "\n"
     "options:\n"
     "  --max-invocations N     exit after N invocations (for tests; default: forever)\n";
 
@@ -65,6 +75,7 @@ typedef struct lambda_config {
     char *keys_copy;
     const char **keys;
     unsigned long max_invocations;
+    cp_lambda_handoff *handoff; /* NULL: every file loads here */
 } lambda_config;
 
 typedef struct lambda_ctx {
@@ -103,6 +114,7 @@ static const char *env(const char *name)
 
 static void config_release(lambda_config *c)
 {
+    cp_lambda_handoff_free(c->handoff);
     free(c->keys_copy);
     free(c->keys);
     if (c->o.sql_url) /* may hold a password from Secrets Manager */
@@ -178,7 +190,7 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
                  "CSVPIPE_NOSQL is set");
         return -1;
     }
-    return 0;
+    return cp_lambda_handoff_new(o, &c->handoff, msg, cap);
 }
 
 /* What one invocation collects: summaries, ignored records and failures. */
@@ -271,7 +283,12 @@ static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp
      * late event for an object replaced since loads the current object once, and the event
      * of the replacement is then a repeat. The sequencer orders events of the same key.
      */
-    cp_load_request req = {uri, hint, NULL, r->sequencer};
+    cp_load_request req = {uri, hint, NULL, r->sequencer, NULL};
+    cp_handoff_plan plan;
+    if (cfg->handoff) {
+        cp_lambda_handoff_plan(cfg->handoff, inv->request_id, cp_lambda_time_left_ms(x->rt), &plan);
+        req.handoff = &plan;
+    }
     cp_status st = cp_pipeline_load_request(x->p, &req, &s, &err);
     free(hint);
     if (st != CP_OK) {
@@ -292,15 +309,22 @@ static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp
     }
     cp_emf_load metrics;
     cp_load_summary_emf(&s, &metrics);
-    cp_buf line;
-    cp_buf_init(&line, CP_BUF_UNLIMITED);
-    if (cp_emf_format(&metrics, cp_emf_now_ms(), &line) == CP_OK)
-        cp_emf_write(stdout, &line);
-    cp_buf_release(&line);
+    if (s.status != CP_LOAD_HANDED_OFF) { /* the task's load reports its own metrics */
+        cp_buf line;
+        cp_buf_init(&line, CP_BUF_UNLIMITED);
+        if (cp_emf_format(&metrics, cp_emf_now_ms(), &line) == CP_OK)
+            cp_emf_write(stdout, &line);
+        cp_buf_release(&line);
+    }
     bool bad = s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED;
-    char message[300];
-    snprintf(message, sizeof message, "%s %s", cp_load_status_name(s.status),
-             s.status == CP_LOAD_SKIPPED ? "(this version was loaded before)" : uri);
+    char message[1200];
+    if (s.status == CP_LOAD_HANDED_OFF)
+        snprintf(message, sizeof message, "handed_off %s to ECS task %s", uri, s.task_arn);
+    else if (s.status == CP_LOAD_SKIPPED)
+        snprintf(message, sizeof message, "skipped (%s)",
+                 s.error ? s.error : "this version was loaded before");
+    else
+        snprintf(message, sizeof message, "%s %s", cp_load_status_name(s.status), uri);
     cp_emf_log_entry e = {.level = bad ? "error" : "info",
                           .message = message,
                           .request_id = inv->request_id,

@@ -4,6 +4,8 @@
  * files, or - for standard input) is loaded into every configured output; one summary per
  * file. Exit 0 when every file loaded (or was a repeat), 1 when any was rejected or failed.
  */
+#include "aws/ecs.h"
+#include "aws/emf.h"
 #include "cli/cli.h"
 #include "load/items.h"
 #include "pipeline/pipeline.h"
@@ -41,10 +43,13 @@ static const char run_options_help[] =
     "  --sql URL               relational database and ledger: sqlite:PATH,\n"
     "                          postgresql://USER@HOST/DB (any libpq URI), or\n"
     "                          postgresql:KEY=VALUE... (a libpq conninfo string)\n"
-    "                          (env CSVPIPE_SQL; default sqlite:OUT/warehouse.db)\n"
+    "                          (env CSVPIPE_SQL, or the RDS secret named by\n"
+    "                          CSVPIPE_SQL_SECRET_ARN; default sqlite:OUT/warehouse.db,\n"
+    "                          none when OUT is s3://)\n"
     "  --no-sql                no relational database (and no ledger)\n"
     "  --nosql URL             item store: sqlite:PATH or dynamodb:TABLE\n"
-    "                          (env CSVPIPE_NOSQL; default sqlite:OUT/items.db)\n"
+    "                          (env CSVPIPE_NOSQL; default sqlite:OUT/items.db,\n"
+    "                          none when OUT is s3://)\n"
     "  --no-nosql              no item store\n"
     "  --table NAME            dataset (table) name; default: the file name\n"
     "  --key COL[,COL]         business key of the items (default: source and row)\n"
@@ -53,7 +58,12 @@ static const char run_options_help[] =
     "  --json                  print each summary as one JSON line\n"
     "  --quiet                 no progress bar\n"
     "  --create-table          create the DynamoDB table of --nosql dynamodb:TABLE\n"
-    "                          when it is missing (on-demand, pk/sk), for local use\n";
+    "                          when it is missing (on-demand, pk/sk), for local use\n"
+    "  --handed-off            load s3:// objects only when the ledger hands their\n"
+    "                          current version to this run (the ECS task `csvpipe\n"
+    "                          lambda` starts for big files; in a task, only a\n"
+    "                          hand-off naming this task); others are skipped.\n"
+    "                          Prints each load's EMF record too\n";
 
 enum {
     OPT_OUT = CP_OPT_FIRST_FREE,
@@ -73,6 +83,7 @@ enum {
     OPT_MAX_REJECT_PERCENT,
     OPT_QUIET,
     OPT_CREATE_TABLE,
+    OPT_HANDED_OFF,
 };
 
 static void on_signal(int sig)
@@ -151,6 +162,7 @@ void cp_run_args_release(cp_run_args *a)
     free(a->keys);
     free(a->default_sql);
     free(a->default_nosql);
+    cp_cli_wipe_free(a->secret_sql);
     cp_null_list_release(&a->nulls);
     cp_overrides_release(&a->overrides);
     memset(a, 0, sizeof *a);
@@ -178,6 +190,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"max-reject-percent", required_argument, NULL, OPT_MAX_REJECT_PERCENT},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"create-table", no_argument, NULL, OPT_CREATE_TABLE},
+        {"handed-off", no_argument, NULL, OPT_HANDED_OFF},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -308,24 +321,45 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         case OPT_CREATE_TABLE:
             a->create_table = true;
             break;
+        case OPT_HANDED_OFF:
+            o->require_handoff = true;
+            break;
         default:
             fprintf(stderr, "%s", cmd_usage);
             return CP_EXIT_USAGE;
         }
     }
-    if (o->formats == 0 && no_sql && no_nosql) {
-        cp_cli_error("nothing to do: no output format, no database and no item store");
-        return CP_EXIT_USAGE;
+    const char *arn = getenv("CSVPIPE_SQL_SECRET_ARN");
+    if (!no_sql && !sql && arn && *arn) {
+        char msg[1200];
+        if (cp_cli_sql_url_from_secret(arn, &a->secret_sql, msg, sizeof msg) < 0) {
+            cp_cli_error("%s", msg);
+            return CP_EXIT_FAILED;
+        }
+        sql = a->secret_sql;
     }
+    /* the local defaults live in the output folder; an S3 output has none */
+    const bool local_out = strncmp(o->out_dir, "s3://", 5) != 0;
     if (!no_sql) {
-        if (!sql && asprintf(&a->default_sql, "sqlite:%s/warehouse.db", o->out_dir) >= 0)
+        if (!sql && local_out &&
+            asprintf(&a->default_sql, "sqlite:%s/warehouse.db", o->out_dir) >= 0)
             sql = a->default_sql;
         o->sql_url = sql;
     }
     if (!no_nosql) {
-        if (!nosql && asprintf(&a->default_nosql, "sqlite:%s/items.db", o->out_dir) >= 0)
+        if (!nosql && local_out &&
+            asprintf(&a->default_nosql, "sqlite:%s/items.db", o->out_dir) >= 0)
             nosql = a->default_nosql;
         o->nosql_url = nosql;
+    }
+    if (o->formats == 0 && !o->sql_url && !o->nosql_url) {
+        cp_cli_error("nothing to do: no output format, no database and no item store");
+        return CP_EXIT_USAGE;
+    }
+    if (o->require_handoff && !o->sql_url) {
+        cp_cli_error("--handed-off needs the database (--sql, CSVPIPE_SQL or "
+                     "CSVPIPE_SQL_SECRET_ARN): the hand-off is in its ledger");
+        return CP_EXIT_USAGE;
     }
     o->progress = !quiet && !a->json;
     if (!cp_overrides_empty(&a->overrides))
@@ -363,9 +397,48 @@ void cp_run_print_summary(const cp_load_summary *s, bool json)
     fflush(stdout);
 }
 
+/*
+ * --handed-off: every source must be an S3 object; in an ECS task (task metadata endpoint
+ * set) only a hand-off naming this task counts.
+ */
+static int handoff_setup(cp_run_args *a, char **paths, size_t npaths, char **task_arn)
+{
+    for (size_t i = 0; i < npaths; i++)
+        if (strncmp(paths[i], "s3://", 5) != 0) {
+            cp_cli_error("--handed-off loads S3 objects only, not %s", paths[i]);
+            return CP_EXIT_USAGE;
+        }
+    cp_error err;
+    cp_error_clear(&err);
+    cp_aws *aws = NULL;
+    cp_status st = cp_aws_new(&aws, &err);
+    if (st == CP_OK)
+        st = cp_ecs_own_task_arn(aws, task_arn, &err);
+    cp_aws_free(aws);
+    if (st != CP_OK) {
+        cp_cli_error("cannot tell which ECS task this is: %s", err.message);
+        return CP_EXIT_FAILED;
+    }
+    a->o.handoff_task = *task_arn;
+    return CP_EXIT_OK;
+}
+
+static void print_emf(const cp_load_summary *s)
+{
+    cp_emf_load metrics;
+    cp_load_summary_emf(s, &metrics);
+    cp_buf line;
+    cp_buf_init(&line, CP_BUF_UNLIMITED);
+    if (cp_emf_format(&metrics, cp_emf_now_ms(), &line) == CP_OK)
+        cp_emf_write(stdout, &line);
+    cp_buf_release(&line);
+    fflush(stdout);
+}
+
 int cp_cmd_run(int argc, char **argv)
 {
     cp_run_args a;
+    char *task_arn = NULL;
     char **paths = NULL;
     size_t npaths = 0;
     int rc = cp_run_args_parse(argc, argv, usage, &a);
@@ -391,6 +464,8 @@ int cp_cmd_run(int argc, char **argv)
         goto out;
     cp_error err;
     cp_error_clear(&err);
+    if (a.o.require_handoff && (rc = handoff_setup(&a, paths, npaths, &task_arn)) != CP_EXIT_OK)
+        goto out;
     cp_pipeline *p = cp_pipeline_new(&a.o, &err);
     if (!p) {
         cp_cli_error("%s", err.message);
@@ -415,6 +490,8 @@ int cp_cmd_run(int argc, char **argv)
             break;
         }
         cp_run_print_summary(&s, a.json);
+        if (a.o.require_handoff)
+            print_emf(&s);
         if (s.status == CP_LOAD_REJECTED || s.status == CP_LOAD_FAILED)
             rc = CP_EXIT_FAILED;
         bool stop = s.interrupted || cp_pipeline_interrupted();
@@ -429,6 +506,7 @@ out:
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(paths);
+    free(task_arn);
     cp_run_args_release(&a);
     return rc;
 }

@@ -15,6 +15,8 @@ const char *cp_load_status_name(cp_load_status s)
         return "failed";
     case CP_LOAD_SKIPPED:
         return "skipped";
+    case CP_LOAD_HANDED_OFF:
+        return "handed_off";
     }
     return "unknown";
 }

@@ -8,7 +8,11 @@
  *     rows_rejected bigint, restarts integer, started_at timestamptz, finished_at
  *     timestamptz, duration_ms bigint, status text, error text, outputs text (JSON),
  *     schema text (JSON))
- * with an index on (source_uri, status).
+ * with indexes on (source_uri, status) and on (dataset, finished_at) (the dashboards').
+ *
+ * A file too big for a Lambda invocation is "handed_off" to an ECS task: its row names the
+ * task in outputs ({"ecs_task": "arn:..."}), and the task's own load adds the row that
+ * says how it ended (sql.h, "Hand-offs").
  */
 #ifndef CP_LEDGER_H
 #define CP_LEDGER_H
@@ -21,9 +25,10 @@ typedef enum cp_load_status {
     CP_LOAD_REJECTED,
     CP_LOAD_FAILED,
     CP_LOAD_SKIPPED,
+    CP_LOAD_HANDED_OFF,
 } cp_load_status;
 
-/* "loaded", "rejected", "failed", "skipped". */
+/* "loaded", "rejected", "failed", "skipped", "handed_off". */
 const char *cp_load_status_name(cp_load_status s);
 
 /* Strings are borrowed (the caller keeps them alive); NULL is SQL NULL. */
@@ -51,5 +56,14 @@ typedef struct cp_ledger_entry {
     uint64_t rows_loaded;
     char dataset[256];
 } cp_ledger_entry;
+
+/* What the ledger says about handing one version of a source to an ECS task. */
+typedef struct cp_handoff_view {
+    bool loaded;               /* the source has a loaded row... */
+    cp_ledger_entry last_load; /* ...and this is the last one */
+    bool handed_off;           /* the version has a handed_off row... */
+    char task_arn[512];        /* ...naming this task ("" when it names none) */
+    char sequencer[128];       /* ...with the sequencer of the event that asked for it */
+} cp_handoff_view;
 
 #endif

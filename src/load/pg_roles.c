@@ -136,15 +136,14 @@ static cp_status roles_and_grants(setup *s, const cp_pg_roles_plan *p, const cha
     if (G)
         CP_RETURN_IF_ERROR(run(s, "making the master user a member of the Grafana role",
                                "GRANT \"%s\" TO CURRENT_USER", G));
-    CP_RETURN_IF_ERROR(run(s, "closing the database to PUBLIC",
-                           "REVOKE ALL ON DATABASE \"%s\" FROM PUBLIC", db));
+    CP_RETURN_IF_ERROR(
+        run(s, "closing the database to PUBLIC", "REVOKE ALL ON DATABASE \"%s\" FROM PUBLIC", db));
     CP_RETURN_IF_ERROR(run(s, "granting the loader the database",
                            "GRANT CONNECT, TEMPORARY ON DATABASE \"%s\" TO \"%s\"", db, L));
+    CP_RETURN_IF_ERROR(run(s, "granting the reader the database",
+                           "GRANT CONNECT ON DATABASE \"%s\" TO \"%s\"", db, R));
     CP_RETURN_IF_ERROR(
-        run(s, "granting the reader the database", "GRANT CONNECT ON DATABASE \"%s\" TO \"%s\"",
-            db, R));
-    CP_RETURN_IF_ERROR(run(s, "closing schema public to PUBLIC",
-                           "REVOKE CREATE ON SCHEMA public FROM PUBLIC"));
+        run(s, "closing schema public to PUBLIC", "REVOKE CREATE ON SCHEMA public FROM PUBLIC"));
     CP_RETURN_IF_ERROR(run(s, "granting the loader schema public",
                            "GRANT USAGE, CREATE ON SCHEMA public TO \"%s\"", L));
     CP_RETURN_IF_ERROR(
@@ -154,14 +153,14 @@ static cp_status roles_and_grants(setup *s, const cp_pg_roles_plan *p, const cha
 
     /* csvpipe's tables from before the roles: the loader's from now on */
     PGresult *res = NULL;
-    CP_RETURN_IF_ERROR(exec(
-        s,
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND "
-        "pg_get_userbyid(c.relowner) = current_user AND (c.relname IN ('csvpipe_loads', "
-        "'csvpipe_columns') OR (to_regclass('public.csvpipe_columns') IS NOT NULL AND "
-        "c.relname IN (SELECT dataset FROM public.csvpipe_columns)))",
-        0, NULL, &res, "finding csvpipe's tables"));
+    CP_RETURN_IF_ERROR(
+        exec(s,
+             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND "
+             "pg_get_userbyid(c.relowner) = current_user AND (c.relname IN ('csvpipe_loads', "
+             "'csvpipe_columns') OR (to_regclass('public.csvpipe_columns') IS NOT NULL AND "
+             "c.relname IN (SELECT dataset FROM public.csvpipe_columns)))",
+             0, NULL, &res, "finding csvpipe's tables"));
     cp_status st = CP_OK;
     for (int i = 0; st == CP_OK && i < PQntuples(res); i++) {
         const char *t = PQgetvalue(res, i, 0);
@@ -201,8 +200,8 @@ static cp_status grafana_db(setup *s, const cp_pg_roles_plan *p)
         CP_RETURN_IF_ERROR(run(s, "giving the Grafana database to its role",
                                "ALTER DATABASE \"%s\" OWNER TO \"%s\"", gdb, G));
     else
-        CP_RETURN_IF_ERROR(run(s, "creating the Grafana database",
-                               "CREATE DATABASE \"%s\" OWNER \"%s\"", gdb, G));
+        CP_RETURN_IF_ERROR(
+            run(s, "creating the Grafana database", "CREATE DATABASE \"%s\" OWNER \"%s\"", gdb, G));
     CP_RETURN_IF_ERROR(run(s, "closing the Grafana database to PUBLIC",
                            "REVOKE ALL ON DATABASE \"%s\" FROM PUBLIC", gdb));
     char line[300];

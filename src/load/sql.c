@@ -8,6 +8,8 @@
 #include "load/sql_backend.h"
 #include "table/cell.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -112,6 +114,30 @@ cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
         return cp_error_set(
             err, CP_USAGE, "cp_sql_record: a load is open; its ledger row goes with cp_sql_commit");
     return db->backend->record(db, ledger, err);
+}
+
+cp_status cp_sql_handoff_begin(cp_sql *db, const char *source_uri, const char *version,
+                               cp_handoff_view *out, cp_error *err)
+{
+    if (!db || !source_uri || !version || !out)
+        return cp_error_set(err, CP_USAGE, "cp_sql_handoff_begin: NULL argument");
+    if (db->in_load)
+        return cp_error_set(err, CP_USAGE, "cp_sql_handoff_begin: a load is open");
+    memset(out, 0, sizeof *out);
+    cp_status st = db->backend->handoff_begin(db, source_uri, version, out, err);
+    db->in_load = st == CP_OK;
+    return st;
+}
+
+cp_status cp_sql_handoff_end(cp_sql *db, const cp_ledger_row *row, cp_error *err)
+{
+    if (!db)
+        return cp_error_set(err, CP_USAGE, "cp_sql_handoff_end: NULL argument");
+    if (!db->in_load)
+        return cp_error_set(err, CP_USAGE, "cp_sql_handoff_end: no hand-off open");
+    cp_status st = db->backend->handoff_end(db, row, err);
+    db->in_load = false;
+    return st;
 }
 
 bool cp_sql_connection_lost(cp_sql *db)
@@ -430,7 +456,9 @@ static const char ledger_sqlite[] =
     "restarts INTEGER, started_at TEXT, finished_at TEXT, duration_ms INTEGER, status TEXT, "
     "error TEXT, outputs TEXT, schema TEXT);"
     "CREATE INDEX IF NOT EXISTS csvpipe_loads_source_status ON csvpipe_loads (source_uri, "
-    "status);";
+    "status);"
+    "CREATE INDEX IF NOT EXISTS csvpipe_loads_dataset_finished ON csvpipe_loads (dataset, "
+    "finished_at);";
 
 static const char ledger_postgres[] =
     "CREATE TABLE IF NOT EXISTS csvpipe_loads ("
@@ -439,7 +467,9 @@ static const char ledger_postgres[] =
     "restarts integer, started_at timestamptz, finished_at timestamptz, duration_ms bigint, "
     "status text, error text, outputs text, schema text);"
     "CREATE INDEX IF NOT EXISTS csvpipe_loads_source_status ON csvpipe_loads (source_uri, "
-    "status);";
+    "status);"
+    "CREATE INDEX IF NOT EXISTS csvpipe_loads_dataset_finished ON csvpipe_loads (dataset, "
+    "finished_at);";
 
 /* SQLite matches identifiers without regard to ASCII case, so the metadata does too. */
 static const char columns_sqlite[] =
@@ -478,4 +508,12 @@ cp_status cp_sql_check_batch(const cp_batch *b, const cp_type *targets, size_t n
         }
     }
     return CP_OK;
+}
+
+void cp_sql_outputs_task(const char *outputs_json, char *out, size_t cap)
+{
+    json_t *j = outputs_json ? json_loads(outputs_json, 0, NULL) : NULL;
+    const char *arn = json_string_value(json_object_get(j, "ecs_task"));
+    snprintf(out, cap, "%s", arn ? arn : "");
+    json_decref(j);
 }

@@ -70,6 +70,20 @@ void cp_sql_rollback(cp_sql *db);
 cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
 
 /*
+ * Hand-offs (ledger.h). cp_sql_handoff_begin takes the source's hand-off lock (PostgreSQL:
+ * a transaction-scoped advisory lock on source_uri; SQLite: BEGIN IMMEDIATE) and reads
+ * what the ledger knows: the source's last loaded row and the last handed_off row of
+ * `version`. The lock is held until cp_sql_handoff_end, which inserts `row` (NULL: none)
+ * and commits, so the caller can start a task in between: another hand-off of the same
+ * source, and a task looking for its hand-off, wait for the outcome and never see half of
+ * it. A connection lost in between releases the lock and records nothing. No load may be
+ * open; none can begin until the end. Creates the ledger table when missing.
+ */
+cp_status cp_sql_handoff_begin(cp_sql *db, const char *source_uri, const char *version,
+                               cp_handoff_view *out, cp_error *err);
+cp_status cp_sql_handoff_end(cp_sql *db, const cp_ledger_row *row, cp_error *err);
+
+/*
  * True when a call since the previous cp_sql_connection_lost failed because the connection
  * to the database server was lost before the load's COMMIT was sent (nothing of that load
  * is committed); clears the flag. The next call reconnects, so the caller may restart the

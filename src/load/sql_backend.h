@@ -29,6 +29,10 @@ typedef struct cp_sql_backend {
     cp_status (*commit)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
     void (*rollback)(cp_sql *db);
     cp_status (*record)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
+    cp_status (*handoff_begin)(cp_sql *db, const char *source_uri, const char *version,
+                               cp_handoff_view *out, cp_error *err);
+    /* row NULL: roll back */
+    cp_status (*handoff_end)(cp_sql *db, const cp_ledger_row *row, cp_error *err);
     /* cp_sql_connection_lost; NULL when the backend has no connection to lose */
     bool (*connection_lost)(cp_sql *db);
 } cp_sql_backend;
@@ -149,7 +153,8 @@ cp_status cp_sql_value_of(const cp_batch *b, size_t col, size_t row, cp_type to,
 /*
  * The DDL of csvpipe's own tables in a dialect, as `;`-separated statements that create
  * what is missing (CREATE ... IF NOT EXISTS):
- *  - the ledger csvpipe_loads (ledger.h) and its index on (source_uri, status);
+ *  - the ledger csvpipe_loads (ledger.h) and its indexes on (source_uri, status) and
+ *    (dataset, finished_at);
  *  - csvpipe_columns(dataset, column_name, type), csvpipe's type of every column of every
  *    table (the database's declared types cannot tell DECIMAL(18,2) from DATE).
  */
@@ -161,6 +166,9 @@ const char *cp_sql_columns_ddl(cp_sql_dialect d);
     "dataset, source_uri, version, sequencer, size_bytes, rows_loaded, rows_rejected, "            \
     "restarts, started_at, finished_at, duration_ms, status, error, outputs, schema"
 #define CP_SQL_LEDGER_NCOLUMNS 15
+
+/* The "ecs_task" member of a ledger row's outputs JSON copied into out ("" when none). */
+void cp_sql_outputs_task(const char *outputs_json, char *out, size_t cap);
 
 /* CP_USAGE unless the batch has ncols columns, each fitting its table column's type. */
 cp_status cp_sql_check_batch(const cp_batch *b, const cp_type *targets, size_t ncols,

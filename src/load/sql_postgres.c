@@ -44,6 +44,7 @@
 #define LOCK_META 0x63700001
 #define LOCK_DATASET 0x63700002
 #define LOCK_SOURCE 0x63700003
+#define LOCK_HANDOFF 0x63700004
 
 #define COPY_FLUSH_BYTES (1u << 20)
 #define COPY_BUF_MAX ((size_t)512 << 20)
@@ -316,7 +317,8 @@ static cp_status ensure_meta(pg_sql *s, cp_error *err)
     CP_RETURN_IF_ERROR(exec_params(
         s,
         "SELECT to_regclass('csvpipe_loads') IS NOT NULL AND to_regclass('csvpipe_columns') IS "
-        "NOT NULL AND to_regclass('csvpipe_loads_source_status') IS NOT NULL",
+        "NOT NULL AND to_regclass('csvpipe_loads_source_status') IS NOT NULL AND "
+        "to_regclass('csvpipe_loads_dataset_finished') IS NOT NULL",
         0, NULL, &res, err, "looking for csvpipe's tables"));
     bool present = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
@@ -470,6 +472,74 @@ static cp_status pg_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
     CP_RETURN_IF_ERROR(ensure_conn(s, err));
     CP_RETURN_IF_ERROR(ensure_meta(s, err));
     return insert_ledger(s, ledger, err); /* one statement: its own transaction */
+}
+
+/* ---- hand-offs ---- */
+
+static cp_status pg_handoff_begin(cp_sql *db, const char *source_uri, const char *version,
+                                  cp_handoff_view *out, cp_error *err)
+{
+    pg_sql *s = as_pg(db);
+    s->commit_sent = false;
+    CP_RETURN_IF_ERROR(ensure_conn(s, err));
+    CP_RETURN_IF_ERROR(ensure_meta(s, err));
+    char doing[600];
+    snprintf(doing, sizeof doing, "reading the ledger for the hand-off of %s", source_uri);
+    PGresult *res = NULL;
+    const char *params[2] = {source_uri, version};
+    cp_status st = exec_sql(s, "BEGIN", err, doing);
+    if (st == CP_OK)
+        st = advisory_lock(s, LOCK_HANDOFF, fnv1a(source_uri, NULL), false, err, source_uri);
+    if (st == CP_OK)
+        st = exec_params(s,
+                         "SELECT version, sequencer, rows_loaded, dataset FROM csvpipe_loads "
+                         "WHERE source_uri = $1 AND status = 'loaded' ORDER BY id DESC LIMIT 1",
+                         1, params, &res, err, doing);
+    if (st == CP_OK && PQntuples(res) == 1) {
+        copy_value(out->last_load.version, sizeof out->last_load.version, res, 0);
+        copy_value(out->last_load.sequencer, sizeof out->last_load.sequencer, res, 1);
+        out->last_load.rows_loaded = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        copy_value(out->last_load.dataset, sizeof out->last_load.dataset, res, 3);
+        out->loaded = true;
+    }
+    PQclear(res);
+    res = NULL;
+    if (st == CP_OK)
+        st = exec_params(s,
+                         "SELECT outputs, sequencer FROM csvpipe_loads WHERE source_uri = $1 AND "
+                         "version = $2 AND status = 'handed_off' ORDER BY id DESC LIMIT 1",
+                         2, params, &res, err, doing);
+    if (st == CP_OK && PQntuples(res) == 1) {
+        cp_sql_outputs_task(PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0), out->task_arn,
+                            sizeof out->task_arn);
+        copy_value(out->sequencer, sizeof out->sequencer, res, 1);
+        out->handed_off = true;
+    }
+    PQclear(res);
+    if (st != CP_OK)
+        rollback_quietly(s);
+    return st;
+}
+
+static cp_status pg_handoff_end(cp_sql *db, const cp_ledger_row *row, cp_error *err)
+{
+    pg_sql *s = as_pg(db);
+    if (!row) {
+        rollback_quietly(s);
+        return CP_OK;
+    }
+    cp_status st = insert_ledger(s, row, err);
+    if (st == CP_OK) {
+        s->commit_sent = true;
+        PGresult *res = PQexec(s->conn, "COMMIT");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0)
+            st = pg_fail(s, res, err, "committing the hand-off of %s",
+                         row->source_uri ? row->source_uri : "?");
+        PQclear(res);
+    }
+    if (st != CP_OK)
+        rollback_quietly(s);
+    return st;
 }
 
 /* ---- the table: reading, creating, evolving ---- */
@@ -1038,5 +1108,7 @@ const cp_sql_backend cp_sql_postgres_backend = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .record = pg_record,
+    .handoff_begin = pg_handoff_begin,
+    .handoff_end = pg_handoff_end,
     .connection_lost = pg_connection_lost,
 };

@@ -274,6 +274,54 @@ static cp_status sq_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
     return insert_ledger(s, ledger, err); /* one statement: its own transaction */
 }
 
+/* ---- hand-offs ---- */
+
+static cp_status sq_handoff_begin(cp_sql *db, const char *source_uri, const char *version,
+                                  cp_handoff_view *out, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    CP_RETURN_IF_ERROR(ensure_meta(s, err));
+    CP_RETURN_IF_ERROR(cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting a hand-off", err));
+    bool found = false;
+    cp_status rc = sq_last_load(db, source_uri, &out->last_load, &found, err);
+    out->loaded = found;
+    sqlite3_stmt *st = NULL;
+    if (rc == CP_OK)
+        rc =
+            cp_sqlite_prepare(s->db,
+                              "SELECT outputs, sequencer FROM csvpipe_loads WHERE source_uri = ?1 "
+                              "AND version = ?2 AND status = 'handed_off' ORDER BY id DESC LIMIT 1",
+                              -1, &st, "preparing the hand-off query", err);
+    if (rc == CP_OK) {
+        sqlite3_bind_text(st, 1, source_uri, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            cp_sql_outputs_task((const char *)sqlite3_column_text(st, 0), out->task_arn,
+                                sizeof out->task_arn);
+            copy_column(out->sequencer, sizeof out->sequencer, st, 1);
+            out->handed_off = true;
+        } else if (step != SQLITE_DONE) {
+            rc = cp_sqlite_fail(s->db, err, "reading the hand-off of %s", source_uri);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != CP_OK)
+        rollback_quietly(s);
+    return rc;
+}
+
+static cp_status sq_handoff_end(cp_sql *db, const cp_ledger_row *row, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    cp_status st = row ? insert_ledger(s, row, err) : CP_OK;
+    if (row && st == CP_OK)
+        st = cp_sqlite_exec(s->db, "COMMIT", "committing the hand-off", err);
+    if (!row || st != CP_OK)
+        rollback_quietly(s);
+    return st;
+}
+
 /* ---- the table: reading, creating, evolving ---- */
 
 static cp_status save_column_type(sqlite_sql *s, const char *dataset, const char *column, cp_type t,
@@ -960,4 +1008,6 @@ const cp_sql_backend cp_sql_sqlite_backend = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .record = sq_record,
+    .handoff_begin = sq_handoff_begin,
+    .handoff_end = sq_handoff_end,
 };

@@ -12,6 +12,7 @@
 #include "aws/s3.h"
 #include "pipeline/dataset_schema.h"
 #include "pipeline/output.h"
+#include "pipeline/pipeline_internal.h"
 #include "pipeline/progress.h"
 #include "pipeline/sink.h"
 #include "util/decompress.h"
@@ -130,6 +131,7 @@ void cp_load_summary_release(cp_load_summary *s)
     free(s->outputs);
     free(s->rejects_path);
     free(s->error_path);
+    free(s->task_arn);
     cp_sniff_result_release(&s->sniffed);
     memset(s, 0, sizeof *s);
 }
@@ -443,10 +445,15 @@ static cp_status outputs_json(const cp_load_summary *s, cp_buf *o)
         CP_RETURN_IF_ERROR(cp_json_append_string(o, path, strlen(path)));
         first = false;
     }
+    if (s->task_arn) {
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, "%s\"ecs_task\":", first ? "" : ","));
+        CP_RETURN_IF_ERROR(cp_json_append_string(o, s->task_arn, strlen(s->task_arn)));
+    }
     return cp_buf_append_char(o, '}');
 }
 
-static void fill_ledger(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs, cp_buf *schema)
+void cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs,
+                            cp_buf *schema)
 {
     memset(r, 0, sizeof *r);
     r->dataset = s->dataset;
@@ -476,7 +483,7 @@ static void record(cp_pipeline *p, cp_load_summary *s)
     cp_buf_init(&outputs, CP_BUF_UNLIMITED);
     cp_buf_init(&schema, CP_BUF_UNLIMITED);
     cp_ledger_row r;
-    fill_ledger(s, &r, &outputs, &schema);
+    cp_pipeline_ledger_row(s, &r, &outputs, &schema);
     cp_error e;
     cp_error_clear(&e);
     if (cp_sql_record(p->sql, &r, &e) != CP_OK)
@@ -628,7 +635,34 @@ static cp_status name_source(load *l, cp_error *e)
 }
 
 /*
- * Step 2, the skip check: a version loaded before, or an event older than the last load
+ * Step 2, the hand-off (pipeline.h, "Big files"): the task of a hand-off loads only the
+ * version handed to it; a Lambda hands an S3 object too big for its time left to such a
+ * task. *settled when the load ends here: handed off (its row committed with the decision)
+ * or skipped (recorded here). A hand-off that fails is the load's failure (e).
+ */
+static cp_status hand_off(load *l, bool *settled, cp_error *e)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    const cp_handoff_plan *plan = l->req->handoff;
+    *settled = false;
+    if (p->o.require_handoff) {
+        bool proceed = false;
+        CP_RETURN_IF_ERROR(cp_handoff_check(p->sql, p->o.handoff_task, s, &proceed, e));
+        *settled = !proceed;
+    } else if (plan && p->sql && s->version && s->size_bytes >= 0 &&
+               cp_location_is_s3(s->source_uri)) {
+        CP_RETURN_IF_ERROR(cp_handoff_decide(p->sql, plan, s, settled, e));
+    }
+    if (*settled && s->status != CP_LOAD_HANDED_OFF) {
+        s->finished_us = now_us();
+        record(p, s);
+    }
+    return CP_OK;
+}
+
+/*
+ * Step 3, the skip check: a version loaded before, or an event older than the last load
  * (its S3 sequencer), is skipped and recorded so. Errors are the database's (err).
  */
 static cp_status skip_check(load *l, bool *skipped, cp_error *err)
@@ -709,7 +743,7 @@ static cp_status apply_overrides(load *l, cp_error *e)
 }
 
 /*
- * Step 3, streaming into the sinks: the sinks named, the file sniffed, every sink opened
+ * Step 4, streaming into the sinks: the sinks named, the file sniffed, every sink opened
  * with the schema and fed every batch (again from the start after a widening), the rows
  * that cannot be parsed set aside, and the file rejected when they are too many.
  */
@@ -826,7 +860,7 @@ static cp_status commit_ledger(load *l, cp_error *e)
     cp_buf_init(&outputs, CP_BUF_UNLIMITED);
     cp_buf_init(&schema, CP_BUF_UNLIMITED);
     cp_ledger_row r;
-    fill_ledger(s, &r, &outputs, &schema);
+    cp_pipeline_ledger_row(s, &r, &outputs, &schema);
     cp_status st = publish_sinks(l, CP_COMMIT_LEDGER, &r, e);
     cp_buf_release(&outputs);
     cp_buf_release(&schema);
@@ -856,7 +890,7 @@ static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
     return cp_error_set(e, CP_INTERNAL, "no commit step %d", (int)step);
 }
 
-/* Step 4, the commit: every step of cp_commit_step in its order (sink.h). */
+/* Step 5, the commit: every step of cp_commit_step in its order (sink.h). */
 static cp_status commit(load *l, cp_error *e)
 {
     for (cp_commit_step step = 0; step < CP_COMMIT_NSTEPS; step++) {
@@ -868,7 +902,7 @@ static cp_status commit(load *l, cp_error *e)
 }
 
 /*
- * Step 5, the failure record of a file that did not load: the damage of a compressed file
+ * Step 6, the failure record of a file that did not load: the damage of a compressed file
  * named rather than the wrong text it caused, its rejects file kept when it was rejected
  * for them, everything not published rolled back, error.json written and a ledger row
  * recorded. CP_NOMEM (copied to err) is not about the file: nothing recorded.
@@ -930,11 +964,13 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     cp_overrides_init(&l.dataset_schema);
     cp_error e;
     cp_error_clear(&e);
-    bool skipped = false;
+    bool settled = false;
     cp_status st = name_source(&l, &e);
+    if (st == CP_OK && (st = hand_off(&l, &settled, &e)) == CP_OK && settled)
+        goto out;
     if (st == CP_OK) {
-        st = skip_check(&l, &skipped, err);
-        if (st != CP_OK || skipped)
+        st = skip_check(&l, &settled, err);
+        if (st != CP_OK || settled)
             goto out;
         st = stream_into_sinks(&l, &e);
     }
@@ -988,6 +1024,6 @@ cp_status cp_pipeline_load_request(cp_pipeline *p, const cp_load_request *req, c
 cp_status cp_pipeline_load(cp_pipeline *p, const char *path, const char *dataset_hint,
                            cp_load_summary *s, cp_error *err)
 {
-    cp_load_request req = {path, dataset_hint, NULL, NULL};
+    cp_load_request req = {path, dataset_hint, NULL, NULL, NULL};
     return cp_pipeline_load_request(p, &req, s, err);
 }

@@ -55,6 +55,13 @@ typedef struct cp_pipeline_options {
     /* A folder or s3:// prefix of <dataset>.json schema files (pipeline/dataset_schema.h). */
     const char *schema_prefix;
     bool progress; /* draw a progress bar on stderr */
+    /*
+     * Load a source only when the ledger hands its current version to this process (the
+     * ECS task of a hand-off, "Big files" below); otherwise it is skipped. handoff_task:
+     * this task's ARN, then only a hand-off naming it counts; NULL accepts any.
+     */
+    bool require_handoff;
+    const char *handoff_task;
 } cp_pipeline_options;
 
 void cp_pipeline_options_default(cp_pipeline_options *o);
@@ -93,6 +100,7 @@ typedef struct cp_load_summary {
     cp_load_output *outputs; /* the files published, in the order of the formats */
     size_t noutputs;
     char *rejects_path, *error_path; /* NULL when not written */
+    char *task_arn;                  /* the ECS task a hand-off names, NULL otherwise */
 } cp_load_summary;
 
 void cp_load_summary_release(cp_load_summary *s);
@@ -117,12 +125,43 @@ typedef struct cp_pipeline cp_pipeline;
 cp_pipeline *cp_pipeline_new(const cp_pipeline_options *opts, cp_error *err);
 void cp_pipeline_free(cp_pipeline *p);
 
+/*
+ * Big files. A Lambda invocation ends at its deadline; an S3 object whose estimated load
+ * time (size / bytes_per_s) does not fit in budget_ms is handed to a task that loads it
+ * with `csvpipe run --handed-off` (require_handoff above). It is a step of the load,
+ * after the naming (its HEAD gives size and version) and before the skip check. The
+ * ledger makes it happen once (sql.h, "Hand-offs"), under the source's hand-off lock:
+ *  - a version already loaded, or an event older than the last load, takes the normal path
+ *    (skipped and recorded as usual);
+ *  - a version already handed off to a task that is still alive is skipped (no second
+ *    task); when that task is gone (stopped, or no longer known), it is handed off again;
+ *  - otherwise start() starts the task and the "handed_off" row names it, committed in the
+ *    same lock; a task finds its row only once that commit happened;
+ *  - the load fails (recorded as any failure) when the earlier task's state is unknown (no
+ *    second task on a guess), when no task can be started, or when the hand-off of a
+ *    started task cannot be recorded (that task finds no row and skips).
+ * A task that dies mid-load commits nothing; its version stays "handed_off" until a new
+ * event for it (a retry, a re-sent notification) finds the task gone and hands it off again.
+ * Without a relational database (no ledger) nothing is handed off.
+ */
+typedef struct cp_handoff_plan {
+    int64_t budget_ms;  /* the time left for this load; < 0: unknown, never hand off */
+    double bytes_per_s; /* the load throughput to expect */
+    /* starts the task for s (source_uri, dataset, version set); *task_arn malloc'd */
+    cp_status (*start)(void *ctx, const cp_load_summary *s, char **task_arn, cp_error *err);
+    /* whether the task of an earlier hand-off is gone; why: its state, for the log */
+    cp_status (*gone)(void *ctx, const char *task_arn, bool *gone, char *why, size_t cap,
+                      cp_error *err);
+    void *ctx;
+} cp_handoff_plan;
+
 /* One source to load and what its event said about it. */
 typedef struct cp_load_request {
-    const char *source;       /* a path, "-" for standard input, or an s3:// URI */
-    const char *dataset_hint; /* the first folder under an inbox or input prefix, or NULL */
-    const char *version;      /* the event's version id or ETag; NULL: ask the source */
-    const char *sequencer;    /* the S3 event's sequencer; NULL when none */
+    const char *source;             /* a path, "-" for standard input, or an s3:// URI */
+    const char *dataset_hint;       /* the first folder under an inbox or input prefix, or NULL */
+    const char *version;            /* the event's version id or ETag; NULL: ask the source */
+    const char *sequencer;          /* the S3 event's sequencer; NULL when none */
+    const cp_handoff_plan *handoff; /* a big S3 object may be handed off; NULL: never */
 } cp_load_request;
 
 /*
@@ -132,8 +171,9 @@ typedef struct cp_load_request {
  * before is skipped, and so is an event whose sequencer is older than the last load's.
  * Outputs go to out_dir, a folder or an s3:// prefix (multipart uploads, completed at
  * commit). A load whose PostgreSQL connection is lost before commit starts over (three
- * times at most). Always fills *out (status loaded, skipped, rejected or failed) unless
- * it returns an error that is not about the file (CP_NOMEM, a database that went away, or
+ * times at most). With req->handoff a big object is handed off instead ("Big files").
+ * Always fills *out (status loaded, skipped, rejected, failed or handed_off) unless it
+ * returns an error that is not about the file (CP_NOMEM, a database that went away, or
  * CP_USAGE: a --type that names no column of the file; nothing is recorded then).
  */
 cp_status cp_pipeline_load_request(cp_pipeline *p, const cp_load_request *req, cp_load_summary *out,

@@ -97,6 +97,8 @@ cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
     }
     CP_RETURN_IF_ERROR(json_str(o, "rejects", s->rejects_path, cp_sink_nformats > 0));
     CP_RETURN_IF_ERROR(json_str(o, "error", s->error_path, true));
+    if (s->task_arn)
+        CP_RETURN_IF_ERROR(json_str(o, "ecs_task", s->task_arn, true));
     CP_RETURN_IF_ERROR(cp_buf_printf(o,
                                      "},\"timings_ms\":{\"sniff\":%.1f,\"stream\":%.1f,"
                                      "\"commit\":%.1f,\"total\":%.1f}}",
@@ -121,8 +123,15 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
     fprintf(f, "%s -> dataset \"%s\": %s\n", s->source, s->dataset ? s->dataset : "?",
             cp_load_status_name(s->status));
     if (s->status == CP_LOAD_SKIPPED) {
-        fprintf(f, "  this version was loaded before (%s); nothing to do\n",
-                s->version ? s->version : "?");
+        if (s->error)
+            fprintf(f, "  %s\n", s->error);
+        else
+            fprintf(f, "  this version was loaded before (%s); nothing to do\n",
+                    s->version ? s->version : "?");
+        return;
+    }
+    if (s->status == CP_LOAD_HANDED_OFF) {
+        fprintf(f, "  handed off to ECS task %s\n", s->task_arn ? s->task_arn : "?");
         return;
     }
     const cp_sniff_result *sr = &s->sniffed;
@@ -243,4 +252,5 @@ void cp_load_summary_emf(const cp_load_summary *s, cp_emf_load *m)
         emf_output(m, s->outputs[i].format, s->outputs[i].location);
     emf_output(m, "rejects", s->rejects_path);
     emf_output(m, "errorDetails", s->error_path);
+    emf_output(m, "ecsTask", s->task_arn);
 }

@@ -2,6 +2,7 @@
 
     fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE [--rate 0.3] [--seed 7]
                    [--faults throttle,unprocessed,500,reset] [--lifetime 150] [--stats FILE]
+                   [--record FILE]
 
 Each request that a fault applies to draws from a seeded random generator; with
 probability --rate it gets one of the enabled faults that fit it:
@@ -15,7 +16,9 @@ probability --rate it gets one of the enabled faults that fit it:
                (RST) after a random part of the body
 Everything else is forwarded unchanged (same Host header and signature). The proxy exits
 after --lifetime seconds. Counts of injected faults go to --stats (JSON) after every
-fault.
+fault. --record appends every request as one JSON line (method, path, the X-Amz-Target,
+whether it was signed, the body as text) and the status moto answered; with --rate 0 the
+proxy is a recorder in front of moto.
 """
 import argparse
 import http.client
@@ -44,6 +47,7 @@ def main():
     ap.add_argument("--faults", default="throttle,unprocessed,500,reset")
     ap.add_argument("--lifetime", type=float, default=150)
     ap.add_argument("--stats")
+    ap.add_argument("--record")
     a = ap.parse_args()
     up = urlsplit(a.upstream)
     rng = random.Random(a.seed)
@@ -117,6 +121,12 @@ def main():
                 data = r.read()
             finally:
                 conn.close()
+            if a.record:
+                with lock, open(a.record, "a") as f:
+                    f.write(json.dumps({
+                        "method": self.command, "path": self.path, "target": target,
+                        "signed": "AWS4-HMAC-SHA256" in self.headers.get("Authorization", ""),
+                        "body": body.decode("utf-8", "replace"), "status": r.status}) + "\n")
             if held and r.status == 200:
                 j = json.loads(data)
                 table = next(iter(held))
