@@ -153,13 +153,20 @@ static cp_status roles_and_grants(setup *s, const cp_pg_roles_plan *p, const cha
 
     /* csvpipe's tables from before the roles: the loader's from now on */
     PGresult *res = NULL;
+    bool have_columns = false;
+    CP_RETURN_IF_ERROR(exists(s, "SELECT 1 WHERE to_regclass($1) IS NOT NULL",
+                              "public.csvpipe_columns", &have_columns));
     CP_RETURN_IF_ERROR(
         exec(s,
-             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND "
-             "pg_get_userbyid(c.relowner) = current_user AND (c.relname IN ('csvpipe_loads', "
-             "'csvpipe_columns') OR (to_regclass('public.csvpipe_columns') IS NOT NULL AND "
-             "c.relname IN (SELECT dataset FROM public.csvpipe_columns)))",
+             have_columns
+                 ? "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND "
+                   "pg_get_userbyid(c.relowner) = current_user AND (c.relname IN "
+                   "('csvpipe_loads', 'csvpipe_columns') OR c.relname IN (SELECT dataset FROM "
+                   "public.csvpipe_columns))"
+                 : "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND "
+                   "pg_get_userbyid(c.relowner) = current_user AND c.relname = 'csvpipe_loads'",
              0, NULL, &res, "finding csvpipe's tables"));
     cp_status st = CP_OK;
     for (int i = 0; st == CP_OK && i < PQntuples(res); i++) {

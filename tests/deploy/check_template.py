@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Structural checks of deploy/cloudformation/csvpipe.yaml: every piece issue 8 asks for is
-there and keeps its promises (network isolation, encryption, no recursive invocation,
-least-privilege IAM). Prints one ok/not ok line per check; exits 1 on any failure.
+"""Structural checks of deploy/cloudformation/csvpipe.yaml: every piece issues 8 and 12 ask
+for is there and keeps its promises (network isolation, encryption, no recursive invocation,
+least-privilege IAM, HTTPS, database roles, RDS Proxy, big files on Fargate). Prints one
+ok/not ok line per check; exits 1 on any failure.
 """
+import os
+import re
 import sys
 
 from cfn import Report, load_template, refs, walk
@@ -104,7 +107,12 @@ check(e is not None and e.get("VpcEndpointType") == "Interface" and e.get("Priva
 
 # ---------------------------------------------------------------- buckets and the trigger
 buckets = of_type("AWS::S3::Bucket")
-check(len(buckets) == 2, "an input bucket and a separate output bucket", f"{sorted(buckets)}")
+albs_ = of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+alb_attrs = {a["Key"]: a["Value"] for alb_ in albs_.values()
+             for a in alb_["Properties"].get("LoadBalancerAttributes", [])}
+logs_bucket = ref_name(alb_attrs.get("access_logs.s3.bucket"))
+check(len(buckets) == 3 and logs_bucket in buckets,
+      "an input bucket, a separate output bucket, and the load balancer's log bucket", f"{sorted(buckets)}")
 for name, b in buckets.items():
     p = b["Properties"]
     enc = p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
@@ -116,9 +124,6 @@ for name, b in buckets.items():
     check(not p.get("AccessControl") or p["AccessControl"] == "Private", f"{name} has no public ACL")
 
 functions = of_type("AWS::Lambda::Function")
-check(len(functions) == 1, "one Lambda function", f"{sorted(functions)}")
-fn_name = next(iter(functions), "")
-fn = props(fn_name)
 
 
 def notifications(bucket):
@@ -131,7 +136,16 @@ def notifications(bucket):
 notifying = [b for b in buckets if notifications(b)]
 check(len(notifying) == 1, "exactly one bucket sends notifications", f"{notifying}")
 input_bucket = notifying[0] if notifying else None
-output_buckets = [b for b in buckets if b != input_bucket]
+output_buckets = [b for b in buckets if b not in (input_bucket, logs_bucket)]
+notified_fns = [ref_name(lc.get("Function")) for b in notifying
+                for lc in notifications(b).get("LambdaConfigurations", [])]
+fn_name = notified_fns[0] if notified_fns else ""
+fn = props(fn_name)
+custom = {k: v for k, v in R.items() if v["Type"].startswith("Custom::")}
+setup_fns = {ref_name(c["Properties"].get("ServiceToken")) for c in custom.values()}
+check(set(functions) == {fn_name} | setup_fns and len(functions) == 2,
+      "two Lambda functions: the ingest function (the notification's) and the database set-up (a custom resource's)",
+      f"{sorted(functions)}")
 nc = notifications(input_bucket) if input_bucket else {}
 lcs = nc.get("LambdaConfigurations", [])
 check(not nc.get("QueueConfigurations") and not nc.get("TopicConfigurations"),
@@ -205,11 +219,12 @@ check(all(input_bucket not in refs(R[x]) for x in lambda_side if x in R),
 repos = of_type("AWS::ECR::Repository")
 check(len(repos) == 2, "two ECR repositories (Lambda image, Grafana image)", f"{sorted(repos)}")
 check(fn.get("PackageType") == "Image" and "ImageUri" in fn.get("Code", {}), "function is PackageType Image")
-for k in ("MemorySize", "Timeout", "ReservedConcurrentExecutions"):
+for k in ("MemorySize", "Timeout"):
     check(is_param_ref(fn.get(k)), f"function {k} is a parameter")
 fn_subnets = sorted(ref_name(s) for s in fn.get("VpcConfig", {}).get("SubnetIds", []))
 check(fn_subnets == private, "function runs in the private subnets", f"{fn_subnets}")
 check({"CSVPIPE_OUT", "CSVPIPE_SQL_SECRET_ARN", "CSVPIPE_NOSQL"} <= set(env), "function environment names out, SQL secret, NoSQL table")
+# (the structure of the SQL secret, the proxy and the roles is checked below, "issue 12")
 check("AWS_REGION" not in env, "AWS_REGION left to Lambda (a reserved variable)")
 # Schema files (issue 14): an optional folder of the input bucket, none by default; the
 # function may read and list that folder only (listing makes a missing file a 404).
@@ -253,12 +268,11 @@ check(db.get("ManageMasterUserPassword") is True or pw_text.startswith("{{resolv
       "RDS password managed in Secrets Manager (never in the template)")
 sng = props(ref_name(db.get("DBSubnetGroupName")))
 check(sorted(ref_name(s) for s in sng.get("SubnetIds", [])) == private, "RDS subnet group is the private subnets")
-secret_arn = env.get("CSVPIPE_SQL_SECRET_ARN")
 attach = [a for a in of_type("AWS::SecretsManager::SecretTargetAttachment").values()
           if ref_name(a["Properties"]["TargetId"]) == db_name]
-check((ref_name(secret_arn) in {ref_name(a["Properties"]["SecretId"]) for a in attach})
-      or (isinstance(secret_arn, dict) and "MasterUserSecret" in str(secret_arn)),
-      "CSVPIPE_SQL_SECRET_ARN is the database's secret (with host, port, dbname attached)")
+master_secret = next((ref_name(a["Properties"]["SecretId"]) for a in attach), None)
+check(master_secret is not None and master_secret in (ref_name(db.get("MasterUserPassword")) or refs(pw)),
+      "the master user's password is the attached secret's", f"{master_secret}")
 sgi = of_type("AWS::EC2::SecurityGroupIngress")
 
 
@@ -275,9 +289,13 @@ svc_name = next(iter(services), "")
 svc = props(svc_name)
 task_sgs = [ref_name(s) for s in svc.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {}).get("SecurityGroups", [])]
 db_rules = [r for sg in db_sgs for r in ingress(sg)]
+proxies = of_type("AWS::RDS::DBProxy")
+proxy_name = next(iter(proxies), "")
+proxy = props(proxy_name)
+proxy_sgs = {ref_name(s) for s in proxy.get("VpcSecurityGroupIds", [])}
 check(db_rules and all("CidrIp" not in r and "CidrIpv6" not in r and "SourcePrefixListId" not in r for r in db_rules)
-      and {ref_name(r.get("SourceSecurityGroupId")) for r in db_rules} == set(lambda_sg) | set(task_sgs),
-      "only the Lambda and Grafana security groups reach RDS",
+      and {ref_name(r.get("SourceSecurityGroupId")) for r in db_rules} == proxy_sgs and proxy_sgs,
+      "only RDS Proxy's security group reaches RDS",
       f"{[(ref_name(r.get('SourceSecurityGroupId')), r.get('CidrIp')) for r in db_rules]}")
 
 # ---------------------------------------------------------------- DynamoDB
@@ -336,9 +354,9 @@ check(any(p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecifi
 lgs = of_type("AWS::Logs::LogGroup")
 check(len(lgs) >= 2 and all("RetentionInDays" in g["Properties"] for g in lgs.values()), "log groups (Lambda, Grafana) with retention")
 check(ref_name(fn.get("LoggingConfig", {}).get("LogGroup")) in lgs, "the function logs to its log group")
-cdefs = td.get("ContainerDefinitions", [])
-check(all(ref_name(c.get("LogConfiguration", {}).get("Options", {}).get("awslogs-group")) in lgs for c in cdefs),
-      "Grafana containers log to their log group")
+cdefs = [c for t in tds.values() for c in t["Properties"].get("ContainerDefinitions", [])]
+check(cdefs and all(ref_name(c.get("LogConfiguration", {}).get("Options", {}).get("awslogs-group")) in lgs for c in cdefs),
+      "every container (Grafana, big files) logs to its log group")
 alarm_metrics = set()
 for a in of_type("AWS::CloudWatch::Alarm").values():
     p = a["Properties"]
@@ -383,6 +401,276 @@ for name, doc in docs:
         if wild_action and "*" in resources:
             bad.append(f"{name}: {actions} on *")
 check(docs and not bad, f"no IAM statement grants * (or service:*) on * ({len(docs)} policy documents)", "; ".join(bad))
+
+# ---------------------------------------------------------------- issue 12: deployable defaults
+def default(name):
+    return P.get(name, {}).get("Default")
+
+
+def cond_if(v):
+    """(condition, then, else) of an Fn::If, or None."""
+    if isinstance(v, dict) and "Fn::If" in v:
+        return tuple(v["Fn::If"])
+    return None
+
+
+conditions = tpl.get("Conditions", {})
+
+
+def is_param_not_empty(cond, param):
+    c = conditions.get(cond)
+    return c == {"Fn::Not": [{"Fn::Equals": [{"Ref": param}, ""]}]}
+
+
+rc = fn.get("ReservedConcurrentExecutions")
+ci = cond_if(rc)
+check(ci is not None and is_param_not_empty(ci[0], "LambdaReservedConcurrency")
+      and ci[1] == {"Ref": "LambdaReservedConcurrency"} and ci[2] == {"Ref": "AWS::NoValue"}
+      and default("LambdaReservedConcurrency") == "",
+      "no reserved concurrency unless asked: an empty default means AWS::NoValue", f"{rc}")
+
+# HTTPS by default
+rules = tpl.get("Rules", {})
+check(default("AllowPlainHttp") == "false" and set(P.get("AllowPlainHttp", {}).get("AllowedValues", [])) == {"true", "false"}
+      and "TRIALS" in P.get("AllowPlainHttp", {}).get("Description", "").upper(),
+      "plain HTTP only as an explicit opt-in parameter, described as for trials")
+check(all(k in P and "Default" not in P[k] for k in ("DomainName", "CertificateArn", "AllowedCidr")),
+      "DomainName, CertificateArn and AllowedCidr are required parameters (no default)")
+check(conditions.get("UseHttps") == {"Fn::Equals": [{"Ref": "AllowPlainHttp"}, "false"]}, "condition UseHttps is AllowPlainHttp false")
+https_rule = [r for r in rules.values() if r.get("RuleCondition") == {"Fn::Equals": [{"Ref": "AllowPlainHttp"}, "false"]}]
+asserted = {ref_name(a["Assert"]["Fn::Not"][0]["Fn::Equals"][0]) for r in https_rule for a in r.get("Assertions", [])
+            if "Fn::Not" in a["Assert"]}
+check(asserted >= {"DomainName", "CertificateArn"}, "a rule rejects HTTPS without a domain name and a certificate", f"{asserted}")
+http_l = [l["Properties"] for l in listeners.values() if l["Properties"].get("Port") == 80]
+https_l = [(n, l) for n, l in listeners.items() if l["Properties"].get("Port") == 443]
+redirect = cond_if(http_l[0].get("DefaultActions")) if http_l else None
+check(redirect is not None and redirect[0] == "UseHttps"
+      and redirect[1][0].get("Type") == "redirect"
+      and redirect[1][0].get("RedirectConfig", {}).get("Protocol") == "HTTPS"
+      and redirect[1][0]["RedirectConfig"].get("Port") == "443",
+      "HTTP redirects to HTTPS (forwarding only with AllowPlainHttp)")
+check(len(https_l) == 1 and https_l[0][1].get("Condition") == "UseHttps"
+      and https_l[0][1]["Properties"].get("Protocol") == "HTTPS"
+      and https_l[0][1]["Properties"].get("Certificates") == [{"CertificateArn": {"Ref": "CertificateArn"}}]
+      and "TLS13" in https_l[0][1]["Properties"].get("SslPolicy", ""),
+      "an HTTPS listener with the certificate parameter and a TLS 1.3 policy")
+task_defs = of_type("AWS::ECS::TaskDefinition")
+loader_td_name = next((n for n, t in task_defs.items()
+                       if any(c.get("Name") == "csvpipe" for c in t["Properties"].get("ContainerDefinitions", []))), "")
+loader_td = props(loader_td_name)
+grafana_td_name = ref_name(svc.get("TaskDefinition"))
+grafana_td = props(grafana_td_name)
+gcdefs = grafana_td.get("ContainerDefinitions", [])
+genv = {e["Name"]: e["Value"] for c in gcdefs for e in c.get("Environment", [])}
+root = cond_if(genv.get("GF_SERVER_ROOT_URL"))
+check(root is not None and root[0] == "UseHttps" and sub_text(root[1]) == "https://${DomainName}/",
+      "GF_SERVER_ROOT_URL is https://DomainName/", f"{genv.get('GF_SERVER_ROOT_URL')}")
+cookie = cond_if(genv.get("GF_SECURITY_COOKIE_SECURE"))
+check(cookie is not None and cookie[0] == "UseHttps" and cookie[1] == "true", "Grafana's cookies are secure over HTTPS")
+records = of_type("AWS::Route53::RecordSet")
+check(len(records) == 1 and all(r.get("Condition") and is_param_not_empty(r["Condition"], "HostedZoneId")
+                                 and ref_name(r["Properties"]["AliasTarget"]["DNSName"]) == alb_name
+                                 and r["Properties"].get("Name") == {"Ref": "DomainName"} for r in records.values()),
+      "an optional Route 53 alias record: DomainName to the load balancer when HostedZoneId is given")
+check(P.get("AllowedCidr", {}).get("Default") != "0.0.0.0/0" and "Default" not in P.get("AllowedCidr", {}),
+      "the allowed CIDR has no 0.0.0.0/0 default")
+
+# Database roles: the master secret sets them up, nothing else reads it
+secrets = of_type("AWS::SecretsManager::Secret")
+
+
+def secret_user(name):
+    gss = props(name).get("GenerateSecretString", {})
+    t = gss.get("SecretStringTemplate")
+    t = sub_text(t) if isinstance(t, dict) else t
+    m = re.search(r'"username":\s*"([^"]+)"', t or "")
+    return m.group(1) if m else None
+
+
+role_secrets = {secret_user(n): n for n in secrets if secret_user(n) and n != master_secret}
+check({"csvpipe_loader", "csvpipe_reader", "csvpipe_grafana"} <= set(role_secrets),
+      "a secret per role: loader, read-only reader, Grafana's own", f"{role_secrets}")
+loader_secret = role_secrets.get("csvpipe_loader")
+reader_secret = role_secrets.get("csvpipe_reader")
+grafana_secret = role_secrets.get("csvpipe_grafana")
+check(ref_name(env.get("CSVPIPE_SQL_SECRET_ARN")) == loader_secret, "the Lambda's CSVPIPE_SQL_SECRET_ARN is the loader's secret")
+readers = {}  # secret -> roles that may GetSecretValue it
+role_of_doc = {}
+for name, r in R.items():
+    if r["Type"] != "AWS::IAM::Role":
+        continue
+    for pol in r["Properties"].get("Policies", []):
+        for st_ in as_list(pol["PolicyDocument"].get("Statement", [])):
+            acts = as_list(st_.get("Action", []))
+            if st_.get("Effect") == "Allow" and any(a in ("secretsmanager:GetSecretValue", "secretsmanager:*", "*") for a in acts):
+                for res in as_list(st_.get("Resource", [])):
+                    if res == "*":
+                        readers.setdefault("*", set()).add(name)
+                    for x in refs(res):
+                        readers.setdefault(x, set()).add(name)
+setup_name = next(iter(setup_fns), "")
+setup_role = ref_name(props(setup_name).get("Role"))
+proxy_role = ref_name(proxy.get("RoleArn"))
+check(not readers.get("*"), "no role reads every secret", f"{readers.get('*')}")
+check(readers.get(master_secret, set()) == {setup_role, proxy_role},
+      "only the set-up function and RDS Proxy can read the master secret (the loader cannot)",
+      f"{sorted(readers.get(master_secret, set()))}")
+fn_role = ref_name(fn.get("Role"))
+loader_task_role = ref_name(loader_td.get("TaskRoleArn"))
+loader_exec_role = ref_name(loader_td.get("ExecutionRoleArn"))
+g_exec_role = ref_name(grafana_td.get("ExecutionRoleArn"))
+g_task_role = ref_name(grafana_td.get("TaskRoleArn"))
+readable = {role: {s_ for s_, rs in readers.items() if role in rs} for role in
+            (fn_role, loader_task_role, loader_exec_role, g_exec_role, g_task_role)}
+check(readable[fn_role] == {loader_secret} and readable[loader_task_role] == {loader_secret}
+      and not readable[loader_exec_role],
+      "the Lambda and the big-file tasks read only the loader's secret", f"{readable}")
+check(readable[g_exec_role] - {"GrafanaAdminSecret"} == {reader_secret, grafana_secret} and not readable[g_task_role],
+      "Grafana's task reads only the read-only secret (and its own state role's and admin password)",
+      f"{readable[g_exec_role]}")
+gsecrets = {e["Name"]: e["ValueFrom"] for c in gcdefs for e in c.get("Secrets", [])}
+check(refs(gsecrets.get("CSVPIPE_DB_USER")) == {reader_secret} and refs(gsecrets.get("CSVPIPE_DB_PASSWORD")) == {reader_secret},
+      "Grafana's datasource logs in as the read-only role")
+check(genv.get("GF_DATABASE_TYPE") == "postgres" and genv.get("GF_DATABASE_NAME") == "grafana"
+      and refs(gsecrets.get("GF_DATABASE_USER")) == {grafana_secret},
+      "Grafana's own state is in database grafana on RDS, as its own role")
+cr = next(iter(custom.values()), {}).get("Properties", {})
+senv = props(setup_name).get("Environment", {}).get("Variables", {})
+check(ref_name(senv.get("CSVPIPE_SETUP_MASTER_SECRET_ARN")) == master_secret
+      and ref_name(senv.get("CSVPIPE_SETUP_LOADER_SECRET_ARN")) == loader_secret
+      and ref_name(senv.get("CSVPIPE_SETUP_READER_SECRET_ARN")) == reader_secret
+      and ref_name(senv.get("CSVPIPE_SETUP_GRAFANA_SECRET_ARN")) == grafana_secret
+      and props(setup_name).get("ImageConfig", {}).get("Command") == ["db-setup", "--lambda"],
+      "the set-up function runs `csvpipe db-setup --lambda` with the master and role secrets")
+custom_name = next(iter(custom), "")
+check(custom_name in as_list(R.get(fn_name, {}).get("DependsOn", []))
+      and custom_name in as_list(R.get(svc_name, {}).get("DependsOn", [])),
+      "the ingest function and the Grafana service wait for the roles")
+
+# RDS Proxy and TLS
+check(proxy.get("RequireTLS") is True and proxy.get("EngineFamily") == "POSTGRESQL"
+      and {ref_name(a["SecretArn"]) for a in proxy.get("Auth", [])} == {master_secret, loader_secret, reader_secret, grafana_secret},
+      "RDS Proxy: TLS required, the users' secrets")
+ptg = [t["Properties"] for t in of_type("AWS::RDS::DBProxyTargetGroup").values()]
+check(len(ptg) == 1 and ref_name(ptg[0].get("DBProxyName")) == proxy_name
+      and [ref_name(i) for i in ptg[0].get("DBInstanceIdentifiers", [])] == [db_name]
+      and is_param_ref(ptg[0].get("ConnectionPoolConfigurationInfo", {}).get("MaxConnectionsPercent")),
+      "the proxy's target is the database, its share of max_connections a parameter")
+proxy_rules = [r for sg in proxy_sgs for r in ingress(sg)]
+check({ref_name(r.get("SourceSecurityGroupId")) for r in proxy_rules}
+      == set(lambda_sg) | set(task_sgs) | {ref_name(env.get("CSVPIPE_ECS_SECURITY_GROUPS"))}
+      and all(not r.get("CidrIp") for r in proxy_rules),
+      "only the Lambdas, the big-file tasks and Grafana reach the proxy",
+      f"{[ref_name(r.get('SourceSecurityGroupId')) for r in proxy_rules]}")
+for what, vars_ in (("the ingest function", env), ("the set-up function", senv),
+                    ("the big-file task", {e["Name"]: e["Value"] for c in loader_td.get("ContainerDefinitions", [])
+                                           for e in c.get("Environment", [])})):
+    check(ref_name(vars_.get("PGHOST")) == proxy_name and vars_.get("PGSSLMODE") == "verify-full"
+          and str(vars_.get("PGSSLROOTCERT", "")).startswith("/etc/ssl/certs/"),
+          f"{what} connects to the proxy with sslmode=verify-full against the system CA bundle")
+check(genv.get("GF_DATABASE_SSL_MODE") == "verify-full" and ref_name(genv.get("CSVPIPE_DB_HOST")) == proxy_name,
+      "Grafana connects to the proxy with verify-full too")
+
+# Least privilege: the actions csvpipe calls, read from its source
+SRC = os.path.join(os.environ.get("CP_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "src")
+
+
+def src(path):
+    with open(os.path.join(SRC, path)) as f:
+        return f.read()
+
+
+s3c, ddbc, secc, ecsc = src("aws/s3.c"), src("aws/dynamodb.c"), src("aws/secrets.c"), src("aws/ecs.c")
+itemsc = src("load/items_dynamodb.c")
+calls = {  # IAM action: evidence in the code that it is called at run time
+    "s3:GetObject": '.method = "HEAD"' in s3c and '.method = "GET"' in s3c,
+    "s3:GetObjectVersion": "versionId=" in s3c,
+    "s3:PutObject": '"uploads="' in s3c and '.method = "PUT"' in s3c,
+    "s3:AbortMultipartUpload": "uploadId=" in s3c and '.method = "DELETE"' in s3c,
+    "s3:DeleteObject": "cp_s3_delete" in s3c,
+    "dynamodb:BatchWriteItem": "DynamoDB_20120810.BatchWriteItem" in ddbc and "cp_ddb_writer_add" in itemsc,
+    "secretsmanager:GetSecretValue": "secretsmanager.GetSecretValue" in secc,
+    "ecs:RunTask": '"RunTask"' in ecsc,
+    "ecs:DescribeTasks": '"DescribeTasks"' in ecsc,
+    "iam:PassRole": '"RunTask"' in ecsc,  # RunTask passes the task's roles
+}
+check(all(calls.values()), "every action csvpipe calls is found in its source", f"{[k for k, v in calls.items() if not v]}")
+platform = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+
+def actions_of(role):
+    out = set()
+    for pol in props(role).get("Policies", []):
+        for st_ in as_list(pol["PolicyDocument"].get("Statement", [])):
+            if st_.get("Effect") == "Allow":
+                out |= set(as_list(st_.get("Action", [])))
+    return out
+
+
+for role, what in ((fn_role, "the ingest Lambda"), (loader_task_role, "the big-file task")):
+    extra = actions_of(role) - platform - set(calls)
+    check(not extra, f"{what}'s role grants only actions csvpipe calls", f"{sorted(extra)}")
+check(actions_of(fn_role) >= set(calls), "the ingest Lambda may make every call csvpipe makes",
+      f"{sorted(set(calls) - actions_of(fn_role))}")
+check(actions_of(loader_task_role) >= set(calls) - {"ecs:RunTask", "ecs:DescribeTasks", "iam:PassRole"},
+      "the big-file task may make every load call (no ECS)")
+
+# Big files on ECS Fargate
+cluster = next(iter(of_type("AWS::ECS::Cluster")), "")
+lc = next(iter(loader_td.get("ContainerDefinitions", [])), {})
+check(loader_td.get("RequiresCompatibilities") == ["FARGATE"] and loader_td.get("NetworkMode") == "awsvpc"
+      and is_param_ref(loader_td.get("Cpu")) and is_param_ref(loader_td.get("Memory"))
+      and lc.get("EntryPoint") == ["/usr/local/bin/csvpipe"]
+      and "LambdaRepository" in refs(lc.get("Image")),
+      "a Fargate task definition runs the Lambda's image with entry point csvpipe")
+check(ref_name(lc.get("LogConfiguration", {}).get("Options", {}).get("awslogs-group")) in lgs, "the big-file task logs to its log group")
+check(ref_name(env.get("CSVPIPE_ECS_CLUSTER")) == cluster and ref_name(env.get("CSVPIPE_ECS_TASK_DEFINITION")) == loader_td_name
+      and env.get("CSVPIPE_ECS_CONTAINER") == lc.get("Name")
+      and refs(env.get("CSVPIPE_ECS_SUBNETS")) == set(private)
+      and ref_name(env.get("CSVPIPE_ECS_SECURITY_GROUPS")) not in (None, *lambda_sg, *task_sgs),
+      "the Lambda knows the cluster, task definition, container, private subnets and the tasks' own security group")
+stmts = [st_ for pol in props(fn_role).get("Policies", []) for st_ in as_list(pol["PolicyDocument"]["Statement"])]
+run_st = [st_ for st_ in stmts if "ecs:RunTask" in as_list(st_.get("Action", []))]
+pass_st = [st_ for st_ in stmts if "iam:PassRole" in as_list(st_.get("Action", []))]
+check(len(run_st) == 1 and (sub_text(run_st[0]["Resource"]) or "").endswith(":task-definition/${Name}-loader:*")
+      and props(loader_td_name).get("Family") == {"Fn::Sub": "${Name}-loader"}
+      and "ecs:cluster" in str(run_st[0].get("Condition")),
+      "ecs:RunTask on the big-file task definition only, in the stack's cluster")
+check(len(pass_st) == 1 and sorted(ref_name(x) for x in as_list(pass_st[0]["Resource"])) == sorted([loader_task_role, loader_exec_role])
+      and pass_st[0].get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService") == "ecs-tasks.amazonaws.com",
+      "iam:PassRole on the task's two roles only, to ECS tasks only")
+check(endpoint("ecs") is not None, "an ECS interface endpoint (the Lambda has no internet)")
+check(ref_name(lc.get("Environment") and {e["Name"]: e["Value"] for e in lc["Environment"]}.get("CSVPIPE_SQL_SECRET_ARN")) == loader_secret,
+      "the big-file task loads as the loader role")
+
+# Fargate CPU/memory pairs: a rule for every CPU value that allows exactly the valid memory
+FARGATE = {256: [512, 1024, 2048], 512: list(range(1024, 4097, 1024)), 1024: list(range(2048, 8193, 1024)),
+           2048: list(range(4096, 16385, 1024)), 4096: list(range(8192, 30721, 1024))}
+for cpu_p, mem_p in (("GrafanaCpu", "GrafanaMemory"), ("LoaderTaskCpu", "LoaderTaskMemory")):
+    ok = True
+    for cpu in P[cpu_p]["AllowedValues"]:
+        rs = [r for r in rules.values() if r.get("RuleCondition") == {"Fn::Equals": [{"Ref": cpu_p}, str(cpu)]}]
+        allowed = set()
+        for r in rs:
+            for a in r.get("Assertions", []):
+                c = a["Assert"].get("Fn::Contains")
+                if c and c[1] == {"Ref": mem_p}:
+                    allowed |= {int(x) for x in c[0]}
+        offered = {int(m) for m in P[mem_p]["AllowedValues"]}
+        if allowed != set(FARGATE[int(cpu)]) & offered or not allowed:
+            ok = False
+    check(ok, f"Rules reject invalid Fargate pairs of {cpu_p}/{mem_p}")
+
+check(all(props(r).get("ImageTagMutability") == "IMMUTABLE" for r in repos), "ECR tags are immutable")
+check(alb_attrs.get("access_logs.s3.enabled") == "true" and alb_attrs.get("access_logs.s3.prefix"),
+      "the load balancer writes access logs")
+lbp = [p_["Properties"] for p_ in of_type("AWS::S3::BucketPolicy").values() if ref_name(p_["Properties"]["Bucket"]) == logs_bucket]
+check(bool(lbp) and any(st_.get("Effect") == "Allow" and st_.get("Action") == "s3:PutObject"
+                        for st_ in as_list(lbp[0]["PolicyDocument"]["Statement"])),
+      "the log bucket lets Elastic Load Balancing write")
+check("postgresql" in db.get("EnableCloudwatchLogsExports", []), "RDS exports its PostgreSQL log to CloudWatch")
 
 # ---------------------------------------------------------------- outputs
 outs = tpl.get("Outputs", {})

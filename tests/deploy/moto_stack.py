@@ -14,6 +14,7 @@ The template is sent as JSON converted by cfn-lint's decoder: moto's own YAML lo
 """
 import json
 import os
+import re
 import sys
 import time
 
@@ -59,8 +60,8 @@ def strip_unmodeled(tpl):
             text, local = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
             for name, t in gone.items():
                 text = text.replace("${" + name + "}", placeholder(t, name))
-                for attr in ("Arn", "Name", "Id"):
-                    text = text.replace("${" + name + "." + attr + "}", placeholder(t, name, attr))
+                text = re.sub(r"\$\{" + re.escape(name) + r"\.([A-Za-z.]+)\}",
+                              lambda m, t=t, name=name: placeholder(t, name, m.group(1)), text)
             return {"Fn::Sub": text if isinstance(sub, str) else [text, fix(local)]}
         return {k: fix(v) for k, v in node.items()}
 
@@ -96,10 +97,13 @@ def create(name, params):
         time.sleep(0.5)
     check(status == "CREATE_COMPLETE", f"stack {name} created in moto", status)
     expected = {}
-    conditions_false = {c for c in ("HasImages",) if params.get("ImageTag", "") == ""}
+    holds = {"HasImages": params.get("ImageTag", "") != "",
+             "UseHttps": params.get("AllowPlainHttp", "false") == "false",
+             "HasAliasRecord": params.get("HostedZoneId", "") != "",
+             "HasAlarmEmail": params.get("AlarmEmail", "") != ""}
     for k, r in tpl["Resources"].items():
         cond = r.get("Condition")
-        if cond in conditions_false or cond in ("HasCertificate", "HasAlarmEmail"):
+        if cond and not holds[cond]:
             continue
         expected[k] = r["Type"]
     got = {}
@@ -116,8 +120,14 @@ def create(name, params):
     return unmodeled, outputs
 
 
-# The full stack, as the second deploy.sh phase makes it (images pushed).
-unmodeled, outputs = create("csvpipe-moto", {"Name": "cpmoto", "ImageTag": "test"})
+# The full stack, as the second deploy.sh phase makes it (images pushed), HTTPS with an
+# alias record in a hosted zone of this account.
+r53 = boto3.client("route53", endpoint_url=ENDPOINT, region_name=REGION)
+zone = r53.create_hosted_zone(Name="example.com", CallerReference="csvpipe-moto")["HostedZone"]["Id"].split("/")[-1]
+acm = boto3.client("acm", endpoint_url=ENDPOINT, region_name=REGION)
+HTTPS = {"DomainName": "grafana.example.com", "AllowedCidr": "203.0.113.0/24",
+         "CertificateArn": acm.request_certificate(DomainName="grafana.example.com")["CertificateArn"]}
+unmodeled, outputs = create("csvpipe-moto", {"Name": "cpmoto", "ImageTag": "test", "HostedZoneId": zone, **HTTPS})
 s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name=REGION)
 inp, outb = f"cpmoto-input-{ACCOUNT}-{REGION}", f"cpmoto-output-{ACCOUNT}-{REGION}"
 names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
@@ -193,11 +203,35 @@ c0 = td["containerDefinitions"][0]
 check(c0["image"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/cpmoto-grafana:test"
       and c0["portMappings"][0]["containerPort"] == 3000
       and c0["logConfiguration"]["options"]["awslogs-group"] == "/ecs/cpmoto-grafana"
-      and {x["name"] for x in c0.get("secrets", [])} == {"CSVPIPE_DB_USER", "CSVPIPE_DB_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"},
+      and {x["name"] for x in c0.get("secrets", [])} == {"CSVPIPE_DB_USER", "CSVPIPE_DB_PASSWORD", "GF_DATABASE_USER",
+                                                          "GF_DATABASE_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"},
       "Grafana container: image from its repository, port 3000, its log group, credentials as ECS secrets (read back)", f"{c0}")
 readback("Grafana task definition on Fargate (awsvpc)", lambda: td,
          lambda v: "FARGATE" in v.get("requiresCompatibilities", []) and v["networkMode"] == "awsvpc",
          ignored=lambda v: v.get("networkMode") == "bridge" and not v.get("requiresCompatibilities"))
+genv = {x["name"]: x["value"] for x in c0.get("environment", [])}
+check(genv.get("GF_SERVER_ROOT_URL") == "https://grafana.example.com/" and genv.get("GF_SECURITY_COOKIE_SECURE") == "true"
+      and genv.get("GF_DATABASE_NAME") == "grafana", "Grafana: HTTPS root URL, secure cookies, state in database grafana (read back)", f"{genv}")
+ltd = ecs.describe_task_definition(taskDefinition="cpmoto-loader")["taskDefinition"]
+l0 = ltd["containerDefinitions"][0]
+lenv = {x["name"]: x["value"] for x in l0.get("environment", [])}
+check(l0["name"] == "csvpipe" and l0["image"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/cpmoto-lambda:test"
+      and l0.get("entryPoint") == ["/usr/local/bin/csvpipe"] and l0["logConfiguration"]["options"]["awslogs-group"] == "/ecs/cpmoto-loader"
+      and lenv.get("CSVPIPE_SQL_SECRET_ARN", "").endswith("moto-unmodeled/LoaderSecret") and lenv.get("PGSSLMODE") == "verify-full",
+      "big-file task definition: the Lambda's image, entry point csvpipe, its log group, the loader's settings (read back)", f"{l0}")
+check(env.get("CSVPIPE_ECS_CLUSTER") == "cpmoto" and env.get("CSVPIPE_ECS_CONTAINER") == "csvpipe"
+      and ":task-definition/cpmoto-loader:" in env.get("CSVPIPE_ECS_TASK_DEFINITION", "")
+      and len(env.get("CSVPIPE_ECS_SUBNETS", "").split(",")) == 2 and env.get("CSVPIPE_ECS_SECURITY_GROUPS", "").startswith("sg-")
+      and "CSVPIPE_THROUGHPUT_MBPS" not in env,
+      "the ingest function knows the cluster, task definition, subnets and the tasks' security group (read back)", f"{env}")
+check("ReservedConcurrentExecutions" not in str(lam.get_function_concurrency(FunctionName="cpmoto-ingest")),
+      "no reserved concurrency by default (read back)")
+setup = lam.get_function(FunctionName="cpmoto-db-setup")["Configuration"]
+readback("set-up function runs `csvpipe db-setup --lambda`", lambda: setup.get("ImageConfigResponse", {}).get("ImageConfig"),
+         lambda v: v.get("Command") == ["db-setup", "--lambda"] and v.get("EntryPoint") == ["/usr/local/bin/csvpipe"])
+rrs = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+check(any(r["Name"].rstrip(".") == "grafana.example.com" and r["Type"] == "A" for r in rrs),
+      "alias record grafana.example.com in the hosted zone (read back)", f"{rrs}")
 elb = boto3.client("elbv2", endpoint_url=ENDPOINT, region_name=REGION)
 lbs = elb.describe_load_balancers(Names=["cpmoto-grafana"])["LoadBalancers"]
 check(lbs and lbs[0]["Scheme"] == "internet-facing", "internet-facing ALB (read back)")
@@ -206,14 +240,18 @@ check(tgs and tgs[0]["HealthCheckPath"] == "/api/health", "target group health c
 ecr = boto3.client("ecr", endpoint_url=ENDPOINT, region_name=REGION)
 repos = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
 check({"cpmoto-lambda", "cpmoto-grafana"} <= repos, "both ECR repositories (read back)", f"{repos}")
+readback("ECR tags immutable", lambda: {r["repositoryName"]: r["imageTagMutability"] for r in ecr.describe_repositories()["repositories"]
+                                        if r["repositoryName"].startswith("cpmoto-")},
+         lambda v: set(v.values()) == {"IMMUTABLE"})
 logs = boto3.client("logs", endpoint_url=ENDPOINT, region_name=REGION)
 groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
-check(groups.get("/aws/lambda/cpmoto-ingest") == 30 and groups.get("/ecs/cpmoto-grafana") == 30, "log groups with 30-day retention (read back)", f"{groups}")
+check(all(groups.get(g) == 30 for g in ("/aws/lambda/cpmoto-ingest", "/aws/lambda/cpmoto-db-setup", "/ecs/cpmoto-grafana", "/ecs/cpmoto-loader")),
+      "log groups with 30-day retention (read back)", f"{groups}")
 cw = boto3.client("cloudwatch", endpoint_url=ENDPOINT, region_name=REGION)
 check(any(d["DashboardName"] == "cpmoto" for d in cw.list_dashboards()["DashboardEntries"]), "CloudWatch dashboard (read back)")
 
 # The bootstrap stack (first deploy.sh phase: no images yet) also builds.
-create("csvpipe-moto-bootstrap", {"Name": "cpboot", "ImageTag": ""})
+create("csvpipe-moto-bootstrap", {"Name": "cpboot", "ImageTag": "", **HTTPS})
 try:
     lam.get_function(FunctionName="cpboot-ingest")
     no_function = False
