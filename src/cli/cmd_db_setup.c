@@ -21,14 +21,16 @@
 static const char usage[] =
     "usage: csvpipe db-setup [--lambda [--max-invocations N]]\n"
     "\n"
-    "Creates or updates the PostgreSQL roles of a deployment as the master user: the loader\n"
-    "(owns csvpipe's tables), the read-only reader (Grafana's datasource: SELECT only) and\n"
-    "Grafana's own role (owner of the database Grafana keeps its state in). Idempotent; a\n"
-    "second run sets the passwords again from the secrets.\n"
+    "Creates or updates the PostgreSQL roles of a deployment as the master user: the\n"
+    "loader (owns csvpipe's tables), the read-only reader (Grafana's datasource:\n"
+    "SELECT only) and Grafana's own role (owner of the database Grafana keeps its\n"
+    "state in).\n"
+    "Idempotent; a second run sets the passwords again from the secrets.\n"
     "\n"
     "environment (secrets in Secrets Manager, JSON with username and password):\n"
-    "  CSVPIPE_SETUP_MASTER_SECRET_ARN   the master user's secret (RDS: with host, port,\n"
-    "                                    dbname; PGHOST, when set, replaces host and port)\n"
+    "  CSVPIPE_SETUP_MASTER_SECRET_ARN   the master user's secret (RDS: with host,\n"
+    "                                    port, dbname; PGHOST, when set, replaces\n"
+    "                                    host and port)\n"
     "  CSVPIPE_SETUP_LOADER_SECRET_ARN   the loader's secret\n"
     "  CSVPIPE_SETUP_READER_SECRET_ARN   the reader's secret\n"
     "  CSVPIPE_SETUP_GRAFANA_SECRET_ARN  Grafana's own role (optional)\n"
@@ -244,10 +246,10 @@ static void custom_resource(cp_lambda_runtime *rt, const cp_lambda_invocation *i
                   json_object_get(ev, "RequestId"), "LogicalResourceId", logical);
     char *body = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(answer);
-    char put_msg[800] = "";
+    char put_msg[1100] = "";
     bool put_ok = body && put_response(url, body, put_msg, sizeof put_msg) == 0;
     if (!put_ok) {
-        char line[1000];
+        char line[1400];
         snprintf(line, sizeof line,
                  "the answer could not be sent to CloudFormation (%s); the stack waits for it "
                  "until its own timeout",

@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.bash"
 
 man_src="$CP_SOURCE_DIR/docs/csvpipe.1"
-commands=("" run watch inspect lambda)
+commands=("" run watch inspect lambda db-setup)
 
 for c in "${commands[@]}"; do
     name="csvpipe${c:+ $c} --help"
@@ -54,7 +54,7 @@ help_options() {
 }
 # Each listed option is known to its command's parser: alone, it may need an argument or
 # a file, which is a usage error (2), but never "unrecognized option".
-for c in run watch inspect lambda; do
+for c in run watch inspect lambda db-setup; do
     for o in $(help_options "$TMP/help-$c"); do
         run timeout 20 "$CSVPIPE" "$c" "$o"
         expect_rc "$c $o alone: a usage error" 2

@@ -46,14 +46,16 @@ static void test_body_shape(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
     assert_string_equal(json_string_value(json_object_get(j, "startedBy")), "csvpipe-lambda");
     assert_string_equal(json_string_value(json_object_get(j, "clientToken")), "req-1-abcdef01");
-    json_t *vpc = json_object_get(json_object_get(j, "networkConfiguration"), "awsvpcConfiguration");
+    json_t *vpc =
+        json_object_get(json_object_get(j, "networkConfiguration"), "awsvpcConfiguration");
     assert_string_equal(json_string_value(json_object_get(vpc, "assignPublicIp")), "DISABLED");
     assert_int_equal(json_array_size(json_object_get(vpc, "subnets")), 2);
     assert_string_equal(json_string_value(json_array_get(json_object_get(vpc, "subnets"), 1)),
                         "subnet-b");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(vpc, "securityGroups"), 0)),
-                        "sg-1");
-    json_t *o = json_array_get(json_object_get(json_object_get(j, "overrides"), "containerOverrides"), 0);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(vpc, "securityGroups"), 0)), "sg-1");
+    json_t *o =
+        json_array_get(json_object_get(json_object_get(j, "overrides"), "containerOverrides"), 0);
     assert_string_equal(json_string_value(json_object_get(o, "name")), "csvpipe");
     json_t *cmd = json_object_get(o, "command");
     assert_int_equal(json_array_size(cmd), 3);
@@ -73,7 +75,8 @@ static void test_optional_fields_left_out(void **state)
     json_t *j = json_loads(body, 0, NULL);
     assert_null(json_object_get(j, "startedBy"));
     assert_null(json_object_get(j, "clientToken"));
-    json_t *vpc = json_object_get(json_object_get(j, "networkConfiguration"), "awsvpcConfiguration");
+    json_t *vpc =
+        json_object_get(json_object_get(j, "networkConfiguration"), "awsvpcConfiguration");
     assert_int_equal(json_array_size(json_object_get(vpc, "securityGroups")), 0);
     json_decref(j);
     free(body);

@@ -73,7 +73,8 @@ static void test_begin_end(void **state)
 
     assert_int_equal(cp_sql_handoff_begin(db, src, "v1", &v, &err), CP_OK);
     assert_false(v.handed_off);
-    cp_ledger_row h = row(CP_LOAD_HANDED_OFF, "v1", "{\"ecs_task\":\"arn:aws:ecs:r:1:task/cp/abc\"}");
+    cp_ledger_row h =
+        row(CP_LOAD_HANDED_OFF, "v1", "{\"ecs_task\":\"arn:aws:ecs:r:1:task/cp/abc\"}");
     assert_int_equal(cp_sql_handoff_end(db, &h, &err), CP_OK);
 
     assert_int_equal(cp_sql_handoff_begin(db, src, "v1", &v, &err), CP_OK);
