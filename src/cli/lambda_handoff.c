@@ -8,9 +8,11 @@
 #include "cli/cli.h"
 #include "util/log.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * The default throughput: bench/results/pg_vs_copy.md measured 29.7 MiB/s for the slowest
@@ -155,6 +157,13 @@ nomem:
     return -1;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint32_t fnv1a(uint32_t h, const char *s)
 {
     for (; s && *s; s++)
@@ -186,13 +195,16 @@ static cp_status start_task(void *ctx, const cp_load_summary *s, char **task_arn
     cmd[n++] = s->source_uri;
     cmd[n] = NULL;
     /*
-     * One token per invocation (Lambda keeps the request id across the retries of an event)
-     * and object version: a request retried by the client, or an invocation retried after
-     * its hand-off could not be recorded, gets the task already started, not a second one.
+     * One token per call: the client's own retries of this request (a timeout, a 5xx) get
+     * the task already started, never a second one. The time makes it new for every
+     * hand-off, even of a retried invocation (Lambda keeps the request id across retries):
+     * a task started by an attempt whose hand-off was not recorded finds none and skips,
+     * and the retry's hand-off names a task of its own.
      */
     char token[65];
-    snprintf(token, sizeof token, "%.48s-%08x", h->request_id[0] ? h->request_id : "csvpipe",
-             fnv1a(fnv1a(2166136261u, s->source_uri), s->version));
+    snprintf(token, sizeof token, "%.36s-%08x-%" PRIx64,
+             h->request_id[0] ? h->request_id : "csvpipe",
+             fnv1a(fnv1a(2166136261u, s->source_uri), s->version), now_ms());
     cp_ecs_run_request req = {.cluster = h->cluster,
                               .task_definition = h->task_definition,
                               .container = h->container,
