@@ -64,7 +64,8 @@ static const char usage[] =
     "  CSVPIPE_ECS_SUBNETS     subnets of the task, comma-separated\n"
     "  CSVPIPE_ECS_SECURITY_GROUPS  its security groups, comma-separated\n"
     "  CSVPIPE_THROUGHPUT_MBPS load throughput to expect in MB/s (default from the\n"
-    "                          benchmark, scaled by the function's memory)\n"
+    "                          benchmark, scaled by the function's memory); a .gz,\n"
+    "                          .zst, .bz2 or .xz object counts 8 times its size\n"
     "\n"
     "options:\n"
     "  --max-invocations N     exit after N invocations (for tests; default: forever)\n";

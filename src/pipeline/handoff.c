@@ -8,6 +8,7 @@
  */
 #include "aws/events.h"
 #include "pipeline/pipeline_internal.h"
+#include "util/decompress.h"
 #include "util/log.h"
 
 #include <stdarg.h>
@@ -40,13 +41,16 @@ static bool too_big(const cp_handoff_plan *plan, const cp_load_summary *s)
 {
     if (plan->budget_ms < 0 || !(plan->bytes_per_s > 0))
         return false;
-    const double need_ms = (double)s->size_bytes / plan->bytes_per_s * 1000.0;
+    const bool compressed = cp_compression_suffix_len(s->source_uri) > 0;
+    const double bytes = (double)s->size_bytes * (compressed ? CP_HANDOFF_EXPANSION : 1.0);
+    const double need_ms = bytes / plan->bytes_per_s * 1000.0;
     if (need_ms <= (double)plan->budget_ms)
         return false;
-    cp_log_info("%s: %lld bytes need about %.0f s at %.1f MB/s, %.0f s are left: handing it "
+    cp_log_info("%s: %lld bytes%s need about %.0f s at %.1f MB/s, %.0f s are left: handing it "
                 "off to an ECS task",
-                s->source, (long long)s->size_bytes, need_ms / 1000.0, plan->bytes_per_s / 1e6,
-                (double)plan->budget_ms / 1000.0);
+                s->source, (long long)s->size_bytes,
+                compressed ? " (compressed, counted as the CSV inside would be)" : "",
+                need_ms / 1000.0, plan->bytes_per_s / 1e6, (double)plan->budget_ms / 1000.0);
     return true;
 }
 

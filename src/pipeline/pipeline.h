@@ -127,10 +127,13 @@ void cp_pipeline_free(cp_pipeline *p);
 
 /*
  * Big files. A Lambda invocation ends at its deadline; an S3 object whose estimated load
- * time (size / bytes_per_s) does not fit in budget_ms is handed to a task that loads it
- * with `csvpipe run --handed-off` (require_handoff above). It is a step of the load,
- * after the naming (its HEAD gives size and version) and before the skip check. The
- * ledger makes it happen once (sql.h, "Hand-offs"), under the source's hand-off lock:
+ * time does not fit in budget_ms is handed to a task that loads it with `csvpipe run
+ * --handed-off` (require_handoff above). The estimate is the object's size over
+ * bytes_per_s, the size taken CP_HANDOFF_EXPANSION times for a name with a compression
+ * suffix (.gz, .zst, .bz2, .xz: the CSV inside is that much larger; the bytes are not read
+ * to decide). It is a step of the load, after the naming (its HEAD gives size and version)
+ * and before the skip check. The ledger makes it happen once (sql.h, "Hand-offs"), under
+ * the source's hand-off lock:
  *  - a version already loaded, or an event older than the last load, takes the normal path
  *    (skipped and recorded as usual);
  *  - a version already handed off to a task that is still alive is skipped (no second
@@ -144,6 +147,14 @@ void cp_pipeline_free(cp_pipeline *p);
  * event for it (a retry, a re-sent notification) finds the task gone and hands it off again.
  * Without a relational database (no ledger) nothing is handed off.
  */
+/*
+ * The benchmark's gzip and zstd files hold 4 times their size of CSV and cost 1.3 to 1.4
+ * times the CPU (bench/results/compressed.md); CSVs with repeated values compress better.
+ * 8 leans towards handing off: a hand-off that was not needed costs a task's start, a file
+ * kept that does not fit fails at the deadline on every retry.
+ */
+#define CP_HANDOFF_EXPANSION 8.0
+
 typedef struct cp_handoff_plan {
     int64_t budget_ms;  /* the time left for this load; < 0: unknown, never hand off */
     double bytes_per_s; /* the load throughput to expect */

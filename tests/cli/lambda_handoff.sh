@@ -10,6 +10,7 @@
 # metadata endpoint) loads it only when the ledger's hand-off names that task, once, with
 # the event's sequencer; a version never handed off is skipped. A RunTask that fails
 # records a failed load and fails the invocation (Lambda retries), recording no hand-off.
+# A compressed object is judged by the size of the CSV inside (8 times the object's).
 source "$(dirname "$0")/lib.bash"
 source "$CP_SOURCE_DIR/tests/pg/pg.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
@@ -26,6 +27,9 @@ curl -s -o /dev/null -X POST "$MOTO_URL/moto-api/state-manager/set-transition" \
 
 cp "$CP_SOURCE_DIR/examples/vendas.csv" big.csv
 "$GEN_SALES" --rows 5 --seed 8 >small.csv
+# About 12 KB gzipped (42 KB of CSV): 12 s at the test's 1 KB/s fits in the invocation,
+# the CSV inside it (counted CP_HANDOFF_EXPANSION = 8 times the object) does not.
+"$GEN_SALES" --rows 500 --seed 8 | gzip -6 >packed.csv.gz
 python3 - <<'PY'
 import boto3, json, os
 ep, region = os.environ["AWS_ENDPOINT_URL"], "us-east-1"
@@ -34,7 +38,8 @@ for b in ("csv-in", "csv-out"):
     s3.create_bucket(Bucket=b)
 s3.put_bucket_versioning(Bucket="csv-in", VersioningConfiguration={"Status": "Enabled"})
 for key, f in (("incoming/vendas/big.csv", "big.csv"), ("incoming/vendas/small.csv", "small.csv"),
-               ("incoming/vendas/big2.csv", "big.csv"), ("incoming/vendas/never.csv", "small.csv")):
+               ("incoming/vendas/big2.csv", "big.csv"), ("incoming/vendas/never.csv", "small.csv"),
+               ("incoming/vendas/packed.csv.gz", "packed.csv.gz")):
     s3.upload_file(f, "csv-in", key)
 ec2 = boto3.client("ec2", endpoint_url=ep, region_name=region)
 vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
@@ -59,6 +64,7 @@ def event(key, seq):
 json.dump(event("incoming/vendas/big.csv", "0065A1B2C3D4E5F601"), open("big.json", "w"))
 json.dump(event("incoming/vendas/small.csv", "0065A1B2C3D4E5F602"), open("small.json", "w"))
 json.dump(event("incoming/vendas/big2.csv", "0065A1B2C3D4E5F603"), open("big2.json", "w"))
+json.dump(event("incoming/vendas/packed.csv.gz", "0065A1B2C3D4E5F604"), open("packed.json", "w"))
 PY
 source ecs.env
 
@@ -213,6 +219,15 @@ expect_eq "the invocation fails (so Lambda retries)" "$(rec 'j["invocations"][0]
 expect_eq "ledger: failed, saying no task could be started, no hand-off" \
     "$(ledger "SELECT string_agg(status || ':' || (error LIKE '%no ECS task could be started%ClusterNotFoundException%')::text, ' ') FROM csvpipe_loads WHERE source_uri LIKE '%/big2.csv'")" \
     "failed:true"
+
+# A compressed object is judged by the CSV inside: 12 KB of gzip is handed off.
+CSVPIPE_LOG=info lambda_invoke packed -- packed.json
+expect_rc "an invocation with a gzipped object" 0
+expect_eq "the gzipped object: handed off, as dataset vendas" \
+    "$(rec '[(f["status"], f["dataset"], f["bytes"] < 20000) for f in j["invocations"][0]["body"]["files"]]')" \
+    "[('handed_off', 'vendas', True)]"
+expect_err "the log says it was counted as the CSV inside" "compressed, counted as the CSV inside would be"
+expect_eq "its RunTask runs the object's own URI" "$(task_cmd -1 | tail -1)" "s3://csv-in/incoming/vendas/packed.csv.gz"
 
 # Settings.
 printf '{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"csv-in"}' >test_event.json
