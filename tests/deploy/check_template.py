@@ -17,6 +17,11 @@ rep = Report()
 check = rep.check
 
 
+
+def if_true(item):
+    """A list entry that may be {"Fn::If": [condition, then, else]}: its then branch."""
+    return item["Fn::If"][1] if isinstance(item, dict) and "Fn::If" in item else item
+
 def of_type(t):
     return {k: v for k, v in R.items() if v["Type"] == t}
 
@@ -238,11 +243,11 @@ schema_grants = [st_["Fn::If"][1] for r in R.values() if r["Type"] == "AWS::IAM:
                  for st_ in pol["PolicyDocument"]["Statement"]
                  if isinstance(st_, dict) and st_.get("Fn::If", [None])[0] == "HasSchemaPrefix"]
 check(sorted((g["Action"], sub_text(g["Resource"]).split(":::")[1]) for g in schema_grants)
-      == [("s3:GetObject", "${Name}-input-${AWS::AccountId}-${AWS::Region}/${SchemaPrefix}*"),
-          ("s3:ListBucket", "${Name}-input-${AWS::AccountId}-${AWS::Region}")]
+      == 2 * [("s3:GetObject", "${Name}-input-${AWS::AccountId}-${AWS::Region}/${SchemaPrefix}*")]
+      + 2 * [("s3:ListBucket", "${Name}-input-${AWS::AccountId}-${AWS::Region}")]
       and all(g.get("Condition", {"StringLike": {"s3:prefix": {"Fn::Sub": "${SchemaPrefix}*"}}})
               == {"StringLike": {"s3:prefix": {"Fn::Sub": "${SchemaPrefix}*"}}} for g in schema_grants),
-      "schema files: GetObject under SchemaPrefix, ListBucket only for that prefix", f"{schema_grants}")
+      "schema files (the Lambda and the big-file task): GetObject under SchemaPrefix, ListBucket only for that prefix", f"{schema_grants}")
 check((sub_text(env.get("CSVPIPE_NOSQL")) or "").startswith("dynamodb:"), "CSVPIPE_NOSQL is dynamodb:TABLE")
 queues = of_type("AWS::SQS::Queue")
 eics = of_type("AWS::Lambda::EventInvokeConfig")
@@ -564,7 +569,7 @@ check({ref_name(r.get("SourceSecurityGroupId")) for r in proxy_rules}
       f"{[ref_name(r.get('SourceSecurityGroupId')) for r in proxy_rules]}")
 for what, vars_ in (("the ingest function", env), ("the set-up function", senv),
                     ("the big-file task", {e["Name"]: e["Value"] for c in loader_td.get("ContainerDefinitions", [])
-                                           for e in c.get("Environment", [])})):
+                                           for e in map(if_true, c.get("Environment", []))})):
     check(ref_name(vars_.get("PGHOST")) == proxy_name and vars_.get("PGSSLMODE") == "verify-full"
           and str(vars_.get("PGSSLROOTCERT", "")).startswith("/etc/ssl/certs/"),
           f"{what} connects to the proxy with sslmode=verify-full against the system CA bundle")
@@ -642,7 +647,7 @@ check(len(pass_st) == 1 and sorted(ref_name(x) for x in as_list(pass_st[0]["Reso
       and pass_st[0].get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService") == "ecs-tasks.amazonaws.com",
       "iam:PassRole on the task's two roles only, to ECS tasks only")
 check(endpoint("ecs") is not None, "an ECS interface endpoint (the Lambda has no internet)")
-check(ref_name(lc.get("Environment") and {e["Name"]: e["Value"] for e in lc["Environment"]}.get("CSVPIPE_SQL_SECRET_ARN")) == loader_secret,
+check(ref_name(lc.get("Environment") and {e["Name"]: e["Value"] for e in map(if_true, lc["Environment"])}.get("CSVPIPE_SQL_SECRET_ARN")) == loader_secret,
       "the big-file task loads as the loader role")
 
 # Fargate CPU/memory pairs: a rule for every CPU value that allows exactly the valid memory
