@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The repository stands on its own (issue 14): a person who clones it has every file it
 # points to. Fails on
-#   - a path into another checkout or a machine's home: ../shared, /work/, /root/, /home/
+#   - a path into another checkout or a machine's home: a sibling folder of the checkout, /work/, /root/, /home/
 #     (bench/results/ quotes tools' own messages from the machine a benchmark ran on);
 #   - the name of the brief the design grew from (DESIGN.md): the design is docs/design.md;
 #   - a relative link of a Markdown file whose target is not in the repository.
@@ -26,7 +26,7 @@ find_refs() {
         grep -vE "^(${3:-^$})" | head -10 || true)
     expect_eq "no $1" "$hits" ""
 }
-find_refs "path into the shared folder (../shared)" '\.\./shared'
+find_refs "path into a sibling folder of the checkout" '\.\./shared'
 find_refs "path under /work/" '(^|[^A-Za-z0-9_.~-])/work/'
 find_refs "path into a home folder" '(^|[^A-Za-z0-9_.~-])/(root|home)/' 'bench/results/'
 find_refs "reference to the brief DESIGN.md (the design is docs/design.md)" 'DESIGN\.md'
