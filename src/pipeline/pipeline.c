@@ -66,7 +66,8 @@ struct cp_pipeline {
     cp_pipeline_options o;
     cp_sql *sql; /* the relational database and the ledger; NULL: neither */
     cp_items *items;
-    cp_aws *aws; /* created on first use by an s3:// source or output */
+    cp_aws *aws;   /* created on first use by an s3:// source or output */
+    char *out_dir; /* o.out_dir without trailing '/'s: o.out_dir points here */
 };
 
 static cp_status aws_for(cp_pipeline *p, cp_error *err)
@@ -96,6 +97,19 @@ cp_pipeline *cp_pipeline_new(const cp_pipeline_options *opts, cp_error *err)
         return NULL;
     }
     p->o = *opts;
+    /* "s3://bucket/" is the bucket's root, as "s3://bucket" is: no empty path segment
+     * (on S3 a key "/parquet/..."), the same keys cp_event_key_is_output refuses. */
+    if (opts->out_dir) {
+        size_t nout = strlen(opts->out_dir);
+        while (nout > 0 && opts->out_dir[nout - 1] == '/')
+            nout--;
+        if (!(p->out_dir = strndup(opts->out_dir, nout))) {
+            cp_error_set(err, CP_NOMEM, "out of memory");
+            cp_pipeline_free(p);
+            return NULL;
+        }
+        p->o.out_dir = p->out_dir;
+    }
     if (opts->sql_url && !(p->sql = cp_sql_open(opts->sql_url, err))) {
         cp_pipeline_free(p);
         return NULL;
@@ -114,6 +128,7 @@ void cp_pipeline_free(cp_pipeline *p)
     cp_sql_close(p->sql);
     cp_items_close(p->items);
     cp_aws_free(p->aws);
+    free(p->out_dir);
     free(p);
 }
 
