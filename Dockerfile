@@ -3,10 +3,15 @@
 # Lambda runs any image that speaks the Runtime API; `csvpipe lambda` does, so no AWS base
 # image and no runtime interface client are needed.
 #
-#   docker build --platform linux/amd64 --provenance=false -t csvpipe-lambda .
+#   make image      (docker when its daemon answers, else buildah: scripts/image.sh)
+#   docker build --platform linux/amd64 --provenance=false \
+#       --build-arg CSVPIPE_GIT_HASH=$(git rev-parse --short=12 HEAD) -t csvpipe-lambda .
 #
-# tests/cli/deploy_image.sh checks that the final stage installs the Debian package of
-# every library `ldd build/csvpipe` shows: keep RUNTIME_PACKAGES in step with scripts/deps.sh.
+# The final stage is distroless: FROM scratch with what scripts/image-rootfs.sh gathers in
+# the build stage (the binary, exactly the shared libraries `ldd` resolves for it, CA
+# certificates, passwd/group, os-release and the packages' dpkg records): about 25 MB,
+# no shell, no package manager. tests/cli/deploy_image.sh checks the assembled tree;
+# tests/cli/deploy_rehearsal.sh builds and runs the image.
 
 ARG DEBIAN_IMAGE=debian:12-slim
 
@@ -14,32 +19,28 @@ ARG DEBIAN_IMAGE=debian:12-slim
 FROM ${DEBIAN_IMAGE} AS build
 WORKDIR /src
 COPY scripts/deps.sh scripts/deps.sh
-RUN scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
-COPY . .
-RUN make build BUILD=build && strip build/csvpipe
-
-# ---- runtime: the binary, the shared libraries it links, CA certificates ----
-FROM ${DEBIAN_IMAGE} AS runtime
-# libcurl4 libpq5 libsqlite3-0 libsnappy1v5 libzstd1 zlib1g libbz2-1.0 liblzma5 libjansson4:
-# the -dev packages of scripts/deps.sh, runtime side; libc6 libstdc++6 libgcc-s1: the C/C++
-# runtime (snappy is C++); ca-certificates: TLS to S3, DynamoDB, Secrets Manager and RDS.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ca-certificates \
-        libbz2-1.0 \
-        libc6 \
-        libcurl4 \
-        libgcc-s1 \
-        libjansson4 \
-        liblzma5 \
-        libpq5 \
-        libsnappy1v5 \
-        libsqlite3-0 \
-        libstdc++6 \
-        libzstd1 \
-        zlib1g \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
+    && scripts/deps.sh build \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/build/csvpipe /usr/local/bin/csvpipe
+# What `make build` reads, and nothing else: a change to tests or docs keeps the cache.
+COPY Makefile CMakeLists.txt ./
+COPY scripts/ scripts/
+COPY tools/ tools/
+COPY src/ src/
+# The build context has no .git: the commit comes in as an argument (`csvpipe version`).
+ARG CSVPIPE_GIT_HASH=
+RUN make build BUILD=build \
+    && strip build/csvpipe \
+    && scripts/image-rootfs.sh build/csvpipe /rootfs \
+    && chroot --userspec=65534:65534 /rootfs /usr/local/bin/csvpipe version
+
+# ---- runtime: nothing but /rootfs ----
+FROM scratch AS runtime
+ARG CSVPIPE_GIT_HASH=
+LABEL org.opencontainers.image.title="csvpipe-lambda" \
+      org.opencontainers.image.revision="${CSVPIPE_GIT_HASH}"
+COPY --from=build /rootfs/ /
 # Lambda's file system is read-only but /tmp; csvpipe never needs local disk.
 USER 65534:65534
 ENTRYPOINT ["/usr/local/bin/csvpipe", "lambda"]

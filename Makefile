@@ -18,7 +18,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # "Entering directory" of its recursion.
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all build run test fuzz bench format clean deps node-deps install uninstall
+.PHONY: all build run test fuzz bench format clean deps node-deps install uninstall image
 
 all: build
 
@@ -44,6 +44,10 @@ uninstall:
 
 run: build
 	@scripts/run-example.sh $(BUILD)/csvpipe
+
+# The Lambda image csvpipe-lambda:latest, with docker or (no daemon) buildah: scripts/image.sh.
+image:
+	@scripts/image.sh
 
 node-deps:
 	@scripts/node-deps.sh tests/js

@@ -62,6 +62,11 @@ if [ -z "$region" ]; then
         [ -n "$region" ] || { echo "deploy.sh: set --region or AWS_REGION" >&2; exit 2; }
     fi
 fi
+# The commit `csvpipe version` shows in the image (its build context has no .git).
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+if [ -n "$commit" ] && [ -n "$(git status --porcelain 2>/dev/null | grep -v '^??' || true)" ]; then
+    commit="$commit-dirty"
+fi
 if [ -z "$tag" ]; then
     tag=$(git rev-parse --short=12 HEAD 2>/dev/null || echo latest)
     if [ -n "$(git status --porcelain 2>/dev/null | grep -v '^??' || true)" ]; then
@@ -230,7 +235,7 @@ else
     aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry"
 fi
 
-build_push() { # build_push REPOSITORY CONTEXT DOCKERFILE
+build_push() { # build_push REPOSITORY CONTEXT DOCKERFILE [BUILD OPTION...]
     local repo="$name-$1" local_tag="csvpipe-$1:$tag"
     local exists=(aws ecr describe-images --region "$region" --repository-name "$repo"
         --image-ids "imageTag=$tag" --query "imageDetails[0].imageDigest" --output text)
@@ -241,13 +246,13 @@ build_push() { # build_push REPOSITORY CONTEXT DOCKERFILE
         echo "deploy.sh: $repo:$tag is already in the repository (tags are immutable); not pushed again" >&2
         return
     fi
-    run docker build --platform "$platform" --provenance=false -f "$3" -t "$local_tag" "$2"
+    run docker build --platform "$platform" --provenance=false "${@:4}" -f "$3" -t "$local_tag" "$2"
     run docker tag "$local_tag" "$registry/$repo:$tag"
     run docker push "$registry/$repo:$tag"
 }
 
 note "the Lambda image (repository $name-lambda; also the big-file task and the role set-up)"
-build_push lambda . Dockerfile
+build_push lambda . Dockerfile --build-arg "CSVPIPE_GIT_HASH=$commit"
 note "the Grafana image (repository $name-grafana)"
 build_push grafana deploy/grafana deploy/grafana/Dockerfile
 

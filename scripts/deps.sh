@@ -2,7 +2,7 @@
 # Installs every build and test dependency that is missing, and does nothing (and needs no
 # network) when all are present.
 #
-# Usage: scripts/deps.sh [build|test|all] [TEST_BUILD_DIR]   (default: all build-test)
+# Usage: scripts/deps.sh [build|test|all|image] [TEST_BUILD_DIR]   (default: all build-test)
 #
 #   build      the compiler, CMake and the libraries, with apt-get.
 #   test, all  also the test tools. Debian packages where Debian 12 has them (apt-get; the
@@ -11,6 +11,8 @@
 #              are installed with pip, from the pinned tests/requirements.txt, into the
 #              virtual environment TEST_BUILD_DIR/venv; tests/cli/lib.bash puts it first on
 #              PATH. The environment is made again when tests/requirements.txt changes.
+#   image      the tools `make image` uses when no Docker daemon answers: buildah, podman,
+#              and mmdebstrap for a debian:12-slim base when no registry answers (apt-get).
 set -euo pipefail
 
 what=${1:-all}
@@ -27,11 +29,13 @@ build_pkgs=(gcc make cmake pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-
 # page test; awscli: the AWS CLI (`aws`); gzip, zstd, bzip2, xz-utils: compressed inputs.
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm postgresql python3 time curl openssl
            man-db groff-base awscli gzip zstd bzip2 xz-utils)
+image_pkgs=(buildah podman mmdebstrap)
 
 case "$what" in
 build) pkgs=("${build_pkgs[@]}") ;;
 test | all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|test|all] [TEST_BUILD_DIR]" >&2; exit 2 ;;
+image) pkgs=("${image_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|all|image] [TEST_BUILD_DIR]" >&2; exit 2 ;;
 esac
 
 # The machine's own Python test tools: the commands and the modules the tests use.
@@ -45,7 +49,7 @@ venv_complete() {
 }
 
 need_venv=false
-if [ "$what" != build ] && ! venv_complete && ! python_tools_present; then
+if [ "$what" != build ] && [ "$what" != image ] && ! venv_complete && ! python_tools_present; then
     need_venv=true
     # Debian keeps venv's pip bootstrap (ensurepip) in python3-venv.
     if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -45,6 +45,11 @@ R=eu-west-1
 A=111122223333
 T=abc123
 REG="$A.dkr.ecr.$R.amazonaws.com"
+# The commit the Lambda image is built with (csvpipe version in it), as deploy.sh finds it.
+COMMIT=$(cd "$CP_SOURCE_DIR" && git rev-parse --short=12 HEAD 2>/dev/null || true)
+if [ -n "$COMMIT" ] && [ -n "$(cd "$CP_SOURCE_DIR" && git status --porcelain 2>/dev/null | grep -v '^??' || true)" ]; then
+    COMMIT="$COMMIT-dirty"
+fi
 DEPLOY_ARGS="--region $R --stack-name csvpipe-prod --template-file deploy/cloudformation/csvpipe.yaml --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --parameter-overrides Name=csvpipe"
 HTTPS=(--param DomainName=grafana.example.com --param AllowedCidr=203.0.113.0/24
     --param CertificateArn=arn:aws:acm:eu-west-1:111122223333:certificate/abc)
@@ -61,7 +66,7 @@ described() { # REPO
 expected_images() {
     cat <<EOT
 $(described lambda)
-docker build --platform linux/amd64 --provenance=false -f Dockerfile -t csvpipe-lambda:$T .
+docker build --platform linux/amd64 --provenance=false --build-arg CSVPIPE_GIT_HASH=$COMMIT -f Dockerfile -t csvpipe-lambda:$T .
 docker tag csvpipe-lambda:$T $REG/csvpipe-lambda:$T
 docker push $REG/csvpipe-lambda:$T
 $(described grafana)

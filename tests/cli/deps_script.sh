@@ -174,6 +174,16 @@ expect_rc "build only: deps.sh" 0
 expect_eq "build only: nothing asked" "$(calls)" ""
 expect_eq "build only: no venv" "$(ls -A "$build.b" 2>/dev/null)" ""
 
+# 5b. `deps.sh image` (make image without a Docker daemon): buildah, podman, mmdebstrap only.
+fake_machine image
+printf '%s\n' buildah podman mmdebstrap awscli >"$M/absent"
+deps image "$build.i"
+expect_rc "image: deps.sh" 0
+expect_eq "image: the container tools from apt, nothing else" "$(calls)" \
+"apt-get update -qq
+apt-get install -y -qq --no-install-recommends buildah podman mmdebstrap"
+expect_eq "image: no venv" "$(ls -A "$build.i" 2>/dev/null)" ""
+
 # 6. python3 without ensurepip (Debian keeps it in python3-venv): installed first.
 fake_machine noensurepip
 touch "$M/no-ensurepip"

@@ -1,149 +1,183 @@
 #!/usr/bin/env python3
-"""Checks the Lambda image's Dockerfile against the binary it ships.
+"""Checks the Lambda image's Dockerfile and the root file system its final stage copies.
 
-  check_image.py BINARY...
+  check_image.py ROOTFS BINARY
 
-For every shared library `ldd BINARY` resolves, finds the Debian package that provides it
-(dpkg -S) and requires that package in the final stage's `apt-get install` list, so the
-image cannot miss a library whatever the binary links today. Also checks the rest of the
-final stage's file list (the binary at /usr/local/bin/csvpipe, CA certificates, no build
-tools) and the build stage (debian:12-slim, scripts/deps.sh build, make).
+ROOTFS is what scripts/image-rootfs.sh assembled for BINARY (the build stage runs the same
+script). The Dockerfile: a build stage from debian:12-slim that runs scripts/deps.sh build,
+make with the commit as a build argument, and scripts/image-rootfs.sh; a final stage FROM
+scratch that copies the build stage's root file system and nothing else, runs as a
+non-root numeric user and has the Lambda entrypoint. The tree: every library `ldd BINARY`
+resolves is there under its soname where the loader looks, every DT_NEEDED of every ELF
+file in it resolves inside it, and there is no other ELF file (exactly the binary's
+libraries); the program interpreter; CA certificates equal to the system's bundle; a passwd
+and group entry for the Dockerfile's user; /tmp writable by all; no shell; the dpkg record
+of each library's package. With a release binary and root, csvpipe runs from the tree alone
+(chroot, as the image's user).
 """
 import json
 import os
 import re
-import shlex
+import shutil
+import stat
 import subprocess
 import sys
 
 from cfn import SOURCE_DIR, Report
 
 DOCKERFILE = os.path.join(SOURCE_DIR, "Dockerfile")
-# Sanitizer runtimes appear in the test build only (make test builds with ASan/UBSan); the
-# image is built with `make build` (Release, no sanitizers).
-SANITIZER_RUNTIMES = re.compile(r"lib(asan|ubsan|lsan|tsan|hwasan)\.so")
+LIB_DIRS = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib", "/lib64", "/usr/lib64"]
+SANITIZER = re.compile(r"lib(asan|ubsan|lsan|tsan|hwasan)\.so")
 
 rep = Report()
 check = rep.check
 
 
 def stages(text):
-    """[(from_line, [instructions])] with continuation lines joined, comments dropped."""
+    """[(base, [instructions])] with continuation lines joined and comments dropped."""
     lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
     text = re.sub(r"\\\n", " ", "\n".join(lines))
     args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
     out = []
     for line in text.splitlines():
         line = line.strip()
-        if not line:
-            continue
         if line.upper().startswith("FROM "):
             base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), line.split()[1])
-            out.append((base, line, []))
+            out.append((base, []))
         elif out:
-            out[-1][2].append(line)
+            out[-1][1].append(line)
     return out
 
 
-def apt_packages(instructions):
-    pkgs = set()
-    for ins in instructions:
-        if not ins.upper().startswith("RUN "):
+def inside(root, path):
+    """path resolved inside root (symbolic links followed within root), or None."""
+    parts = [p for p in path.split("/") if p]
+    cur = "/"
+    for _ in range(40):
+        if not parts:
+            return cur
+        p = parts.pop(0)
+        nxt = os.path.join(cur, p)
+        full = root + nxt
+        if os.path.islink(full):
+            target = os.readlink(full)
+            parts = [x for x in target.split("/") if x] + parts
+            cur = "/" if target.startswith("/") else cur
             continue
-        for cmd in re.split(r"&&|;|\|\|", ins[4:]):
-            words = shlex.split(cmd)
-            words = [w for w in words if "=" not in w or w.startswith("-")]  # drop VAR=value prefixes
-            if len(words) >= 2 and words[0] in ("apt-get", "apt") and "install" in words:
-                pkgs |= {w for w in words[words.index("install") + 1:] if not w.startswith("-")}
-    return pkgs
-
-
-def package_of(path):
-    cands = [path, os.path.realpath(path)]
-    for p in list(cands):
-        cands.append(p[4:] if p.startswith("/usr/") else "/usr" + p)
-    for c in cands:
-        r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.split(":")[0].split(",")[0].strip()
+        if not os.path.exists(full):
+            return None
+        cur = nxt
     return None
 
 
-def needed(binary):
-    """Sonames the binary itself names (DT_NEEDED); ldd also lists their dependencies."""
-    out = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True).stdout
-    return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
+def elf_info(path):
+    """(is ELF, [DT_NEEDED], interpreter or None)."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return False, [], None
+    dyn = subprocess.run(["readelf", "-dW", path], capture_output=True, text=True).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dyn)
+    hdr = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True).stdout
+    m = re.search(r"Requesting program interpreter: ([^\]]+)\]", hdr)
+    return True, needed, m.group(1) if m else None
 
 
-def closure(packages):
-    """The packages apt installs for `packages`: their Depends and Pre-Depends, recursively,
-    as this Debian 12 machine's dpkg database records them (first of each alternative)."""
-    seen, todo = set(), list(packages)
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        r = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", p], capture_output=True, text=True)
-        for dep in r.stdout.split(","):
-            name = dep.split("|")[0].strip().split(" ")[0].split(":")[0]
-            if name:
-                todo.append(name)
-    return seen
-
-
-def linked_libraries(binary):
+def ldd(binary):
     out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
     libs = []
     for line in out.splitlines():
         m = re.match(r"\s*(\S+)\s+=>\s+(\S+)", line) or re.match(r"\s*(/\S+)\s+\(", line)
-        if not m:
-            continue
-        path = m.group(2) if m.lastindex == 2 else m.group(1)
-        if path == "not":
-            check(False, f"{binary}: {m.group(1)} resolves", "ldd says not found")
-            continue
-        libs.append((os.path.basename(m.group(1)), path))
+        if m:
+            libs.append((os.path.basename(m.group(1)), m.group(2) if m.lastindex == 2 else m.group(1)))
     return libs
 
 
-text = open(DOCKERFILE).read()
-st = stages(text)
-check(len(st) >= 2, "Dockerfile is multi-stage", f"{len(st)} stages")
-build_base, _, build = st[0]
-final_base, _, final = st[-1]
-check(build_base == "debian:12-slim" and final_base == "debian:12-slim", "both stages from debian:12-slim", f"{build_base}, {final_base}")
-check(any("scripts/deps.sh build" in i for i in build if i.upper().startswith("RUN")), "build stage runs scripts/deps.sh build")
-check(any(re.search(r"\bmake\b", i) for i in build if i.upper().startswith("RUN")), "build stage runs make")
-pkgs = apt_packages(final)
-check("ca-certificates" in pkgs, "final stage installs CA certificates")
-check(not {p for p in pkgs if p.endswith("-dev") or p in ("gcc", "make", "cmake", "pkg-config", "build-essential")},
-      "final stage has no compiler or -dev package", f"{sorted(pkgs)}")
-copies = [i for i in final if i.upper().startswith("COPY")]
-check(any(re.match(r"COPY\s+--from=\S+\s+\S*build/csvpipe\s+/usr/local/bin/csvpipe$", c) for c in copies),
-      "final stage copies the built binary to /usr/local/bin/csvpipe", f"{copies}")
-check(all("--from=" in c for c in copies), "final stage copies nothing but build products", f"{copies}")
+root, binary = sys.argv[1], sys.argv[2]
+
+# ---- the Dockerfile ----
+st = stages(open(DOCKERFILE).read())
+check(len(st) == 2, "Dockerfile: a build stage and a final stage", f"{len(st)} stages")
+(build_base, build), (final_base, final) = st[0], st[-1]
+runs = " ".join(i for i in build if i.upper().startswith("RUN "))
+check(build_base == "debian:12-slim", "build stage from debian:12-slim", build_base)
+check("scripts/deps.sh build" in runs, "build stage runs scripts/deps.sh build")
+check(re.search(r"\bmake build\b", runs) is not None, "build stage runs make build")
+check(any(re.match(r"ARG\s+CSVPIPE_GIT_HASH\b", i) for i in build),
+      "build stage takes the commit as the build argument CSVPIPE_GIT_HASH (the context has no .git)")
+check("scripts/image-rootfs.sh build/csvpipe /rootfs" in runs, "build stage assembles /rootfs with scripts/image-rootfs.sh")
+check(final_base == "scratch", "final stage FROM scratch (distroless: no shell, no package manager)", final_base)
+copies = [i for i in final if i.upper().startswith(("COPY", "ADD"))]
+check(copies and all(re.match(r"COPY\s+--from=build\s+/rootfs/?\s+/$", c) for c in copies),
+      "final stage copies the build stage's /rootfs and nothing else", f"{copies}")
+check(not any(i.upper().startswith("RUN ") for i in final), "final stage runs nothing")
+user = [i.split(None, 1)[1] for i in final if i.upper().startswith("USER ")]
+uid, _, gid = (user[-1] if user else "0").partition(":")
+check(user and uid.isdigit() and uid != "0", "final stage runs as a numeric non-root user", f"{user}")
 entry = [i for i in final if i.upper().startswith("ENTRYPOINT")]
 check(len(entry) == 1 and json.loads(entry[0].split(None, 1)[1]) == ["/usr/local/bin/csvpipe", "lambda"],
       'ENTRYPOINT ["/usr/local/bin/csvpipe", "lambda"]', f"{entry}")
 
-binaries = sys.argv[1:]
-installed = closure(pkgs)
-for binary in binaries:
-    direct = needed(binary)
-    libs = linked_libraries(binary)
-    check(len(libs) >= 3, f"{binary}: ldd lists {len(libs)} libraries")
-    for soname, path in libs:
-        if SANITIZER_RUNTIMES.search(soname):
-            print(f"# {soname}: sanitizer runtime of the test build, not in the release image")
+# ---- the tree ----
+exe = os.path.join(root, "usr/local/bin/csvpipe")
+check(os.path.isfile(exe) and os.access(exe, os.X_OK), "the binary at /usr/local/bin/csvpipe")
+elves, interps = {}, set()
+for d, _, files in os.walk(root):
+    for f in files:
+        p = os.path.join(d, f)
+        if os.path.islink(p) or not os.path.isfile(p):
             continue
-        pkg = package_of(path)
-        if not check(pkg is not None, f"{soname}: a Debian package provides {path}"):
-            continue
-        if soname in direct:
-            check(pkg in pkgs, f"{soname} ({pkg}): linked directly, named in the final stage's apt-get install",
-                  f"install list: {sorted(pkgs)}")
-        else:
-            check(pkg in installed, f"{soname} ({pkg}): linked through another library, installed as a dependency",
-                  f"not in the dependency closure of {sorted(pkgs)}")
+        is_elf, needed, interp = elf_info(p)
+        if is_elf:
+            elves["/" + os.path.relpath(p, root)] = needed
+            if interp:
+                interps.add(interp)
+for interp in sorted(interps):
+    check(inside(root, interp) is not None, f"program interpreter {interp} in the tree")
+
+sanitized = False
+wanted = set()
+for soname, path in ldd(binary):
+    sanitized |= SANITIZER.search(soname) is not None
+    if path == soname:  # the loader: ldd prints its absolute path
+        found = inside(root, path)
+    else:
+        found = next((f for f in (inside(root, f"{d}/{soname}") for d in LIB_DIRS) if f), None)
+    if check(found is not None, f"{soname}: in the tree where the loader looks", f"ldd: {path}"):
+        wanted.add(os.path.realpath(root + found))
+
+unresolved = []
+for p, needed in sorted(elves.items()):
+    for n in needed:
+        if not any(inside(root, f"{d}/{n}") for d in LIB_DIRS):
+            unresolved.append(f"{p}: {n}")
+check(not unresolved, f"every DT_NEEDED of the {len(elves)} ELF files resolves inside the tree", "; ".join(unresolved))
+extra = sorted(p for p in elves if p != "/usr/local/bin/csvpipe" and os.path.realpath(root + p) not in wanted)
+check(not extra, "no ELF file but the binary and the libraries ldd shows", f"{extra}")
+
+bundle = "/etc/ssl/certs/ca-certificates.crt"
+check(os.path.isfile(root + bundle) and open(root + bundle, "rb").read() == open(bundle, "rb").read(),
+      "CA certificates: the system bundle at /etc/ssl/certs/ca-certificates.crt")
+passwd = [l.split(":") for l in open(os.path.join(root, "etc/passwd")).read().splitlines()] \
+    if os.path.isfile(os.path.join(root, "etc/passwd")) else []
+group = [l.split(":") for l in open(os.path.join(root, "etc/group")).read().splitlines()] \
+    if os.path.isfile(os.path.join(root, "etc/group")) else []
+check(any(len(e) >= 7 and e[2] == uid for e in passwd), f"/etc/passwd has the user {uid}", f"{passwd}")
+check(not gid or any(len(e) >= 3 and e[2] == gid for e in group), f"/etc/group has the group {gid}", f"{group}")
+tmp = os.lstat(os.path.join(root, "tmp")) if os.path.isdir(os.path.join(root, "tmp")) else None
+check(tmp is not None and stat.S_IMODE(tmp.st_mode) == 0o1777, "/tmp with mode 1777")
+check(not any(inside(root, s) for s in ("/bin/sh", "/usr/bin/sh", "/bin/bash")), "no shell")
+status_d = os.path.join(root, "var/lib/dpkg/status.d")
+recorded = set(os.listdir(status_d)) if os.path.isdir(status_d) else set()
+check({"libc6", "libcurl4", "libpq5", "ca-certificates"} <= recorded,
+      f"dpkg records of the packages shipped ({len(recorded)})", f"{sorted(recorded)}")
+
+if sanitized:
+    print("# the binary is a sanitizer build (it needs /proc): not run from the tree")
+elif os.geteuid() != 0:
+    print("# not root: csvpipe not run from the tree (chroot)")
+else:
+    r = subprocess.run([shutil.which("chroot") or "/usr/sbin/chroot", f"--userspec={uid}:{gid or uid}", root, "/usr/local/bin/csvpipe", "version"],
+                       capture_output=True, text=True, env={})
+    check(r.returncode == 0 and r.stdout.startswith("csvpipe version"),
+          f"csvpipe version runs from the tree alone as user {uid}", f"exit {r.returncode}: {r.stderr.strip()}")
 rep.done()
