@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Issue 12, section 2: the deployed system rehearsed whole. `make image` builds the Lambda
+# image (buildah, no daemon); the image's own ENTRYPOINT runs with the environment the
+# CloudFormation template gives the ingest function (tests/deploy/rehearsal.py resolves it:
+# parameters to their defaults, every bucket, table, secret and database to a local stand-in
+# chosen by its type) against the Runtime API harness, moto (S3, DynamoDB, Secrets Manager
+# holding the database secret as the stack makes it) and a real PostgreSQL that accepts the
+# secret's password only (scram over TCP). Nothing here names a resource of the template:
+# buckets, tables and databases are found from the template (the notification's bucket, the
+# stand-ins' types), so a setting missing from the template fails the test.
+#
+# One function per case: rehearse_normal (a Windows-1252 ';' file under
+# incoming/vendas/). A case for the big-file hand-off goes next to it.
+#
+# SKIPPED (exit 0) only where buildah cannot be installed.
+source "$(dirname "$0")/lib.bash"
+cd "$TMP"
+
+if ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1 ||
+    ! command -v mmdebstrap >/dev/null 2>&1; then
+    if ! "$CP_SOURCE_DIR/scripts/deps.sh" image >"$TMP/deps.log" 2>&1; then
+        echo "SKIPPED: buildah, podman or mmdebstrap cannot be installed here:"
+        sed 's/^/    /' "$TMP/deps.log" | tail -5
+        exit 0
+    fi
+fi
+
+source "$CP_SOURCE_DIR/tests/pg/pg.bash"
+source "$CP_SOURCE_DIR/tests/aws/moto.bash"
+HARNESS="$CP_SOURCE_DIR/tests/aws/runtime_harness.py"
+REHEARSAL="$CP_SOURCE_DIR/tests/deploy/rehearsal.py"
+
+CTR=
+cleanup() {
+    [ -n "$CTR" ] && buildah rm "$CTR" >/dev/null 2>&1
+    pg_cleanup
+    aws_cleanup # kills moto and removes $TMP
+}
+
+# ---- the image, as `make image` builds it ----
+start=$(date +%s)
+IMAGE_BUILDER=buildah IMAGE_ID_FILE="$TMP/iid" run make -C "$CP_SOURCE_DIR" --no-print-directory image
+expect_rc "make image (buildah; $(($(date +%s) - start)) s)" 0
+if [ "$rc" -ne 0 ] || [ ! -s "$TMP/iid" ]; then
+    sed 's/^/    /' "$TMP/err" | tail -30
+    finish
+    exit 1
+fi
+IID=$(sed 's/^sha256://' "$TMP/iid")
+buildah inspect --type image "$IID" >"$TMP/image.json"
+img() { json_get "$TMP/image.json" "$1"; }
+size=$(podman image inspect --format '{{.Size}}' "$IID")
+if [ "$size" -le $((40 * 1000 * 1000)) ]; then
+    pass "image size $((size / 1000)) kB, at most 40 MB"
+else
+    fail "image size $((size / 1000)) kB, more than 40 MB"
+fi
+mapfile -t ENTRYPOINT < <(img '"\n".join(j["OCIv1"]["config"]["Entrypoint"])')
+USER_SPEC=$(img 'j["OCIv1"]["config"].get("User", "")')
+expect_eq "the image's entrypoint" "${ENTRYPOINT[*]}" "/usr/local/bin/csvpipe lambda"
+case "$USER_SPEC" in
+"" | 0 | 0:* | root | root:*) fail "the image runs as root ('$USER_SPEC')" ;;
+*) pass "the image runs as user $USER_SPEC" ;;
+esac
+CTR=$(buildah from --pull=never --name "csvpipe-rehearsal-$$" "$IID")
+trap cleanup EXIT
+hash=$(git -C "$CP_SOURCE_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+run buildah run --isolation=chroot "$CTR" -- "${ENTRYPOINT[0]}" version
+expect_rc "csvpipe version in the image" 0
+expect_out "the image carries the commit $hash" "^csvpipe version .* \(build $hash(-dirty)?\)$"
+
+# ---- the services and the stand-ins ----
+pg_start
+moto_start
+trap cleanup EXIT # after pg_start's and moto.bash's own traps
+# The database accepts passwords only over TCP (as RDS does); the test's own queries use
+# the unix socket as the superuser.
+cat >"$PG_DATA/pg_hba.conf" <<'EOF'
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+EOF
+pg_ctl_run reload >/dev/null
+ADMIN="host=$PG_DIR port=$PG_PORT user=csvpipe"
+db_psql() { # db_psql DB SQL
+    psql "$ADMIN dbname=$1" -X -q -t -A -v ON_ERROR_STOP=1 -c "$2"
+}
+
+# stage: the template's function environment, resolved against fresh stand-ins in STAGE.
+stage() {
+    run python3 "$REHEARSAL" stage --out "$TMP/stage.json" --param "ImageTag=$hash" \
+        --pg-admin "$ADMIN" --pg-host localhost --pg-port "$PG_PORT"
+    expect_rc "the template's environment resolved to local stand-ins" 0
+    [ "$rc" -eq 0 ] || { sed 's/^/    /' "$TMP/err"; finish; exit 1; }
+    echo "# template environment: $(json_get "$TMP/stage.json" 'sorted(j["environment"])')"
+    echo "# stand-ins: $(json_get "$TMP/stage.json" '", ".join(k + "=" + v["name"] for k, v in sorted(j["standins"].items()))')"
+}
+st() { json_get "$TMP/stage.json" "$1"; }
+
+# image_invoke NAME -- EVENT...: the harness hands out the events; the image's ENTRYPOINT
+# runs with the template's and the Lambda service's environment (plus moto's endpoint and
+# credentials, and LD_DEBUG for the library check) and stops after the last one. Sets rc,
+# REC (the harness's record), $TMP/NAME.stdout and $TMP/NAME.stderr.
+image_invoke() {
+    local name=$1
+    shift 2
+    REC="$TMP/$name.record.json"
+    rm -f "$TMP/$name.port" "$REC"
+    python3 "$HARNESS" --record "$REC" --port-file "$TMP/$name.port" --timeout 120 \
+        --deadline-ms "$(($(st 'j["timeout_s"]') * 1000))" "$@" &
+    local hpid=$!
+    wait_file "$TMP/$name.port" 20 || fail "$name: the harness did not start"
+    local envs=()
+    mapfile -t envs < <(python3 - "$TMP/stage.json" "$(cat "$TMP/$name.port")" <<'PY'
+import json, os, sys
+stage = json.load(open(sys.argv[1]))
+env = dict(stage["lambda_environment"])
+env.update(stage["environment"])
+env.update({"AWS_LAMBDA_RUNTIME_API": sys.argv[2],
+            # the stand-ins' endpoint and credentials: the only settings AWS would not give
+            "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+            "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "AWS_SESSION_TOKEN": "rehearsal",
+            "LD_DEBUG": "files"})
+for k, v in sorted(env.items()):
+    print("--env")
+    print(f"{k}={v}")
+PY
+    )
+    run timeout -k 10 120 buildah run --isolation=chroot "${envs[@]}" "$CTR" -- \
+        "${ENTRYPOINT[@]}" --max-invocations $#
+    cp "$TMP/out" "$TMP/$name.stdout"
+    cp "$TMP/err" "$TMP/$name.stderr"
+    local hrc=0
+    wait "$hpid" || hrc=$?
+    expect_eq "$name: the harness exited 0" "$hrc" "0"
+}
+rec() { json_get "$REC" "$1"; }
+
+# libraries_found NAME: every library the process looked for (LD_DEBUG=files: "needed by"
+# or "dynamically loaded by") was found in the image ("generating link map").
+libraries_found() {
+    python3 - "$TMP/$1.stderr" <<'PY'
+import re, sys
+wanted, found = {}, set()
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"file=(\S+) \[\d+\];\s+(needed by|dynamically loaded by|generating link map)", line)
+    if m:
+        if m.group(2) == "generating link map":
+            found.add(m.group(1))
+        else:
+            wanted.setdefault(m.group(1), m.group(2))
+missing = sorted(set(wanted) - found)
+dl = sorted(k for k, v in wanted.items() if v.startswith("dynamically"))
+print(f"{len(wanted)} {len(dl)} {' '.join(missing) or '-'} {' '.join(dl) or '-'}")
+PY
+}
+
+# ---- case 1: a normal file, loaded by the Lambda ----
+rehearse_normal() {
+    local key="incoming/vendas/março 2024.csv" src="$TMP/source.csv"
+    cp "$CP_SOURCE_DIR/examples/vendas.csv" "$src" # Windows-1252, ';', decimal comma
+    local in_bucket
+    in_bucket=$(st 'j["notifications"][0]["bucket"]')
+    expect_eq "the template notifies the function of new objects, filtered to the key" \
+        "$(python3 - "$TMP/stage.json" "$key" <<'PY'
+import fnmatch, json, sys
+n = json.load(open(sys.argv[1]))["notifications"][0]
+key = sys.argv[2]
+print(fnmatch.fnmatch("s3:ObjectCreated:Put", n["event"]) and key.startswith(n["prefix"]) and key.endswith(n["suffix"]))
+PY
+)" "True"
+    python3 - "$in_bucket" "$key" "$src" "$TMP/event.json" <<'PY'
+import json, os, sys, urllib.parse
+import boto3
+bucket, key, path, out = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+put = s3.put_object(Bucket=bucket, Key=key, Body=open(path, "rb").read())
+obj = {"key": urllib.parse.quote_plus(key, safe="/"), "size": os.path.getsize(path),
+       "eTag": put["ETag"].strip('"'), "sequencer": "0065E1F0A1B2C3D4E5"}
+if put.get("VersionId"):
+    obj["versionId"] = put["VersionId"]
+event = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": os.environ["AWS_REGION"],
+                      "eventTime": "2024-03-01T12:00:00.000Z", "eventName": "ObjectCreated:Put",
+                      "userIdentity": {"principalId": "AWS:REHEARSAL"},
+                      "s3": {"s3SchemaVersion": "1.0", "configurationId": "rehearsal",
+                             "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": obj}}]}
+json.dump(event, open(out, "w"))
+PY
+    echo "# event key: $(json_get "$TMP/event.json" 'j["Records"][0]["s3"]["object"]["key"]')"
+
+    image_invoke normal -- "$TMP/event.json"
+    expect_rc "normal: the image's entrypoint exits after the invocation" 0
+    [ "$rc" -eq 0 ] || sed 's/^/    stdout: /' "$TMP/normal.stdout" | grep -v '^\s*[0-9]*:' | head -20
+    expect_eq "normal: no init error, no protocol error" \
+        "$(rec '(j["init_error"], j["protocol_errors"], j["extra_next"], j["timed_out"])')" "(None, [], 0, False)"
+    expect_eq "normal: the invocation answered: loaded into dataset vendas" \
+        "$(rec '[(i["outcome"], [(f["status"], f["dataset"], f["rows"]) for f in i["body"]["files"]]) for i in j["invocations"]]' 2>&1)" \
+        "[('response', [('loaded', 'vendas', 3000)])]"
+    rec 'json.dumps(j["invocations"][0]["body"]["files"][0])' >"$TMP/summary.json" 2>/dev/null || echo '{}' >"$TMP/summary.json"
+    expect_eq "normal: one EMF record of the load on stdout" \
+        "$(python3 - "$TMP/normal.stdout" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    try:
+        l = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(l, dict) and "_aws" in l and l.get("dataset") == "vendas" and l.get("FilesLoaded") == 1 \
+            and l.get("RowsLoaded") == 3000 and l.get("RowsRejected") == 0:
+        n += 1
+print(n)
+PY
+)" "1"
+    read -r nlibs ndl missing dl < <(libraries_found normal)
+    expect_eq "normal: every library of the $nlibs the process looked for is in the image" "$missing" "-"
+    echo "# libraries loaded at run time (dlopen): $dl ($ndl)"
+
+    # Parquet and NDJSON: in a stand-in bucket other than the input, under the dataset's folder.
+    python3 - "$TMP/stage.json" "$in_bucket" >"$TMP/outputs.txt" <<'PY'
+import json, os, sys
+import boto3
+stage, in_bucket = json.load(open(sys.argv[1])), sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+for v in stage["standins"].values():
+    if v["type"] == "AWS::S3::Bucket":
+        for o in s3.list_objects_v2(Bucket=v["name"]).get("Contents", []):
+            print(f"{v['name']}\t{o['Key']}")
+PY
+    expect_eq "normal: the input bucket holds the upload only" \
+        "$(awk -F'\t' -v b="$in_bucket" '$1 == b {print $2}' "$TMP/outputs.txt")" "$key"
+    expect_eq "normal: the output bucket holds the Parquet and the NDJSON under vendas/" \
+        "$(awk -F'\t' -v b="$in_bucket" '$1 != b {print $2}' "$TMP/outputs.txt" | sort | tr '\n' ' ')" \
+        "json/vendas/março 2024.jsonl parquet/vendas/março 2024.parquet "
+    local out_bucket f
+    out_bucket=$(awk -F'\t' -v b="$in_bucket" '$1 != b {print $1; exit}' "$TMP/outputs.txt")
+    : >"$TMP/out.parquet"
+    : >"$TMP/out.jsonl"
+    : >"$TMP/pq.ndjson"
+    for f in "parquet/vendas/março 2024.parquet" "json/vendas/março 2024.jsonl"; do
+        if grep -qxF "$out_bucket"$'\t'"$f" "$TMP/outputs.txt"; then
+            python3 "$AWS_PY" get "$out_bucket" "$f" "$TMP/out.${f##*.}"
+        fi
+    done
+    [ -s "$TMP/out.parquet" ] && read_parquet "$TMP/out.parquet" >"$TMP/pq.ndjson"
+
+    # Items: in the stand-in tables, from this object only.
+    : >"$TMP/items.ndjson"
+    for t in $(st '" ".join(v["name"] for v in j["standins"].values() if v["type"] == "AWS::DynamoDB::Table")'); do
+        python3 "$AWS_PY" ddb-scan "$t" "$TMP/items.$t.ndjson"
+        cat "$TMP/items.$t.ndjson" >>"$TMP/items.ndjson"
+    done
+    expect_eq "normal: 3000 items in DynamoDB, all from the upload" \
+        "$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["_source"]["S"] == sys.argv[2]))' \
+            "$TMP/items.ndjson" "s3://$in_bucket/$key")" "3000"
+    check_load --csv "$src" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+        --summary "$TMP/summary.json" --parquet-rows "$TMP/pq.ndjson" --ndjson "$TMP/out.jsonl" \
+        --ddb-items "$TMP/items.ndjson"
+
+    # PostgreSQL: table vendas and the ledger, in the database the stack's secret names.
+    local db="" d
+    for d in $(st '" ".join(j["postgres"]["databases"])'); do
+        if [ "$(db_psql "$d" "SELECT to_regclass('vendas') IS NOT NULL")" = t ]; then
+            db=$d
+        fi
+    done
+    if [ -n "$db" ]; then
+        pass "normal: table vendas in database $db (the stack's DBName)"
+    else
+        fail "normal: no table vendas in the stack's databases ($(st 'j["postgres"]["databases"]'))"
+        db=$(st 'j["postgres"]["databases"][0] if j["postgres"]["databases"] else "postgres"')
+    fi
+    local want
+    want=$(python3 - "$src" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="cp1252", newline=""), delimiter=";"))[1:]
+print(f"{len(rows)}|{sum(int(r[6]) for r in rows)}")
+PY
+)
+    expect_eq "normal: rows in vendas and the sum of Quantidade" \
+        "$(db_psql "$db" 'SELECT count(*), sum(quantidade) FROM vendas' 2>&1)" "$want"
+    if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "postgresql:///$db?host=$PG_DIR&port=$PG_PORT&user=csvpipe" \
+        --csv "$src" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+        --summary "$TMP/summary.json" >"$TMP/pg.out" 2>&1; then
+        pass "normal: PostgreSQL rows equal the source ($(grep -c '^ok' "$TMP/pg.out") checks)"
+    else
+        fail "normal: PostgreSQL rows differ from the source"
+        grep -v '^ok' "$TMP/pg.out" | head | sed 's/^/    /'
+    fi
+    expect_eq "normal: the ledger row" \
+        "$(db_psql "$db" "SELECT status, dataset, source_uri, rows_loaded, rows_rejected, version IS NOT NULL, sequencer FROM csvpipe_loads" 2>&1)" \
+        "loaded|vendas|s3://$in_bucket/$key|3000|0|$(json_get "$TMP/event.json" '"t" if "versionId" in j["Records"][0]["s3"]["object"] else "f"')|0065E1F0A1B2C3D4E5"
+}
+
+stage
+rehearse_normal
+finish
