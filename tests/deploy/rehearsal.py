@@ -100,6 +100,9 @@ class Stage:
     # ------------------------------------------------------------------ intrinsics
     def param(self, name):
         if name in self.params:
+            p = self.tpl.get("Parameters", {}).get(name, {})
+            if p.get("Type", "").startswith(("List<", "CommaDelimitedList")):
+                return self.params[name].split(",")
             return self.params[name]
         pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": self.region, "AWS::Partition": "aws",
                   "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK,
@@ -111,7 +114,10 @@ class Stage:
             raise CannotMap(f"!Ref {name}: neither a parameter nor a resource of the template")
         if "Default" not in p:
             raise CannotMap(f"!Ref {name}: the parameter has no default (pass --param {name}=...)")
-        return str(p["Default"]) if not isinstance(p["Default"], list) else p["Default"]
+        value = p["Default"]
+        if p.get("Type", "").startswith(("List<", "CommaDelimitedList")) and isinstance(value, str):
+            return value.split(",")
+        return value if isinstance(value, list) else str(value)
 
     def condition(self, name):
         conds = self.tpl.get("Conditions", {})
@@ -247,9 +253,8 @@ class Stage:
         s = make(self, logical)
         s["type"] = kind
         self.standins[logical] = s
-        after = getattr(self, "after_" + kind.replace("::", "_"), None)
-        if after:
-            after(logical, s)
+        if kind in AFTER:
+            AFTER[kind](self, logical, s)
         return s
 
     def psql(self, sql):
@@ -478,7 +483,8 @@ STANDINS = {
     "AWS::ECR::Repository": repository,
     "AWS::Lambda::Function": function,
 }
-Stage.after_AWS_SecretsManager_Secret = after_secret
+# What else a stand-in brings along once it exists (attachments that name it).
+AFTER = {"AWS::SecretsManager::Secret": after_secret}
 
 
 def invoked_by_s3(st):
@@ -492,7 +498,11 @@ def invoked_by_s3(st):
             continue
         for lc in conf.get("LambdaConfigurations", []):
             fn = lc["Function"]
-            target = fn["Fn::GetAtt"][0] if "Fn::GetAtt" in fn else fn.get("Ref")
+            if "Fn::GetAtt" in fn:
+                ga = fn["Fn::GetAtt"]
+                target = ga[0] if isinstance(ga, list) else ga.split(".")[0]
+            else:
+                target = fn.get("Ref")
             rules = {r["Name"].lower(): r["Value"] for r in lc.get("Filter", {}).get("S3Key", {}).get("Rules", [])}
             found.setdefault(target, []).append({"bucket_logical": logical, "event": st.resolve(lc["Event"]),
                                                   "prefix": st.resolve(rules.get("prefix", "")),
@@ -505,6 +515,10 @@ def invoked_by_s3(st):
 def stage(args):
     tpl = load_template(args.template)
     params = dict(p.split("=", 1) for p in args.param)
+    unknown = sorted(set(params) - set(tpl.get("Parameters", {})))
+    if unknown:
+        print(f"rehearsal: --param {', '.join(unknown)}: not a parameter of the template", file=sys.stderr)
+        return 2
     st = Stage(tpl, params, args.pg_admin, args.pg_host, args.pg_port,
                os.environ["AWS_ENDPOINT_URL"], os.environ.get("AWS_REGION", "us-east-1"))
     try:
