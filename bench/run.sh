@@ -20,3 +20,6 @@ echo "## Peak memory of csvpipe inspect on 1 GB"
 echo
 echo "## S3 to S3 memory and Lambda start-up"
 "$root/bench/s3_lambda.sh" "$build"
+echo
+echo "## The Lambda image: size, build times, cold start"
+"$root/bench/image.sh"
