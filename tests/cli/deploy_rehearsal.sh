@@ -5,9 +5,9 @@
 # parameters to their defaults, every bucket, table, secret and database to a local stand-in
 # chosen by its type) against the Runtime API harness, moto (S3, DynamoDB, Secrets Manager
 # holding the database secret as the stack makes it) and a real PostgreSQL that accepts the
-# secret's password only (scram over TCP). Nothing here names a resource of the template:
-# buckets, tables and databases are found from the template (the notification's bucket, the
-# stand-ins' types), so a setting missing from the template fails the test.
+# secret's password only, over TLS only (as RDS does). Nothing here names a resource of the
+# template: buckets, tables and databases are found from the template (the notification's
+# bucket, the stand-ins' types), so a setting missing from the template fails the test.
 #
 # One function per case: rehearse_normal (a Windows-1252 ';' file under
 # incoming/vendas/). A case for the big-file hand-off goes next to it.
@@ -73,12 +73,26 @@ expect_out "the image carries the commit $hash" "^csvpipe version .* \(build $ha
 pg_start
 moto_start
 trap cleanup EXIT # after pg_start's and moto.bash's own traps
-# The database accepts passwords only over TCP (as RDS does); the test's own queries use
-# the unix socket as the superuser.
+# The database as RDS serves it: over TCP only with TLS (rds.force_ssl, the default from
+# PostgreSQL 15) and a password. The certificate is signed by a CA of the test's own
+# ($TMP/pg-ca.crt). The test's own queries use the unix socket as the superuser.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/pg-ca.key" -out "$TMP/pg-ca.crt" \
+    -subj /CN=csvpipe-rehearsal-ca -days 2 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$TMP/server.key" -out "$TMP/server.csr" \
+    -subj /CN=localhost 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$TMP/san.ext"
+openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/pg-ca.crt" -CAkey "$TMP/pg-ca.key" \
+    -CAcreateserial -out "$TMP/server.crt" -days 2 -extfile "$TMP/san.ext" 2>/dev/null
+install -m 600 ${PG_OWNER:+-o "$PG_OWNER"} "$TMP/server.key" "$PG_DIR/server.key"
+install -m 644 ${PG_OWNER:+-o "$PG_OWNER"} "$TMP/server.crt" "$PG_DIR/server.crt"
+pg_psql "ALTER SYSTEM SET ssl = on" >/dev/null
+pg_psql "ALTER SYSTEM SET ssl_cert_file = '$PG_DIR/server.crt'" >/dev/null
+pg_psql "ALTER SYSTEM SET ssl_key_file = '$PG_DIR/server.key'" >/dev/null
+pg_psql "ALTER SYSTEM SET log_connections = on" >/dev/null
 cat >"$PG_DATA/pg_hba.conf" <<'EOF'
 local all all trust
-host all all 127.0.0.1/32 scram-sha-256
-host all all ::1/128 scram-sha-256
+hostssl all all 127.0.0.1/32 scram-sha-256
+hostssl all all ::1/128 scram-sha-256
 EOF
 pg_ctl_run reload >/dev/null
 ADMIN="host=$PG_DIR port=$PG_PORT user=csvpipe"
@@ -288,6 +302,21 @@ PY
     else
         fail "normal: PostgreSQL rows differ from the source"
         grep -v '^ok' "$TMP/pg.out" | head | sed 's/^/    /'
+    fi
+    local master
+    master=$(python3 - "$TMP/stage.json" <<'PY'
+import json, os, sys
+import boto3
+stage = json.load(open(sys.argv[1]))
+sm = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+print(json.loads(sm.get_secret_value(SecretId=stage["environment"]["CSVPIPE_SQL_SECRET_ARN"])["SecretString"])["username"])
+PY
+)
+    if grep -qE "connection authorized: user=$master database=$db .*SSL enabled" "$PG_LOG"; then
+        pass "normal: the loader connected as the secret's user ($master) over TLS (PostgreSQL's log)"
+    else
+        fail "normal: no TLS connection of $master to $db in PostgreSQL's log"
+        grep "connection authorized" "$PG_LOG" | tail -5 | sed 's/^/    /'
     fi
     expect_eq "normal: the ledger row" \
         "$(db_psql "$db" "SELECT status, dataset, source_uri, rows_loaded, rows_rejected, version IS NOT NULL, sequencer FROM csvpipe_loads" 2>&1)" \
