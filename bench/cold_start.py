@@ -79,8 +79,8 @@ def main():
             return 1
         ms.append(round((first_next[0] - t0) * 1000, 2))
     srv.shutdown()
-    print(json.dumps({"runs": ms, "median_ms": statistics.median(ms), "min_ms": min(ms),
-                      "cpu_ms": cpu, "median_cpu_ms": statistics.median(cpu)}))
+    print(json.dumps({"runs": ms, "median_ms": round(statistics.median(ms), 2), "min_ms": min(ms),
+                      "cpu_ms": cpu, "median_cpu_ms": round(statistics.median(cpu), 2)}))
     return 0
 
 

@@ -113,7 +113,7 @@ mkdir -p "$root/bench/results"
     echo "| cold start: exec to first next-invocation request | median (ms) | min (ms) | median CPU of the whole process (ms) | runs |"
     echo "|---|---|---|---|---|"
     row "image root (chroot, user 65534), CSVPIPE_OUT only (goal under 20 ms)" "$minimal"
-    row "the same binary from the host's file system, for comparison" "$host"
+    row "the same binary with the host's loader and libraries, for comparison" "$host"
     row "image root, the template's environment: secret from Secrets Manager (moto), PostgreSQL connection" "$template"
     row "buildah run (its own container set-up included)" "$through_buildah"
     echo
