@@ -10,7 +10,13 @@
 #                                each under its soname in its real directory, with the
 #                                merged-/usr links /lib and /lib64, and /etc/ld.so.cache
 #                                (the loader finds each library without probing)
-#   /etc/ssl/certs/ca-certificates.crt   libcurl's CA bundle (TLS to S3, DynamoDB, ...)
+#   /etc/ssl/certs/ca-certificates.crt   libcurl's CA bundle (TLS to S3, DynamoDB, ...):
+#                                Debian's, as update-ca-certificates writes it from the
+#                                ca-certificates package (the certificates
+#                                /etc/ca-certificates.conf selects, in its order) and
+#                                without the machine's own additions under
+#                                /usr/local/share/ca-certificates (a proxy's CA of the
+#                                machine that builds it has no place in the image)
 #   /etc/passwd, /etc/group      root and nobody (65534), the user the image runs as
 #   /etc/nsswitch.conf           files, then DNS (glibc >= 2.34 has both built in: no NSS
 #                                module is loaded at run time)
@@ -36,9 +42,11 @@ fi
 bin=$1
 dest=$2
 bundle=/etc/ssl/certs/ca-certificates.crt
+certs=/usr/share/ca-certificates
+conf=/etc/ca-certificates.conf
 
 [ -x "$bin" ] || { echo "image-rootfs: $bin is not an executable" >&2; exit 1; }
-[ -s "$bundle" ] || { echo "image-rootfs: $bundle is missing: install ca-certificates" >&2; exit 1; }
+[ -s "$conf" ] || { echo "image-rootfs: $conf is missing: install ca-certificates" >&2; exit 1; }
 
 mkdir -p "$dest"
 install -D -m 0755 "$bin" "$dest/usr/local/bin/csvpipe"
@@ -72,7 +80,18 @@ while read -r line; do
 done < <(ldd "$bin")
 ((${#files[@]} > 0)) || { echo "image-rootfs: ldd found no library in $bin" >&2; exit 1; }
 
-install -D -m 0644 "$bundle" "$dest$bundle"
+# update-ca-certificates' bundle without its last part (the local certificates): each
+# selected certificate, ending with a newline.
+mkdir -p "$dest${bundle%/*}"
+n=0
+while IFS= read -r crt; do
+    case "$crt" in "" | "#"* | "!"*) continue ;; esac
+    [ -f "$certs/$crt" ] || continue # update-ca-certificates skips it too, with a warning
+    sed -e '$a\' "$certs/$crt"
+    n=$((n + 1))
+done <"$conf" >"$dest$bundle"
+((n > 0)) || { echo "image-rootfs: $conf selects no certificate" >&2; exit 1; }
+chmod 0644 "$dest$bundle"
 
 mkdir -p "$dest/etc" "$dest/tmp"
 chmod 1777 "$dest/tmp"

@@ -10,10 +10,10 @@ scratch that copies the build stage's root file system and nothing else, runs as
 non-root numeric user and has the Lambda entrypoint. The tree: every library `ldd BINARY`
 resolves is there under its soname where the loader looks, every DT_NEEDED of every ELF
 file in it resolves inside it, and there is no other ELF file (exactly the binary's
-libraries); the program interpreter; CA certificates equal to the system's bundle; a passwd
-and group entry for the Dockerfile's user; /tmp writable by all; no shell; the dpkg record
-of each library's package. With a release binary and root, csvpipe runs from the tree alone
-(chroot, as the image's user).
+libraries); the program interpreter; Debian's CA certificates (the system bundle without
+the machine's own additions); a passwd and group entry for the Dockerfile's user; /tmp
+writable by all; no shell; the dpkg record of each library's package. With a release binary
+and root, csvpipe runs from the tree alone (chroot, as the image's user).
 """
 import json
 import os
@@ -154,9 +154,23 @@ check(not unresolved, f"every DT_NEEDED of the {len(elves)} ELF files resolves i
 extra = sorted(p for p in elves if p != "/usr/local/bin/csvpipe" and os.path.realpath(root + p) not in wanted)
 check(not extra, "no ELF file but the binary and the libraries ldd shows", f"{extra}")
 
+PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
 bundle = "/etc/ssl/certs/ca-certificates.crt"
-check(os.path.isfile(root + bundle) and open(root + bundle, "rb").read() == open(bundle, "rb").read(),
-      "CA certificates: the system bundle at /etc/ssl/certs/ca-certificates.crt")
+got = PEM.findall(open(root + bundle, "rb").read()) if os.path.isfile(root + bundle) else []
+want = []
+for line in open("/etc/ca-certificates.conf", encoding="utf-8").read().splitlines():
+    path = os.path.join("/usr/share/ca-certificates", line)
+    if line and not line.startswith(("#", "!")) and os.path.isfile(path):
+        want += PEM.findall(open(path, "rb").read())
+local = []
+for d, _, names in os.walk("/usr/local/share/ca-certificates"):
+    local += [c for n in names if n.endswith(".crt") for c in PEM.findall(open(os.path.join(d, n), "rb").read())]
+system = PEM.findall(open(bundle, "rb").read())
+check(want and got == want, f"CA certificates at {bundle}: Debian's, the {len(want)} that /etc/ca-certificates.conf "
+      f"selects, in its order", f"{len(got)} in the tree")
+check(not set(local) & set(got), f"none of this machine's own CA certificates ({len(local)} here)")
+check(set(system) == set(want) | set(local), "the system bundle holds the same and the machine's own, no other",
+      f"{len(system)} in the system bundle")
 passwd = [l.split(":") for l in open(os.path.join(root, "etc/passwd")).read().splitlines()] \
     if os.path.isfile(os.path.join(root, "etc/passwd")) else []
 group = [l.split(":") for l in open(os.path.join(root, "etc/group")).read().splitlines()] \
