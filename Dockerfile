@@ -3,7 +3,12 @@
 # Lambda runs any image that speaks the Runtime API; `csvpipe lambda` does, so no AWS base
 # image and no runtime interface client are needed.
 #
-#   make image      (docker when its daemon answers, else buildah: scripts/image.sh)
+#   make image      (docker when its daemon answers, else buildah: scripts/image.sh; on a
+#                   Debian 12 machine buildah may run this build stage's commands on the
+#                   machine itself and build only the final stage below, unchanged but for
+#                   the COPY reading the tree from the context: keep that COPY the final
+#                   stage's only one, and the build stage's RUN in step with image.sh's host
+#                   stage)
 #   docker build --platform linux/amd64 --provenance=false \
 #       --build-arg CSVPIPE_GIT_HASH=$(git rev-parse --short=12 HEAD) -t csvpipe-lambda .
 #
