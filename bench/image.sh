@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 12, section 1: the Lambda image built with `make image` (buildah here): its size, the
-# time of a cold build (empty container storage: the debian:12-slim base made with
-# mmdebstrap, every layer built) and of a cached one, and the cold start of
+# time of a cold build (empty container storage, every layer built) with the Dockerfile's
+# build stage in a container (the debian:12-slim base made with mmdebstrap, as docker would
+# run it) and with the build stage on this machine (--stage host, as the rehearsal builds it
+# in CI), and of cached ones, and the cold start of
 # `csvpipe lambda` in it, from exec to the first next-invocation request
 # (bench/cold_start.py, 20 runs each):
 #   - from the image's root file system (chroot as user 65534), the Lambda's reserved
@@ -25,28 +27,41 @@ secs() { python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]
 cpu() { awk '/^user|^sys/ {split($2, a, "m"); t += a[1] * 60 + a[2]} END {printf "%.0f", t}' "$1"; }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-cold_row="| cold (not measured: --no-cold) | | |"
-if ((cold)); then
-    # An empty container storage of its own: nothing cached, the base made from Debian's archive.
-    mkdir -p "$TMP/storage"
-    printf '[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n' \
-        "$TMP/storage" "$TMP/storage" >"$TMP/storage.conf"
+# build_row NAME STAGE COLD: one `make image` with the build stage STAGE (container: the
+# Dockerfile's, as docker runs it; host: this machine's, as CI's rehearsal builds it); COLD=1
+# with an empty container storage of its own (nothing cached, the base made from Debian's
+# archive) and, for the host stage, an empty build folder. The image id goes to $TMP/STAGE.iid.
+build_row() {
+    local name=$1 stage=$2 cold=$3 env=() t0 t1 rc
+    if ((cold)); then
+        mkdir -p "$TMP/storage"
+        printf '[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n' \
+            "$TMP/storage" "$TMP/storage" >"$TMP/storage.conf"
+        env=(CONTAINERS_STORAGE_CONF="$TMP/storage.conf" IMAGE_BUILD_DIR="$TMP/build-image")
+    fi
     t0=$(date +%s.%N)
-    { time CONTAINERS_STORAGE_CONF="$TMP/storage.conf" IMAGE_BUILDER=buildah \
-        make -C "$root" --no-print-directory image >"$TMP/cold.log" 2>&1; } 2>"$TMP/cold.time"
+    { time env "${env[@]}" IMAGE_BUILDER=buildah IMAGE_BUILD_STAGE="$stage" IMAGE_ID_FILE="$TMP/$stage.iid" \
+        make -C "$root" --no-print-directory image >"$TMP/$stage.$cold.log" 2>&1; } 2>"$TMP/time"
     rc=$?
     t1=$(date +%s.%N)
-    cold_row="| cold: empty storage, base from mmdebstrap (exit $rc) | $(secs "$t0" "$t1") | $(cpu "$TMP/cold.time") |"
-    CONTAINERS_STORAGE_CONF="$TMP/storage.conf" buildah rmi --all --force >/dev/null 2>&1
-    rm -rf "$TMP/storage"
+    echo "| $name (exit $rc) | $(secs "$t0" "$t1") | $(cpu "$TMP/time") |"
+    if ((cold)); then
+        CONTAINERS_STORAGE_CONF="$TMP/storage.conf" buildah rmi --all --force >/dev/null 2>&1
+        rm -rf "$TMP/storage" "$TMP/build-image"
+    fi
+}
+cold_rows="| cold (not measured: --no-cold) | | |"
+if ((cold)); then
+    cold_rows=$(build_row "cold, build stage in a container (the Dockerfile, as docker runs it): empty storage, base from mmdebstrap" container 1
+        build_row "cold, build stage on this machine (--stage host, as the rehearsal in CI): empty storage, empty build folder" host 1)
 fi
-IMAGE_BUILDER=buildah make -C "$root" --no-print-directory image >/dev/null 2>&1 # warm the cache
-t0=$(date +%s.%N)
-{ time IMAGE_BUILDER=buildah IMAGE_ID_FILE="$TMP/iid" make -C "$root" --no-print-directory image \
-    >"$TMP/cached.log" 2>&1; } 2>"$TMP/cached.time"
-rc=$?
-t1=$(date +%s.%N)
-cached_row="| cached: nothing changed (exit $rc) | $(secs "$t0" "$t1") | $(cpu "$TMP/cached.time") |"
+# Warm the caches, then a build with nothing changed.
+for stage in container host; do
+    IMAGE_BUILDER=buildah IMAGE_BUILD_STAGE=$stage make -C "$root" --no-print-directory image >/dev/null 2>&1
+done
+cached_rows=$(build_row "cached: nothing changed, build stage in a container" container 0
+    build_row "cached: nothing changed, build stage on this machine" host 0)
+cp "$TMP/container.iid" "$TMP/iid"
 
 iid=$(sed 's/^sha256://' "$TMP/iid")
 size=$(podman image inspect --format '{{.Size}}' "$iid")
@@ -107,8 +122,8 @@ mkdir -p "$root/bench/results"
     echo
     echo "| build | wall (s) | CPU user+sys (s) |"
     echo "|---|---|---|"
-    echo "$cold_row"
-    echo "$cached_row"
+    echo "$cold_rows"
+    echo "$cached_rows"
     echo
     echo "| cold start: exec to first next-invocation request | median (ms) | min (ms) | median CPU of the whole process (ms) | runs |"
     echo "|---|---|---|---|---|"
