@@ -9,8 +9,20 @@
 # template: buckets, tables and databases are found from the template (the notification's
 # bucket, the stand-ins' types), so a setting missing from the template fails the test.
 #
-# One function per case: rehearse_normal (a Windows-1252 ';' file under
-# incoming/vendas/). A case for the big-file hand-off goes next to it.
+# Before the cases, the database roles are set up as the stack does: the image's
+# `csvpipe db-setup` with the environment of the function behind the template's custom
+# resource (the master secret, the role secrets, the proxy's endpoint), and the function's
+# PGHOST (RDS Proxy's endpoint, port 5432) is the test's PostgreSQL, its certificate from a
+# CA added to the container's copy of the image's CA bundle (PGSSLROOTCERT, verify-full).
+#
+# One function per case: rehearse_normal (a Windows-1252 ';' file under incoming/vendas/,
+# loaded by the Lambda) and rehearse_big (a file too big for the invocation's time at the
+# stack's LambdaThroughputMBps, handed to an ECS task: moto's ECS through
+# AWS_ENDPOINT_URL_ECS and a recording proxy; then the task's command run in the image as
+# ECS would, from the task definition moto holds, registered from the template).
+#
+# CP_REHEARSAL_TEMPLATE names another template (to show that a template without a variable
+# the run needs fails this test).
 #
 # SKIPPED (exit 0) only where buildah cannot be installed.
 source "$(dirname "$0")/lib.bash"
@@ -29,6 +41,7 @@ source "$CP_SOURCE_DIR/tests/pg/pg.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
 HARNESS="$CP_SOURCE_DIR/tests/aws/runtime_harness.py"
 REHEARSAL="$CP_SOURCE_DIR/tests/deploy/rehearsal.py"
+TEMPLATE=${CP_REHEARSAL_TEMPLATE:-$CP_SOURCE_DIR/deploy/cloudformation/csvpipe.yaml}
 
 CTR=
 cleanup() {
@@ -87,6 +100,8 @@ expect_out "the image carries the commit $hash" "^csvpipe version .* \(build $ha
 pg_start
 moto_start
 trap cleanup EXIT # after pg_start's and moto.bash's own traps
+# ECS requests recorded on their way to moto (no faults): the RunTask is checked whole.
+proxy_start --rate 0 --record "$TMP/ecs.jsonl" --lifetime 900
 # The database as RDS serves it: over TCP only with TLS (rds.force_ssl, the default from
 # PostgreSQL 15) and a password. The certificate is signed by a CA of the test's own
 # ($TMP/pg-ca.crt). The test's own queries use the unix socket as the superuser.
@@ -115,15 +130,88 @@ db_psql() { # db_psql DB SQL
 }
 
 # stage: the template's function environment, resolved against fresh stand-ins in STAGE.
+# LambdaThroughputMBps (a parameter of the stack) at 1 KB/s: the 244 KB file needs about 4
+# minutes of the 15, the big one (976 KB) more than 15, so it goes to an ECS task.
 stage() {
-    run python3 "$REHEARSAL" stage --out "$TMP/stage.json" --param "ImageTag=$hash" \
+    run python3 "$REHEARSAL" stage --template "$TEMPLATE" --out "$TMP/stage.json" \
+        --param "ImageTag=$hash" --param LambdaThroughputMBps=0.001 \
         --pg-admin "$ADMIN" --pg-host localhost --pg-port "$PG_PORT"
     expect_rc "the template's environment resolved to local stand-ins" 0
     [ "$rc" -eq 0 ] || { sed 's/^/    /' "$TMP/err"; finish; exit 1; }
     echo "# template environment: $(json_get "$TMP/stage.json" 'sorted(j["environment"])')"
     echo "# stand-ins: $(json_get "$TMP/stage.json" '", ".join(k + "=" + v["name"] for k, v in sorted(j["standins"].items()))')"
+    json_get "$TMP/stage.json" '"\n".join("# mapped: " + m for m in j["mapped"])'
 }
 st() { json_get "$TMP/stage.json" "$1"; }
+
+# image_env PORT KIND [ARN CONTAINER] [NAME=VALUE...]: --env options for buildah run: the environment KIND
+# (lambda: the function's and the Lambda service's; setup: the role set-up function's;
+# task ARN CONTAINER: the container's of the task definition moto holds, plus what ECS adds)
+# and moto's endpoint and credentials (the only settings AWS would not give).
+image_env() {
+    python3 - "$TMP/stage.json" "$@" <<'PY'
+import json, os, sys
+import boto3
+stage, port, kind, extra = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4:]
+region = os.environ["AWS_REGION"]
+service = {k: v for k, v in stage["lambda_environment"].items()
+           if k in ("AWS_REGION", "AWS_DEFAULT_REGION", "TZ", "LANG", "PATH")}
+if kind == "lambda":
+    env = dict(stage["lambda_environment"])
+    env.update(stage["environment"])
+elif kind == "setup":
+    env = dict(service)
+    env.update(stage["setup"]["environment"])
+elif kind == "task":
+    arn, container, extra = extra[0], extra[1], extra[2:]
+    ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region)
+    td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    c = next(c for c in td["containerDefinitions"] if c["name"] == container)
+    # What ECS on Fargate adds to a container's environment (credentials aside).
+    env = {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_DEFAULT_REGION": region, "PATH": service["PATH"]}
+    env.update({e["name"]: e["value"] for e in c.get("environment", [])})
+else:
+    raise SystemExit(f"image_env: {kind}?")
+if port:
+    env["AWS_LAMBDA_RUNTIME_API"] = port
+env.update({"AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+            "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "AWS_SESSION_TOKEN": "rehearsal"})
+env.update(dict(e.split("=", 1) for e in extra))
+for k, v in sorted(env.items()):
+    print("--env")
+    print(f"{k}={v}")
+PY
+}
+
+# setup_roles: the stack's database role set-up (custom resource), as its function runs it
+# but without the custom resource protocol (cli/pg_roles tests that): the image's db-setup
+# with that function's environment.
+setup_roles() {
+    local envs=() cmd=()
+    [ "$(st 'j["setup"] is not None')" = True ] || { fail "the template has no db-setup custom resource"; return; }
+    mapfile -t envs < <(image_env "" setup)
+    mapfile -t cmd < <(st '"\n".join(w for w in j["setup"]["command"] if w != "--lambda")')
+    run timeout -k 10 120 buildah run --isolation=chroot "${envs[@]}" "$CTR" -- "${cmd[@]}"
+    expect_rc "the database roles set up by the image's db-setup ($(st 'j["setup"]["function"]')'s environment)" 0
+    [ "$rc" -eq 0 ] || sed 's/^/    /' "$TMP/err" | tail -5
+}
+
+# The proxy's certificate comes from a CA the image's bundle trusts (on AWS, Amazon's roots
+# are in Debian's bundle); here the test's CA joins the container's copy of the bundle.
+trust_test_ca() {
+    local mnt bundle
+    bundle=$(st 'j["environment"].get("PGSSLROOTCERT", "")')
+    mnt=$(buildah mount "$CTR") || { fail "buildah mount"; return; }
+    if [ -n "$bundle" ] && [ -f "$mnt$bundle" ]; then
+        cat "$TMP/pg-ca.crt" >>"$mnt$bundle"
+        pass "the test's CA added to the container's $bundle (the template's PGSSLROOTCERT)"
+    else
+        fail "the template's PGSSLROOTCERT ('$bundle') is not a file in the image"
+    fi
+    buildah umount "$CTR" >/dev/null
+}
 
 # image_invoke NAME -- EVENT...: the harness hands out the events; the image's ENTRYPOINT
 # runs with the template's and the Lambda service's environment (plus moto's endpoint and
@@ -139,23 +227,9 @@ image_invoke() {
     local hpid=$!
     wait_file "$TMP/$name.port" 20 || fail "$name: the harness did not start"
     local envs=()
-    mapfile -t envs < <(python3 - "$TMP/stage.json" "$(cat "$TMP/$name.port")" <<'PY'
-import json, os, sys
-stage = json.load(open(sys.argv[1]))
-env = dict(stage["lambda_environment"])
-env.update(stage["environment"])
-env.update({"AWS_LAMBDA_RUNTIME_API": sys.argv[2],
-            # the stand-ins' endpoint and credentials: the only settings AWS would not give
-            "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
-            "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
-            "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
-            "AWS_SESSION_TOKEN": "rehearsal",
-            "LD_DEBUG": "files"})
-for k, v in sorted(env.items()):
-    print("--env")
-    print(f"{k}={v}")
-PY
-    )
+    # ECS through the recording proxy in front of moto; LD_DEBUG for the library check.
+    mapfile -t envs < <(image_env "$(cat "$TMP/$name.port")" lambda LD_DEBUG=files \
+        "AWS_ENDPOINT_URL_ECS=$PROXY_URL")
     run timeout -k 10 120 buildah run --isolation=chroot "${envs[@]}" "$CTR" -- \
         "${ENTRYPOINT[@]}" --max-invocations $#
     cp "$TMP/out" "$TMP/$name.stdout"
@@ -283,7 +357,7 @@ PY
     expect_eq "normal: 3000 items in DynamoDB, all from the upload" \
         "$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["_source"]["S"] == sys.argv[2]))' \
             "$TMP/items.ndjson" "s3://$in_bucket/$key")" "3000"
-    check_load --csv "$src" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+    check_load --csv "$src" --types "$SALES_TYPES" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
         --summary "$TMP/summary.json" --parquet-rows "$TMP/pq.ndjson" --ndjson "$TMP/out.jsonl" \
         --ddb-items "$TMP/items.ndjson"
 
@@ -310,7 +384,7 @@ PY
     expect_eq "normal: rows in vendas and the sum of Quantidade" \
         "$(db_psql "$db" 'SELECT count(*), sum(quantidade) FROM vendas' 2>&1)" "$want"
     if python3 "$CP_SOURCE_DIR/tests/pg/check_pg.py" --pg "postgresql:///$db?host=$PG_DIR&port=$PG_PORT&user=csvpipe" \
-        --csv "$src" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
+        --csv "$src" --types "$SALES_TYPES" --encoding cp1252 --delimiter ';' --decimal , --date-order dmy \
         --summary "$TMP/summary.json" >"$TMP/pg.out" 2>&1; then
         pass "normal: PostgreSQL rows equal the source ($(grep -c '^ok' "$TMP/pg.out") checks)"
     else
@@ -337,6 +411,181 @@ PY
         "loaded|vendas|s3://$in_bucket/$key|3000|0|$(json_get "$TMP/event.json" '"t" if "versionId" in j["Records"][0]["s3"]["object"] else "f"')|0065E1F0A1B2C3D4E5"
 }
 
+# ---- case 2: a file too big for the invocation, handed to an ECS task ----
+rehearse_big() {
+    local key="incoming/vendas/ano 2024.csv" src="$TMP/big.csv" in_bucket
+    in_bucket=$(st 'j["notifications"][0]["bucket"]')
+    # vendas.csv's rows four times: 12000 rows, 976 KB (976 s at 1 KB/s), Windows-1252 ';'.
+    python3 - "$CP_SOURCE_DIR/examples/vendas.csv" "$src" <<'PY'
+import sys
+lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+open(sys.argv[2], "wb").write(b"".join(lines[:1] + lines[1:] * 4))
+PY
+    python3 - "$in_bucket" "$key" "$src" "$TMP/big-event.json" <<'PY'
+import json, os, sys, urllib.parse
+import boto3
+bucket, key, path, out = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+put = s3.put_object(Bucket=bucket, Key=key, Body=open(path, "rb").read())
+obj = {"key": urllib.parse.quote_plus(key, safe="/"), "size": os.path.getsize(path),
+       "eTag": put["ETag"].strip('"'), "sequencer": "0065E1F0A1B2C3D4F6"}
+if put.get("VersionId"):
+    obj["versionId"] = put["VersionId"]
+event = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": os.environ["AWS_REGION"],
+                      "eventTime": "2024-12-31T12:00:00.000Z", "eventName": "ObjectCreated:Put",
+                      "userIdentity": {"principalId": "AWS:REHEARSAL"},
+                      "s3": {"s3SchemaVersion": "1.0", "configurationId": "rehearsal",
+                             "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": obj}}]}
+json.dump(event, open(out, "w"))
+PY
+    local size
+    size=$(stat -c %s "$src")
+
+    image_invoke big -- "$TMP/big-event.json"
+    expect_rc "big: the image's entrypoint exits after the invocation" 0
+    [ "$rc" -eq 0 ] || sed 's/^/    stdout: /' "$TMP/big.stdout" | grep -v '^\s*[0-9]*:' | head -20
+    expect_eq "big: answered handed_off, dataset vendas, with an ECS task" \
+        "$(rec '[(f["status"], f["dataset"], f.get("outputs", {}).get("ecs_task", "").startswith("arn:aws:ecs:")) for i in j["invocations"] for f in i["body"]["files"]]' 2>&1)" \
+        "[('handed_off', 'vendas', True)]"
+    local task
+    task=$(rec 'j["invocations"][0]["body"]["files"][0]["outputs"]["ecs_task"]' 2>/dev/null || true)
+    if [ -z "$task" ]; then
+        rec 'json.dumps(j["invocations"])' | cut -c1-2000 | sed 's/^/    answer: /'
+        grep -v '^\s*[0-9]*:' "$TMP/big.stdout" | tail -5 | sed 's/^/    stdout: /'
+        grep -h -B2 -A12 'Traceback' "$TMP"/moto*.log 2>/dev/null | tail -20 | sed 's/^/    moto: /'
+        finish
+        exit 1
+    fi
+
+    # The RunTask request, whole, against what the template says.
+    python3 - "$TMP/ecs.jsonl" "$TMP/stage.json" "s3://$in_bucket/$key" >"$TMP/runtask.txt" <<'PY'
+import json, sys
+rec, stage, uri = [json.loads(l) for l in open(sys.argv[1])], json.load(open(sys.argv[2])), sys.argv[3]
+runs = [r for r in rec if r["target"].endswith(".RunTask")]
+print(len(runs))
+r = runs[0]
+b = json.loads(r["body"])
+b.pop("clientToken", None)
+print(r["method"], r["signed"], r["status"])
+print(json.dumps(b, sort_keys=True))
+by_type = lambda t: {v["ref"] for v in stage["standins"].values() if v["type"] == t}
+tds = list(stage["task_definitions"].values())
+env = stage["environment"]
+net = b.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+print(b.get("cluster") in by_type("AWS::ECS::Cluster") and b.get("cluster") == env.get("CSVPIPE_ECS_CLUSTER"))
+print(len(tds) == 1 and b.get("taskDefinition") == tds[0]["arn"])
+# The private subnets are the function's own (its VpcConfig); the groups, stand-ins
+print(net.get("subnets") == stage["vpc"]["subnets"],
+      bool(net.get("securityGroups")) and set(net["securityGroups"]) <= by_type("AWS::EC2::SecurityGroup"),
+      net.get("assignPublicIp"))
+co = b.get("overrides", {}).get("containerOverrides", [{}])
+print(len(co) == 1 and len(tds) == 1 and co[0].get("name") in [c["name"] for c in tds[0]["containers"]])
+print(json.dumps(co[0].get("command")))
+print(json.dumps(["run", "--handed-off", "--json", "--quiet", "--table", "vendas", "--formats", "parquet,json",
+                  "--compression", "snappy", "--json-style", "plain", uri]))
+print(b.get("launchType"), b.get("count"), b.get("startedBy"))
+print(co[0].get("name"))
+PY
+    sed 's/^/# RunTask: /' "$TMP/runtask.txt" | sed -n 3p
+    expect_eq "big: one RunTask to ECS through AWS_ENDPOINT_URL_ECS" "$(sed -n 1p "$TMP/runtask.txt")" "1"
+    expect_eq "big: RunTask POSTed, signed, answered 200 by moto" "$(sed -n 2p "$TMP/runtask.txt")" "POST True 200"
+    expect_eq "big: RunTask's cluster is the template's cluster" "$(sed -n 4p "$TMP/runtask.txt")" "True"
+    expect_eq "big: RunTask's task definition is the template's" "$(sed -n 5p "$TMP/runtask.txt")" "True"
+    expect_eq "big: RunTask's network: the function's private subnets, the template's security group, no public IP" \
+        "$(sed -n 6p "$TMP/runtask.txt")" "True True DISABLED"
+    expect_eq "big: RunTask overrides the task definition's container" "$(sed -n 7p "$TMP/runtask.txt")" "True"
+    expect_eq "big: RunTask's command: run --handed-off with the Lambda's settings and the object" \
+        "$(sed -n 8p "$TMP/runtask.txt")" "$(sed -n 9p "$TMP/runtask.txt")"
+    expect_eq "big: Fargate, one task, started by csvpipe-lambda" "$(sed -n 10p "$TMP/runtask.txt")" "FARGATE 1 csvpipe-lambda"
+    expect_eq "big: moto's ECS holds the task answered" \
+        "$(python3 -c 'import boto3,json,os,sys
+ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+ts = ecs.describe_tasks(cluster=sys.argv[1], tasks=[sys.argv[2]])["tasks"]
+print([(t["taskArn"] == sys.argv[2], t["overrides"]["containerOverrides"][0]["command"][:2]) for t in ts])' \
+            "$(st 'j["environment"]["CSVPIPE_ECS_CLUSTER"]')" "$task" 2>&1)" "[(True, ['run', '--handed-off'])]"
+    local db
+    db=$(st 'j["postgres"]["databases"][0] if j["postgres"]["databases"] else "postgres"')
+    expect_eq "big: the ledger's handed_off row: the task, the version, the event's sequencer, the size" \
+        "$(db_psql "$db" "SELECT status, dataset, outputs::json->>'ecs_task' = '$task', version IS NOT NULL, sequencer, size_bytes FROM csvpipe_loads WHERE source_uri = 's3://$in_bucket/$key' ORDER BY id" 2>&1)" \
+        "handed_off|vendas|t|t|0065E1F0A1B2C3D4F6|$size"
+    expect_eq "big: no EMF record of a load in the Lambda (the task's load has it)" \
+        "$(grep -c '"_aws".*"FilesLoaded":1' "$TMP/big.stdout")" "0"
+
+    # The task, as ECS on Fargate runs it: the image with the task definition's entry point
+    # and environment (moto's copy, registered from the template), RunTask's command, and a
+    # task metadata endpoint naming the task.
+    local container td_arn envs=() words=() entry=()
+    container=$(sed -n 11p "$TMP/runtask.txt")
+    td_arn=$(st 'next(iter(j["task_definitions"].values()))["arn"]')
+    printf '{"Cluster":"%s","TaskARN":"%s","Family":"%s"}' "$(st 'j["environment"]["CSVPIPE_ECS_CLUSTER"]')" \
+        "$task" "$(st 'next(iter(j["task_definitions"].values()))["family"]')" >"$TMP/task.json"
+    rm -f "$TMP/meta.port"
+    bg_start meta python3 "$CP_SOURCE_DIR/tests/aws/capture_server.py" --port-file "$TMP/meta.port" \
+        --record "$TMP/meta.jsonl" --json-get "/v4/rehearsal/task=$TMP/task.json" --lifetime 600
+    wait_file "$TMP/meta.port" 20 || fail "big: the task metadata stand-in did not start"
+    mapfile -t envs < <(image_env "" task "$td_arn" "$container" \
+        "ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$(cat "$TMP/meta.port")/v4/rehearsal")
+    mapfile -t entry < <(python3 -c 'import boto3,os,sys
+ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+c = next(c for c in ecs.describe_task_definition(taskDefinition=sys.argv[1])["taskDefinition"]["containerDefinitions"] if c["name"] == sys.argv[2])
+print("\n".join(c.get("entryPoint", [])))' "$td_arn" "$container")
+    mapfile -t words < <(python3 -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])))' "$(sed -n 8p "$TMP/runtask.txt")")
+    echo "# task: ${entry[*]} ${words[*]}"
+    run timeout -k 10 300 buildah run --isolation=chroot "${envs[@]}" "$CTR" -- "${entry[@]}" "${words[@]}"
+    expect_rc "big: the task's command in the image exits 0" 0
+    [ "$rc" -eq 0 ] || sed 's/^/    /' "$TMP/err" | tail -10
+    expect_eq "big: the task loaded the file: 12000 rows into vendas" \
+        "$(python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    try:
+        j = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(j, dict) and "source_uri" in j:
+        print(j["status"], j["dataset"], j["rows"], j["source_uri"] == sys.argv[2])' "$TMP/out" "s3://$in_bucket/$key")" \
+        "loaded vendas 12000 True"
+    expect_eq "big: the task asked the metadata endpoint who it is" \
+        "$(grep -c '"path": "/v4/rehearsal/task"' "$TMP/meta.jsonl" 2>/dev/null)" "1"
+    expect_eq "big: the task's EMF record on stdout" \
+        "$(grep -c '"_aws".*"FilesLoaded":1.*' "$TMP/out") $(grep -o '"RowsLoaded":[0-9]*' "$TMP/out" | head -1)" \
+        '1 "RowsLoaded":12000'
+    local want
+    want=$(python3 - "$src" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="cp1252", newline=""), delimiter=";"))[1:]
+print(f"{len(rows)}|{sum(int(r[6]) for r in rows)}")
+PY
+)
+    expect_eq "big: rows in vendas from the file and the sum of Quantidade" \
+        "$(db_psql "$db" "SELECT count(*), sum(quantidade) FROM vendas WHERE _source = 's3://$in_bucket/$key'" 2>&1)" "$want"
+    expect_eq "big: the ledger: handed_off, then loaded by the task with the hand-off's version and the event's sequencer" \
+        "$(db_psql "$db" "SELECT string_agg(status, ' ' ORDER BY id), count(DISTINCT version), max(sequencer) FROM csvpipe_loads WHERE source_uri = 's3://$in_bucket/$key'" 2>&1)" \
+        "handed_off loaded|1|0065E1F0A1B2C3D4F6"
+    python3 - "$TMP/stage.json" "$in_bucket" >"$TMP/outputs.txt" <<'PY'
+import json, os, sys
+import boto3
+stage, in_bucket = json.load(open(sys.argv[1])), sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+for v in stage["standins"].values():
+    if v["type"] == "AWS::S3::Bucket" and v["name"] != in_bucket:
+        for o in s3.list_objects_v2(Bucket=v["name"]).get("Contents", []):
+            print(o["Key"])
+PY
+    expect_eq "big: the task's Parquet and NDJSON under vendas/ in the output bucket" \
+        "$(grep 'ano 2024' "$TMP/outputs.txt" | sort | tr '\n' ' ')" \
+        "json/vendas/ano 2024.jsonl parquet/vendas/ano 2024.parquet "
+    local t n=0
+    for t in $(st '" ".join(v["name"] for v in j["standins"].values() if v["type"] == "AWS::DynamoDB::Table")'); do
+        python3 "$AWS_PY" ddb-scan "$t" "$TMP/big-items.$t.ndjson"
+        n=$((n + $(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["_source"]["S"] == sys.argv[2]))' \
+            "$TMP/big-items.$t.ndjson" "s3://$in_bucket/$key")))
+    done
+    expect_eq "big: the task's items in DynamoDB" "$n" "12000"
+}
+
 stage
+trust_test_ca
+setup_roles
 rehearse_normal
+rehearse_big
 finish

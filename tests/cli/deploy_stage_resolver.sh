@@ -49,7 +49,16 @@ Resources:
     Type: AWS::ECS::TaskDefinition
     Properties:
       Family: !Sub "${Name}-big"
-      ContainerDefinitions: [{ Name: csvpipe, Image: x }]
+      Memory: "2048"
+      ContainerDefinitions:
+        - Name: csvpipe
+          Image: x
+          EntryPoint: [/usr/local/bin/csvpipe]
+          Command: [run, --help]
+          Environment:
+            - { Name: OUT, Value: !Sub "s3://${In}/" }
+            - { Name: PGHOST, Value: !GetAtt Proxy.Endpoint }
+            - !If [Never, { Name: GONE, Value: x }, !Ref AWS::NoValue]
   Master:
     Type: AWS::SecretsManager::Secret
     Properties:
@@ -97,6 +106,8 @@ Resources:
           GONE: !If [Never, "x", !Ref AWS::NoValue]
           USER: "{{resolve:secretsmanager:demo/master:SecretString:username}}"
           LITERAL: 7
+          PGHOST: !GetAtt Proxy.Endpoint
+          PGPORT: "5432"
 EOF
 
 run python3 "$REHEARSAL" stage --template tpl.yaml --out stage.json --pg-admin "$ADMIN" \
@@ -141,6 +152,13 @@ check(env["CPU"] == "1024" and env["ZONE"] == "b" and env["FAST"] == "yes" and "
       and env["LITERAL"] == "7", "mappings, list parameters, conditions, AWS::NoValue, numbers")
 check(env["USER"] == "demo_master", "a dynamic reference to a stand-in secret")
 check(j["postgres"]["databases"] == ["demo"], "the database RDS would create")
+check(env["PGHOST"] == "localhost" and env["PGPORT"] == str(port),
+      "PGHOST an RDS Proxy's endpoint: PGPORT 5432 mapped to the test's server")
+cd = td["containerDefinitions"][0]
+check(cd.get("entryPoint") == ["/usr/local/bin/csvpipe"] and cd.get("command") == ["run", "--help"]
+      and {e["name"]: e["value"] for e in cd.get("environment", [])} == {"OUT": "s3://demo-in/", "PGHOST": "localhost", "PGPORT": str(port)}
+      and j["task_definitions"]["Task"]["family"] == "demo-big",
+      "task definition registered with the container's entry point, command and environment (proxy port mapped, NoValue dropped)")
 json.dump(master, open("master.json", "w"))
 PY
     cat checks.out
@@ -167,6 +185,9 @@ no default	!Ref NoDefault	NoDefault: the parameter has no default
 ssm	"{{resolve:ssm:/x}}"	only Secrets Manager
 type without a stand-in	!Ref MasterAttachment	no local stand-in for a AWS::SecretsManager::SecretTargetAttachment
 EOF
+# Two more: a port a proxy does not serve, a task definition's variable nothing maps.
+printf '%s\t%s\t%s\n' "a proxy on a port but 5432" "PGPORT: \"6432\"" "PGPORT 6432 with PGHOST an RDS Proxy endpoint" \
+    "a task definition's variable nothing maps" "TASK_BAD" "TASK: Task container csvpipe Environment BAD: !GetAtt Vpc.CidrBlockAssociations" >>bad.tsv
 run python3 - tpl.yaml bad.tsv "$ADMIN" "$PG_PORT" <<'PY'
 import argparse, contextlib, io, os, re, sys, urllib.request
 sys.path.insert(0, os.path.join(os.environ["CP_SOURCE_DIR"], "tests", "deploy"))
@@ -175,13 +196,21 @@ text = open(sys.argv[1]).read()
 for n, line in enumerate(open(sys.argv[2])):
     name, value, pattern = line.rstrip("\n").split("\t")
     path = f"bad-{n}.yaml"
-    open(path, "w").write(text.replace("          LITERAL: 7", "          LITERAL: 7\n          BAD: " + value))
+    if value.startswith("PGPORT: "):
+        bad, pattern = text.replace('          PGPORT: "5432"', "          " + value), r"Fn: " + re.escape(pattern)
+    elif value == "TASK_BAD":
+        bad = text.replace("            - { Name: OUT,", "            - { Name: BAD, Value: !GetAtt Vpc.CidrBlockAssociations }\n            - { Name: OUT,")
+        pattern = r"Variables\." + re.escape(pattern)
+    else:
+        bad = text.replace("          LITERAL: 7", "          LITERAL: 7\n          BAD: " + value)
+        pattern = r"Variables\.BAD: .*" + re.escape(pattern)
+    open(path, "w").write(bad)
     urllib.request.urlopen(urllib.request.Request(os.environ["MOTO_URL"] + "/moto-api/reset", method="POST")).read()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         rc = rehearsal.stage(argparse.Namespace(template=path, param=[], pg_admin=sys.argv[3],
                                                 pg_host="localhost", pg_port=sys.argv[4], out="bad.json"))
-    ok = rc == 1 and re.search(r"Variables\.BAD: .*" + re.escape(pattern), err.getvalue())
+    ok = rc == 1 and re.search(pattern, err.getvalue())
     print(("ok - " if ok else "not ok - ") + f"{name}: staging fails naming the variable and the reference"
           + ("" if ok else f": exit {rc}: {err.getvalue().strip()[-300:]}"))
 PY

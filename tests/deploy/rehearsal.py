@@ -33,9 +33,14 @@ The stand-ins by type:
                                   MasterUserPassword, dynamic references resolved) and DBName
                                   are created there as RDS creates them; Endpoint.Address is
                                   --pg-host, Endpoint.Port --pg-port
-  AWS::RDS::DBProxy(Endpoint)     the same PostgreSQL (Endpoint is --pg-host)
+  AWS::RDS::DBProxy(Endpoint)     the same PostgreSQL (Endpoint is --pg-host); a proxy
+                                  serves PostgreSQL on 5432 only, so an environment whose
+                                  PGHOST is its endpoint gets PGPORT --pg-port (any PGPORT
+                                  but 5432 there is an error)
   AWS::ECS::Cluster               a moto cluster; AWS::ECS::TaskDefinition a moto task
-                                  definition of the template's family and container names
+                                  definition registered from the template's: family, CPU,
+                                  memory, each container's name, entry point, command and
+                                  environment resolved as above (the image under test)
   AWS::EC2::VPC/Subnet/SecurityGroup, AWS::IAM::Role, AWS::SQS::Queue, AWS::SNS::Topic
                                   moto resources of the same names and address ranges
   AWS::Logs::LogGroup, AWS::ECR::Repository, AWS::Lambda::Function
@@ -43,10 +48,12 @@ The stand-ins by type:
 
 STAGE.json holds: "function" (logical id), "environment" (the template's variables,
 resolved), "lambda_environment" (what the Lambda service adds: function name, memory, region,
-TZ, ...), "timeout_s", "notifications" (bucket, events, prefix and suffix of each S3
-notification that invokes the function), "postgres" (databases created) and "standins"
-(logical id -> type and local name). A case for another compute resource (the ECS task of
-big files) resolves its own environment with Stage.resolve() the same way.
+TZ, ...), "timeout_s", "vpc" (the function's subnets and security groups), "notifications"
+(bucket, events, prefix and suffix of each S3 notification that invokes the function),
+"setup" (the function behind the custom resource that runs db-setup: its command and
+environment, resolved the same way), "task_definitions" (logical id -> family, ARN and the
+containers as registered in moto), "mapped" (the address mappings made), "postgres"
+(databases created) and "standins" (logical id -> type, local name and what !Ref gives).
 """
 import argparse
 import json
@@ -88,6 +95,8 @@ class Stage:
         self.endpoint = endpoint
         self.region = region
         self.standins = {}  # logical id -> {"type", "name", ...}
+        self.proxy_hosts = set()  # stand-in endpoints of RDS proxies
+        self.mapped = []  # the address mappings made, for the test's log
         self.databases = []
         self.rng = random.Random(12)
         self._clients = {}
@@ -257,6 +266,34 @@ class Stage:
             AFTER[kind](self, logical, s)
         return s
 
+    def map_proxy_port(self, env, where):
+        """env with PGPORT the test server's when PGHOST is a proxy's endpoint: RDS Proxy
+        serves PostgreSQL on 5432 only, so any other PGPORT is an error."""
+        if env.get("PGHOST") not in self.proxy_hosts:
+            return env
+        port = env.get("PGPORT", "5432")
+        if port != "5432":
+            raise CannotMap(f"{where}: PGPORT {port} with PGHOST an RDS Proxy endpoint (a proxy listens on 5432)")
+        env = dict(env, PGPORT=str(self.pg_port))
+        self.mapped.append(f"{where}: PGHOST {env['PGHOST']}:5432 (RDS Proxy) -> {self.pg_host}:{self.pg_port}")
+        return env
+
+    def environment(self, logical):
+        """A function's Environment.Variables, resolved, the proxy's port mapped."""
+        variables = self.resource(logical).get("Properties", {}).get("Environment", {}).get("Variables", {})
+        env = {}
+        for k, v in variables.items():
+            try:
+                r = self.resolve(v)
+            except CannotMap as e:
+                raise CannotMap(f"{logical} Environment.Variables.{k}: {e}") from None
+            if r is NoValue:
+                continue
+            if isinstance(r, (dict, list)):
+                raise CannotMap(f"{logical} Environment.Variables.{k}: resolves to {json.dumps(r)}, not a string")
+            env[k] = str(r).lower() if isinstance(r, bool) else str(r)
+        return self.map_proxy_port(env, logical)
+
     def psql(self, sql):
         """One query on the admin connection (a libpq conninfo) to database postgres."""
         r = subprocess.run(["psql", self.pg_admin + " dbname=postgres", "-X", "-q", "-t", "-A",
@@ -382,7 +419,11 @@ def database(st, logical):
 
 
 def proxy(st, logical):
+    """RDS Proxy: the test's PostgreSQL. A proxy for PostgreSQL listens on 5432 only, so the
+    clients' PGHOST of its endpoint and PGPORT 5432 are mapped to the test's server
+    (Stage.map_proxy_port)."""
     name = st.name_of(logical, "DBProxyName")
+    st.proxy_hosts.add(st.pg_host)
     return {"ref": name, "name": name, "attrs": {
         "Endpoint": st.pg_host, "DBProxyArn": f"arn:aws:rds:{st.region}:{ACCOUNT}:db-proxy:{name}"}}
 
@@ -394,18 +435,48 @@ def ecs_cluster(st, logical):
 
 
 def task_definition(st, logical):
+    """A moto task definition registered as the template's: family, CPU, memory and each
+    container's name, entry point, command and environment resolved like the function's
+    (a variable nothing maps fails here too). The image is the one under test."""
     p = st.resource(logical).get("Properties", {})
     family = st.name_of(logical, "Family")
-    containers = [{"name": st.resolve(c["Name"]), "image": "localhost/csvpipe-lambda:latest", "memory": 512}
-                  for c in p.get("ContainerDefinitions", [])]
+    containers = []
+    for c in p.get("ContainerDefinitions", []):
+        name = st.resolve(c["Name"])
+        env = {}
+        for e in st.structure(c.get("Environment", [])):
+            try:
+                value = st.resolve(e["Value"])
+            except CannotMap as err:
+                raise CannotMap(f"{logical} container {name} Environment {e.get('Name')}: {err}") from None
+            if value is not NoValue:
+                env[st.resolve(e["Name"])] = str(value)
+        env = st.map_proxy_port(env, f"{logical} container {name}")
+        d = {"name": name, "image": "localhost/csvpipe-lambda:latest", "essential": True,
+             "memory": int(st.resolve(p.get("Memory", 512))),
+             "environment": [{"name": k, "value": v} for k, v in sorted(env.items())]}
+        for key, api in (("EntryPoint", "entryPoint"), ("Command", "command")):
+            if key in c:
+                d[api] = [str(v) for v in st.resolve(c[key])]
+        containers.append(d)
     arn = st.client("ecs").register_task_definition(
-        family=family, containerDefinitions=containers, networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"], cpu="256", memory="512")["taskDefinition"]["taskDefinitionArn"]
-    return {"ref": arn, "name": family, "attrs": {"TaskDefinitionArn": arn}}
+        family=family, containerDefinitions=containers, networkMode=st.resolve(p.get("NetworkMode", "awsvpc")),
+        requiresCompatibilities=st.resolve(p.get("RequiresCompatibilities", ["FARGATE"])),
+        cpu=str(st.resolve(p.get("Cpu", "256"))),
+        memory=str(st.resolve(p.get("Memory", "512"))))["taskDefinition"]["taskDefinitionArn"]
+    return {"ref": arn, "name": family, "arn": arn, "containers": containers,
+            "attrs": {"TaskDefinitionArn": arn}}
 
 
 def vpc(st, logical):
-    vid = st.client("ec2").create_vpc(CidrBlock=st.prop(logical, "CidrBlock", "10.0.0.0/16"))["Vpc"]["VpcId"]
+    ec2 = st.client("ec2")
+    vid = ec2.create_vpc(CidrBlock=st.prop(logical, "CidrBlock", "10.0.0.0/16"))["Vpc"]["VpcId"]
+    # As the template sets them (moto's RunTask in a subnet needs DNS hostnames, as AWS's
+    # private DNS names of the tasks' interfaces do).
+    for key in ("EnableDnsSupport", "EnableDnsHostnames"):
+        value = st.prop(logical, key)
+        if value is not None:
+            ec2.modify_vpc_attribute(VpcId=vid, **{key: {"Value": str(value).lower() == "true"}})
     return {"ref": vid, "name": vid, "attrs": {}}
 
 
@@ -512,6 +583,28 @@ def invoked_by_s3(st):
     return next(iter(found.items()))
 
 
+def database_setup(st):
+    """The function behind the custom resource that sets up the database roles (a custom
+    resource whose ServiceToken is a function of the image run with db-setup): its command
+    and environment, resolved. None when the template has none."""
+    for logical, r in st.res.items():
+        if not r["Type"].startswith("Custom::") and r["Type"] != "AWS::CloudFormation::CustomResource":
+            continue
+        if "Condition" in r and not st.condition(r["Condition"]):
+            continue
+        token = r.get("Properties", {}).get("ServiceToken", {})
+        ga = token.get("Fn::GetAtt") if isinstance(token, dict) else None
+        if not ga:
+            continue
+        fn = ga[0] if isinstance(ga, list) else ga.split(".")[0]
+        image = st.prop(fn, "ImageConfig", {})
+        command = image.get("EntryPoint", []) + image.get("Command", [])
+        if "db-setup" not in command:
+            continue
+        return {"resource": logical, "function": fn, "command": command, "environment": st.environment(fn)}
+    return None
+
+
 def stage(args):
     tpl = load_template(args.template)
     params = dict(p.split("=", 1) for p in args.param)
@@ -525,24 +618,15 @@ def stage(args):
         logical, notes = invoked_by_s3(st)
         fn = st.resource(logical)
         props = fn.get("Properties", {})
-        variables = props.get("Environment", {}).get("Variables", {})
-        env = {}
-        for k, v in variables.items():
-            try:
-                r = st.resolve(v)
-            except CannotMap as e:
-                raise CannotMap(f"{logical} Environment.Variables.{k}: {e}") from None
-            if r is NoValue:
-                continue
-            if isinstance(r, (dict, list)):
-                raise CannotMap(f"{logical} Environment.Variables.{k}: resolves to {json.dumps(r)}, not a string")
-            env[k] = str(r).lower() if isinstance(r, bool) else str(r)
+        env = st.environment(logical)
         for n in notes:
             n["bucket"] = st.standin(n.pop("bucket_logical"))["name"]
         name = st.name_of(logical, "FunctionName")
         memory = str(st.prop(logical, "MemorySize", 128))
         timeout = int(st.prop(logical, "Timeout", 3))
         log_group_name = st.resolve(props.get("LoggingConfig", {}).get("LogGroup", f"/aws/lambda/{name}"))
+        vpc = st.prop(logical, "VpcConfig", {})
+        setup = database_setup(st)
     except CannotMap as e:
         print(f"rehearsal: cannot stage the template: {e}", file=sys.stderr)
         return 1
@@ -558,8 +642,12 @@ def stage(args):
         "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
     }
     out = {"function": logical, "environment": env, "lambda_environment": lambda_env, "timeout_s": timeout,
-           "notifications": notes, "postgres": {"databases": st.databases},
-           "standins": {k: {"type": v["type"], "name": v["name"]} for k, v in st.standins.items()}}
+           "vpc": {"subnets": vpc.get("SubnetIds", []), "security_groups": vpc.get("SecurityGroupIds", [])},
+           "notifications": notes, "postgres": {"databases": st.databases}, "setup": setup,
+           "task_definitions": {k: {"family": v["name"], "arn": v["arn"], "containers": v["containers"]}
+                                for k, v in st.standins.items() if v["type"] == "AWS::ECS::TaskDefinition"},
+           "mapped": st.mapped,
+           "standins": {k: {"type": v["type"], "name": v["name"], "ref": v["ref"]} for k, v in st.standins.items()}}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
     return 0
