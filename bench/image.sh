@@ -14,11 +14,20 @@
 #     Secrets Manager and connects to PostgreSQL;
 #   - through `buildah run` (the container runtime's own start-up included; Lambda's is
 #     AWS's).
-# Writes bench/results/image.md.  Usage: bench/image.sh [--no-cold]
+# Writes bench/results/image.md.  Usage: bench/image.sh [--no-cold] [--stages "container host"]
+# (--stages host alone skips the container's release build, minutes of CPU on a busy machine).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cold=1
-[ "${1:-}" = --no-cold ] && cold=0
+stages="container host"
+while (($#)); do
+    case "$1" in
+    --no-cold) cold=0 ;;
+    --stages) stages=$2; shift ;;
+    *) echo "usage: bench/image.sh [--no-cold] [--stages \"container host\"]" >&2; exit 2 ;;
+    esac
+    shift
+done
 export CSVPIPE="$root/build/csvpipe" CP_SOURCE_DIR="$root" CP_BUILD_DIR="$root/build"
 source "$root/tests/cli/lib.bash"
 set +e
@@ -50,18 +59,25 @@ build_row() {
         rm -rf "$TMP/storage" "$TMP/build-image"
     fi
 }
+name_of() { # the row's name for a stage
+    case "$1" in
+    container) echo "build stage in a container (the Dockerfile, as docker runs it)" ;;
+    host) echo "build stage on this machine (--stage host, as the rehearsal in CI)" ;;
+    esac
+}
 cold_rows="| cold (not measured: --no-cold) | | |"
 if ((cold)); then
-    cold_rows=$(build_row "cold, build stage in a container (the Dockerfile, as docker runs it): empty storage, base from mmdebstrap" container 1
-        build_row "cold, build stage on this machine (--stage host, as the rehearsal in CI): empty storage, empty build folder" host 1)
+    cold_rows=$(for stage in $stages; do
+        build_row "cold, $(name_of "$stage"): empty storage, empty build folder$([ "$stage" = container ] && echo ", base from mmdebstrap")" "$stage" 1
+    done)
 fi
 # Warm the caches, then a build with nothing changed.
-for stage in container host; do
+for stage in $stages; do
     IMAGE_BUILDER=buildah IMAGE_BUILD_STAGE=$stage make -C "$root" --no-print-directory image >/dev/null 2>&1
 done
-cached_rows=$(build_row "cached: nothing changed, build stage in a container" container 0
-    build_row "cached: nothing changed, build stage on this machine" host 0)
-cp "$TMP/container.iid" "$TMP/iid"
+cached_rows=$(for stage in $stages; do build_row "cached: nothing changed, $(name_of "$stage")" "$stage" 0; done)
+first=${stages%% *}
+cp "$TMP/$first.iid" "$TMP/iid"
 
 iid=$(sed 's/^sha256://' "$TMP/iid")
 size=$(podman image inspect --format '{{.Size}}' "$iid")
@@ -97,11 +113,22 @@ moto_start
 trap cleanup EXIT
 python3 "$root/tests/deploy/rehearsal.py" stage --out "$TMP/stage.json" --param ImageTag=bench \
     --pg-admin "host=$PG_DIR port=$PG_PORT user=csvpipe" --pg-host 127.0.0.1 --pg-port "$PG_PORT"
-mapfile -t tpl_env < <(python3 -c 'import json,os,sys
+# The bench's PostgreSQL serves no TLS: PGSSLMODE=disable is the one change to the template's
+# environment. The roles first, as the stack's set-up function makes them.
+tpl_env_of() { # KIND (lambda or setup): --env options
+    python3 -c 'import json,os,sys
 j = json.load(open(sys.argv[1]))
-env = dict(j["lambda_environment"], **j["environment"])
-env.update({k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
-for k, v in env.items(): print("--env"); print(f"{k}={v}")' "$TMP/stage.json")
+env = dict(j["lambda_environment"], **j["environment"]) if sys.argv[2] == "lambda" else dict(j["setup"]["environment"])
+env.update({k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")})
+env["PGSSLMODE"] = "disable"
+for k, v in env.items(): print("--env"); print(f"{k}={v}")' "$TMP/stage.json" "$1"
+}
+setup_vars=()
+mapfile -t setup_env < <(tpl_env_of setup)
+for ((i = 1; i < ${#setup_env[@]}; i += 2)); do setup_vars+=("${setup_env[i]}"); done
+env "${setup_vars[@]}" chroot --userspec=65534:65534 "$rootfs" /usr/local/bin/csvpipe db-setup >/dev/null ||
+    echo "image.sh: db-setup failed: the template row below measures a failing init" >&2
+mapfile -t tpl_env < <(tpl_env_of lambda)
 template=$(python3 "$root/bench/cold_start.py" --runs 20 "${tpl_env[@]}" -- "${chroot_cmd[@]}")
 
 through_buildah=$(python3 "$root/bench/cold_start.py" --runs 10 -- buildah run --isolation=chroot \
@@ -129,7 +156,7 @@ mkdir -p "$root/bench/results"
     echo "|---|---|---|---|---|"
     row "image root (chroot, user 65534), CSVPIPE_OUT only (goal under 20 ms)" "$minimal"
     row "the same binary with the host's loader and libraries, for comparison" "$host"
-    row "image root, the template's environment: secret from Secrets Manager (moto), PostgreSQL connection" "$template"
+    row "image root, the template's environment (PGSSLMODE=disable): the loader's secret from Secrets Manager (moto), PostgreSQL connection" "$template"
     row "buildah run (its own container set-up included)" "$through_buildah"
     echo
     echo "Every run (ms): chroot, minimal: $minimal; host: $host; chroot, template: $template; buildah run: $through_buildah"
