@@ -214,7 +214,8 @@ check(genv.get("GF_SERVER_ROOT_URL") == "https://grafana.example.com/" and genv.
       and genv.get("GF_DATABASE_NAME") == "grafana", "Grafana: HTTPS root URL, secure cookies, state in database grafana (read back)", f"{genv}")
 ltd = ecs.describe_task_definition(taskDefinition="cpmoto-loader")["taskDefinition"]
 l0 = ltd["containerDefinitions"][0]
-lenv = {x["name"]: x["value"] for x in l0.get("environment", [])}
+# moto renders an AWS::NoValue inside a list (the task definition's !If entry) as null.
+lenv = {x["name"]: x["value"] for x in l0.get("environment", []) if x}
 check(l0["name"] == "csvpipe" and l0["image"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/cpmoto-lambda:test"
       and l0.get("entryPoint") == ["/usr/local/bin/csvpipe"] and l0["logConfiguration"]["options"]["awslogs-group"] == "/ecs/cpmoto-loader"
       and lenv.get("CSVPIPE_SQL_SECRET_ARN", "").endswith("moto-unmodeled/LoaderSecret") and lenv.get("PGSSLMODE") == "verify-full",
