@@ -57,7 +57,7 @@ test:
 	@scripts/deps.sh all $(TEST_BUILD)
 	@scripts/node-deps.sh tests/js
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
-	    -DCSVPIPE_WERROR=$(WERROR) >/dev/null
+	    -DCSVPIPE_FAULTS=ON -DCSVPIPE_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 900
 

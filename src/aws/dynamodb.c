@@ -8,6 +8,7 @@
  * the same batch back with a longer backoff; anything else fails the writer.
  */
 #include "aws/dynamodb.h"
+#include "util/fault.h"
 #include "util/json_escape.h"
 #include "util/log.h"
 
@@ -362,6 +363,7 @@ static cp_status acknowledge(cp_ddb_writer *w, size_t qi)
     }
     w->stats.written += (uint64_t)(b->n - (int)nun);
     w->stats.unprocessed += nun;
+    cp_fault_point("dynamodb-batch-written");
     int attempt = b->attempt;
     remove_batch(w, qi);
     if (retry) {

@@ -9,6 +9,7 @@
  * byte with a Range request conditioned on the ETag.
  */
 #include "aws/s3.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
@@ -623,6 +624,7 @@ static cp_status send_part(cp_s3_upload *u, cp_error *err)
     u->etags = grown;
     u->nparts++;
     cp_buf_reset(&u->part);
+    cp_fault_point("s3-part-sent");
     return CP_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "aws/lambda_runtime.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "util/fault.h"
 #include "util/json_escape.h"
 #include "util/log.h"
 
@@ -416,6 +417,7 @@ static void report(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_even
     cp_buf body;
     cp_buf_init(&body, CP_BUF_UNLIMITED);
     cp_status st = CP_OK;
+    cp_fault_point("lambda-responding");
     if (ev->source == CP_EVENT_FROM_SQS) {
         cp_buf_printf(&body, "{\"batchItemFailures\":[%s]}",
                       oc->failures.data ? oc->failures.data : "");
@@ -439,6 +441,8 @@ static void report(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_even
         if (st == CP_TOO_LARGE)
             st = cp_lambda_fail(x->rt, inv, "Csvpipe.ResponseTooLarge", err.message, &err);
     }
+    if (st == CP_OK)
+        cp_fault_point("lambda-responded");
     if (st != CP_OK) {
         cp_emf_log_entry e = {.level = "error",
                               .message = "the invocation could not be reported",

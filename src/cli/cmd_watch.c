@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/cli.h"
+#include "util/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -81,8 +82,11 @@ static void move_to(const watch *w, const char *sub, const char *name, const cha
         snprintf(from, sizeof from, "%s/%s", w->inbox, name);
     }
     snprintf(to, sizeof to, "%s/%s", dir, name);
+    cp_fault_point("watch-moving");
     if (rename(from, to) != 0)
         cp_cli_error("cannot move %s to %s: %s", from, to, strerror(errno));
+    else
+        cp_fault_point("watch-moved");
     if (error_json) {
         char copy[2 * PATH_MAX + 16];
         snprintf(copy, sizeof copy, "%s.error.json", to);

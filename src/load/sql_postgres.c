@@ -32,6 +32,7 @@
  */
 #include "load/sql_backend.h"
 #include "table/cell.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <libpq-fe.h>
@@ -913,8 +914,10 @@ static cp_status flush_copy(pg_sql *s, cp_error *err)
                 PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) == 1 &&
                 PQconsumeInput(s->conn) == 1 && PQstatus(s->conn) == CONNECTION_OK;
     cp_buf_reset(&s->copy);
-    if (sent)
+    if (sent) {
+        cp_fault_point("copy-sent");
         return CP_OK;
+    }
     /* the server may have ended the COPY with an error: that is the message to show */
     PGresult *res = PQstatus(s->conn) == CONNECTION_OK ? PQgetResult(s->conn) : NULL;
     cp_status st = pg_fail(s, res, err, "sending the rows of %s", s->source);
@@ -1083,6 +1086,7 @@ static cp_status pg_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
     if (st == CP_OK)
         st = insert_ledger(s, ledger, err);
     if (st == CP_OK) {
+        cp_fault_point("ledger-row");
         s->commit_sent = true;
         PGresult *res = PQexec(s->conn, "COMMIT");
         /* COMMIT of a failed transaction "succeeds" as ROLLBACK */

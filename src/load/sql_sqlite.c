@@ -46,6 +46,7 @@
  */
 #include "load/sql_backend.h"
 #include "load/sqlite_db.h"
+#include "util/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -988,8 +989,10 @@ static cp_status sq_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *er
                                             "of the load is committed",
                                             s->source)
                              : insert_ledger(s, ledger, err);
-    if (st == CP_OK)
+    if (st == CP_OK) {
+        cp_fault_point("ledger-row");
         st = cp_sqlite_exec(s->db, "COMMIT", "committing the load", err);
+    }
     if (st != CP_OK)
         rollback_quietly(s);
     end_load(s);

@@ -16,6 +16,7 @@
 #include "pipeline/progress.h"
 #include "pipeline/sink.h"
 #include "util/decompress.h"
+#include "util/fault.h"
 #include "util/json_escape.h"
 #include "util/log.h"
 
@@ -338,6 +339,7 @@ static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
 {
     load *l = ctx;
     CP_RETURN_IF_ERROR(write_sinks(l, b, false, err));
+    cp_fault_point("streaming");
     cp_progress_update_bytes(&l->progress, cp_decompress_input_position(l->src), l->s->size_bytes,
                              b->first_row + b->nrows - 1);
     return CP_OK;
@@ -822,6 +824,7 @@ static cp_status publish_rejects(load *l, cp_error *e)
         cp_log_warn("%s", e->message);
     free(s->error_path);
     s->error_path = NULL;
+    cp_fault_point("rejects-published");
     return CP_OK;
 }
 
@@ -844,6 +847,8 @@ static cp_status write_deferred(load *l, cp_error *e)
         st = cp_error_set(e, CP_INTERNAL,
                           "%s changed while it was loaded (%" PRIu64 " rows, then %" PRIu64 ")",
                           s->source_uri, s->stream.rows, again.rows);
+    if (st == CP_OK)
+        cp_fault_point("deferred-written");
     return st;
 }
 
@@ -908,10 +913,12 @@ static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
 /* Step 5, the commit: every step of cp_commit_step in its order (sink.h). */
 static cp_status commit(load *l, cp_error *e)
 {
+    cp_fault_point("streamed");
     for (cp_commit_step step = 0; step < CP_COMMIT_NSTEPS; step++) {
         cp_log_debug("%s: commit: %s", l->s->source, cp_commit_step_name(step));
         CP_RETURN_IF_ERROR(commit_step(l, step, e));
     }
+    cp_fault_point("committed");
     l->s->commit_ms = mono_ms() - l->stream_end_ms;
     return CP_OK;
 }

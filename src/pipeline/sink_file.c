@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "pipeline/output.h"
 #include "pipeline/sink.h"
+#include "util/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,9 @@ static cp_status file_write(cp_sink *k, const cp_batch *b, cp_error *err)
 static cp_status file_finish(cp_sink *k, cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    return s->f->finish(s->writer, err);
+    CP_RETURN_IF_ERROR(s->f->finish(s->writer, err));
+    cp_fault_pointf("%s-written", s->f->name);
+    return CP_OK;
 }
 
 static cp_status file_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
@@ -46,6 +49,7 @@ static cp_status file_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err
     (void)c;
     CP_RETURN_IF_ERROR(cp_output_commit(&s->out, err));
     s->published = true;
+    cp_fault_pointf("%s-published", s->f->name);
     return CP_OK;
 }
 

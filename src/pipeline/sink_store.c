@@ -11,6 +11,7 @@
  * and the file is known to load: such a store must never hold items of a rejected file.
  */
 #include "pipeline/sink.h"
+#include "util/fault.h"
 
 #include <stdlib.h>
 
@@ -48,7 +49,9 @@ static cp_status store_publish(cp_sink *k, const cp_sink_commit *c, cp_error *er
     store_sink *s = (store_sink *)k;
     if (s->sql)
         return cp_sql_commit(s->sql, c->ledger, err);
-    return cp_items_finish(s->items, c->rows, c->rows_before, err);
+    CP_RETURN_IF_ERROR(cp_items_finish(s->items, c->rows, c->rows_before, err));
+    cp_fault_point("items-committed");
+    return CP_OK;
 }
 
 static void store_abort(cp_sink *k)

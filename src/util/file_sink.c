@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "util/file_sink.h"
+#include "util/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +50,11 @@ cp_status cp_file_sink_write(void *ctx, const void *data, size_t len)
     const char *p = data;
     if (s->write_status != CP_OK)
         return s->write_status;
+    const int fault = cp_fault_write(s->path);
+    if (fault) {
+        s->write_errno = fault;
+        return s->write_status = CP_IO;
+    }
     while (len) {
         ssize_t k = write(s->fd, p, len);
         if (k < 0) {
@@ -93,6 +99,8 @@ cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
     const char *step = "fsync";
     int rc = fsync(s->fd);
     int e = errno;
+    if (rc == 0 && (e = cp_fault_write(s->path)) != 0)
+        rc = -1;
     if (close(s->fd) != 0 && rc == 0) {
         rc = -1;
         e = errno;

@@ -35,6 +35,11 @@ bin="$stage/usr/bin/csvpipe"
 man1="$stage/usr/share/man/man1/csvpipe.1"
 comp="$stage/usr/share/bash-completion/completions/csvpipe"
 expect_eq "binary installed, mode 755" "$(stat -c %a "$bin" 2>&1)" 755
+# The fault injection of the test build (src/util/fault.h) never reaches a release: not
+# one of its environment variables nor a crash point's name is in the binary.
+faults='CSVPIPE_(CRASH_AT|PAUSE_AT|TRACE_POINTS|FAIL_ALLOC|FAIL_WRITE)|crash point|items-committed|__wrap_malloc'
+expect_eq "the release binary has no fault injection" "$(strings "$bin" | grep -cE "$faults" || true)" 0
+expect_eq "(the test build has it)" "$(strings "$CSVPIPE" | grep -cE "$faults" | sed 's/^[1-9][0-9]*$/some/')" some
 expect_eq "man page installed, mode 644" "$(stat -c %a "$man1" 2>&1)" 644
 expect_eq "completion installed, mode 644" "$(stat -c %a "$comp" 2>&1)" 644
 
