@@ -7,12 +7,14 @@
  */
 #include "load/sql_backend.h"
 #include "table/cell.h"
+#include "util/fault.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static const cp_sql_backend *const backends[] = {
     &cp_sql_sqlite_backend,
@@ -63,6 +65,46 @@ cp_status cp_sql_last_load(cp_sql *db, const char *source_uri, cp_ledger_entry *
     return db->backend->last_load(db, source_uri, out, found, err);
 }
 
+cp_status cp_sql_lock_source(cp_sql *db, const char *source_uri, bool (*stop)(void), cp_error *err)
+{
+    if (!db || !source_uri)
+        return cp_error_set(err, CP_USAGE, "cp_sql_lock_source: NULL argument");
+    if (db->in_load)
+        return cp_error_set(err, CP_USAGE, "cp_sql_lock_source: a load is open");
+    db->backend->unlock_source(db);
+    return db->backend->lock_source(db, source_uri, stop, err);
+}
+
+void cp_sql_unlock_source(cp_sql *db)
+{
+    if (db)
+        db->backend->unlock_source(db);
+}
+
+cp_status cp_sql_wait_lock(cp_status (*try)(cp_sql *db, void *arg, bool *got, cp_error *err),
+                           cp_sql *db, void *arg, bool (*stop)(void), const char *what,
+                           cp_error *err)
+{
+    long delay_ms = 5;
+    for (;;) {
+        bool got = false;
+        CP_RETURN_IF_ERROR(try(db, arg, &got, err));
+        if (got)
+            return CP_OK;
+        if (delay_ms == 5)
+            cp_fault_point("lock-wait");
+        if (stop && stop())
+            return cp_error_set(err, CP_INTERRUPTED,
+                                "interrupted while waiting for the lock on %s (another load of "
+                                "it is under way)",
+                                what);
+        struct timespec ts = {0, delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        if (delay_ms < 200)
+            delay_ms = delay_ms * 2 > 200 ? 200 : delay_ms * 2;
+    }
+}
+
 cp_status cp_sql_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
                        const char *source_uri, cp_error *err)
 {
@@ -84,6 +126,15 @@ cp_status cp_sql_write(cp_sql *db, const cp_batch *b, cp_error *err)
     if (!db->in_load)
         return cp_error_set(err, CP_USAGE, "cp_sql_write: no load open");
     return db->backend->write(db, b, err);
+}
+
+cp_status cp_sql_finish(cp_sql *db, cp_error *err)
+{
+    if (!db)
+        return cp_error_set(err, CP_USAGE, "cp_sql_finish: NULL argument");
+    if (!db->in_load)
+        return cp_error_set(err, CP_USAGE, "cp_sql_finish: no load open");
+    return db->backend->finish ? db->backend->finish(db, err) : CP_OK;
 }
 
 cp_status cp_sql_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)

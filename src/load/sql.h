@@ -53,6 +53,21 @@ cp_status cp_sql_last_load(cp_sql *db, const char *source_uri, cp_ledger_entry *
                            cp_error *err);
 
 /*
+ * The lock of one source: one load of source_uri at a time among every process and machine
+ * that loads into this database (docs/design.md, "Exactly once"). The pipeline takes it
+ * before it reads the source's version and holds it until the load's ledger row is
+ * committed, so a load reads the version that is current once the loads before it are
+ * done. Held by the connection (PostgreSQL: a session advisory lock) or the process
+ * (SQLite: a lock on a byte of PATH-csvpipe-lock), so a process that dies frees it. The
+ * wait polls stop() (NULL: never stops) and ends with CP_INTERRUPTED once it answers true;
+ * CP_DATABASE when the database fails (cp_sql_connection_lost tells a lost connection). A
+ * lock already held by this cp_sql (for any source) is released first.
+ */
+cp_status cp_sql_lock_source(cp_sql *db, const char *source_uri, bool (*stop)(void), cp_error *err);
+/* Releases the source lock; harmless when none is held. NULL allowed. */
+void cp_sql_unlock_source(cp_sql *db);
+
+/*
  * Starts the load of one file into `dataset`: begins the transaction, creates or evolves
  * the table so that it has every column of schema with a type it fits, and deletes the
  * rows whose _source is source_uri (a new version of the same key replaces them).
@@ -61,6 +76,14 @@ cp_status cp_sql_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
                        const char *source_uri, cp_error *err);
 /* Inserts the batch's rows; _row of row i is b->first_row + i. */
 cp_status cp_sql_write(cp_sql *db, const cp_batch *b, cp_error *err);
+/*
+ * After the last cp_sql_write: every row is in the open transaction (PostgreSQL ends the
+ * COPY, so a row the server refuses fails here, before anything else of the load is
+ * published). The load stays open for cp_sql_commit. A source lock held since before
+ * cp_sql_begin that the connection lost meanwhile fails the load (CP_DATABASE, a lost
+ * connection).
+ */
+cp_status cp_sql_finish(cp_sql *db, cp_error *err);
 /* Inserts the ledger row and commits. */
 cp_status cp_sql_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
 /* Rolls the load back; harmless when none is open. */

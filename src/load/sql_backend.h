@@ -23,9 +23,13 @@ typedef struct cp_sql_backend {
     void (*close)(cp_sql *db);
     cp_status (*last_load)(cp_sql *db, const char *source_uri, cp_ledger_entry *out, bool *found,
                            cp_error *err);
+    cp_status (*lock_source)(cp_sql *db, const char *source_uri, bool (*stop)(void), cp_error *err);
+    void (*unlock_source)(cp_sql *db);
     cp_status (*begin)(cp_sql *db, const char *dataset, const cp_schema *schema,
                        const char *source_uri, cp_error *err);
     cp_status (*write)(cp_sql *db, const cp_batch *b, cp_error *err);
+    /* NULL when every row is in the transaction once written */
+    cp_status (*finish)(cp_sql *db, cp_error *err);
     cp_status (*commit)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
     void (*rollback)(cp_sql *db);
     cp_status (*record)(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
@@ -41,6 +45,15 @@ struct cp_sql {
     const cp_sql_backend *backend;
     bool in_load; /* between a successful begin and commit/rollback; kept by sql.c */
 };
+
+/*
+ * Waits for a lock: try() answers whether it got it (CP_OK, *got) or fails; between tries
+ * it sleeps 5 ms, doubling up to 200 ms, and asks stop() (NULL: never), answering
+ * CP_INTERRUPTED with a message naming what once stop says so.
+ */
+cp_status cp_sql_wait_lock(cp_status (*try)(cp_sql *db, void *arg, bool *got, cp_error *err),
+                           cp_sql *db, void *arg, bool (*stop)(void), const char *what,
+                           cp_error *err);
 
 extern const cp_sql_backend cp_sql_sqlite_backend;
 extern const cp_sql_backend cp_sql_postgres_backend;

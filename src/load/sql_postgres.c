@@ -13,9 +13,16 @@
  * ever held nulls is text and csvpipe_columns remembers it as NULL, so it can take any
  * type later. Every table also has "_source" text and "_row" bigint, unique together.
  *
+ * The source lock (cp_sql_lock_source) is a session advisory lock on a hash of the source
+ * URI, taken with pg_try_advisory_lock in a polling wait (so the wait can stop for the
+ * Lambda deadline) and gone with the connection: a load whose connection was lost and made
+ * again has lost it and fails (a lost connection, so the pipeline starts it again).
+ *
  * A load is one transaction: BEGIN, transaction-scoped advisory locks, the table created
- * or evolved, the source's previous rows deleted, COPY (kept open across cp_sql_write),
- * the ledger row, COMMIT. Locks: per dataset (a hash of its name) and per source. A load
+ * or evolved, the source's previous rows deleted, COPY (kept open across cp_sql_write and
+ * ended by cp_sql_finish), the ledger row, COMMIT. Locks: per dataset (a hash of its
+ * name) and per source (the same key as the source lock, which a session holding it
+ * takes again at once). A load
  * that needs no DDL takes the dataset lock shared, so loads of different files into one
  * table COPY in parallel; one that must create or alter the table rolls back and starts
  * again with the lock exclusive (never upgrading a held lock, which could deadlock), so
@@ -56,9 +63,15 @@
 typedef struct pg_sql {
     cp_sql base; /* first: sql.c sees this */
     PGconn *conn;
-    bool meta_ok;     /* csvpipe's tables are known to exist */
-    bool lost;        /* a failure since the last cp_sql_connection_lost was a lost connection */
-    bool commit_sent; /* COMMIT of the open load was sent: its outcome may be unknown */
+    bool meta_ok;      /* csvpipe's tables are known to exist */
+    bool lost;         /* a failure since the last cp_sql_connection_lost was a lost connection */
+    bool commit_sent;  /* COMMIT of the open load was sent: its outcome may be unknown */
+    unsigned conn_gen; /* counts reconnections: a session lock dies with its connection */
+    /* the source lock (cp_sql_lock_source) */
+    bool source_locked;
+    uint32_t source_key;
+    unsigned source_gen; /* conn_gen when it was taken */
+    char *source_locked_uri;
     /* the open load */
     char *source;
     size_t ncols;
@@ -305,6 +318,7 @@ static cp_status ensure_conn(pg_sql *s, cp_error *err)
     cp_log_info("PostgreSQL: the connection was lost; reconnecting");
     PQreset(s->conn);
     s->meta_ok = false;
+    s->conn_gen++;
     if (PQstatus(s->conn) == CONNECTION_OK)
         return CP_OK;
     return pg_fail(s, NULL, err, "reconnecting");
@@ -343,6 +357,96 @@ static cp_status ensure_meta(pg_sql *s, cp_error *err)
     }
     s->meta_ok = true;
     return CP_OK;
+}
+
+/* ---- the source lock ---- */
+
+static uint32_t source_key(const char *source_uri)
+{
+    return fnv1a(source_uri, NULL);
+}
+
+static void lock_params(uint32_t key, char c[16], char k[16], const char *params[2])
+{
+    snprintf(c, 16, "%d", LOCK_SOURCE);
+    snprintf(k, 16, "%d", (int32_t)key);
+    params[0] = c;
+    params[1] = k;
+}
+
+static cp_status try_source_lock(cp_sql *db, void *arg, bool *got, cp_error *err)
+{
+    pg_sql *s = as_pg(db);
+    char c[16], k[16], doing[600];
+    const char *params[2];
+    lock_params(source_key(arg), c, k, params);
+    snprintf(doing, sizeof doing, "taking the lock on %s", (const char *)arg);
+    PGresult *res = NULL;
+    CP_RETURN_IF_ERROR(exec_params(s, "SELECT pg_try_advisory_lock($1::int4, $2::int4)", 2, params,
+                                   &res, err, doing));
+    *got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return CP_OK;
+}
+
+static void pg_unlock_source(cp_sql *db)
+{
+    pg_sql *s = as_pg(db);
+    if (!s->source_locked)
+        return;
+    s->source_locked = false;
+    free(s->source_locked_uri);
+    s->source_locked_uri = NULL;
+    if (s->source_gen != s->conn_gen || PQstatus(s->conn) != CONNECTION_OK)
+        return; /* the server released it with the connection */
+    char c[16], k[16];
+    const char *params[2];
+    lock_params(s->source_key, c, k, params);
+    PGresult *res = PQexecParams(s->conn, "SELECT pg_advisory_unlock($1::int4, $2::int4)", 2, NULL,
+                                 params, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!ok) {
+        /* a lock held on would stop every other load of the source: drop the session */
+        cp_log_warn("PostgreSQL: the lock of a source could not be released; reconnecting");
+        PQreset(s->conn);
+        s->meta_ok = false;
+        s->conn_gen++;
+    }
+}
+
+static cp_status pg_lock_source(cp_sql *db, const char *source_uri, bool (*stop)(void),
+                                cp_error *err)
+{
+    pg_sql *s = as_pg(db);
+    CP_RETURN_IF_ERROR(ensure_conn(s, err));
+    char *uri = strdup(source_uri);
+    if (!uri)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    cp_status st = cp_sql_wait_lock(try_source_lock, db, uri, stop, source_uri, err);
+    if (st != CP_OK) {
+        free(uri);
+        return st;
+    }
+    s->source_locked = true;
+    s->source_key = source_key(source_uri);
+    s->source_gen = s->conn_gen;
+    s->source_locked_uri = uri;
+    return CP_OK;
+}
+
+/* CP_DATABASE, as a lost connection, when the source lock went with a lost connection. */
+static cp_status check_source_lock(pg_sql *s, cp_error *err)
+{
+    if (!s->source_locked || (s->source_gen == s->conn_gen && PQstatus(s->conn) == CONNECTION_OK))
+        return CP_OK;
+    if (!s->commit_sent)
+        s->lost = true;
+    return cp_error_set(err, CP_DATABASE,
+                        "PostgreSQL: the connection was lost during the load of %s, and with it "
+                        "the lock on the source; nothing of this load was committed",
+                        s->source_locked_uri);
 }
 
 /* ---- the open load ---- */
@@ -387,6 +491,7 @@ static void pg_close(cp_sql *db)
     pg_sql *s = as_pg(db);
     rollback_quietly(s);
     end_load(s);
+    pg_unlock_source(db);
     PQfinish(s->conn);
     cp_buf_release(&s->copy);
     cp_buf_release(&s->scratch);
@@ -980,10 +1085,11 @@ static cp_status pg_begin(cp_sql *db, const char *dataset, const cp_schema *sche
         st = cp_error_set(err, CP_NOMEM, "out of memory starting the load of %s", source_uri);
         goto out;
     }
-    if ((st = ensure_conn(s, err)) != CP_OK || (st = ensure_meta(s, err)) != CP_OK)
+    if ((st = ensure_conn(s, err)) != CP_OK || (st = check_source_lock(s, err)) != CP_OK ||
+        (st = ensure_meta(s, err)) != CP_OK)
         goto out;
     const uint32_t dataset_key = fnv1a(dataset, NULL);
-    const uint32_t source_key = fnv1a(dataset, source_uri);
+    const uint32_t src_key = source_key(source_uri);
     /* first with the dataset lock shared; again exclusive when the table must change */
     for (int pass = 0; pass < 2; pass++) {
         const bool exclusive = pass == 1;
@@ -991,7 +1097,7 @@ static cp_status pg_begin(cp_sql *db, const char *dataset, const cp_schema *sche
         cp_sql_table_release(&table);
         if ((st = exec_sql(s, "BEGIN", err, doing)) != CP_OK ||
             (st = advisory_lock(s, LOCK_DATASET, dataset_key, !exclusive, err, dataset)) != CP_OK ||
-            (st = advisory_lock(s, LOCK_SOURCE, source_key, false, err, source_uri)) != CP_OK ||
+            (st = advisory_lock(s, LOCK_SOURCE, src_key, false, err, source_uri)) != CP_OK ||
             (st = read_table(s, dataset, &table, err)) != CP_OK ||
             (st = cp_sql_plan_table(CP_SQL_DIALECT_POSTGRES, dataset, schema, &table, s->targets,
                                     &plan, err)) != CP_OK)
@@ -1079,10 +1185,22 @@ static cp_status end_copy(pg_sql *s, cp_error *err)
     return st;
 }
 
+static cp_status pg_finish(cp_sql *db, cp_error *err)
+{
+    pg_sql *s = as_pg(db);
+    CP_RETURN_IF_ERROR(check_source_lock(s, err));
+    if (s->in_copy)
+        CP_RETURN_IF_ERROR(end_copy(s, err));
+    cp_fault_point("copy-ended");
+    return CP_OK;
+}
+
 static cp_status pg_commit(cp_sql *db, const cp_ledger_row *ledger, cp_error *err)
 {
     pg_sql *s = as_pg(db);
-    cp_status st = s->in_copy ? end_copy(s, err) : CP_OK;
+    cp_status st = check_source_lock(s, err);
+    if (st == CP_OK && s->in_copy)
+        st = end_copy(s, err);
     if (st == CP_OK)
         st = insert_ledger(s, ledger, err);
     if (st == CP_OK) {
@@ -1107,8 +1225,11 @@ const cp_sql_backend cp_sql_postgres_backend = {
     .open = pg_open,
     .close = pg_close,
     .last_load = pg_last_load,
+    .lock_source = pg_lock_source,
+    .unlock_source = pg_unlock_source,
     .begin = pg_begin,
     .write = pg_write,
+    .finish = pg_finish,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .record = pg_record,

@@ -43,15 +43,24 @@
  * some 2M rows on, a balance of the index's upper levels rewrites a page spilled long
  * before; SQLite then re-checksums the WAL frames from there on at commit, one read and
  * one write each. 16 MiB of cache does not avoid it; 32 MiB did on the benchmark file.)
+ *
+ * The source lock (cp_sql_lock_source) is an open file description lock (F_OFD_SETLK) on
+ * one byte of PATH-csvpipe-lock, the byte a hash of the source URI names: per source,
+ * shared by every process on the machine, gone when the process ends. SQLite's own locks
+ * are per database, and its write transaction starts only once the file is sniffed.
  */
+#define _GNU_SOURCE
 #include "load/sql_backend.h"
 #include "load/sqlite_db.h"
 #include "util/fault.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define REBUILD_TABLE "csvpipe_rebuild"
 #define INDEX_PREFIX "csvpipe_source_row_"
@@ -93,6 +102,10 @@ typedef struct sqlite_sql {
     sqlite3_stmt *insert; /* one row */
     sqlite3_stmt *insert_block; /* block_rows rows; NULL when block_rows is 1 */
     bool broken; /* an insert failed, maybe half done: the load can only be rolled back */
+    /* the source lock: PATH-csvpipe-lock, opened on first use (-1 before) */
+    int lock_fd;
+    bool source_locked;
+    off_t lock_byte;
 } sqlite_sql;
 
 static sqlite_sql *as_sqlite(cp_sql *db)
@@ -175,11 +188,67 @@ static cp_sql *sq_open(const char *target, cp_error *err)
         cp_error_set(err, CP_NOMEM, "out of memory opening sqlite:%s", target);
         return NULL;
     }
+    s->lock_fd = -1;
     if (cp_sqlite_open(target, "relational database", &s->db, err) != CP_OK) {
         free(s);
         return NULL;
     }
     return &s->base;
+}
+
+/* ---- the source lock ---- */
+
+static cp_status try_lock_byte(cp_sql *db, void *arg, bool *got, cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    struct flock fl = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = *(off_t *)arg, .l_len = 1};
+    *got = fcntl(s->lock_fd, F_OFD_SETLK, &fl) == 0;
+    if (*got || errno == EAGAIN || errno == EACCES)
+        return CP_OK;
+    return cp_error_set(err, CP_DATABASE, "%s-csvpipe-lock: cannot lock: %s",
+                        sqlite3_db_filename(s->db, "main"), strerror(errno));
+}
+
+static cp_status sq_lock_source(cp_sql *db, const char *source_uri, bool (*stop)(void),
+                                cp_error *err)
+{
+    sqlite_sql *s = as_sqlite(db);
+    const char *file = sqlite3_db_filename(s->db, "main");
+    if (!file || !file[0])
+        return CP_OK; /* an in-memory database is this process's alone */
+    if (s->lock_fd < 0) {
+        char path[4096 + 16];
+        if (snprintf(path, sizeof path, "%s-csvpipe-lock", file) >= (int)sizeof path)
+            return cp_error_set(err, CP_USAGE, "%s: path too long", file);
+        s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (s->lock_fd < 0)
+            return cp_error_set(err, CP_DATABASE, "%s: cannot open the lock file: %s", path,
+                                strerror(errno));
+    }
+    uint64_t h = 14695981039346656037u;
+    for (const char *p = source_uri; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    off_t byte = (off_t)(h & 0x3fffffffffffu);
+    CP_RETURN_IF_ERROR(cp_sql_wait_lock(try_lock_byte, db, &byte, stop, source_uri, err));
+    s->source_locked = true;
+    s->lock_byte = byte;
+    return CP_OK;
+}
+
+static void sq_unlock_source(cp_sql *db)
+{
+    sqlite_sql *s = as_sqlite(db);
+    if (!s->source_locked)
+        return;
+    s->source_locked = false;
+    struct flock fl = {
+        .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = s->lock_byte, .l_len = 1};
+    if (fcntl(s->lock_fd, F_OFD_SETLK, &fl) != 0) {
+        /* a lock held on would stop every other load of the source: closing drops it */
+        close(s->lock_fd);
+        s->lock_fd = -1;
+    }
 }
 
 static void sq_rollback(cp_sql *db)
@@ -194,6 +263,9 @@ static void sq_close(cp_sql *db)
     sqlite_sql *s = as_sqlite(db);
     end_load(s);
     rollback_quietly(s);
+    sq_unlock_source(db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -1006,6 +1078,8 @@ const cp_sql_backend cp_sql_sqlite_backend = {
     .open = sq_open,
     .close = sq_close,
     .last_load = sq_last_load,
+    .lock_source = sq_lock_source,
+    .unlock_source = sq_unlock_source,
     .begin = sq_begin,
     .write = sq_write,
     .commit = sq_commit,

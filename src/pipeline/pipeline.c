@@ -593,9 +593,8 @@ static bool damaged(cp_source *src, cp_status failure, cp_error *e)
 }
 
 /*
- * Step 1, naming: where the source comes from (its URI and stem), its dataset, its size
- * and its version. Standard input is spooled to a temporary file first, an S3 object is
- * opened (a HEAD).
+ * Step 1, naming: where the source comes from (its URI and stem) and its dataset. Nothing
+ * is read yet.
  */
 static cp_status name_source(load *l, cp_error *e)
 {
@@ -604,58 +603,89 @@ static cp_status name_source(load *l, cp_error *e)
     const cp_load_request *req = l->req;
     const char *path = req->source;
     const bool is_s3 = cp_location_is_s3(path), is_stdin = strcmp(path, "-") == 0;
-    cp_status st;
+    cp_status st = CP_OK;
     l->path = path;
-    if (req->sequencer)
-        s->sequencer = strdup(req->sequencer);
-    if ((is_s3 || cp_location_is_s3(p->o.out_dir)) && (st = aws_for(p, e)) != CP_OK) {
+    if (req->sequencer && !(s->sequencer = strdup(req->sequencer)))
+        st = CP_NOMEM;
+    if (st == CP_OK && (is_s3 || cp_location_is_s3(p->o.out_dir)))
+        st = aws_for(p, e);
+    if (is_s3 || st != CP_OK) {
         s->source_uri = strdup(path);
-        l->stem = strdup("object");
-        s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem);
-        return st;
-    }
-    if (is_s3) {
-        s->source_uri = strdup(path);
-        l->stem = uri_stem(path);
-        /* HEAD: the object's size and ETag, the version this load is about */
-        if ((st = cp_s3_source_open(p->aws, path, &l->src, e)) != CP_OK) {
-            s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem ? l->stem : "object");
-            return st;
-        }
-        s->size_bytes = l->src->size;
-        const char *v = req->version ? req->version : cp_s3_source_version_id(l->src);
-        if (!v)
-            v = cp_s3_source_etag(l->src);
-        s->version = v ? strdup(v) : NULL;
+        l->stem = st == CP_OK ? uri_stem(path) : strdup("object");
     } else if (is_stdin) {
         s->source_uri = strdup("stdin");
         l->stem = strdup("stdin");
-        CP_RETURN_IF_ERROR(spool_stdin(l->spooled, sizeof l->spooled, e));
-        l->path = l->spooled;
     } else {
         char abs[PATH_MAX];
         s->source_uri = strdup(realpath(path, abs) ? abs : path);
         l->stem = file_stem(path);
     }
-    s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem);
+    if (l->stem)
+        s->dataset = dataset_name(p->o.table, req->dataset_hint, l->stem);
     if (!s->source || !s->source_uri || !l->stem || !s->dataset)
         return cp_error_set(e, CP_NOMEM, "out of memory");
+    return st == CP_NOMEM ? cp_error_set(e, CP_NOMEM, "out of memory") : st;
+}
+
+/*
+ * Step 2, the source lock (docs/design.md, "Exactly once"): one load of a source at a
+ * time, from here until its ledger row is committed, so that the version read next is the
+ * current one once the loads before have committed. Without a database there is no lock
+ * (and no ledger). A wait the process was asked to stop (a signal, the Lambda deadline)
+ * ends in CP_INTERRUPTED.
+ */
+static cp_status lock_source(load *l, cp_error *e)
+{
+    if (!l->p->sql)
+        return CP_OK;
+    CP_RETURN_IF_ERROR(cp_sql_lock_source(l->p->sql, l->s->source_uri, cp_pipeline_interrupted, e));
+    cp_fault_point("locked");
+    return CP_OK;
+}
+
+/*
+ * Step 3, the version: the source's size and version as they are now. Standard input is
+ * spooled to a temporary file first, an S3 object is opened (a HEAD: its size and ETag or
+ * version id), a local file is stat'ed (its mtime, size and inode).
+ */
+static cp_status read_version(load *l, cp_error *e)
+{
+    cp_pipeline *p = l->p;
+    cp_load_summary *s = l->s;
+    const cp_load_request *req = l->req;
+    const char *path = req->source;
+    const bool is_s3 = cp_location_is_s3(path), is_stdin = strcmp(path, "-") == 0;
+    if (is_s3) {
+        CP_RETURN_IF_ERROR(cp_s3_source_open(p->aws, path, &l->src, e));
+        s->size_bytes = l->src->size;
+        const char *v = req->version ? req->version : cp_s3_source_version_id(l->src);
+        if (!v)
+            v = cp_s3_source_etag(l->src);
+        if (v && !(s->version = strdup(v)))
+            return cp_error_set(e, CP_NOMEM, "out of memory");
+        return CP_OK;
+    }
+    if (is_stdin) {
+        CP_RETURN_IF_ERROR(spool_stdin(l->spooled, sizeof l->spooled, e));
+        l->path = l->spooled;
+    }
     struct stat sb;
-    if (!is_s3 && stat(l->path, &sb) == 0) {
+    if (stat(l->path, &sb) == 0) {
         s->size_bytes = (int64_t)sb.st_size;
-        if (!is_stdin)
-            s->version =
-                str_printf("%lld.%09ld:%lld:%llu", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
-                           (long long)sb.st_size, (unsigned long long)sb.st_ino);
+        if (!is_stdin &&
+            !(s->version = str_printf("%lld.%09ld:%lld:%llu", (long long)sb.st_mtim.tv_sec,
+                                      sb.st_mtim.tv_nsec, (long long)sb.st_size,
+                                      (unsigned long long)sb.st_ino)))
+            return cp_error_set(e, CP_NOMEM, "out of memory");
     }
     return CP_OK;
 }
 
 /*
- * Step 2, the hand-off (pipeline.h, "Big files"): the task of a hand-off loads only the
- * version handed to it; a Lambda hands an S3 object too big for its time left to such a
- * task. *settled when the load ends here: handed off (its row committed with the decision)
- * or skipped (recorded here). A hand-off that fails is the load's failure (e).
+ * Step 4, the hand-off, under the source lock (pipeline.h, "Big files"): the task of a
+ * hand-off loads only the version handed to it; a Lambda hands an S3 object too big for its time
+ * left to such a task. *settled when the load ends here: handed off (its row committed with the
+ * decision) or skipped (recorded here). A hand-off that fails is the load's failure (e).
  */
 static cp_status hand_off(load *l, bool *settled, cp_error *e)
 {
@@ -679,8 +709,9 @@ static cp_status hand_off(load *l, bool *settled, cp_error *e)
 }
 
 /*
- * Step 3, the skip check: a version loaded before, or an event older than the last load
- * (its S3 sequencer), is skipped and recorded so. Errors are the database's (err).
+ * Step 5, the skip check, under the source lock: a version loaded before, or an event
+ * older than the last load (its S3 sequencer), is skipped and recorded so. Errors are the
+ * database's (err).
  */
 static cp_status skip_check(load *l, bool *skipped, cp_error *err)
 {
@@ -760,7 +791,7 @@ static cp_status apply_overrides(load *l, cp_error *e)
 }
 
 /*
- * Step 4, streaming into the sinks: the sinks named, the file sniffed, every sink opened
+ * Step 6, streaming into the sinks: the sinks named, the file sniffed, every sink opened
  * with the schema and fed every batch (again from the start after a widening), the rows
  * that cannot be parsed set aside, and the file rejected when they are too many.
  */
@@ -910,7 +941,7 @@ static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
     return cp_error_set(e, CP_INTERNAL, "no commit step %d", (int)step);
 }
 
-/* Step 5, the commit: every step of cp_commit_step in its order (sink.h). */
+/* Step 7, the commit: every step of cp_commit_step in its order (sink.h). */
 static cp_status commit(load *l, cp_error *e)
 {
     cp_fault_point("streamed");
@@ -924,7 +955,7 @@ static cp_status commit(load *l, cp_error *e)
 }
 
 /*
- * Step 6, the failure record of a file that did not load: the damage of a compressed file
+ * Step 8, the failure record of a file that did not load: the damage of a compressed file
  * named rather than the wrong text it caused, its rejects file kept when it was rejected
  * for them, everything not published rolled back, error.json written and a ledger row
  * recorded. CP_NOMEM (copied to err) is not about the file: nothing recorded.
@@ -988,6 +1019,13 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     cp_error_clear(&e);
     bool settled = false;
     cp_status st = name_source(&l, &e);
+    if (st == CP_OK && (st = lock_source(&l, &e)) != CP_OK && st != CP_INTERRUPTED) {
+        if (err)
+            *err = e; /* the database's error, not the file's */
+        goto out;
+    }
+    if (st == CP_OK)
+        st = read_version(&l, &e);
     if (st == CP_OK && (st = hand_off(&l, &settled, &e)) == CP_OK && settled)
         goto out;
     if (st == CP_OK) {
@@ -1001,6 +1039,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     if (st != CP_OK)
         st = record_failure(&l, st, &e, err);
 out:
+    cp_sql_unlock_source(p->sql);
     free_sinks(&l);
     cp_source_free(l.src);
     if (l.spooled[0])

@@ -2,8 +2,8 @@
  * sink_store.c - the item store (load/items.h) and the relational database (load/sql.h)
  * as sinks. Both take the rows into a store that outlives the load: the item store's puts
  * commit at CP_COMMIT_ITEMS with the stale items of a shorter re-upload deleted; the rows
- * go into the database's open transaction, which commits last (CP_COMMIT_LEDGER) with the
- * ledger row.
+ * go into the database's open transaction, all of them by CP_COMMIT_FINISH
+ * (cp_sql_finish), which commits last (CP_COMMIT_LEDGER) with the ledger row.
  *
  * An item store without transactions (DynamoDB) is deferred: it is begun with the other
  * sinks, so that cp_items_check_row turns a row it cannot hold into a rejected row before
@@ -44,6 +44,13 @@ static cp_status items_check_row(cp_sink *k, const cp_batch *b, size_t row, cp_e
     return cp_items_check_row(((store_sink *)k)->items, b, row, why);
 }
 
+/* Every row in the database's transaction (PostgreSQL ends its COPY): refused rows fail here. */
+static cp_status store_finish(cp_sink *k, cp_error *err)
+{
+    store_sink *s = (store_sink *)k;
+    return s->sql ? cp_sql_finish(s->sql, err) : CP_OK;
+}
+
 static cp_status store_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
 {
     store_sink *s = (store_sink *)k;
@@ -66,6 +73,7 @@ static void store_abort(cp_sink *k)
 static const cp_sink_ops store_ops = {
     .open = store_open,
     .write = store_write,
+    .finish = store_finish,
     .publish = store_publish,
     .abort = store_abort,
 };

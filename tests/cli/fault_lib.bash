@@ -1,0 +1,94 @@
+# Helpers for the tests that drive the fault injection of the test build (src/util/fault.h:
+# crash and pause points, failing allocations and writes) and processes in the background.
+# Source after lib.bash.
+
+# The binary must have been built with CSVPIPE_FAULTS (make test does so).
+if ! grep -qa CSVPIPE_CRASH_AT "$CSVPIPE"; then
+    echo "not ok - $CSVPIPE was built without CSVPIPE_FAULTS (cmake -DCSVPIPE_FAULTS=ON)"
+    exit 1
+fi
+
+# bg NAME CMD...: starts CMD in the background, stdout in $TMP/NAME.out, stderr in
+# $TMP/NAME.err; its pid in BG_PID. Each must be waited for with expect_exit.
+bg() {
+    local name=$1
+    shift
+    "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    BG_PID=$!
+}
+
+# expect_exit NAME PID CODE [STDERR_FILE]: waits for the background process PID, which
+# must exit with CODE (137 for one killed by SIGKILL, 143 by SIGTERM).
+if ! declare -F expect_exit >/dev/null; then
+    expect_exit() {
+        set +e
+        wait "$2"
+        rc=$?
+        set -e
+        if [ "$rc" -eq "$3" ]; then
+            pass "$1 (exit $rc)"
+        else
+            fail "$1: exit $rc, expected $3"
+            [ -n "${4:-}" ] && sed 's/^/    stderr: /' "$4" | head -20
+        fi
+        return 0
+    }
+fi
+
+# proc_state PID: the process's state letter (R, S, T...), or "gone".
+proc_state() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+        echo gone
+        return
+    }
+    stat=${stat##*) }
+    echo "${stat%% *}"
+}
+
+# wait_stopped NAME PID: until PID stopped itself at a pause point (at most 120 s); a pass
+# or a fail named NAME.
+wait_stopped() {
+    local i s
+    for ((i = 0; i < 1200; i++)); do
+        s=$(proc_state "$2")
+        if [ "$s" = T ] || [ "$s" = t ]; then
+            pass "$1"
+            return 0
+        fi
+        [ "$s" = gone ] && break
+        [ "$s" = Z ] && break
+        sleep 0.1
+    done
+    fail "$1: the process did not stop (state $(proc_state "$2"))"
+    return 0
+}
+
+# wait_point NAME FILE POINT PID: until the trace FILE (CSVPIPE_TRACE_POINTS) lists POINT,
+# or PID ended (at most 120 s). Passes when the point was reached.
+wait_point() {
+    local i s
+    for ((i = 0; i < 1200; i++)); do
+        if [ -f "$2" ] && grep -qx -- "$3" "$2"; then
+            pass "$1"
+            return 0
+        fi
+        s=$(proc_state "$4")
+        [ "$s" = gone ] || [ "$s" = Z ] && break
+        sleep 0.1
+    done
+    fail "$1: point $3 not reached (the process is $(proc_state "$4"))"
+    return 0
+}
+
+# The column types of gen_sales's files for the oracles (--types), once they take them.
+: "${SALES_TYPES:=INT64 DATE TIMESTAMP STRING STRING DECIMAL(18,2) INT64 BOOLEAN DECIMAL(18,2) STRING}"
+ORACLE_TYPES=()
+if grep -q -- '"--types"' "$CP_SOURCE_DIR/tests/cli/check_load.py"; then
+    ORACLE_TYPES=(--types "$SALES_TYPES")
+fi
+
+# sqlite_q DB QUERY: one SQLite query, rows as text ("" when the file does not exist).
+sqlite_q() {
+    if [ -f "$1" ]; then sql "$1" "$2"; fi
+}
