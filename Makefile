@@ -18,7 +18,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # "Entering directory" of its recursion.
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all build run test fuzz bench format clean deps node-deps install uninstall image
+.PHONY: all build run test test-build soak fuzz bench format clean deps node-deps install \
+	uninstall image
 
 all: build
 
@@ -52,14 +53,22 @@ image:
 node-deps:
 	@scripts/node-deps.sh tests/js
 
-test:
+test: test-build
+	@cd $(TEST_BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 900
+
+# The test build: sanitizers and the fault injection of src/util/fault.h.
+test-build:
 	@scripts/check-deps.sh
 	@scripts/deps.sh all $(TEST_BUILD)
 	@scripts/node-deps.sh tests/js
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCSVPIPE_SANITIZE=ON \
 	    -DCSVPIPE_FAULTS=ON -DCSVPIPE_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
-	@cd $(TEST_BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 900
+
+# kill -9 at random moments of run and watch, SOAK_KILLS (50) times each, invariants after
+# each (tests/soak/kill_soak.sh; SOAK_SEED repeats a soak).
+soak: test-build
+	@CP_BUILD_DIR=$(abspath $(TEST_BUILD)) tests/soak/kill_soak.sh
 
 fuzz:
 	@scripts/deps.sh all

@@ -841,6 +841,82 @@ void cp_s3_upload_free(cp_s3_upload *u)
     free(u);
 }
 
+cp_status cp_s3_abort_uploads(cp_aws *aws, const char *uri, unsigned *aborted, cp_error *err)
+{
+    if (aborted)
+        *aborted = 0;
+    char *bucket, *key;
+    if (!cp_s3_parse_uri(uri, &bucket, &key))
+        return cp_error_set(err, CP_USAGE, "%s: not an S3 URI; expected s3://bucket/key", uri);
+    cp_buf q, url, item, id;
+    cp_buf_init(&q, 1u << 16);
+    cp_buf_init(&url, 1u << 16);
+    cp_buf_init(&item, 1u << 16);
+    cp_buf_init(&id, 4096);
+    cp_aws_response r;
+    cp_aws_response_init(&r);
+    cp_status st = *key ? CP_OK : cp_error_set(err, CP_USAGE, "%s: no key", uri);
+    if (st == CP_OK && ((st = cp_buf_append_str(&q, "prefix=")) != CP_OK ||
+                        (st = cp_aws_uri_encode(&q, key, strlen(key), false)) != CP_OK ||
+                        (st = cp_buf_append_str(&q, "&uploads=")) != CP_OK ||
+                        (st = object_url(aws, bucket, "", q.data, &url)) != CP_OK))
+        st = cp_error_set(err, st, "%s: building the request", uri);
+    if (st == CP_OK) {
+        cp_aws_request req = {
+            .service = CP_AWS_S3, .method = "GET", .url = url.data, .max_response = 16u << 20};
+        st = cp_aws_call(aws, &req, &r, err);
+        if (st == CP_OK && r.status != 200) {
+            char what[600];
+            snprintf(what, sizeof what, "%s: ListMultipartUploads", uri);
+            st = cp_aws_fail(&r, err, what);
+        }
+    }
+    /* each <Upload>...</Upload> with this very Key (the prefix matches longer keys too) */
+    const char *p = r.body.data, *end = r.body.data ? r.body.data + r.body.len : NULL;
+    while (st == CP_OK && p && (p = strstr(p, "<Upload>")) != NULL) {
+        const char *e = strstr(p, "</Upload>");
+        if (!e || e > end)
+            break;
+        cp_buf_reset(&item);
+        cp_buf_reset(&id);
+        if (cp_xml_tag(p, (size_t)(e - p), "Key", &item) && item.data &&
+            strcmp(item.data, key) == 0 && cp_xml_tag(p, (size_t)(e - p), "UploadId", &id) &&
+            id.len) {
+            cp_buf_reset(&q);
+            st = cp_buf_append_str(&q, "uploadId=");
+            if (st == CP_OK)
+                st = cp_aws_uri_encode(&q, id.data, id.len, false);
+            if (st == CP_OK)
+                st = object_url(aws, bucket, key, q.data, &url);
+            if (st != CP_OK) {
+                st = cp_error_set(err, st, "%s: building the request", uri);
+                break;
+            }
+            cp_aws_request req = {.service = CP_AWS_S3, .method = "DELETE", .url = url.data};
+            cp_aws_response ar;
+            cp_aws_response_init(&ar);
+            st = cp_aws_call(aws, &req, &ar, err);
+            if (st == CP_OK && ar.status != 204 && ar.status != 200 && ar.status != 404) {
+                char what[700];
+                snprintf(what, sizeof what, "%s: AbortMultipartUpload %s", uri, id.data);
+                st = cp_aws_fail(&ar, err, what);
+            }
+            cp_aws_response_release(&ar);
+            if (st == CP_OK && aborted)
+                ++*aborted;
+        }
+        p = e;
+    }
+    cp_aws_response_release(&r);
+    cp_buf_release(&q);
+    cp_buf_release(&url);
+    cp_buf_release(&item);
+    cp_buf_release(&id);
+    free(bucket);
+    free(key);
+    return st;
+}
+
 cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err)
 {
     char *bucket, *key;

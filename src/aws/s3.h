@@ -80,6 +80,14 @@ void cp_s3_upload_free(cp_s3_upload *u);
 uint64_t cp_s3_upload_bytes(const cp_s3_upload *u);
 unsigned cp_s3_upload_parts(const cp_s3_upload *u);
 
+/*
+ * Aborts every multipart upload in progress at exactly the key of uri (the upload of a
+ * process that died: nothing else aborts it but a lifecycle rule, and its parts are
+ * billed): ListMultipartUploads with the key as prefix (one page, 1,000 uploads), then
+ * AbortMultipartUpload of each. *aborted (may be NULL) counts them.
+ */
+cp_status cp_s3_abort_uploads(cp_aws *aws, const char *uri, unsigned *aborted, cp_error *err);
+
 /* Deletes the object; a missing object (404) is success. */
 cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err);
 

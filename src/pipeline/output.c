@@ -1,5 +1,6 @@
 #include "pipeline/output.h"
 #include "aws/s3.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +37,24 @@ static cp_status make_parent_dirs(const char *path, cp_error *err)
     return CP_OK;
 }
 
+/*
+ * The uploads in progress at this key were left by loads that died (the loads of one
+ * source never overlap: docs/design.md, "Exactly once"); a failure to list them only costs
+ * their parts until the bucket's lifecycle rule removes them.
+ */
+static void abort_stale_uploads(struct cp_aws *aws, const char *location)
+{
+    cp_error e;
+    cp_error_clear(&e);
+    unsigned n = 0;
+    if (cp_s3_abort_uploads(aws, location, &n, &e) != CP_OK)
+        cp_log_warn("%s: the uploads a load that died left could not be aborted: %s", location,
+                    e.message);
+    else if (n)
+        cp_log_info("%s: aborted %u upload%s a load that died left", location, n,
+                    n == 1 ? "" : "s");
+}
+
 cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -43,6 +62,7 @@ cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location,
         if (!aws)
             return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration", location);
         CP_RETURN_IF_ERROR(cp_s3_upload_new(aws, location, &o->s3, err));
+        abort_stale_uploads(aws, location);
         o->is_s3 = true;
         o->open = true;
         return CP_OK;
@@ -98,6 +118,7 @@ cp_status cp_output_remove(struct cp_aws *aws, const char *location, cp_error *e
 {
     if (cp_location_is_s3(location))
         return aws ? cp_s3_delete(aws, location, err) : CP_OK;
+    cp_file_sink_remove_stale(location);
     if (unlink(location) != 0 && errno != ENOENT)
         return cp_error_set(err, CP_IO, "cannot remove %s: %s", location, strerror(errno));
     return CP_OK;

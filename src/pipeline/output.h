@@ -28,7 +28,9 @@ bool cp_location_is_s3(const char *location);
 
 /*
  * Starts the output at location. Local: creates the parent folders and removes temporary
- * files left by dead processes. aws is needed for s3:// locations only.
+ * files left by dead processes. S3: aborts the multipart uploads in progress at the key,
+ * which loads that died left (the loads of a source never overlap). aws is needed for
+ * s3:// locations only.
  */
 cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err);
 /* A cp_write_fn: ctx is the cp_output. */
@@ -36,7 +38,10 @@ cp_status cp_output_write(void *ctx, const void *data, size_t len);
 cp_status cp_output_commit(cp_output *o, cp_error *err);
 /* Drops what was written; harmless when not open. */
 void cp_output_abort(cp_output *o);
-/* Removes a published output (a stale rejects or error file); absent is fine. */
+/*
+ * Removes a published output (a stale rejects or error file), and the temporary files of
+ * dead processes beside a local one; absent is fine.
+ */
 cp_status cp_output_remove(struct cp_aws *aws, const char *location, cp_error *err);
 
 #endif

@@ -92,3 +92,56 @@ fi
 sqlite_q() {
     if [ -f "$1" ]; then sql "$1" "$2"; fi
 }
+
+# read_parquets FILE...: each Parquet FILE read back by DuckDB (tests/js) into FILE.ndjson,
+# rows as read_parquet.mjs prints them; one node process for all (DuckDB starts once).
+read_parquets() {
+    node --input-type=module -e '
+import { writeFileSync } from "node:fs";
+const { readParquet } = await import(process.argv[1]);
+for (const file of process.argv.slice(2)) {
+  const { names, rows } = await readParquet(file, "duckdb");
+  const keys = names.map((n) => JSON.stringify(n));
+  writeFileSync(file + ".ndjson",
+    rows.map((r) => "{" + r.map((cell, i) => `${keys[i]}:${cell}`).join(",") + "}\n").join(""));
+}' "$CP_SOURCE_DIR/tests/js/lib/readers.mjs" "$@"
+}
+
+# summary_as FILE SOURCE_URI DATASET: the JSON summary in FILE as the load of another copy
+# of the same file would have it (the oracles read the schema, dataset, source and rows).
+summary_as() {
+    python3 -c 'import json,sys
+j = json.loads(open(sys.argv[1]).readline())
+j["source_uri"], j["dataset"] = sys.argv[2], sys.argv[3]
+print(json.dumps(j))' "$@"
+}
+
+# crash_at NAME POINT CMD...: runs CMD with CSVPIPE_CRASH_AT=POINT; it must die by SIGKILL
+# (exit 137) saying it reached POINT.
+crash_at() {
+    local name=$1 point=$2
+    shift 2
+    run env CSVPIPE_CRASH_AT="$point" "$@"
+    expect_rc "$name: killed at $point" 137
+    expect_err "$name: it died at that point" "^csvpipe: fault: crash point ${point%@*}\$"
+}
+
+# unique_points FILE: the points of a trace, each once, in the order first reached.
+unique_points() {
+    awk '!seen[$0]++' "$1" | tr '\n' ' ' | sed 's/ $//'
+}
+
+# s3_put_many BUCKET FILE KEY...: FILE uploaded at each KEY (moto, one Python for all).
+# s3_get_many BUCKET DIR KEY...: each KEY downloaded to DIR/<KEY with / as _>.
+s3_put_many() {
+    python3 -c 'import boto3,os,sys
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for k in sys.argv[3:]:
+    s3.upload_file(sys.argv[2], sys.argv[1], k)' "$@"
+}
+s3_get_many() {
+    python3 -c 'import boto3,os,sys
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for k in sys.argv[3:]:
+    s3.download_file(sys.argv[1], k, os.path.join(sys.argv[2], k.replace("/", "_")))' "$@"
+}
