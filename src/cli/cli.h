@@ -134,6 +134,17 @@ double cp_lambda_default_throughput(void);
 void cp_lambda_handoff_plan(cp_lambda_handoff *h, const char *request_id, int64_t time_left_ms,
                             cp_handoff_plan *plan);
 
+/*
+ * SIGINT and SIGTERM stop `run` and `watch`: the first interrupts the load in hand
+ * (cp_pipeline_interrupt), which rolls back and is not recorded as a failure of the file;
+ * a second ends the process at once, as without a handler. Blocking calls are not
+ * restarted (no SA_RESTART), so a wait returns. cp_cli_stop_signal tells which signal
+ * arrived (0 for none): a command it stopped exits 128 + its number (130, 143), as a shell
+ * reports a process the signal ended.
+ */
+void cp_cli_catch_stop_signals(void);
+int cp_cli_stop_signal(void);
+
 /* Prints "csvpipe: error: message" to stderr. */
 void cp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -2,7 +2,8 @@
 /*
  * csvpipe run SOURCE...: the main job. Each source (a path, a glob, a folder of .csv
  * files, or - for standard input) is loaded into every configured output; one summary per
- * file. Exit 0 when every file loaded (or was a repeat), 1 when any was rejected or failed.
+ * file. Exit 0 when every file loaded (or was a repeat), 1 when any was rejected or failed,
+ * 130 or 143 when SIGINT or SIGTERM stopped it (the load in hand rolled back).
  */
 #include "aws/ecs.h"
 #include "aws/emf.h"
@@ -85,12 +86,6 @@ enum {
     OPT_CREATE_TABLE,
     OPT_HANDED_OFF,
 };
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    cp_pipeline_interrupt();
-}
 
 /* name.csv, or name.csv.gz and the other compressed forms */
 static bool has_csv_suffix(const char *name)
@@ -472,8 +467,7 @@ int cp_cmd_run(int argc, char **argv)
         rc = CP_EXIT_FAILED;
         goto out;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    cp_cli_catch_stop_signals();
     for (size_t i = 0; i < npaths; i++) {
         cp_load_summary s;
         cp_status st = cp_pipeline_load(p, paths[i], NULL, &s, &err);
@@ -501,6 +495,8 @@ int cp_cmd_run(int argc, char **argv)
     }
     if (nmissing && rc != CP_EXIT_USAGE)
         rc = CP_EXIT_FAILED;
+    if (cp_cli_stop_signal())
+        rc = 128 + cp_cli_stop_signal();
     cp_pipeline_free(p);
 out:
     for (size_t i = 0; i < npaths; i++)

@@ -6,7 +6,7 @@
  * A file in DIR/NAME/ belongs to dataset NAME; a file directly in DIR to its own name.
  * After its load a source moves to DIR/processed/ or, with its error file beside it, to
  * DIR/failed/. SIGINT or SIGTERM stop the watch: the file in hand is rolled back (and
- * stays in the inbox for the next start).
+ * stays in the inbox for the next start), and the exit code is 130 or 143.
  */
 #define _GNU_SOURCE
 #include "cli/cli.h"
@@ -33,15 +33,6 @@ static const char usage[] =
     "of `csvpipe run`, and --once.\n"
     "\n"
     "  --once                  load what is there, then exit (1 if a file failed)\n";
-
-static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stopping = 1;
-    cp_pipeline_interrupt();
-}
 
 typedef struct watch {
     const char *inbox;
@@ -124,7 +115,6 @@ static void load_one(watch *w, const char *sub, const char *name)
         cp_load_summary_release(&s);
         if (ls == CP_USAGE) {
             w->usage = true; /* the file stays in the inbox for a corrected command */
-            stopping = 1;
         }
         return;
     }
@@ -181,7 +171,7 @@ static void scan(watch *w, const char *sub)
     closedir(d);
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && !stopping; i++) {
+    for (size_t i = 0; i < n && !cp_cli_stop_signal() && !w->usage; i++) {
         char full[2 * PATH_MAX + 2];
         snprintf(full, sizeof full, "%s/%s", path, names[i]);
         struct stat st;
@@ -242,11 +232,7 @@ int cp_cmd_watch(int argc, char **argv)
         rc = CP_EXIT_FAILED;
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns on a signal */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cp_cli_catch_stop_signals(); /* no SA_RESTART: poll() returns on a signal */
 
     /* Watch first, then scan, so a file that lands in between is not missed. */
     w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -259,14 +245,14 @@ int cp_cmd_watch(int argc, char **argv)
     }
     fprintf(stderr, "csvpipe: watching %s (processed/ and failed/ inside it)\n", w.inbox);
     scan(&w, NULL);
-    while (!once && !stopping) {
+    while (!once && !cp_cli_stop_signal() && !w.usage) {
         struct pollfd pfd = {w.fd, POLLIN, 0};
         int r = poll(&pfd, 1, 1000);
         if (r <= 0)
             continue;
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
         ssize_t n = read(w.fd, buf, sizeof buf);
-        for (char *q = buf; n > 0 && q < buf + n && !stopping;) {
+        for (char *q = buf; n > 0 && q < buf + n && !cp_cli_stop_signal() && !w.usage;) {
             const struct inotify_event *ev = (const struct inotify_event *)q;
             q += sizeof *ev + ev->len;
             if (ev->len == 0 || skip_name(ev->name))
@@ -288,7 +274,9 @@ int cp_cmd_watch(int argc, char **argv)
         }
     }
     fprintf(stderr, "csvpipe: watch stopped: %u loaded, %u failed\n", w.loaded, w.failed);
-    if (w.usage)
+    if (cp_cli_stop_signal())
+        rc = 128 + cp_cli_stop_signal();
+    else if (w.usage)
         rc = CP_EXIT_USAGE;
     else if (once && w.failed)
         rc = CP_EXIT_FAILED; /* as `run`: a batch with a failed file exits 1 */

@@ -34,7 +34,8 @@ static void print_usage(FILE *f)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'csvpipe COMMAND --help' describes one command; `man csvpipe` has them all.\n"
                "CSVPIPE_LOG=debug|info|warn|error sets the log level on stderr (default warn).\n"
-               "Exit status: 0 success, 1 a file failed or was rejected, 2 a usage error.\n");
+               "Exit status: 0 success, 1 a file failed or was rejected, 2 a usage error,\n"
+               "130 or 143 stopped by SIGINT or SIGTERM (the file in hand rolled back).\n");
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,34 @@ const char cp_csv_options_help[] =
     "                        rejected row (repeatable)\n"
     "  --schema FILE         types, names and dialect from FILE: the JSON of\n"
     "                        `csvpipe inspect --json`, edited\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) { /* the second: what the signal does without a handler */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+    cp_pipeline_interrupt();
+}
+
+void cp_cli_catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cp_cli_stop_signal(void)
+{
+    return stop_signal;
+}
 
 void cp_cli_error(const char *fmt, ...)
 {

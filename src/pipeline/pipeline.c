@@ -957,8 +957,9 @@ static cp_status commit(load *l, cp_error *e)
 /*
  * Step 8, the failure record of a file that did not load: the damage of a compressed file
  * named rather than the wrong text it caused, its rejects file kept when it was rejected
- * for them, everything not published rolled back, error.json written and a ledger row
- * recorded. CP_NOMEM (copied to err) is not about the file: nothing recorded.
+ * for them, everything not published rolled back, error.json written (not for a load that
+ * was interrupted: the file did not fail) and a ledger row recorded. CP_NOMEM (copied to
+ * err) is not about the file: nothing recorded.
  */
 static cp_status record_failure(load *l, cp_status st, cp_error *e, cp_error *err)
 {
@@ -989,6 +990,10 @@ static cp_status record_failure(load *l, cp_status st, cp_error *e, cp_error *er
     }
     set_failed(s, l->too_many_rejects ? CP_LOAD_REJECTED : CP_LOAD_FAILED, e);
     s->finished_us = now_us();
+    if (s->interrupted) { /* stopped, not failed: nothing of the file to explain */
+        free(s->error_path);
+        s->error_path = NULL;
+    }
     if (s->error_path) {
         cp_error we;
         if (write_error_json(l, &we) != CP_OK) {
