@@ -29,7 +29,9 @@ static struct {
     fault_target crash, pause;
     const char *trace;
     unsigned long fail_alloc; /* 0: none */
-    char write_text[256];     /* "" : no failing writes */
+    char alloc_after[128];    /* "": count from the start; else from this point on */
+    int alloc_armed;
+    char write_text[256]; /* "" : no failing writes */
     int write_errno;
     unsigned long write_from, writes;
 } cfg;
@@ -65,6 +67,10 @@ static void load(void)
     cfg.trace = getenv("CSVPIPE_TRACE_POINTS");
     const char *a = getenv("CSVPIPE_FAIL_ALLOC");
     cfg.fail_alloc = a ? strtoul(a, NULL, 10) : 0;
+    const char *after = a ? strchr(a, '@') : NULL;
+    if (after)
+        snprintf(cfg.alloc_after, sizeof cfg.alloc_after, "%s", after + 1);
+    cfg.alloc_armed = !cfg.alloc_after[0];
     const char *w = getenv("CSVPIPE_FAIL_WRITE");
     const char *colon = w ? strrchr(w, ':') : NULL;
     if (colon && (size_t)(colon - w) < sizeof cfg.write_text) {
@@ -100,6 +106,8 @@ void cp_fault_point(const char *name)
                 close(fd);
         }
     }
+    if (cfg.alloc_after[0] && strcmp(cfg.alloc_after, name) == 0)
+        __atomic_store_n(&cfg.alloc_armed, 1, __ATOMIC_RELEASE);
     if (reached(&cfg.crash, name)) {
         say("crash point", name);
         raise(SIGKILL);
@@ -146,12 +154,16 @@ char *__wrap_strndup(const char *s, size_t n);
 int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
 int __wrap_asprintf(char **out, const char *fmt, ...);
 
+#ifdef __SANITIZE_ADDRESS__
+void __sanitizer_print_stack_trace(void);
+#endif
+
 static unsigned long nallocs;
 
 static bool alloc_fails(void)
 {
     load();
-    if (!cfg.fail_alloc)
+    if (!cfg.fail_alloc || !__atomic_load_n(&cfg.alloc_armed, __ATOMIC_ACQUIRE))
         return false;
     unsigned long n = __atomic_add_fetch(&nallocs, 1, __ATOMIC_RELAXED);
     if (n != cfg.fail_alloc)
@@ -159,6 +171,10 @@ static bool alloc_fails(void)
     char num[32];
     snprintf(num, sizeof num, "%lu fails", n);
     say("allocation", num);
+#ifdef __SANITIZE_ADDRESS__
+    if (getenv("CSVPIPE_FAIL_ALLOC_STACK"))
+        __sanitizer_print_stack_trace();
+#endif
     return true;
 }
 

@@ -16,9 +16,11 @@
  *   CSVPIPE_PAUSE_AT=NAME[@N]   the same, but it stops itself with SIGSTOP ("pause
  *                               point NAME") and goes on after a SIGCONT
  *   CSVPIPE_TRACE_POINTS=FILE   appends the name of every point reached, one a line
- *   CSVPIPE_FAIL_ALLOC=N        the Nth allocation made by csvpipe's own code (malloc,
- *                               calloc, realloc, strdup, strndup, [v]asprintf) fails, once;
- *                               stderr says "csvpipe: fault: allocation N fails"
+ *   CSVPIPE_FAIL_ALLOC=N[@NAME] the Nth allocation made by csvpipe's own code (malloc,
+ *                               calloc, realloc, strdup, strndup, [v]asprintf) fails, once,
+ *                               counting from the start or from the first time point NAME
+ *                               is reached; stderr says "csvpipe: fault: allocation N fails"
+ *                               (and, under ASan with CSVPIPE_FAIL_ALLOC_STACK set, where)
  *   CSVPIPE_FAIL_WRITE=TEXT:ERR[@N]
  *                               from the Nth write on (default the first), every write or
  *                               fsync into a file whose path contains TEXT fails with
