@@ -78,7 +78,7 @@ void cp_null_list_release(cp_null_list *l);
  */
 int cp_override_option(int opt, const char *arg, cp_overrides *ov);
 
-/* Parses sizes such as 16M, 512k, 1G, 1000. */
+/* Parses sizes such as 16M, 512k, 1G, 1000 (digits first: no sign, no space). -1 if not. */
 int cp_parse_size(const char *s, size_t *out);
 
 /* Parsed options of `run` and `watch`, which take the same ones. */

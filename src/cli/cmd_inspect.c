@@ -62,56 +62,61 @@ static const char *date_order_name(cp_date_order o)
                                     : "unknown";
 }
 
-static void print_json(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
-                       const inspect_state *s)
+static cp_status print_json(const char *file, const cp_sniff_result *sr, const cp_stream_stats *st,
+                            const inspect_state *s)
 {
     cp_buf out;
     cp_buf_init(&out, CP_BUF_UNLIMITED);
+    bool ok = true;
     const cp_dialect *d = &sr->dialect;
     char delim[2] = {d->delimiter, 0}, quote[2] = {d->quote, 0},
          dec[2] = {d->values.locale.decimal_sep, 0};
-    cp_buf_append_str(&out, "{\"file\":");
-    cp_json_append_string(&out, file, strlen(file));
-    cp_buf_printf(&out, ",\"compression\":\"%s\",\"encoding\":\"%s\",\"delimiter\":",
-                  cp_compression_name(st->compression), cp_encoding_name(st->encoding));
-    cp_json_append_string(&out, delim, 1);
-    cp_buf_append_str(&out, ",\"quote\":");
-    cp_json_append_string(&out, quote, 1);
-    cp_buf_printf(&out,
-                  ",\"header\":%s,\"line_ending\":\"%s\",\"decimal_separator\":\"%s\","
-                  "\"date_order\":\"%s\",\"rows\":%llu,\"rejected_rows\":%llu,\"restarts\":%u,"
-                  "\"columns\":[",
-                  d->header ? "true" : "false", d->line_ending, dec,
-                  date_order_name(d->values.locale.date_order), (unsigned long long)st->rows,
-                  (unsigned long long)st->rejected, st->restarts);
+    ok &= cp_buf_append_str(&out, "{\"file\":") == CP_OK;
+    ok &= cp_json_append_string(&out, file, strlen(file)) == CP_OK;
+    ok &= cp_buf_printf(&out, ",\"compression\":\"%s\",\"encoding\":\"%s\",\"delimiter\":",
+                        cp_compression_name(st->compression),
+                        cp_encoding_name(st->encoding)) == CP_OK;
+    ok &= cp_json_append_string(&out, delim, 1) == CP_OK;
+    ok &= cp_buf_append_str(&out, ",\"quote\":") == CP_OK;
+    ok &= cp_json_append_string(&out, quote, 1) == CP_OK;
+    ok &=
+        cp_buf_printf(&out,
+                      ",\"header\":%s,\"line_ending\":\"%s\",\"decimal_separator\":\"%s\","
+                      "\"date_order\":\"%s\",\"rows\":%llu,\"rejected_rows\":%llu,\"restarts\":%u,"
+                      "\"columns\":[",
+                      d->header ? "true" : "false", d->line_ending, dec,
+                      date_order_name(d->values.locale.date_order), (unsigned long long)st->rows,
+                      (unsigned long long)st->rejected, st->restarts) == CP_OK;
     for (size_t c = 0; c < sr->schema.ncolumns; c++) {
         const cp_column *col = &sr->schema.columns[c];
         char tname[32];
         if (c)
-            cp_buf_append_char(&out, ',');
-        cp_buf_append_str(&out, "{\"name\":");
-        cp_json_append_string(&out, col->name, strlen(col->name));
-        cp_buf_append_str(&out, ",\"source_name\":");
-        cp_json_append_string(&out, col->source_name, strlen(col->source_name));
-        cp_buf_printf(&out, ",\"type\":\"%s\",\"nulls\":%llu,\"example\":",
-                      cp_type_format(col->type, tname, sizeof tname),
-                      (unsigned long long)s->nulls[c]);
+            ok &= cp_buf_append_char(&out, ',') == CP_OK;
+        ok &= cp_buf_append_str(&out, "{\"name\":") == CP_OK;
+        ok &= cp_json_append_string(&out, col->name, strlen(col->name)) == CP_OK;
+        ok &= cp_buf_append_str(&out, ",\"source_name\":") == CP_OK;
+        ok &= cp_json_append_string(&out, col->source_name, strlen(col->source_name)) == CP_OK;
+        ok &= cp_buf_printf(&out, ",\"type\":\"%s\",\"nulls\":%llu,\"example\":",
+                            cp_type_format(col->type, tname, sizeof tname),
+                            (unsigned long long)s->nulls[c]) == CP_OK;
         const char *ex = sr->columns[c].example;
         if (sr->columns[c].nonnull)
-            cp_json_append_string(&out, ex, strlen(ex));
+            ok &= cp_json_append_string(&out, ex, strlen(ex)) == CP_OK;
         else
-            cp_buf_append_str(&out, "null");
-        cp_buf_append_char(&out, '}');
+            ok &= cp_buf_append_str(&out, "null") == CP_OK;
+        ok &= cp_buf_append_char(&out, '}') == CP_OK;
     }
-    cp_buf_append_str(&out, "],\"rejects\":[");
+    ok &= cp_buf_append_str(&out, "],\"rejects\":[") == CP_OK;
     for (size_t i = 0; i < s->nshown; i++) {
         if (i)
-            cp_buf_append_char(&out, ',');
-        cp_json_append_string(&out, s->shown[i], strlen(s->shown[i]));
+            ok &= cp_buf_append_char(&out, ',') == CP_OK;
+        ok &= cp_json_append_string(&out, s->shown[i], strlen(s->shown[i])) == CP_OK;
     }
-    cp_buf_append_str(&out, "]}\n");
-    fwrite(out.data, 1, out.len, stdout);
+    ok &= cp_buf_append_str(&out, "]}\n") == CP_OK;
+    if (ok)
+        fwrite(out.data, 1, out.len, stdout);
     cp_buf_release(&out);
+    return ok ? CP_OK : CP_NOMEM;
 }
 
 /* Spaces that pad UTF-8 text to a width in characters. */
@@ -263,9 +268,10 @@ int cp_cmd_inspect(int argc, char **argv)
         rc = CP_EXIT_FAILED;
         goto out;
     }
-    if (json)
-        print_json(file, &sr, &stats, &s);
-    else
+    if (json && print_json(file, &sr, &stats, &s) != CP_OK) {
+        cp_cli_error("%s: out of memory writing the answer", file);
+        rc = CP_EXIT_FAILED;
+    } else if (!json)
         print_text(file, &sr, &stats, &s, ov.schema_name);
 out:
     free(s.nulls);

@@ -205,8 +205,9 @@ typedef struct outcome {
     size_t nfailed_ids;
     size_t nfailed;
     char first_error[1024];
-    bool stopped; /* the deadline came: the rest was not loaded */
-    bool fatal;   /* the pipeline cannot go on: end the process after reporting */
+    bool stopped;    /* the deadline came: the rest was not loaded */
+    bool fatal;      /* the pipeline cannot go on: end the process after reporting */
+    bool incomplete; /* the answer could not be made whole (memory): fail the invocation */
 } outcome;
 
 static void outcome_init(outcome *oc)
@@ -246,15 +247,20 @@ static void note_failure(outcome *oc, const cp_event_record *r, const char *sour
         free(id);
         if (ids)
             oc->failed_ids = ids;
+        oc->incomplete = true; /* left out of batchItemFailures, Lambda would delete it */
         return;
     }
     oc->failed_ids = ids;
     oc->failed_ids[oc->nfailed_ids++] = id;
-    if (oc->failures.len)
-        cp_buf_append_char(&oc->failures, ',');
-    cp_buf_append_str(&oc->failures, "{\"itemIdentifier\":");
-    cp_json_append_string(&oc->failures, id, strlen(id));
-    cp_buf_append_char(&oc->failures, '}');
+    cp_status st = oc->failures.len ? cp_buf_append_char(&oc->failures, ',') : CP_OK;
+    if (st == CP_OK)
+        st = cp_buf_append_str(&oc->failures, "{\"itemIdentifier\":");
+    if (st == CP_OK)
+        st = cp_json_append_string(&oc->failures, id, strlen(id));
+    if (st == CP_OK)
+        st = cp_buf_append_char(&oc->failures, '}');
+    if (st != CP_OK)
+        oc->incomplete = true;
 }
 
 static void note_ignored(outcome *oc, const char *source, const char *status, const char *reason)
@@ -336,9 +342,9 @@ static void load_record(lambda_ctx *x, const cp_lambda_invocation *inv, const cp
                           .status = cp_load_status_name(s.status),
                           .load = &metrics};
     log_line(&e);
-    if (oc->files.len)
-        cp_buf_append_char(&oc->files, ',');
-    cp_load_summary_to_json(&s, &oc->files);
+    if ((oc->files.len && cp_buf_append_char(&oc->files, ',') != CP_OK) ||
+        cp_load_summary_to_json(&s, &oc->files) != CP_OK)
+        oc->incomplete = true;
     if (bad) {
         note_failure(oc, r, uri, s.error);
         if (cp_lambda_time_is_up(x->rt))
@@ -418,10 +424,14 @@ static void report(lambda_ctx *x, const cp_lambda_invocation *inv, const cp_even
     cp_buf_init(&body, CP_BUF_UNLIMITED);
     cp_status st = CP_OK;
     cp_fault_point("lambda-responding");
-    if (ev->source == CP_EVENT_FROM_SQS) {
+    if (ev->source == CP_EVENT_FROM_SQS && !oc->incomplete &&
         cp_buf_printf(&body, "{\"batchItemFailures\":[%s]}",
-                      oc->failures.data ? oc->failures.data : "");
+                      oc->failures.data ? oc->failures.data : "") == CP_OK) {
         st = cp_lambda_respond(x->rt, inv, body.data, body.len, &err);
+    } else if (oc->incomplete || ev->source == CP_EVENT_FROM_SQS) {
+        /* the answer cannot be made whole: every record of the event comes again */
+        st = cp_lambda_fail(x->rt, inv, "Csvpipe.PipelineError",
+                            "out of memory making the answer; the whole event is retried", &err);
     } else if (oc->nfailed > 0 || oc->stopped || oc->fatal) {
         char msg[1400];
         snprintf(msg, sizeof msg, "%s%zu of %zu record%s failed; the first: %s",
@@ -460,6 +470,7 @@ static bool handle(lambda_ctx *x, const cp_lambda_invocation *inv)
     cp_error_clear(&err);
     cp_event ev;
     cp_pipeline_interrupt_clear();
+    cp_fault_point("lambda-invocation");
     cp_lambda_watch(x->rt, inv, cp_pipeline_interrupt);
     if (cp_event_parse(inv->event, inv->event_len, &ev, &err) != CP_OK) {
         cp_emf_log_entry e = {.level = "error",

@@ -13,8 +13,8 @@
 #include "util/decompress.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -99,56 +99,71 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands one SOURCE argument into paths (owned strings appended to *list). */
+/* Appends s (owned) to the list; false, with s freed, when memory runs out (s NULL too). */
+static bool push(char ***list, size_t *n, char *s)
+{
+    char **grown = s ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
+    if (!grown) {
+        free(s);
+        return false;
+    }
+    *list = grown;
+    grown[(*n)++] = s;
+    return true;
+}
+
+enum { EXPAND_NOMEM = -2, EXPAND_UNREADABLE = -1, EXPAND_NONE = 0, EXPAND_FOUND = 1 };
+
+/*
+ * Expands one SOURCE argument into paths (owned strings appended to *list): a file, stdin
+ * or an S3 URI as is, a folder's .csv files (compressed too) in name order, or a glob's
+ * matches. EXPAND_UNREADABLE after saying why a folder cannot be read.
+ */
 static int expand(const char *arg, char ***list, size_t *n)
 {
     struct stat st;
-    char **found = NULL;
-    size_t nfound = 0;
+    const size_t first = *n;
     if (strcmp(arg, "-") == 0 || strncmp(arg, "s3://", 5) == 0 ||
-        (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))) {
-        found = malloc(sizeof *found);
-        found[nfound++] = strdup(arg);
-    } else if (stat(arg, &st) == 0) {
+        (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode)))
+        return push(list, n, strdup(arg)) ? EXPAND_FOUND : EXPAND_NOMEM;
+    if (stat(arg, &st) == 0) {
         DIR *d = opendir(arg);
+        if (!d) {
+            cp_cli_error("%s: cannot read the folder: %s", arg, strerror(errno));
+            return EXPAND_UNREADABLE;
+        }
+        bool ok = true;
         struct dirent *e;
-        while (d && (e = readdir(d))) {
+        while (ok && (e = readdir(d))) {
             if (!has_csv_suffix(e->d_name))
                 continue;
             char *p = NULL;
-            if (asprintf(&p, "%s/%s", arg, e->d_name) < 0)
-                continue;
-            struct stat fs;
-            if (stat(p, &fs) != 0 || !S_ISREG(fs.st_mode)) {
-                free(p);
-                continue;
+            if (asprintf(&p, "%s/%s", arg, e->d_name) < 0) {
+                ok = false;
+                break;
             }
-            found = realloc(found, (nfound + 1) * sizeof *found);
-            found[nfound++] = p;
+            struct stat fs;
+            if (stat(p, &fs) != 0 || !S_ISREG(fs.st_mode))
+                free(p);
+            else
+                ok = push(list, n, p);
         }
-        if (d)
-            closedir(d);
-        if (nfound > 1)
-            qsort(found, nfound, sizeof *found, cmp_str);
+        closedir(d);
+        if (!ok)
+            return EXPAND_NOMEM;
+        qsort(*list + first, *n - first, sizeof **list, cmp_str);
     } else {
         glob_t g;
         if (glob(arg, 0, NULL, &g) == 0) {
-            for (size_t i = 0; i < g.gl_pathc; i++) {
-                found = realloc(found, (nfound + 1) * sizeof *found);
-                found[nfound++] = strdup(g.gl_pathv[i]);
-            }
+            bool ok = true;
+            for (size_t i = 0; ok && i < g.gl_pathc; i++)
+                ok = push(list, n, strdup(g.gl_pathv[i]));
             globfree(&g);
+            if (!ok)
+                return EXPAND_NOMEM;
         }
     }
-    if (nfound == 0) {
-        free(found);
-        return -1;
-    }
-    *list = realloc(*list, (*n + nfound) * sizeof **list);
-    memcpy(*list + *n, found, nfound * sizeof *found);
-    *n += nfound;
-    free(found);
-    return 0;
+    return *n > first ? EXPAND_FOUND : EXPAND_NONE;
 }
 
 void cp_run_args_release(cp_run_args *a)
@@ -282,8 +297,10 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
             free(a->keys);
             a->keys_copy = strdup(optarg);
             a->keys = calloc(strlen(optarg) + 1, sizeof *a->keys);
-            if (!a->keys_copy || !a->keys)
+            if (!a->keys_copy || !a->keys) {
+                cp_cli_error("out of memory");
                 return CP_EXIT_FAILED;
+            }
             o->nkeys = 0;
             char *save = NULL;
             for (char *t = strtok_r(a->keys_copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -335,18 +352,22 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
     }
     /* the local defaults live in the output folder; an S3 output has none */
     const bool local_out = strncmp(o->out_dir, "s3://", 5) != 0;
-    if (!no_sql) {
-        if (!sql && local_out &&
-            asprintf(&a->default_sql, "sqlite:%s/warehouse.db", o->out_dir) >= 0)
-            sql = a->default_sql;
-        o->sql_url = sql;
+    /* asprintf leaves its pointer undefined when it fails */
+    if (!no_sql && !sql && local_out &&
+        asprintf(&a->default_sql, "sqlite:%s/warehouse.db", o->out_dir) < 0)
+        a->default_sql = NULL;
+    if (!no_nosql && !nosql && local_out &&
+        asprintf(&a->default_nosql, "sqlite:%s/items.db", o->out_dir) < 0)
+        a->default_nosql = NULL;
+    if (local_out &&
+        ((!no_sql && !sql && !a->default_sql) || (!no_nosql && !nosql && !a->default_nosql))) {
+        cp_cli_error("out of memory");
+        return CP_EXIT_FAILED;
     }
-    if (!no_nosql) {
-        if (!nosql && local_out &&
-            asprintf(&a->default_nosql, "sqlite:%s/items.db", o->out_dir) >= 0)
-            nosql = a->default_nosql;
-        o->nosql_url = nosql;
-    }
+    if (!no_sql)
+        o->sql_url = sql ? sql : a->default_sql;
+    if (!no_nosql)
+        o->nosql_url = nosql ? nosql : a->default_nosql;
     if (o->formats == 0 && !o->sql_url && !o->nosql_url) {
         cp_cli_error("nothing to do: no output format, no database and no item store");
         return CP_EXIT_USAGE;
@@ -446,10 +467,15 @@ int cp_cmd_run(int argc, char **argv)
     }
     int nmissing = 0;
     for (int i = a.first_arg; i < argc; i++) {
-        if (expand(argv[i], &paths, &npaths) < 0) {
-            cp_cli_error("%s: no such file, folder or matching file", argv[i]);
-            nmissing++;
+        int found = expand(argv[i], &paths, &npaths);
+        if (found == EXPAND_NOMEM) {
+            cp_cli_error("out of memory listing the sources");
+            rc = CP_EXIT_FAILED;
+            goto out;
         }
+        if (found == EXPAND_NONE)
+            cp_cli_error("%s: no such file, folder or matching file", argv[i]);
+        nmissing += found != EXPAND_FOUND;
     }
     if (npaths == 0) {
         rc = CP_EXIT_FAILED;

@@ -38,9 +38,9 @@ typedef struct watch {
     const char *inbox;
     int fd;
     int wd_root;
-    int wd_sub[256];
-    char *sub_name[256];
-    size_t nsub;
+    int *wd_sub; /* the watches of the subfolders, and their names */
+    char **sub_name;
+    size_t nsub, capsub;
     cp_pipeline *p;
     bool json;
     bool usage; /* a --type named no column of a file: the watch stops (exit 2) */
@@ -113,9 +113,11 @@ static void load_one(watch *w, const char *sub, const char *name)
     if (ls != CP_OK) {
         cp_cli_error("%s: %s", path, err.message);
         cp_load_summary_release(&s);
-        if (ls == CP_USAGE) {
+        if (ls == CP_USAGE)
             w->usage = true; /* the file stays in the inbox for a corrected command */
-        }
+        else
+            w->failed++; /* not about the file (memory, the database): it stays for the next start
+                          */
         return;
     }
     cp_run_print_summary(&s, w->json);
@@ -127,20 +129,41 @@ static void load_one(watch *w, const char *sub, const char *name)
     cp_load_summary_release(&s);
 }
 
-static void add_sub_watch(watch *w, const char *name)
+/* Watches the subfolder name (once); false after saying why it cannot. */
+static bool add_sub_watch(watch *w, const char *name)
 {
-    if (w->nsub >= sizeof w->wd_sub / sizeof w->wd_sub[0])
-        return;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", w->inbox, name);
     int wd = inotify_add_watch(w->fd, path, IN_CLOSE_WRITE | IN_MOVED_TO);
-    if (wd < 0)
-        return;
+    if (wd < 0) {
+        cp_cli_error("%s: cannot watch: %s%s; the files that land there later are not seen", path,
+                     strerror(errno),
+                     errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
+        return false;
+    }
     for (size_t i = 0; i < w->nsub; i++)
         if (w->wd_sub[i] == wd)
-            return;
-    w->wd_sub[w->nsub] = wd;
-    w->sub_name[w->nsub++] = strdup(name);
+            return true;
+    if (w->nsub == w->capsub) {
+        size_t cap = w->capsub ? 2 * w->capsub : 16;
+        int *wds = realloc(w->wd_sub, cap * sizeof *wds);
+        if (wds)
+            w->wd_sub = wds;
+        char **names = wds ? realloc(w->sub_name, cap * sizeof *names) : NULL;
+        if (names)
+            w->sub_name = names;
+        if (!wds || !names) {
+            cp_cli_error("%s: out of memory; the files that land there later are not seen", path);
+            return false;
+        }
+        w->capsub = cap;
+    }
+    if (!(w->sub_name[w->nsub] = strdup(name))) {
+        cp_cli_error("%s: out of memory; the files that land there later are not seen", path);
+        return false;
+    }
+    w->wd_sub[w->nsub++] = wd;
+    return true;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -148,8 +171,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Loads what a folder holds now (sorted by name). sub NULL: the inbox itself. */
-static void scan(watch *w, const char *sub)
+/*
+ * Loads what a folder holds now (sorted by name). sub NULL: the inbox itself. False after
+ * saying what went wrong (a folder it cannot read or watch, memory).
+ */
+static bool scan(watch *w, const char *sub)
 {
     char path[PATH_MAX];
     if (sub)
@@ -157,16 +183,26 @@ static void scan(watch *w, const char *sub)
     else
         snprintf(path, sizeof path, "%s", w->inbox);
     DIR *d = opendir(path);
-    if (!d)
-        return;
+    if (!d) {
+        cp_cli_error("%s: cannot read the folder: %s", path, strerror(errno));
+        return false;
+    }
     char **names = NULL;
     size_t n = 0;
+    bool ok = true;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (skip_name(e->d_name))
             continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        names[n++] = strdup(e->d_name);
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (grown)
+            names = grown;
+        if (!grown || !(names[n] = strdup(e->d_name))) {
+            cp_cli_error("%s: out of memory listing the folder", path);
+            ok = false;
+            break;
+        }
+        n++;
     }
     closedir(d);
     if (n > 1)
@@ -178,8 +214,8 @@ static void scan(watch *w, const char *sub)
         if (stat(full, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode) && !sub) {
-            add_sub_watch(w, names[i]);
-            scan(w, names[i]);
+            ok &= add_sub_watch(w, names[i]);
+            ok &= scan(w, names[i]);
         } else if (S_ISREG(st.st_mode)) {
             load_one(w, sub, names[i]);
         }
@@ -187,6 +223,7 @@ static void scan(watch *w, const char *sub)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    return ok;
 }
 
 int cp_cmd_watch(int argc, char **argv)
@@ -194,6 +231,10 @@ int cp_cmd_watch(int argc, char **argv)
     bool once = false;
     /* --once is watch's own; take it out before the shared parser sees it */
     char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args) {
+        cp_cli_error("out of memory");
+        return CP_EXIT_FAILED;
+    }
     int nargs = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--once") == 0)
@@ -244,7 +285,9 @@ int cp_cmd_watch(int argc, char **argv)
         goto out;
     }
     fprintf(stderr, "csvpipe: watching %s (processed/ and failed/ inside it)\n", w.inbox);
-    scan(&w, NULL);
+    if (!scan(&w, NULL))
+        rc = CP_EXIT_FAILED;
+    cp_fault_point("watch-waiting");
     while (!once && !cp_cli_stop_signal() && !w.usage) {
         struct pollfd pfd = {w.fd, POLLIN, 0};
         int r = poll(&pfd, 1, 1000);
@@ -285,6 +328,8 @@ out:
         close(w.fd);
     for (size_t i = 0; i < w.nsub; i++)
         free(w.sub_name[i]);
+    free(w.sub_name);
+    free(w.wd_sub);
     cp_pipeline_free(w.p);
     cp_run_args_release(&a);
     free(args);

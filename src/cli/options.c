@@ -65,6 +65,8 @@ void cp_cli_error(const char *fmt, ...)
 
 int cp_parse_size(const char *s, size_t *out)
 {
+    if (*s < '0' || *s > '9') /* strtoull would take "-1" (as the largest value) and " 1" */
+        return -1;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s)

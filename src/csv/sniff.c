@@ -397,12 +397,16 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
     char quote = opts->quote ? opts->quote : '"';
     if (opts->delimiter)
         d->delimiter = opts->delimiter;
-    else if ((st = choose_delimiter(text, tlen, complete, opts, quote, &d->delimiter)) != CP_OK)
+    else if ((st = choose_delimiter(text, tlen, complete, opts, quote, &d->delimiter)) != CP_OK) {
+        cp_error_set(err, st, "%s: out of memory reading the sample", src->name);
         goto out;
+    }
     if (opts->quote)
         d->quote = opts->quote;
-    else if ((st = choose_quote(text, tlen, complete, opts, d->delimiter, &d->quote)) != CP_OK)
+    else if ((st = choose_quote(text, tlen, complete, opts, d->delimiter, &d->quote)) != CP_OK) {
+        cp_error_set(err, st, "%s: out of memory reading the sample", src->name);
         goto out;
+    }
 
     scan_stats ss;
     if ((st = scan(text, tlen, complete, d->delimiter, d->quote, sample_rows + 1, &opts->limits,
@@ -437,14 +441,15 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
         o.chunk_bytes = tlen + 64 < o.chunk_bytes ? tlen + 64 : o.chunk_bytes;
         cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
         cp_row row;
-        d->line_ending = "none";
-        if (t) {
-            for (int i = 0; i < 2; i++)
-                if (cp_tokenizer_next(t, &row, NULL) != CP_OK || row.nfields == 0)
-                    break;
-            d->line_ending = cp_tokenizer_line_ending(t);
-            cp_tokenizer_free(t);
+        if (!t) {
+            st = cp_error_set(err, CP_NOMEM, "%s: out of memory reading the sample", src->name);
+            goto out;
         }
+        for (int i = 0; i < 2; i++)
+            if (cp_tokenizer_next(t, &row, NULL) != CP_OK || row.nfields == 0)
+                break;
+        d->line_ending = cp_tokenizer_line_ending(t);
+        cp_tokenizer_free(t);
     }
 
     d->values.null_tokens = opts->null_tokens;

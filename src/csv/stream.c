@@ -127,7 +127,9 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                           limits.max_row_bytes ? limits.max_row_bytes : limits.max_field_bytes * 4);
         if (st != CP_OK) {
             cp_csv_reader_close(&r);
-            return cp_error_set(err, st, "cannot allocate a batch");
+            return cp_error_set(err, st,
+                                st == CP_NOMEM ? "out of memory for a batch of rows"
+                                               : "cannot allocate a batch of rows");
         }
         cp_batch_clear(&b, 1);
         bool widen = false;

@@ -17,7 +17,7 @@ static cp_status make_parent_dirs(const char *path, cp_error *err)
 {
     char *dir = strdup(path);
     if (!dir)
-        return CP_NOMEM;
+        return cp_error_set(err, CP_NOMEM, "%s: out of memory", path);
     char *slash = strrchr(dir, '/');
     cp_status st = CP_OK;
     if (slash && slash != dir) {

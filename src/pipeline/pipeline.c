@@ -389,8 +389,11 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
     cp_status st = cp_output_write(&l->rej_out, l->line.data, l->line.len);
     if (st != CP_OK)
         return cp_error_set(err, st, "cannot write %s", s->rejects_path);
-    if (l->nshown < SHOWN_REJECTS)
-        l->shown[l->nshown++] = str_printf("line %" PRIu64 ": %s", row->line, why->message);
+    if (l->nshown < SHOWN_REJECTS &&
+        !(l->shown[l->nshown++] = str_printf("line %" PRIu64 ": %s", row->line, why->message))) {
+        l->nshown--;
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
     if (l->rejected > l->p->o.max_rejects) {
         l->too_many_rejects = true;
         return cp_error_set(err, CP_REJECTED,
@@ -411,35 +414,45 @@ static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
     return open_sinks(l, widened, err);
 }
 
+/* error.json: why the file did not load. err names the path when it cannot be written. */
 static cp_status write_error_json(load *l, cp_error *err)
 {
     cp_load_summary *s = l->s;
+    const char *e = s->error ? s->error : "";
     cp_buf o;
     cp_buf_init(&o, CP_BUF_UNLIMITED);
-    cp_buf_append_str(&o, "{\"source\":");
-    cp_json_append_string(&o, s->source_uri, strlen(s->source_uri));
-    cp_buf_printf(&o, ",\"dataset\":");
-    cp_json_append_string(&o, s->dataset, strlen(s->dataset));
-    cp_buf_printf(&o, ",\"status\":\"%s\",\"error\":", cp_load_status_name(s->status));
-    const char *e = s->error ? s->error : "";
-    cp_json_append_string(&o, e, strlen(e));
-    cp_buf_printf(&o, ",\"rows\":%" PRIu64 ",\"rejected_rows\":%" PRIu64 ",\"rejects\":[",
-                  s->stream.rows, l->rejected);
-    for (size_t i = 0; i < l->nshown; i++) {
-        if (i)
-            cp_buf_append_char(&o, ',');
-        cp_json_append_string(&o, l->shown[i], strlen(l->shown[i]));
-    }
-    cp_status st = cp_buf_append_str(&o, "]}\n");
-    cp_output out;
+    cp_status st = cp_buf_append_str(&o, "{\"source\":");
     if (st == CP_OK)
-        st = cp_output_open(&out, l->p->aws, s->error_path, err);
-    if (st == CP_OK) {
-        st = cp_output_write(&out, o.data, o.len);
+        st = cp_json_append_string(&o, s->source_uri, strlen(s->source_uri));
+    if (st == CP_OK)
+        st = cp_buf_append_str(&o, ",\"dataset\":");
+    if (st == CP_OK)
+        st = cp_json_append_string(&o, s->dataset, strlen(s->dataset));
+    if (st == CP_OK)
+        st = cp_buf_printf(&o, ",\"status\":\"%s\",\"error\":", cp_load_status_name(s->status));
+    if (st == CP_OK)
+        st = cp_json_append_string(&o, e, strlen(e));
+    if (st == CP_OK)
+        st = cp_buf_printf(&o, ",\"rows\":%" PRIu64 ",\"rejected_rows\":%" PRIu64 ",\"rejects\":[",
+                           s->stream.rows, l->rejected);
+    for (size_t i = 0; st == CP_OK && i < l->nshown; i++) {
+        if (i)
+            st = cp_buf_append_char(&o, ',');
         if (st == CP_OK)
-            st = cp_output_commit(&out, err);
-        else
-            cp_output_abort(&out);
+            st = cp_json_append_string(&o, l->shown[i], strlen(l->shown[i]));
+    }
+    if (st == CP_OK)
+        st = cp_buf_append_str(&o, "]}\n");
+    if (st != CP_OK) {
+        cp_buf_release(&o);
+        return cp_error_set(err, st, "%s: out of memory writing it", s->error_path);
+    }
+    cp_output out;
+    st = cp_output_open(&out, l->p->aws, s->error_path, err);
+    if (st == CP_OK) {
+        /* a write that failed makes the commit fail with its cause, and roll back */
+        (void)cp_output_write(&out, o.data, o.len);
+        st = cp_output_commit(&out, err);
     }
     cp_buf_release(&o);
     return st;
@@ -996,8 +1009,9 @@ static cp_status record_failure(load *l, cp_status st, cp_error *e, cp_error *er
     }
     if (s->error_path) {
         cp_error we;
+        cp_error_clear(&we);
         if (write_error_json(l, &we) != CP_OK) {
-            cp_log_error("%s", we.message);
+            cp_log_error("%s: its error record was not written: %s", s->source, we.message);
             free(s->error_path);
             s->error_path = NULL;
         }

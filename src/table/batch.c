@@ -251,7 +251,10 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
                     undo_row(b, i);
                     if (err)
                         err->column = (uint32_t)(i + 1);
-                    return cp_error_set(err, st, "row too large for one batch in column %zu",
+                    return cp_error_set(err, st,
+                                        st == CP_NOMEM
+                                            ? "out of memory storing column %zu of a row"
+                                            : "row too large for one batch in column %zu",
                                         i + 1);
                 }
                 added_bytes += f->len;
