@@ -106,8 +106,13 @@ cp_status cp_handoff_decide(cp_sql *sql, const cp_handoff_plan *plan, cp_load_su
     cp_buf_init(&outputs, CP_BUF_UNLIMITED);
     cp_buf_init(&schema, CP_BUF_UNLIMITED);
     cp_ledger_row r;
-    cp_pipeline_ledger_row(s, &r, &outputs, &schema);
-    cp_status st = cp_sql_handoff_end(sql, &r, &e);
+    cp_status st = cp_pipeline_ledger_row(s, &r, &outputs, &schema);
+    if (st != CP_OK) {
+        cp_sql_handoff_end(sql, NULL, NULL);
+        cp_error_set(&e, st, "out of memory");
+    } else {
+        st = cp_sql_handoff_end(sql, &r, &e);
+    }
     cp_buf_release(&outputs);
     cp_buf_release(&schema);
     if (st != CP_OK)

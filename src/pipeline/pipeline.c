@@ -482,8 +482,8 @@ static cp_status outputs_json(const cp_load_summary *s, cp_buf *o)
     return cp_buf_append_char(o, '}');
 }
 
-void cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs,
-                            cp_buf *schema)
+cp_status cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs,
+                                 cp_buf *schema)
 {
     memset(r, 0, sizeof *r);
     r->dataset = s->dataset;
@@ -498,10 +498,13 @@ void cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *
     r->finished_us = s->finished_us;
     r->status = s->status;
     r->error = s->error;
-    if (outputs_json(s, outputs) == CP_OK)
-        r->outputs_json = outputs->data;
-    if (s->sniffed.schema.ncolumns && cp_schema_to_json(&s->sniffed.schema, schema) == CP_OK)
+    CP_RETURN_IF_ERROR(outputs_json(s, outputs));
+    r->outputs_json = outputs->data;
+    if (s->sniffed.schema.ncolumns) {
+        CP_RETURN_IF_ERROR(cp_schema_to_json(&s->sniffed.schema, schema));
         r->schema_json = schema->data;
+    }
+    return CP_OK;
 }
 
 /* A ledger row for a load that did not commit rows (skipped, rejected, failed). */
@@ -513,9 +516,11 @@ static void record(cp_pipeline *p, cp_load_summary *s)
     cp_buf_init(&outputs, CP_BUF_UNLIMITED);
     cp_buf_init(&schema, CP_BUF_UNLIMITED);
     cp_ledger_row r;
-    cp_pipeline_ledger_row(s, &r, &outputs, &schema);
     cp_error e;
     cp_error_clear(&e);
+    /* short of memory the row goes without its outputs or schema: it is about a failure */
+    if (cp_pipeline_ledger_row(s, &r, &outputs, &schema) != CP_OK)
+        cp_log_warn("%s: out of memory: its ledger row goes without its outputs", s->source);
     if (cp_sql_record(p->sql, &r, &e) != CP_OK)
         cp_log_error("%s: cannot write the ledger row: %s", s->source, e.message);
     cp_buf_release(&outputs);
@@ -816,6 +821,8 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
     CP_RETURN_IF_ERROR(make_sinks(l, e));
     s->rejects_path = str_printf("%s/rejected/%s/%s.rejects.csv", out, s->dataset, l->stem);
     s->error_path = str_printf("%s/rejected/%s/%s.error.json", out, s->dataset, l->stem);
+    if (!s->rejects_path || !s->error_path)
+        return cp_error_set(e, CP_NOMEM, "out of memory");
     double t0 = mono_ms();
     if (!l->src && !(l->src = cp_source_open_file(l->path, 0, e)))
         return e->code;
@@ -924,8 +931,11 @@ static cp_status commit_ledger(load *l, cp_error *e)
     cp_buf_init(&outputs, CP_BUF_UNLIMITED);
     cp_buf_init(&schema, CP_BUF_UNLIMITED);
     cp_ledger_row r;
-    cp_pipeline_ledger_row(s, &r, &outputs, &schema);
-    cp_status st = publish_sinks(l, CP_COMMIT_LEDGER, &r, e);
+    cp_status st = cp_pipeline_ledger_row(s, &r, &outputs, &schema);
+    if (st != CP_OK)
+        st = cp_error_set(e, st, "out of memory making the ledger row");
+    else
+        st = publish_sinks(l, CP_COMMIT_LEDGER, &r, e);
     cp_buf_release(&outputs);
     cp_buf_release(&schema);
     return st;

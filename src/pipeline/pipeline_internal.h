@@ -11,15 +11,16 @@
 /*
  * The ledger row of s (its strings borrowed; outputs and schema hold its JSON, released
  * by the caller): outputs names the published files, and the ECS task of a hand-off.
+ * CP_NOMEM when the JSON could not be made (r is then incomplete).
  */
-void cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs,
-                            cp_buf *schema);
+cp_status cp_pipeline_ledger_row(const cp_load_summary *s, cp_ledger_row *r, cp_buf *outputs,
+                                 cp_buf *schema);
 
 /*
  * The Lambda's side, for s whose source_uri, dataset, version, sequencer and size are
  * known. *settled false (nothing changed) when s fits in plan's time, or when the ledger
  * has a load of this version or of a later event (the skip check decides). Otherwise, under
- * the source's hand-off lock, *settled with s handed_off (task_arn set, its row committed
+ * the source's lock, *settled with s handed_off (task_arn set, its row committed
  * with the lock) or skipped (an earlier hand-off's task is alive: s->error says so,
  * s->task_arn names it; the caller records it). Errors are the load's failure: the ledger,
  * an earlier task whose state is unknown, a task that could not be started, or (task_arn

@@ -38,7 +38,11 @@ cp_status cp_error_vset(cp_error *err, cp_status code, const char *fmt, va_list 
     if (!err)
         return code;
     err->code = code;
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
+    /* the cause first: "building the item of row 3: out of memory", not only the step */
+    if (code == CP_NOMEM && n >= 0 && !strstr(err->message, "memory"))
+        snprintf(err->message + strlen(err->message), sizeof err->message - strlen(err->message),
+                 "%sout of memory", err->message[0] ? ": " : "");
     return code;
 }
 

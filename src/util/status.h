@@ -64,6 +64,7 @@ void cp_error_clear(cp_error *err);
 /*
  * Sets err->code and a printf-formatted message; returns code so callers can write
  * `return cp_error_set(err, CP_X, ...)`. err may be NULL (then only code is returned).
+ * A CP_NOMEM message that does not say so ends in ": out of memory".
  */
 cp_status cp_error_set(cp_error *err, cp_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
