@@ -93,11 +93,14 @@ void cp_sql_rollback(cp_sql *db);
 cp_status cp_sql_record(cp_sql *db, const cp_ledger_row *ledger, cp_error *err);
 
 /*
- * Hand-offs (ledger.h). cp_sql_handoff_begin takes the source's hand-off lock (PostgreSQL:
- * a transaction-scoped advisory lock on source_uri; SQLite: BEGIN IMMEDIATE) and reads
- * what the ledger knows: the source's last loaded row and the last handed_off row of
- * `version`. The lock is held until cp_sql_handoff_end, which inserts `row` (NULL: none)
- * and commits, so the caller can start a task in between: another hand-off of the same
+ * Hand-offs (ledger.h). There is one lock per source, the source lock above: the pipeline
+ * holds it around the hand-off step as around the whole load. cp_sql_handoff_begin opens a
+ * transaction that holds it too (PostgreSQL: the source lock's key taken again for the
+ * transaction, at once for the session that holds it, so a caller without the source lock
+ * is still kept apart from every load and hand-off of the source; SQLite: BEGIN IMMEDIATE,
+ * the database's write lock) and reads what the ledger knows: the source's last loaded row and the
+ * last handed_off row of `version`. The lock is held until cp_sql_handoff_end, which inserts `row`
+ * (NULL: none) and commits, so the caller can start a task in between: another hand-off of the same
  * source, and a task looking for its hand-off, wait for the outcome and never see half of
  * it. A connection lost in between releases the lock and records nothing. No load may be
  * open; none can begin until the end. Creates the ledger table when missing.

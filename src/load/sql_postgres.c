@@ -22,7 +22,8 @@
  * or evolved, the source's previous rows deleted, COPY (kept open across cp_sql_write and
  * ended by cp_sql_finish), the ledger row, COMMIT. Locks: per dataset (a hash of its
  * name) and per source (the same key as the source lock, which a session holding it
- * takes again at once). A load
+ * takes again at once; a hand-off's transaction takes that key too, so a source has one
+ * lock whatever the step). A load
  * that needs no DDL takes the dataset lock shared, so loads of different files into one
  * table COPY in parallel; one that must create or alter the table rolls back and starts
  * again with the lock exclusive (never upgrading a held lock, which could deadlock), so
@@ -52,7 +53,6 @@
 #define LOCK_META 0x63700001
 #define LOCK_DATASET 0x63700002
 #define LOCK_SOURCE 0x63700003
-#define LOCK_HANDOFF 0x63700004
 
 #define COPY_FLUSH_BYTES (1u << 20)
 #define COPY_BUF_MAX ((size_t)512 << 20)
@@ -595,7 +595,7 @@ static cp_status pg_handoff_begin(cp_sql *db, const char *source_uri, const char
     const char *params[2] = {source_uri, version};
     cp_status st = exec_sql(s, "BEGIN", err, doing);
     if (st == CP_OK)
-        st = advisory_lock(s, LOCK_HANDOFF, fnv1a(source_uri, NULL), false, err, source_uri);
+        st = advisory_lock(s, LOCK_SOURCE, source_key(source_uri), false, err, source_uri);
     if (st == CP_OK)
         st = exec_params(s,
                          "SELECT version, sequencer, rows_loaded, dataset FROM csvpipe_loads "

@@ -1,14 +1,15 @@
 #define _GNU_SOURCE
 /*
  * handoff.c - big files handed from a Lambda invocation to an ECS task, and the task's
- * side of it (pipeline.h, "Big files"; the load's step 2 in pipeline.c). The ledger is the
- * only shared state: the Lambda's "handed_off" row is committed under the source's
- * hand-off lock together with the decision to start the task, and the task reads it under
- * the same lock, so neither can see the other's half-done step.
+ * side of it (pipeline.h, "Big files"; the load's step 4 in pipeline.c). The ledger is the
+ * only shared state: the Lambda's "handed_off" row is committed under the source's lock
+ * (sql.h) together with the decision to start the task, and the task reads it under the
+ * same lock, so neither can see the other's half-done step.
  */
 #include "aws/events.h"
 #include "pipeline/pipeline_internal.h"
 #include "util/decompress.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <stdarg.h>
@@ -100,6 +101,7 @@ cp_status cp_handoff_decide(cp_sql *sql, const cp_handoff_plan *plan, cp_load_su
                             "too big for the time left, and no ECS task could be started: %s",
                             e.message);
     }
+    cp_fault_point("handoff-started");
     s->status = CP_LOAD_HANDED_OFF;
     s->finished_us = now_us();
     cp_buf outputs, schema;
@@ -121,6 +123,7 @@ cp_status cp_handoff_decide(cp_sql *sql, const cp_handoff_plan *plan, cp_load_su
                             "(%s); that task finds no hand-off and loads nothing, and a retry "
                             "hands the file off again",
                             s->task_arn, e.message);
+    cp_fault_point("handoff-recorded");
     *settled = true;
     return CP_OK;
 }

@@ -131,9 +131,9 @@ void cp_pipeline_free(cp_pipeline *p);
  * --handed-off` (require_handoff above). The estimate is the object's size over
  * bytes_per_s, the size taken CP_HANDOFF_EXPANSION times for a name with a compression
  * suffix (.gz, .zst, .bz2, .xz: the CSV inside is that much larger; the bytes are not read
- * to decide). It is a step of the load, after the naming (its HEAD gives size and version)
- * and before the skip check. The ledger makes it happen once (sql.h, "Hand-offs"), under
- * the source's hand-off lock:
+ * to decide). It is a step of the load, after the source lock and the version (its HEAD
+ * gives size and version) and before the skip check. The ledger makes it happen once
+ * (sql.h, "Hand-offs"), under the source's lock:
  *  - a version already loaded, or an event older than the last load, takes the normal path
  *    (skipped and recorded as usual);
  *  - a version already handed off to a task that is still alive is skipped (no second
