@@ -202,6 +202,7 @@ expect_out "skipped: loaded before" '"status":"skipped"'
 expect_eq "still 3000 rows" "$(ledger "SELECT count(*) FROM vendas WHERE _source LIKE '%/big.csv'")" "3000"
 
 lambda_invoke after-load -- big.json
+expect_rc "an event after the task's load" 0
 expect_eq "an event after the task's load: skipped as a repeat, no RunTask" \
     "$(rec '[f["status"] for f in j["invocations"][0]["body"]["files"]]') $(ecs_calls RunTask)" "['skipped'] 2"
 
@@ -232,13 +233,16 @@ expect_eq "its RunTask runs the object's own URI" "$(task_cmd -1 | tail -1)" "s3
 # Settings.
 printf '{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"csv-in"}' >test_event.json
 CSVPIPE_ECS_SUBNETS= lambda_invoke no-subnets -- test_event.json
+expect_rc "no-subnets: csvpipe lambda stops at its start" 1
 expect_eq "a cluster without subnets is a configuration error" \
     "$(rec 'j["init_error"]["error_type"] + " " + str("CSVPIPE_ECS_SUBNETS" in j["init_error"]["body"]["errorMessage"])')" \
     "Csvpipe.Configuration True"
 CSVPIPE_SQL_SECRET_ARN= lambda_invoke no-ledger -- test_event.json
+expect_rc "no-ledger: csvpipe lambda stops at its start" 1
 expect_eq "a hand-off needs the ledger" \
     "$(rec '"recorded in the ledger" in j["init_error"]["body"]["errorMessage"]')" "True"
 CSVPIPE_THROUGHPUT_MBPS=fast lambda_invoke bad-throughput -- test_event.json
+expect_rc "bad-throughput: csvpipe lambda stops at its start" 1
 expect_eq "a throughput that is not a number" \
     "$(rec '"CSVPIPE_THROUGHPUT_MBPS" in j["init_error"]["body"]["errorMessage"]')" "True"
 finish

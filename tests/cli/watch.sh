@@ -47,7 +47,7 @@ done
 wait $writer
 if kill -0 $pid 2>/dev/null; then pass "watch still running"; else fail "watch ended by itself"; fi
 kill -TERM $pid
-expect_exit "SIGTERM stops the watch" $pid 0 watch.err
+expect_exit "SIGTERM stops the watch (128 + 15)" $pid 143 watch.err
 
 expect_eq "20 summaries" "$(grep -c '"status"' watch.out)" "20"
 expect_eq "19 loaded" "$(grep -c '"status":"loaded"' watch.out)" "19"
