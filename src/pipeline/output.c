@@ -84,6 +84,30 @@ cp_status cp_output_write(void *ctx, const void *data, size_t len)
     return st;
 }
 
+cp_status cp_output_failed(const cp_output *o, const char *location, cp_status st, cp_error *err)
+{
+    if (!err || st == CP_OK || st == CP_NOMEM)
+        return st;
+    char was[sizeof err->message];
+    snprintf(was, sizeof was, "%s", err->message);
+    if (!o->is_s3 && o->file.write_errno)
+        cp_error_set(err, st, "%s: cannot write: %s%s%s%s", location, strerror(o->file.write_errno),
+                     was[0] ? " (" : "", was, was[0] ? ")" : "");
+    else if (!strstr(was, location))
+        cp_error_set(err, st, "%s: %s", location, was[0] ? was : cp_status_message(st));
+    return st;
+}
+
+cp_status cp_output_sync(cp_output *o, cp_error *err)
+{
+    if (!o->open || o->is_s3)
+        return CP_OK;
+    cp_status st = cp_file_sink_sync(&o->file, err);
+    if (st != CP_OK)
+        o->open = false; /* the file sink aborted itself */
+    return st;
+}
+
 cp_status cp_output_commit(cp_output *o, cp_error *err)
 {
     if (!o->open)

@@ -35,7 +35,19 @@ bool cp_location_is_s3(const char *location);
 cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err);
 /* A cp_write_fn: ctx is the cp_output. */
 cp_status cp_output_write(void *ctx, const void *data, size_t len);
+/*
+ * Local: every byte on disk under the temporary name (cp_file_sink_sync), so that a full
+ * or failing disk fails the load before anything is published. S3: nothing (the parts
+ * are sent). On failure the output is aborted.
+ */
+cp_status cp_output_sync(cp_output *o, cp_error *err);
 cp_status cp_output_commit(cp_output *o, cp_error *err);
+/*
+ * A write into o that returned st failed: err (which may hold the writer's message) is made
+ * to name location and the cause, "LOCATION: cannot write: No space left on device (...)".
+ * Returns st.
+ */
+cp_status cp_output_failed(const cp_output *o, const char *location, cp_status st, cp_error *err);
 /* Drops what was written; harmless when not open. */
 void cp_output_abort(cp_output *o);
 /*

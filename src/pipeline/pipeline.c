@@ -378,7 +378,11 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
     if (!l->rej_out.open) {
         CP_RETURN_IF_ERROR(cp_output_open(&l->rej_out, l->p->aws, s->rejects_path, err));
         static const char header[] = "line,reason,row\n";
-        CP_RETURN_IF_ERROR(cp_output_write(&l->rej_out, header, sizeof header - 1));
+        cp_status st = cp_output_write(&l->rej_out, header, sizeof header - 1);
+        if (st != CP_OK) {
+            cp_error_clear(err);
+            return cp_output_failed(&l->rej_out, s->rejects_path, st, err);
+        }
     }
     cp_buf_reset(&l->line);
     CP_RETURN_IF_ERROR(cp_buf_printf(&l->line, "%" PRIu64 ",", row->line));
@@ -387,8 +391,10 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
     CP_RETURN_IF_ERROR(csv_field(&l->line, row->text ? row->text : "", row->text_len));
     CP_RETURN_IF_ERROR(cp_buf_append_char(&l->line, '\n'));
     cp_status st = cp_output_write(&l->rej_out, l->line.data, l->line.len);
-    if (st != CP_OK)
-        return cp_error_set(err, st, "cannot write %s", s->rejects_path);
+    if (st != CP_OK) {
+        cp_error_clear(err);
+        return cp_output_failed(&l->rej_out, s->rejects_path, st, err);
+    }
     if (l->nshown < SHOWN_REJECTS &&
         !(l->shown[l->nshown++] = str_printf("line %" PRIu64 ": %s", row->line, why->message))) {
         l->nshown--;
@@ -948,7 +954,8 @@ static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
         for (size_t i = 0; i < l->nsinks; i++)
             if (l->sinks[i]->ops->finish)
                 CP_RETURN_IF_ERROR(l->sinks[i]->ops->finish(l->sinks[i], e));
-        return CP_OK;
+        /* the rejects file on disk too, before anything is published */
+        return cp_output_sync(&l->rej_out, e);
     case CP_COMMIT_REJECTS:
         return publish_rejects(l, e);
     case CP_COMMIT_DEFERRED:

@@ -26,19 +26,24 @@ static cp_status file_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
 {
     file_sink *s = (file_sink *)k;
     CP_RETURN_IF_ERROR(cp_output_open(&s->out, s->l->aws, s->location, err));
-    return s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
+    cp_status st = s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
+    return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
 }
 
 static cp_status file_write(cp_sink *k, const cp_batch *b, cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    return s->f->write(s->writer, b, err);
+    cp_status st = s->f->write(s->writer, b, err);
+    return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
 }
 
 static cp_status file_finish(cp_sink *k, cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    CP_RETURN_IF_ERROR(s->f->finish(s->writer, err));
+    cp_status st = s->f->finish(s->writer, err);
+    if (st != CP_OK)
+        return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
+    CP_RETURN_IF_ERROR(cp_output_sync(&s->out, err));
     cp_fault_pointf("%s-written", s->f->name);
     return CP_OK;
 }

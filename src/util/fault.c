@@ -34,6 +34,7 @@ static struct {
     char write_text[256]; /* "" : no failing writes */
     int write_errno;
     unsigned long write_from, writes;
+    int sync_only; /* @fsync: only the fsync before the rename fails */
 } cfg;
 
 static void say(const char *what, const char *name)
@@ -80,7 +81,8 @@ static void load(void)
                           : strncmp(colon + 1, "EIO", 3) == 0  ? EIO
                                                                : 0;
         const char *at = strchr(colon, '@');
-        cfg.write_from = at ? strtoul(at + 1, NULL, 10) : 1;
+        cfg.sync_only = at && strcmp(at + 1, "fsync") == 0;
+        cfg.write_from = at && !cfg.sync_only ? strtoul(at + 1, NULL, 10) : 1;
         if (!cfg.write_errno)
             cfg.write_text[0] = '\0';
     }
@@ -128,10 +130,10 @@ void cp_fault_pointf(const char *fmt, ...)
     cp_fault_point(name);
 }
 
-int cp_fault_write(const char *path)
+int cp_fault_write(const char *path, bool sync)
 {
     load();
-    if (!cfg.write_text[0] || !path || !strstr(path, cfg.write_text))
+    if (!cfg.write_text[0] || !path || !strstr(path, cfg.write_text) || (cfg.sync_only && !sync))
         return 0;
     if (__atomic_add_fetch(&cfg.writes, 1, __ATOMIC_RELAXED) < cfg.write_from)
         return 0;

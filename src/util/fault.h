@@ -21,11 +21,12 @@
  *                               counting from the start or from the first time point NAME
  *                               is reached; stderr says "csvpipe: fault: allocation N fails"
  *                               (and, under ASan with CSVPIPE_FAIL_ALLOC_STACK set, where)
- *   CSVPIPE_FAIL_WRITE=TEXT:ERR[@N]
+ *   CSVPIPE_FAIL_WRITE=TEXT:ERR[@N|@fsync]
  *                               from the Nth write on (default the first), every write or
  *                               fsync into a file whose path contains TEXT fails with
- *                               errno ERR (EIO or ENOSPC): csvpipe's output files, and
- *                               SQLite's database files through a VFS of the test build
+ *                               errno ERR (EIO or ENOSPC); with @fsync only the fsync
+ *                               before the rename. csvpipe's own output files only (the
+ *                               tests give SQLite's databases a file size limit instead)
  *
  * The allocations are interposed at link time (-Wl,--wrap on the csvpipe executable), so
  * only csvpipe's own code sees them fail, never a library's inside (SQLite, libpq, curl).
@@ -33,20 +34,25 @@
 #ifndef CP_FAULT_H
 #define CP_FAULT_H
 
+#include <stdbool.h>
+
 #ifdef CP_FAULTS
 
 /* A point reached: crash, pause or trace as the environment says (above). */
 void cp_fault_point(const char *name);
 /* The same with a name made by printf. */
 void cp_fault_pointf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* 0, or the errno that a write into the file at path must fail with (CSVPIPE_FAIL_WRITE). */
-int cp_fault_write(const char *path);
+/*
+ * 0, or the errno that a write (sync: the fsync) into the file at path must fail with
+ * (CSVPIPE_FAIL_WRITE).
+ */
+int cp_fault_write(const char *path, bool sync);
 
 #else
 
 #define cp_fault_point(name) ((void)0)
 #define cp_fault_pointf(...) ((void)0)
-#define cp_fault_write(path) 0
+#define cp_fault_write(path, sync) 0
 
 #endif
 

@@ -50,7 +50,7 @@ cp_status cp_file_sink_write(void *ctx, const void *data, size_t len)
     const char *p = data;
     if (s->write_status != CP_OK)
         return s->write_status;
-    const int fault = cp_fault_write(s->path);
+    const int fault = cp_fault_write(s->path, false);
     if (fault) {
         s->write_errno = fault;
         return s->write_status = CP_IO;
@@ -87,19 +87,22 @@ static void sync_parent(const char *path)
     free(dir);
 }
 
-cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
+cp_status cp_file_sink_sync(cp_file_sink *s, cp_error *err)
 {
+    if (s->synced)
+        return CP_OK;
     if (s->fd < 0 || !s->tmp_path)
         return cp_error_set(err, CP_USAGE, "file sink is not open (committed or aborted already)");
     if (s->write_status != CP_OK) {
-        cp_error_set(err, CP_IO, "%s: write failed: %s", s->tmp_path, strerror(s->write_errno));
+        cp_error_set(err, CP_IO, "%s: write failed: %s (nothing published)", s->path,
+                     strerror(s->write_errno));
         cp_file_sink_abort(s);
         return CP_IO;
     }
     const char *step = "fsync";
     int rc = fsync(s->fd);
     int e = errno;
-    if (rc == 0 && (e = cp_fault_write(s->path)) != 0)
+    if (rc == 0 && (e = cp_fault_write(s->path, true)) != 0)
         rc = -1;
     if (close(s->fd) != 0 && rc == 0) {
         rc = -1;
@@ -107,13 +110,21 @@ cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
         step = "close";
     }
     s->fd = -1;
-    if (rc == 0 && rename(s->tmp_path, s->path) != 0) {
-        rc = -1;
-        e = errno;
-        step = "rename";
-    }
     if (rc != 0) {
-        cp_error_set(err, CP_IO, "%s: %s failed: %s", s->path, step, strerror(e));
+        cp_error_set(err, CP_IO, "%s: %s failed: %s (nothing published)", s->path, step,
+                     strerror(e));
+        cp_file_sink_abort(s);
+        return CP_IO;
+    }
+    s->synced = true;
+    return CP_OK;
+}
+
+cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err)
+{
+    CP_RETURN_IF_ERROR(cp_file_sink_sync(s, err));
+    if (rename(s->tmp_path, s->path) != 0) {
+        cp_error_set(err, CP_IO, "%s: rename failed: %s (not published)", s->path, strerror(errno));
         cp_file_sink_abort(s);
         return CP_IO;
     }

@@ -1,10 +1,11 @@
 /*
  * file_sink.h - a local output file (Parquet, NDJSON, rejects), published atomically.
  *
- * Bytes go to "<path>.tmp-<pid>" in the same folder; cp_file_sink_commit fsyncs it,
- * renames it over <path> and fsyncs the folder, so a reader sees either no file (or the
- * previous one) or the complete new file. cp_file_sink_abort removes the temporary
- * file. The parent folder must exist. Not thread-safe.
+ * Bytes go to "<path>.tmp-<pid>" in the same folder; cp_file_sink_sync fsyncs it (the
+ * pipeline does so for every file before it publishes any); cp_file_sink_commit renames it over
+ * <path> and fsyncs the folder, so a reader sees either no file (or the previous one) or the
+ * complete new file. cp_file_sink_abort removes the temporary file. The parent folder must exist.
+ * Not thread-safe.
  */
 #ifndef CP_FILE_SINK_H
 #define CP_FILE_SINK_H
@@ -23,6 +24,7 @@ typedef struct cp_file_sink {
     int fd;                 /* -1 when closed */
     cp_status write_status; /* first failure of cp_file_sink_write */
     int write_errno;
+    bool synced; /* cp_file_sink_sync done: the bytes are on disk, fd closed */
 } cp_file_sink;
 
 /* Creates the temporary file (mode 0644, truncating a stale one). CP_IO with errno text. */
@@ -31,7 +33,15 @@ cp_status cp_file_sink_open(cp_file_sink *s, const char *path, cp_error *err);
 /* A cp_write_fn: ctx is the cp_file_sink. CP_IO on a failed write. */
 cp_status cp_file_sink_write(void *ctx, const void *data, size_t len);
 
-/* fsync, close, rename to the final path, fsync the folder. Releases the sink's memory. */
+/*
+ * fsync and close the temporary file: every failure of the disk (a full disk, EIO) shows
+ * here, before anything is published. On failure the sink is aborted.
+ */
+cp_status cp_file_sink_sync(cp_file_sink *s, cp_error *err);
+/*
+ * cp_file_sink_sync if not done yet, rename to the final path, fsync the folder. Releases
+ * the sink's memory.
+ */
 cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err);
 
 /*
