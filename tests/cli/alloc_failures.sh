@@ -106,7 +106,7 @@ state() {
         sql "$o/warehouse.db" "SELECT count(*), sum(id), sum(quantidade) FROM small"
         sql "$o/items.db" "SELECT count(*), group_concat(pk || sk) FROM (SELECT pk, sk FROM items ORDER BY pk)"
         sql "$o/warehouse.db" "SELECT status, rows_loaded, outputs FROM csvpipe_loads" |
-            sed "s#$o#OUT#g"
+            sed -e "s#$o#OUT#g" -e "s#\"got/#\"OUT/#g"
         find "$o" -name '*.tmp-*' -o -name '*.error.json' -o -name '*.rejects.csv'
     } 2>&1
 }
