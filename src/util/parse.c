@@ -36,7 +36,8 @@ static void add_digit(cp_num *n, char c, unsigned *ndigits)
         n->unscaled = n->unscaled * 10 + (c - '0');
 }
 
-cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_num *out)
+/* A number as the plain grammar writes it: [+-]digits[SEP digits][e[+-]digits], inf, nan. */
+static cp_num_kind scan_plain(const char *s, size_t len, char dsep, cp_num *out)
 {
     memset(out, 0, sizeof *out);
     size_t i = 0;
@@ -52,7 +53,6 @@ cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_n
         equals_nocase(rest, rl, "nan"))
         return out->kind = CP_NUM_DOUBLE;
 
-    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
     unsigned sig = 0; /* significant digits accumulated into unscaled */
     size_t int_start = i;
     while (i < len && is_digit(s[i]))
@@ -112,6 +112,403 @@ cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_n
     return out->kind = kind;
 }
 
+/* Numbered from 1; a symbol that ends another one ("$", "R$") is matched longest first. */
+static const struct currency {
+    const char *sym;
+    unsigned char len;
+} currencies[] = {
+    {"$", 1},
+    {"R$", 2},
+    {"US$", 3},
+    {"\xe2\x82\xac", 3}, /* € */
+    {"\xc2\xa3", 2},     /* £ */
+    {"\xc2\xa5", 2},     /* ¥ */
+    {"\xe2\x82\xb9", 3}, /* ₹ */
+    {"C$", 2},
+    {"A$", 2},
+    {"CHF", 3},
+    {"kr", 2},
+    {"z\xc5\x82", 3},    /* zł */
+    {"\xe2\x82\xbd", 3}, /* ₽ */
+    {"\xe2\x82\xa9", 3}, /* ₩ */
+    {"USD", 3},
+    {"EUR", 3},
+    {"GBP", 3},
+    {"BRL", 3},
+};
+#define NCURRENCIES (sizeof currencies / sizeof currencies[0])
+
+const char *cp_currency_symbol(unsigned index)
+{
+    return index >= 1 && index <= NCURRENCIES ? currencies[index - 1].sym : NULL;
+}
+
+/* The bytes of a space at s[i] (' ', tab, no-break, narrow no-break or thin space), or 0. */
+static inline size_t space_at(const char *s, size_t i, size_t e)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (i >= e)
+        return 0;
+    if (u[i] == ' ' || u[i] == '\t')
+        return 1;
+    if (u[i] == 0xC2 && i + 1 < e && u[i + 1] == 0xA0)
+        return 2;
+    if (u[i] == 0xE2 && i + 2 < e && u[i + 1] == 0x80 && (u[i + 2] == 0xAF || u[i + 2] == 0x89))
+        return 3;
+    return 0;
+}
+
+/* The bytes of a space that ends at s[e-1], or 0. */
+static inline size_t space_before(const char *s, size_t b, size_t e)
+{
+    if (e > b && space_at(s, e - 1, e) == 1)
+        return 1;
+    if (e >= b + 2 && space_at(s, e - 2, e) == 2)
+        return 2;
+    if (e >= b + 3 && space_at(s, e - 3, e) == 3)
+        return 3;
+    return 0;
+}
+
+static void trim(const char *s, size_t *b, size_t *e)
+{
+    size_t k;
+    while ((k = space_at(s, *b, *e)) != 0)
+        *b += k;
+    while ((k = space_before(s, *b, *e)) != 0)
+        *e -= k;
+}
+
+static inline bool ascii_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A symbol at s[b..): one that ends in a letter (USD, kr) needs a space after it. */
+static size_t symbol_prefix(const char *s, size_t b, size_t e, unsigned index)
+{
+    const struct currency *c = &currencies[index - 1];
+    const size_t n = c->len;
+    if (e - b < n || s[b] != c->sym[0] || memcmp(s + b, c->sym, n) != 0)
+        return 0;
+    return ascii_letter(c->sym[n - 1]) && !space_at(s, b + n, e) ? 0 : n;
+}
+
+/* A symbol ending at s[e-1]: one that starts with a letter needs a space before it. */
+static size_t symbol_suffix(const char *s, size_t b, size_t e, unsigned index)
+{
+    const struct currency *c = &currencies[index - 1];
+    const size_t n = c->len;
+    if (e - b < n || s[e - 1] != c->sym[n - 1] || memcmp(s + e - n, c->sym, n) != 0)
+        return 0;
+    return ascii_letter(c->sym[0]) && !space_before(s, b, e - n) ? 0 : n;
+}
+
+/* The longest currency symbol at the start (at_end false) or the end of s[b..e). */
+static unsigned find_symbol(const char *s, size_t b, size_t e, bool at_end, size_t *n)
+{
+    unsigned best = 0;
+    *n = 0;
+    if (b == e || is_digit(s[at_end ? e - 1 : b]))
+        return 0;
+    for (unsigned k = 1; k <= NCURRENCIES; k++) {
+        size_t m = at_end ? symbol_suffix(s, b, e, k) : symbol_prefix(s, b, e, k);
+        if (m > *n) {
+            *n = m;
+            best = k;
+        }
+    }
+    return best;
+}
+
+/* The bytes of a thousands separator at s[i] for numbers with decimal separator dsep, or 0. */
+static inline size_t group_at(const char *s, size_t i, size_t e, char dsep)
+{
+    if (i >= e)
+        return 0;
+    if ((dsep == '.' && (s[i] == ',' || s[i] == '\'')) || (dsep == ',' && s[i] == '.'))
+        return 1;
+    return space_at(s, i, e);
+}
+
+/* The parts around a number that money adds: spaces, parentheses, signs, a symbol. */
+typedef struct money_frame {
+    size_t b, e;     /* the digits and separators */
+    bool negative;   /* a minus sign or parentheses */
+    bool paren;      /* parentheses */
+    unsigned symbol; /* the currency symbol found (0: none) */
+} money_frame;
+
+/*
+ * Takes spaces, parentheses, signs and a currency symbol off s[0..len). With want > 0 only
+ * that symbol is accepted; with want == 0 any symbol is. False when what is left cannot
+ * be a number (a sign inside parentheses, two signs, nothing left).
+ */
+static bool money_strip(const char *s, size_t len, unsigned want, bool any, money_frame *f)
+{
+    size_t b = 0, e = len, k;
+    memset(f, 0, sizeof *f);
+    trim(s, &b, &e);
+    if (e - b >= 2 && s[b] == '(' && s[e - 1] == ')') {
+        f->paren = f->negative = true;
+        b++, e--;
+        trim(s, &b, &e);
+    }
+    bool sign = false;
+    if (b < e && (s[b] == '-' || s[b] == '+')) {
+        sign = true;
+        f->negative |= s[b] == '-';
+        b++;
+        while ((k = space_at(s, b, e)) != 0)
+            b += k;
+    }
+    if (any || want) {
+        unsigned sym = want;
+        k = any ? 0 : symbol_prefix(s, b, e, want);
+        if (any)
+            sym = find_symbol(s, b, e, false, &k);
+        if (k) {
+            f->symbol = sym;
+            b += k;
+            while ((k = space_at(s, b, e)) != 0)
+                b += k;
+            if (!sign && b < e && (s[b] == '-' || s[b] == '+')) {
+                sign = true;
+                f->negative |= s[b] == '-';
+                b++;
+            }
+        } else {
+            k = any ? 0 : symbol_suffix(s, b, e, want);
+            if (any)
+                sym = find_symbol(s, b, e, true, &k);
+            if (k) {
+                f->symbol = sym;
+                e -= k;
+                while ((k = space_before(s, b, e)) != 0)
+                    e -= k;
+            }
+        }
+    }
+    if (f->paren && sign)
+        return false;
+    f->b = b;
+    f->e = e;
+    return b < e;
+}
+
+/*
+ * Rewrites a number as people write money into the plain form "[-]digits[.digits]" (an
+ * exponent is kept for a number with no money parts). False when s is not such a number.
+ */
+static bool money_canonical(const char *s, size_t len, const cp_locale *loc, char *buf, size_t cap,
+                            size_t *blen)
+{
+    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    money_frame f;
+    if (!money_strip(s, len, loc->currency, false, &f))
+        return false;
+    size_t i = f.b, e = f.e, o = 0;
+    if (e - i + 2 > cap)
+        return false;
+    if (f.negative)
+        buf[o++] = '-';
+    size_t run = 0;
+    while (i < e && is_digit(s[i]))
+        buf[o++] = s[i++], run++;
+    bool grouped = false;
+    size_t gpos = 0, glen = 0;
+    if (run >= 1 && run <= 3 && s[f.b] != '0') {
+        size_t g;
+        while ((g = group_at(s, i, e, dsep)) != 0) {
+            if (grouped && (g != glen || memcmp(s + i, s + gpos, g) != 0))
+                return false; /* one grouping character per number */
+            if (i + g + 3 > e || !is_digit(s[i + g]) || !is_digit(s[i + g + 1]) ||
+                !is_digit(s[i + g + 2]) || (i + g + 3 < e && is_digit(s[i + g + 3])))
+                return false;
+            gpos = i, glen = g;
+            memcpy(buf + o, s + i + g, 3);
+            o += 3;
+            i += g + 3;
+            grouped = true;
+        }
+    }
+    bool fraction = false;
+    if (i < e && s[i] == dsep) {
+        buf[o++] = '.';
+        i++;
+        while (i < e && is_digit(s[i]))
+            buf[o++] = s[i++], fraction = true;
+        if (!fraction)
+            return false;
+    }
+    if (run == 0 && !fraction)
+        return false;
+    if (i < e && (s[i] == 'e' || s[i] == 'E') && !f.paren && !f.symbol && !grouped) {
+        while (i < e && o < cap &&
+               (is_digit(s[i]) || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+            buf[o++] = s[i++];
+    }
+    if (i != e || (f.paren && !(f.symbol || grouped || fraction)))
+        return false;
+    *blen = o;
+    return true;
+}
+
+/* Whether s may be a number in a money frame: what it starts and ends with. */
+static inline bool money_ends(const char *s, size_t len, const cp_locale *loc)
+{
+    const unsigned char first = (unsigned char)s[0], last = (unsigned char)s[len - 1];
+    const char *sym = loc->currency ? currencies[loc->currency - 1].sym : NULL;
+    const bool starts = is_digit((char)first) || first == ' ' || first == '\t' || first == '-' ||
+                        first == '+' || first == '(' || first == '.' || first == ',' ||
+                        first == 0xC2 || first == 0xE2 || (sym && first == (unsigned char)sym[0]);
+    const bool ends = is_digit((char)last) || last == ' ' || last == '\t' || last == ')' ||
+                      last == 0xA0 || last == 0xAF || last == 0x89 ||
+                      (sym && last == (unsigned char)sym[currencies[loc->currency - 1].len - 1]);
+    if (!starts || !ends)
+        return false;
+    if (is_digit((char)first)) {
+        /* after the first digits: a separator, a space, an exponent or the symbol; not the
+           '-', '/' or ':' of a date or a time */
+        size_t i = 1;
+        while (i < len && is_digit(s[i]))
+            i++;
+        const unsigned char c = i < len ? (unsigned char)s[i] : 0;
+        if (c == '-' || c == '/' || c == ':')
+            return false;
+    }
+    return true;
+}
+
+cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_num *out)
+{
+    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    cp_num_kind k = scan_plain(s, len, dsep, out);
+    if (k != CP_NUM_NONE || len == 0 || !money_ends(s, len, loc))
+        return k;
+    char buf[128];
+    size_t n;
+    if (!money_canonical(s, len, loc, buf, sizeof buf, &n))
+        return CP_NUM_NONE;
+    return scan_plain(buf, n, '.', out);
+}
+
+/* True when s[b..e) is d{1,3}(c ddd)+ with no leading zero. */
+static bool valid_groups(const char *s, size_t b, size_t e, char c)
+{
+    size_t i = b;
+    while (i < e && is_digit(s[i]))
+        i++;
+    if (i - b < 1 || i - b > 3 || s[b] == '0' || i == e)
+        return false;
+    while (i < e) {
+        if (s[i] != c || i + 4 > e || !is_digit(s[i + 1]) || !is_digit(s[i + 2]) ||
+            !is_digit(s[i + 3]))
+            return false;
+        i += 4;
+    }
+    return true;
+}
+
+/* The bytes a number in a money frame can start and end with: spaces, signs, parentheses
+   and the first and last bytes of the currency symbols (strchr also finds the NUL, which
+   no field starts or ends with). */
+#define MONEY_FIRST "0123456789 \t-+(.,$RUCAkzEGB\xc2\xe2"
+#define MONEY_LAST                                                                                 \
+    "0123456789 \t)%$\xa0\xaf\x89\xac\xa3\xa5\xb9\x82\xbd\xa9"                                     \
+    "FrDRPL"
+
+cp_decimal_hint cp_decimal_evidence(const char *s, size_t len, unsigned *currency)
+{
+    *currency = 0;
+    money_frame f;
+    if (len > 0 && (is_digit(s[0]) || s[0] == '-') && is_digit(s[len - 1])) {
+        memset(&f, 0, sizeof f); /* the common case: nothing around the number */
+        f.b = s[0] == '-';
+        f.e = len;
+    } else {
+        if (len == 0 || !strchr(MONEY_FIRST, s[0]) || !strchr(MONEY_LAST, s[len - 1]))
+            return CP_DECIMAL_HINT_NONE; /* most text stops here */
+        size_t digit = 0;
+        while (digit < len && !is_digit(s[digit]))
+            digit++;
+        if (digit == len || !money_strip(s, len, 0, true, &f))
+            return CP_DECIMAL_HINT_NONE;
+    }
+    size_t b = f.b, e = f.e, npoint = 0, ncomma = 0, last = 0;
+    if (!f.symbol && !f.paren && e - b >= 2 && s[e - 1] == '%')
+        e--; /* a percentage says how its file writes decimals too */
+    for (size_t i = b; i < e; i++) {
+        if (s[i] == '.' || s[i] == ',') {
+            npoint += s[i] == '.';
+            ncomma += s[i] == ',';
+            last = i;
+        } else if (!is_digit(s[i])) {
+            return CP_DECIMAL_HINT_NONE;
+        }
+    }
+    if (!is_digit(s[b]) && !(s[b] == '.' || s[b] == ','))
+        return CP_DECIMAL_HINT_NONE;
+    if (last + 1 == e && (npoint || ncomma))
+        return CP_DECIMAL_HINT_NONE; /* "1." */
+    *currency = f.symbol;
+    if (npoint + ncomma == 0)
+        return CP_DECIMAL_HINT_NONE;
+    const char d = s[last], g = d == '.' ? ',' : '.';
+    const cp_decimal_hint sure = d == '.' ? CP_DECIMAL_HINT_POINT : CP_DECIMAL_HINT_COMMA;
+    const size_t nd = d == '.' ? npoint : ncomma, ng = d == '.' ? ncomma : npoint;
+    if (ng > 0) {
+        /* both: the last one is the decimal separator, the other groups thousands */
+        if (nd != 1 || !valid_groups(s, b, last, g))
+            *currency = 0;
+        return nd == 1 && valid_groups(s, b, last, g) ? sure : CP_DECIMAL_HINT_NONE;
+    }
+    if (nd >= 2) {
+        /* one separator, again and again: thousands groups, so the other one is decimal */
+        if (!valid_groups(s, b, e, d)) {
+            *currency = 0;
+            return CP_DECIMAL_HINT_NONE;
+        }
+        return d == '.' ? CP_DECIMAL_HINT_COMMA : CP_DECIMAL_HINT_POINT;
+    }
+    size_t before = last - b, after = e - last - 1;
+    if (after != 3 || before == 0 || before > 3 || s[b] == '0')
+        return sure;
+    if (f.symbol)
+        return d == '.' ? CP_DECIMAL_HINT_COMMA : CP_DECIMAL_HINT_POINT; /* $2,200: money */
+    return d == '.' ? CP_DECIMAL_HINT_POINT_OR_3 : CP_DECIMAL_HINT_COMMA_OR_3;
+}
+
+/* Everything but plain digits; out of line so the fast paths stay small. */
+static __attribute__((noinline)) bool parse_int64_slow(const char *s, size_t len,
+                                                       const cp_locale *loc, int64_t *out)
+{
+    cp_num n;
+    if (cp_scan_number(s, len, loc, &n) != CP_NUM_INT || !n.exact)
+        return false;
+    if (n.unscaled > INT64_MAX || n.unscaled < INT64_MIN)
+        return false;
+    *out = (int64_t)n.unscaled;
+    return true;
+}
+
+static __attribute__((noinline)) bool parse_decimal_slow(const char *s, size_t len,
+                                                         const cp_locale *loc, unsigned precision,
+                                                         unsigned scale, cp_i128 *out)
+{
+    cp_num n;
+    cp_num_kind k = cp_scan_number(s, len, loc, &n);
+    if ((k != CP_NUM_INT && k != CP_NUM_DECIMAL) || !n.exact)
+        return false;
+    if (n.scale > scale || n.int_digits > precision - scale)
+        return false;
+    cp_i128 v = n.unscaled;
+    for (unsigned f = n.scale; f < scale; f++)
+        v *= 10;
+    *out = v;
+    return true;
+}
+
 bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *out)
 {
     /* fast path: [-]digits without a leading zero, at most 18 digits (cannot overflow) */
@@ -126,13 +523,7 @@ bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *ou
             return true;
         }
     }
-    cp_num n;
-    if (cp_scan_number(s, len, loc, &n) != CP_NUM_INT || !n.exact)
-        return false;
-    if (n.unscaled > INT64_MAX || n.unscaled < INT64_MIN)
-        return false;
-    *out = (int64_t)n.unscaled;
-    return true;
+    return parse_int64_slow(s, len, loc, out);
 }
 
 bool cp_parse_decimal(const char *s, size_t len, const cp_locale *loc, unsigned precision,
@@ -162,30 +553,30 @@ bool cp_parse_decimal(const char *s, size_t len, const cp_locale *loc, unsigned 
             return true;
         }
     }
-    cp_num n;
-    cp_num_kind k = cp_scan_number(s, len, loc, &n);
-    if ((k != CP_NUM_INT && k != CP_NUM_DECIMAL) || !n.exact)
-        return false;
-    if (n.scale > scale || n.int_digits > precision - scale)
-        return false;
-    cp_i128 v = n.unscaled;
-    for (unsigned f = n.scale; f < scale; f++)
-        v *= 10;
-    *out = v;
-    return true;
+    return parse_decimal_slow(s, len, loc, precision, scale, out);
 }
 
 bool cp_parse_double(const char *s, size_t len, const cp_locale *loc, double *out)
 {
     cp_num n;
-    cp_num_kind k = cp_scan_number(s, len, loc, &n);
+    char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
+    cp_num_kind k = scan_plain(s, len, dsep, &n);
+    char canon[128];
+    if (k == CP_NUM_NONE && len > 0) {
+        size_t cl;
+        if (!money_canonical(s, len, loc, canon, sizeof canon, &cl))
+            return false;
+        k = scan_plain(canon, cl, '.', &n);
+        s = canon;
+        len = cl;
+        dsep = '.';
+    }
     if (k != CP_NUM_INT && k != CP_NUM_DECIMAL && k != CP_NUM_DOUBLE)
         return false;
     char small[128];
     char *tmp = len < sizeof small ? small : malloc(len + 1);
     if (!tmp)
         return false;
-    const char dsep = loc->decimal_sep ? loc->decimal_sep : '.';
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];

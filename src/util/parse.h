@@ -25,7 +25,14 @@ typedef enum cp_date_order {
 typedef struct cp_locale {
     char decimal_sep;         /* '.' or ',' */
     cp_date_order date_order; /* for dd/mm/yyyy versus mm/dd/yyyy */
+    uint8_t currency;         /* the file's currency symbol (cp_currency_symbol); 0: none */
 } cp_locale;
+
+/*
+ * Currency symbols a number may carry, numbered from 1: $ R$ US$ € £ ¥ ₹ and a few more
+ * (cp_currency_symbol gives each). NULL past the last one.
+ */
+const char *cp_currency_symbol(unsigned index);
 
 typedef enum cp_num_kind {
     CP_NUM_NONE = 0,     /* not a number */
@@ -45,10 +52,35 @@ typedef struct cp_num {
 } cp_num;
 
 /*
- * Classifies s[0..len) as a number written with loc->decimal_sep; with ',' as the decimal
- * separator, '.' may group thousands ("1.234.567,89"). Fills *out and returns its kind.
+ * Classifies s[0..len) as a number written with loc->decimal_sep. Also accepted, as people
+ * write money: spaces around the number; thousands grouped in threes by the separator that
+ * is not the decimal one (',' or '.'), or by a space, a no-break space or (with '.') an
+ * apostrophe, one grouping character per number ("1,234,567.89", "1.234.567,89",
+ * "1 234,5"); the currency loc->currency before or after the number, with or without a
+ * space ("R$ 1.234,56", "$2,000.00", "12,50 €"); a minus or plus sign before or after a
+ * leading symbol ("-R$ 5,00", "R$ -0,05", "- $220.00"); and parentheses for a negative
+ * amount when it also has a symbol, grouping or a fraction ("(1,234.56)", "($336.73)").
+ * An exponent only goes with a plain number. Fills *out and returns its kind.
  */
 cp_num_kind cp_scan_number(const char *s, size_t len, const cp_locale *loc, cp_num *out);
+
+/* What one value says about the file's decimal separator (cp_decimal_evidence). */
+typedef enum cp_decimal_hint {
+    CP_DECIMAL_HINT_NONE = 0,   /* not a number, or no separator */
+    CP_DECIMAL_HINT_POINT,      /* only '.' can be its decimal separator: 1.5, 1,234.5 */
+    CP_DECIMAL_HINT_COMMA,      /* only ',' can: 1,5  1.234,5  1.234.567 */
+    CP_DECIMAL_HINT_POINT_OR_3, /* 1.234: a decimal point or a thousands group */
+    CP_DECIMAL_HINT_COMMA_OR_3, /* 1,234: a decimal comma or a thousands group */
+} cp_decimal_hint;
+
+/*
+ * The decimal separator a number could be written with, whatever currency symbol (of
+ * cp_currency_symbol), sign, parentheses or spaces surround it; a percentage counts too.
+ * With a currency symbol, one separator before three last digits groups thousands
+ * ($2,200, R$ 1.500): amounts with three decimals are rare. *currency receives the
+ * symbol's number, 0 when there is none.
+ */
+cp_decimal_hint cp_decimal_evidence(const char *s, size_t len, unsigned *currency);
 
 /* Parses an INT64 value (no leading zeros, in range). */
 bool cp_parse_int64(const char *s, size_t len, const cp_locale *loc, int64_t *out);

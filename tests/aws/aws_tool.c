@@ -158,7 +158,7 @@ static int cmd_ddb_put(const char *table, const char *source, uint64_t n, uint64
         goto out;
     }
     cp_batch_clear(&b, 1);
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
     for (uint64_t r = 1; r <= n; r++) {
         char id[32], name[64], price[32], note[32];
         snprintf(id, sizeof id, "%" PRIu64, r);

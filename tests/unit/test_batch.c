@@ -57,7 +57,7 @@ static cp_status append(cp_batch *b, const cp_value_opts *vo, cp_error *err, siz
     return cp_batch_append_row(b, f, n, vo, err);
 }
 
-static const cp_value_opts POINT = {{'.', CP_DATE_ORDER_DMY}, NULL};
+static const cp_value_opts POINT = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
 
 static void check_string(const cp_batch *b, size_t col, size_t row, const char *want)
 {
@@ -161,7 +161,7 @@ static void test_null_rules(void **state)
     assert_int_equal(len, 0);
     /* custom null tokens */
     static const char *const tokens[] = {"-", NULL};
-    cp_value_opts custom = {{'.', CP_DATE_ORDER_DMY}, tokens};
+    cp_value_opts custom = {{'.', CP_DATE_ORDER_DMY, 0}, tokens};
     assert_int_equal(append(&b, &custom, &err, 8, "-", "-", "", "", "", "", "", "-"), CP_OK);
     assert_false(cp_batch_valid(&b, C_I, 6));
     assert_false(cp_batch_valid(&b, C_S, 6));
@@ -172,7 +172,7 @@ static void test_null_rules(void **state)
     assert_false(cp_is_null_token(NULL, "Null", 4));
     /* an empty token (--null '') stands for the empty field only, never for a NUL byte */
     static const char *const empty_token[] = {"", NULL};
-    cp_value_opts empty = {{'.', CP_DATE_ORDER_DMY}, empty_token};
+    cp_value_opts empty = {{'.', CP_DATE_ORDER_DMY, 0}, empty_token};
     assert_true(cp_is_null_token(&empty, "", 0));
     assert_false(cp_is_null_token(&empty, "\0x", 2));
     assert_false(cp_is_null_token(&empty, "\0", 1));
@@ -318,7 +318,7 @@ static void test_parse_value(void **state)
     bool is_null;
     cp_value v;
     cp_field f = {"12,5", 4, false};
-    cp_value_opts comma = {{',', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts comma = {{',', CP_DATE_ORDER_DMY, 0}, NULL};
     assert_true(cp_parse_value(cp_type_decimal(10, 2), &f, &comma, &is_null, &v));
     assert_false(is_null);
     assert_true(v.decimal == 1250);
@@ -341,7 +341,7 @@ static void test_parse_value(void **state)
     assert_true(is_null);
     assert_false(cp_parse_value(cp_type_of(CP_TYPE_NULL), &f, &comma, &is_null, &v));
     /* the date order is respected */
-    cp_value_opts mdy = {{'.', CP_DATE_ORDER_MDY}, NULL};
+    cp_value_opts mdy = {{'.', CP_DATE_ORDER_MDY, 0}, NULL};
     assert_false(cp_parse_value(cp_type_of(CP_TYPE_DATE), &dt, &mdy, &is_null, &v));
 }
 

@@ -34,7 +34,7 @@ static void one_col_init(one_col *oc, cp_type t, const char *const *vals, const 
     assert_int_equal(cp_schema_set_names(&oc->schema, h, hl, NULL), CP_OK);
     assert_int_equal(cp_batch_init(&oc->batch, &oc->schema, n ? n : 1, 1 << 20, 1 << 20), CP_OK);
     cp_batch_clear(&oc->batch, 1);
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     for (size_t i = 0; i < n; i++) {
         cp_field f = {vals[i] ? vals[i] : "", vals[i] ? strlen(vals[i]) : 0,
                       quoted ? quoted[i] : false};

@@ -123,7 +123,7 @@ static void test_rules_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const infer_case *c = &cases[i];
-        cp_value_opts vo = {{c->decimal_sep, c->order}, NULL};
+        cp_value_opts vo = {{c->decimal_sep, c->order, 0}, NULL};
         cp_infer inf;
         cp_infer_init(&inf);
         size_t n = 0, nulls = 0;
@@ -153,7 +153,7 @@ static void test_rules_table(void **state)
 static void test_value_type_and_example(void **state)
 {
     (void)state;
-    cp_value_opts vo = {{',', DMY}, NULL};
+    cp_value_opts vo = {{',', DMY, 0}, NULL};
     char got[32];
     static const struct {
         const char *v, *t;
@@ -191,7 +191,7 @@ static void test_value_type_and_example(void **state)
     assert_string_equal(inf.example, "hel");
     /* custom null tokens */
     static const char *const tokens[] = {"-", NULL};
-    cp_value_opts custom = {{'.', MDY}, tokens};
+    cp_value_opts custom = {{'.', MDY, 0}, tokens};
     cp_infer_init(&inf);
     cp_field dash = {"-", 1, false}, na = {"NA", 2, false}, five = {"5", 1, false};
     cp_infer_add(&inf, &dash, &custom);

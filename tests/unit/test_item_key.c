@@ -89,7 +89,7 @@ static void fixture_init(fixture *fx, uint64_t first_row)
         {"", "", "", ""}, /* every value null */
         {"5", "x y", "2024-02-29", "1000"},
     };
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     for (size_t r = 0; r < 4; r++) {
         cp_field f[4];
         for (size_t c = 0; c < 4; c++) {
@@ -129,7 +129,7 @@ static void test_keyless_from_batch(void **state)
     /* the first row of a file is ordinal 1 */
     cp_batch_clear(&fx.batch, 1);
     cp_field f[1] = {{"1", 1, false}};
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     cp_error err;
     assert_int_equal(cp_batch_append_row(&fx.batch, f, 1, &opts, &err), CP_OK);
     assert_int_equal(cp_item_key(&k, &fx.batch, 0, &pk, &sk), CP_OK);

@@ -63,7 +63,7 @@ static void add_row(cp_batch *b, const char *const *vals)
         f[i].len = vals[i] ? strlen(vals[i]) : 0;
         f[i].quoted = false;
     }
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
     cp_error err;
     assert_int_equal(cp_batch_append_row(b, f, 6, &opts, &err), CP_OK);
 }

@@ -56,7 +56,7 @@ static void fill(cp_batch *b, const cp_schema *s, uint64_t first_row)
 {
     assert_int_equal(cp_batch_init(b, s, 16, 1 << 20, 1 << 20), CP_OK);
     cp_batch_clear(b, first_row);
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     for (size_t r = 0; r < NROWS; r++) {
         cp_field f[NCOLS];
         for (size_t c = 0; c < NCOLS; c++) {
@@ -332,7 +332,7 @@ static void test_chunked_output(void **state)
     char name[300];
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     const size_t nbatches = 20, per = 1000; /* ~7 MB of NDJSON */
     for (size_t bi = 0; bi < nbatches; bi++) {
         cp_batch_clear(&b, 1 + bi * per);
@@ -406,7 +406,7 @@ static void test_failing_write(void **state)
     cp_batch big;
     assert_int_equal(cp_batch_init(&big, &s, 20000, 1 << 24, 1 << 20), CP_OK);
     cp_batch_clear(&big, 1);
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_DMY, 0}, NULL};
     char name[200];
     memset(name, 'q', sizeof name - 1);
     name[sizeof name - 1] = '\0';
@@ -666,7 +666,7 @@ static void test_forms_match_cell(void **state)
         cp_batch b;
         assert_int_equal(cp_batch_init(&b, &s, 300, 1 << 22, 1 << 20), CP_OK);
         cp_batch_clear(&b, 1 + (uint64_t)round * 1000000000000ULL);
-        cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+        cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
         size_t nrows = 1 + xrng() % 300;
         for (size_t r = 0; r < nrows; r++) {
             char vals[XN][512];

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cp_locale POINT = {'.', CP_DATE_ORDER_UNKNOWN};
-static const cp_locale COMMA = {',', CP_DATE_ORDER_UNKNOWN};
+static const cp_locale POINT = {'.', CP_DATE_ORDER_UNKNOWN, 0};
+static const cp_locale COMMA = {',', CP_DATE_ORDER_UNKNOWN, 0};
 
 #define USEC 1000000LL
 #define DAY_US (86400LL * USEC)
@@ -51,6 +51,26 @@ static const num_case num_cases[] = {
     {"-1.234,5", ',', CP_NUM_DECIMAL, true, 4, 1, -12345},
     {"1.234", ',', CP_NUM_INT, false, 4, 0, 1234},
     {"12.345.678", ',', CP_NUM_INT, false, 8, 0, 12345678},
+    /* spaces around, thousands groups with the other separator, a space or an apostrophe */
+    {" 1", '.', CP_NUM_INT, false, 1, 0, 1},
+    {"1 ", '.', CP_NUM_INT, false, 1, 0, 1},
+    {"25,649     ", '.', CP_NUM_INT, false, 5, 0, 25649},
+    {"\t-3.5 ", '.', CP_NUM_DECIMAL, true, 1, 1, -35},
+    {"1 000", '.', CP_NUM_INT, false, 4, 0, 1000},
+    {"1,234", '.', CP_NUM_INT, false, 4, 0, 1234},
+    {"1,234,567.89", '.', CP_NUM_DECIMAL, false, 7, 2, 123456789},
+    {"-1,000", '.', CP_NUM_INT, true, 4, 0, -1000},
+    {"1'234'567.5", '.', CP_NUM_DECIMAL, false, 7, 1, 12345675},
+    {"1\xc2\xa0"
+     "234,5",
+     ',', CP_NUM_DECIMAL, false, 4, 1, 12345},
+    {"1\xe2\x80\xaf"
+     "234\xe2\x80\xaf"
+     "567",
+     ',', CP_NUM_INT, false, 7, 0, 1234567},
+    {"(1,234.56)", '.', CP_NUM_DECIMAL, true, 4, 2, -123456},
+    {"(5.00)", '.', CP_NUM_DECIMAL, true, 1, 2, -500},
+    {" 1e5 ", '.', CP_NUM_DOUBLE, false, 0, 0, 0},
     /* leading zeros: codes, not numbers */
     {"007", '.', CP_NUM_LEADING_ZERO, false, 0, 0, 0},
     {"-007", '.', CP_NUM_LEADING_ZERO, true, 0, 0, 0},
@@ -76,9 +96,19 @@ static const num_case num_cases[] = {
     {"1e", '.', CP_NUM_NONE, false, 0, 0, 0},
     {"1e+", '.', CP_NUM_NONE, false, 0, 0, 0},
     {"e5", '.', CP_NUM_NONE, false, 0, 0, 0},
-    {" 1", '.', CP_NUM_NONE, false, 0, 0, 0},
-    {"1 ", '.', CP_NUM_NONE, false, 0, 0, 0},
-    {"1 000", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1 2", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1 0000", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1,000 000", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1,000,00", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1,0000", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1234,567.5", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"0,123.5", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"12,34,567.89", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"(123)", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"(-1.5)", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1,5e3", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"1,234e3", '.', CP_NUM_NONE, false, 0, 0, 0},
+    {"$5", '.', CP_NUM_NONE, false, 0, 0, 0}, /* no currency in this locale */
     {"12abc", '.', CP_NUM_NONE, false, 0, 0, 0},
     {"0x10", '.', CP_NUM_NONE, false, 0, 0, 0},
     {"infx", '.', CP_NUM_NONE, false, 0, 0, 0},
@@ -99,7 +129,7 @@ static void test_scan_number_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof num_cases / sizeof num_cases[0]; i++) {
         const num_case *c = &num_cases[i];
-        cp_locale loc = {c->sep, CP_DATE_ORDER_UNKNOWN};
+        cp_locale loc = {c->sep, CP_DATE_ORDER_UNKNOWN, 0};
         cp_num n;
         cp_num_kind k = cp_scan_number(c->s, strlen(c->s), &loc, &n);
         if (k != c->kind)
@@ -115,6 +145,149 @@ static void test_scan_number_table(void **state)
                 fail_msg("\"%s\": int_digits %u scale %u exact %d unscaled %lld", c->s,
                          n.int_digits, n.scale, n.exact, (long long)n.unscaled);
         }
+    }
+}
+
+/* ---- money: currency symbols, signs and parentheses ---- */
+
+typedef struct money_case {
+    const char *s;
+    char sep;
+    const char *currency; /* the file's symbol */
+    cp_num_kind kind;
+    unsigned scale;
+    int64_t unscaled;
+} money_case;
+
+static const money_case money_cases[] = {
+    {"R$ 1.234,56", ',', "R$", CP_NUM_DECIMAL, 2, 123456},
+    {"R$1.234,56", ',', "R$", CP_NUM_DECIMAL, 2, 123456},
+    {"R$ -0,05", ',', "R$", CP_NUM_DECIMAL, 2, -5},
+    {"-R$ 5,00", ',', "R$", CP_NUM_DECIMAL, 2, -500},
+    {"R$ 1.000.000,00", ',', "R$", CP_NUM_DECIMAL, 2, 100000000},
+    {"(R$ 10,00)", ',', "R$", CP_NUM_DECIMAL, 2, -1000},
+    {"R$ 7", ',', "R$", CP_NUM_INT, 0, 7},
+    {"$2,000.00", '.', "$", CP_NUM_DECIMAL, 2, 200000},
+    {"\"$65,548 \"", '.', "$", CP_NUM_NONE, 0, 0}, /* quotes are the tokenizer's */
+    {"$65,548 ", '.', "$", CP_NUM_INT, 0, 65548},
+    {"-$123.45", '.', "$", CP_NUM_DECIMAL, 2, -12345},
+    {"$-5", '.', "$", CP_NUM_INT, 0, -5},
+    {"- $220.00", '.', "$", CP_NUM_DECIMAL, 2, -22000},
+    {"+ $1,150.00", '.', "$", CP_NUM_DECIMAL, 2, 115000},
+    {"($336.73)", '.', "$", CP_NUM_DECIMAL, 2, -33673},
+    {"$26143.94", '.', "$", CP_NUM_DECIMAL, 2, 2614394},
+    {"$.50", '.', "$", CP_NUM_DECIMAL, 2, 50},
+    {"1.234,56 \xe2\x82\xac", ',', "\xe2\x82\xac", CP_NUM_DECIMAL, 2, 123456},
+    {"12,50\xe2\x82\xac", ',', "\xe2\x82\xac", CP_NUM_DECIMAL, 2, 1250},
+    {"\xc2\xa3"
+     "1,000",
+     '.', "\xc2\xa3", CP_NUM_INT, 0, 1000},
+    {"1.234,56 EUR", ',', "EUR", CP_NUM_DECIMAL, 2, 123456},
+    {"$(5)", '.', "$", CP_NUM_NONE, 0, 0},
+    {"R$ 5,00", ',', "$", CP_NUM_NONE, 0, 0},  /* another currency */
+    {"US$ 5.00", '.', "$", CP_NUM_NONE, 0, 0}, /* another currency */
+    {"$5,00", '.', "$", CP_NUM_NONE, 0, 0},    /* a decimal comma in a decimal-point file */
+    {"$1e5", '.', "$", CP_NUM_NONE, 0, 0},
+    {"$-$5", '.', "$", CP_NUM_NONE, 0, 0},
+    {"--$5", '.', "$", CP_NUM_NONE, 0, 0},
+    {"$", '.', "$", CP_NUM_NONE, 0, 0},
+    {"$ ", '.', "$", CP_NUM_NONE, 0, 0},
+    {"(-$5)", '.', "$", CP_NUM_NONE, 0, 0},
+    {"5$5", '.', "$", CP_NUM_NONE, 0, 0},
+    {"$007", '.', "$", CP_NUM_LEADING_ZERO, 0, 0},
+    {"GBP3", '.', "GBP", CP_NUM_NONE, 0, 0}, /* a code, not money: letters need a space */
+    {"100kr", ',', "kr", CP_NUM_NONE, 0, 0},
+    {"100 kr", ',', "kr", CP_NUM_INT, 0, 100},
+    {"CHF 1'250.50", '.', "CHF", CP_NUM_DECIMAL, 2, 125050},
+};
+
+static uint8_t currency_index(const char *sym)
+{
+    for (unsigned k = 1; cp_currency_symbol(k); k++)
+        if (strcmp(cp_currency_symbol(k), sym) == 0)
+            return (uint8_t)k;
+    fail_msg("no currency %s", sym);
+    return 0;
+}
+
+static void test_scan_money(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof money_cases / sizeof money_cases[0]; i++) {
+        const money_case *c = &money_cases[i];
+        cp_locale loc = {c->sep, CP_DATE_ORDER_UNKNOWN, currency_index(c->currency)};
+        cp_num n;
+        cp_num_kind k = cp_scan_number(c->s, strlen(c->s), &loc, &n);
+        if (k != c->kind)
+            fail_msg("\"%s\": kind %d, expected %d", c->s, k, c->kind);
+        if (k != CP_NUM_INT && k != CP_NUM_DECIMAL)
+            continue;
+        if (n.scale != c->scale || n.unscaled != (cp_i128)c->unscaled || !n.exact)
+            fail_msg("\"%s\": scale %u unscaled %lld", c->s, n.scale, (long long)n.unscaled);
+        /* the column parsers agree with the scanner */
+        cp_i128 v;
+        assert_true(cp_parse_decimal(c->s, strlen(c->s), &loc, 20, c->scale, &v));
+        assert_true(v == (cp_i128)c->unscaled);
+        double d;
+        assert_true(cp_parse_double(c->s, strlen(c->s), &loc, &d));
+        assert_true(d == (double)c->unscaled / pow(10, c->scale));
+        int64_t iv;
+        assert_true(cp_parse_int64(c->s, strlen(c->s), &loc, &iv) == (k == CP_NUM_INT));
+        if (k == CP_NUM_INT)
+            assert_true(iv == c->unscaled);
+    }
+    assert_null(cp_currency_symbol(0));
+    assert_null(cp_currency_symbol(200));
+}
+
+static void test_decimal_evidence(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        cp_decimal_hint hint;
+        const char *currency;
+    } cases[] = {
+        {"1.5", CP_DECIMAL_HINT_POINT, NULL},
+        {"1,5", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1.234,56", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1,234.56", CP_DECIMAL_HINT_POINT, NULL},
+        {"1.234.567", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1,234,567", CP_DECIMAL_HINT_POINT, NULL},
+        {"0,125", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1234,567", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1,2345", CP_DECIMAL_HINT_COMMA, NULL},
+        {"1.234", CP_DECIMAL_HINT_POINT_OR_3, NULL},
+        {"1,234", CP_DECIMAL_HINT_COMMA_OR_3, NULL},
+        {"-999,999", CP_DECIMAL_HINT_COMMA_OR_3, NULL},
+        {"$2,200 ", CP_DECIMAL_HINT_POINT, "$"},
+        {"R$ 1.500", CP_DECIMAL_HINT_COMMA, "R$"},
+        {"42.10%", CP_DECIMAL_HINT_POINT, NULL},
+        {"3,5%", CP_DECIMAL_HINT_COMMA, NULL},
+        {"R$ 1.234,56", CP_DECIMAL_HINT_COMMA, "R$"},
+        {"($1,234.50)", CP_DECIMAL_HINT_POINT, "$"},
+        {"US$ 12", CP_DECIMAL_HINT_NONE, "US$"},
+        {"12,50 \xe2\x82\xac", CP_DECIMAL_HINT_COMMA, "\xe2\x82\xac"},
+        {"12", CP_DECIMAL_HINT_NONE, NULL},
+        {"12.05.2020", CP_DECIMAL_HINT_NONE, NULL},
+        {"192.168.1.1", CP_DECIMAL_HINT_NONE, NULL},
+        {"1.", CP_DECIMAL_HINT_NONE, NULL},
+        {"1,2.3", CP_DECIMAL_HINT_NONE, NULL},
+        {"abc", CP_DECIMAL_HINT_NONE, NULL},
+        {"GBP3", CP_DECIMAL_HINT_NONE, NULL},
+        {"EUR2.5", CP_DECIMAL_HINT_NONE, NULL},
+        {"$abc", CP_DECIMAL_HINT_NONE, NULL},
+        {"", CP_DECIMAL_HINT_NONE, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned cur = 99;
+        cp_decimal_hint h = cp_decimal_evidence(cases[i].s, strlen(cases[i].s), &cur);
+        if (h != cases[i].hint)
+            fail_msg("\"%s\": hint %d, expected %d", cases[i].s, h, cases[i].hint);
+        const char *got = cp_currency_symbol(cur);
+        if ((got == NULL) != (cases[i].currency == NULL) ||
+            (got && strcmp(got, cases[i].currency) != 0))
+            fail_msg("\"%s\": currency %s", cases[i].s, got ? got : "none");
     }
 }
 
@@ -961,6 +1134,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_number_table),
+        cmocka_unit_test(test_scan_money),
+        cmocka_unit_test(test_decimal_evidence),
         cmocka_unit_test(test_scan_number_precision),
         cmocka_unit_test(test_parse_int64),
         cmocka_unit_test(test_parse_decimal),

@@ -112,7 +112,7 @@ static void add_row(cp_batch *b, const char *const *vals, size_t n)
         f[i].len = vals[i] ? strlen(vals[i]) : 0;
         f[i].quoted = vals[i] && !vals[i][0]; /* "" stays an empty string in a STRING column */
     }
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
     cp_error err;
     cp_status st = cp_batch_append_row(b, f, n, &opts, &err);
     if (st != CP_OK)

@@ -72,7 +72,7 @@ static void add_row(cp_batch *b, const char *const *vals, size_t n)
         f[i].len = vals[i] ? strlen(vals[i]) : 0;
         f[i].quoted = false;
     }
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
     cp_error err;
     assert_int_equal(cp_batch_append_row(b, f, n, &opts, &err), CP_OK);
 }
@@ -952,7 +952,7 @@ static void load_one_batch(const char *dataset, const cp_schema *s, const char *
     cp_batch b;
     assert_int_equal(cp_batch_init(&b, s, nrows, 1 << 16, 1 << 16), CP_OK);
     cp_batch_clear(&b, 1);
-    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN}, NULL};
+    cp_value_opts opts = {{'.', CP_DATE_ORDER_UNKNOWN, 0}, NULL};
     for (size_t r = 0; r < nrows; r++) {
         cp_field f[16];
         for (size_t i = 0; i < s->ncolumns; i++) {
