@@ -10,6 +10,7 @@ void cp_csv_options_default(cp_csv_options *o)
 {
     memset(o, 0, sizeof *o);
     o->header = -1;
+    o->skip_lines = -1;
     o->sample_bytes = (size_t)1 << 20;
     o->sample_rows = 20000;
     cp_tokenizer_options_default(&o->limits);
@@ -35,6 +36,7 @@ typedef struct sample {
     cp_arena arena;
     cp_field **rows;
     size_t *nfields;
+    uint64_t *lines; /* the physical line where each row starts */
     size_t n, cap;
 } sample;
 
@@ -43,6 +45,7 @@ static void sample_release(sample *s)
     cp_arena_release(&s->arena);
     free(s->rows);
     free(s->nfields);
+    free(s->lines);
     memset(s, 0, sizeof *s);
 }
 
@@ -58,6 +61,10 @@ static cp_status sample_add(sample *s, const cp_row *row)
         if (!f)
             return CP_NOMEM;
         s->nfields = f;
+        uint64_t *l = realloc(s->lines, nc * sizeof *l);
+        if (!l)
+            return CP_NOMEM;
+        s->lines = l;
         s->cap = nc;
     }
     cp_field *fields = cp_arena_alloc(&s->arena, row->nfields * sizeof *fields);
@@ -73,6 +80,7 @@ static cp_status sample_add(sample *s, const cp_row *row)
     }
     s->rows[s->n] = fields;
     s->nfields[s->n] = row->nfields;
+    s->lines[s->n] = row->line;
     s->n++;
     return CP_OK;
 }
@@ -95,28 +103,20 @@ static int cmp_size(const void *a, const void *b)
 
 static bool is_decimal_comma(const cp_field *f)
 {
-    static const cp_locale comma = {',', CP_DATE_ORDER_UNKNOWN};
-    static const cp_locale point = {'.', CP_DATE_ORDER_UNKNOWN};
+    static const cp_locale comma = {',', CP_DATE_ORDER_UNKNOWN, 0};
+    static const cp_locale point = {'.', CP_DATE_ORDER_UNKNOWN, 0};
     cp_num n;
     return cp_scan_number(f->data, f->len, &comma, &n) == CP_NUM_DECIMAL &&
            cp_scan_number(f->data, f->len, &point, &n) == CP_NUM_NONE;
 }
 
-static bool is_decimal_point(const cp_field *f)
-{
-    static const cp_locale comma = {',', CP_DATE_ORDER_UNKNOWN};
-    static const cp_locale point = {'.', CP_DATE_ORDER_UNKNOWN};
-    cp_num n;
-    return cp_scan_number(f->data, f->len, &point, &n) == CP_NUM_DECIMAL &&
-           cp_scan_number(f->data, f->len, &comma, &n) == CP_NUM_NONE;
-}
-
 /*
- * Tokenizes the sample text with one dialect. Keeps the rows in `keep` when given. When
- * the sample is not the whole file its last row may be cut, so it is left out.
+ * Tokenizes the sample text with one dialect, after its first `skip` lines. Keeps the
+ * rows in `keep` when given. When the sample is not the whole file its last row may be
+ * cut, so it is left out.
  */
-static cp_status scan(const char *text, size_t len, bool complete, char delim, char quote,
-                      size_t max_rows, const cp_tokenizer_options *limits, sample *keep,
+static cp_status scan(const char *text, size_t len, bool complete, uint64_t skip, char delim,
+                      char quote, size_t max_rows, const cp_tokenizer_options *limits, sample *keep,
                       scan_stats *st)
 {
     memset(st, 0, sizeof *st);
@@ -129,7 +129,8 @@ static cp_status scan(const char *text, size_t len, bool complete, char delim, c
     if (!t)
         return CP_NOMEM;
     size_t *counts = malloc((max_rows + 1) * sizeof *counts);
-    if (!counts) {
+    if (!counts || cp_tokenizer_skip_lines(t, skip, NULL) != CP_OK) {
+        free(counts);
         cp_tokenizer_free(t);
         return CP_NOMEM;
     }
@@ -204,7 +205,7 @@ static double consistency(const scan_stats *s)
     return s->rows && s->modal > 1 ? (double)s->modal_rows / (double)s->rows : 0.0;
 }
 
-static cp_status choose_delimiter(const char *text, size_t len, bool complete,
+static cp_status choose_delimiter(const char *text, size_t len, bool complete, uint64_t skip,
                                   const cp_csv_options *o, char quote, char *out)
 {
     scan_stats best_st;
@@ -214,7 +215,7 @@ static cp_status choose_delimiter(const char *text, size_t len, bool complete,
     for (size_t i = 0; i < sizeof delimiter_candidates; i++) {
         char d = delimiter_candidates[i];
         scan_stats st;
-        CP_RETURN_IF_ERROR(scan(text, len, complete, d, quote, rows, &o->limits, NULL, &st));
+        CP_RETURN_IF_ERROR(scan(text, len, complete, skip, d, quote, rows, &o->limits, NULL, &st));
         if (best == 0) {
             best = d;
             best_st = st;
@@ -239,34 +240,53 @@ static cp_status choose_delimiter(const char *text, size_t len, bool complete,
     return CP_OK;
 }
 
-static cp_status choose_quote(const char *text, size_t len, bool complete, const cp_csv_options *o,
-                              char delim, char *out)
+static cp_status choose_quote(const char *text, size_t len, bool complete, uint64_t skip,
+                              const cp_csv_options *o, char delim, char *out)
 {
     *out = '"';
     if (memchr(text, '"', len) || !memchr(text, '\'', len))
         return CP_OK;
     scan_stats dq, sq;
     const size_t rows = o->sample_rows < 5000 ? o->sample_rows : 5000;
-    CP_RETURN_IF_ERROR(scan(text, len, complete, delim, '"', rows, &o->limits, NULL, &dq));
-    CP_RETURN_IF_ERROR(scan(text, len, complete, delim, '\'', rows, &o->limits, NULL, &sq));
+    CP_RETURN_IF_ERROR(scan(text, len, complete, skip, delim, '"', rows, &o->limits, NULL, &dq));
+    CP_RETURN_IF_ERROR(scan(text, len, complete, skip, delim, '\'', rows, &o->limits, NULL, &sq));
     /* single quotes only when they wrap whole fields and keep the rows consistent */
     if (sq.quoted * 4 >= sq.rows && sq.fatal == CP_OK && consistency(&sq) >= consistency(&dq))
         *out = '\'';
     return CP_OK;
 }
 
+/*
+ * The decimal separator: values only one separator can explain (1,5  1.234,56  1,234.5
+ * 1.234.567) decide by their count; when there are none, a value that could be a decimal
+ * comma or a thousands group (1,234) counts as a decimal comma, as it always did. The
+ * currency: the symbol most numbers of the sample carry, if any. The date order: below.
+ */
 static void choose_locale(const sample *s, const cp_csv_options *o, char delim, cp_locale *loc)
 {
-    size_t dec_comma = 0, dec_point = 0, dmy = 0, mdy = 0;
+    size_t comma = 0, point = 0, comma_or_3 = 0, dmy = 0, mdy = 0;
+    size_t currency[32] = {0};
     for (size_t r = 0; r < s->n; r++) {
         for (size_t i = 0; i < s->nfields[r]; i++) {
             const cp_field *f = &s->rows[r][i];
             if (f->len == 0)
                 continue;
-            if (is_decimal_comma(f))
-                dec_comma++;
-            else if (is_decimal_point(f))
-                dec_point++;
+            unsigned cur;
+            switch (cp_decimal_evidence(f->data, f->len, &cur)) {
+            case CP_DECIMAL_HINT_COMMA:
+                comma++;
+                break;
+            case CP_DECIMAL_HINT_POINT:
+                point++;
+                break;
+            case CP_DECIMAL_HINT_COMMA_OR_3:
+                comma_or_3++;
+                break;
+            default:
+                break;
+            }
+            if (cur && cur < sizeof currency / sizeof currency[0])
+                currency[cur]++;
             cp_temporal t;
             if (cp_parse_temporal(f->data, f->len, CP_DATE_ORDER_UNKNOWN, &t) != CP_TEMPORAL_NONE) {
                 if (t.orders == CP_ORDER_OK_DMY)
@@ -276,7 +296,16 @@ static void choose_locale(const sample *s, const cp_csv_options *o, char delim, 
             }
         }
     }
-    loc->decimal_sep = o->decimal_sep ? o->decimal_sep : (dec_comma > dec_point ? ',' : '.');
+    if (o->decimal_sep)
+        loc->decimal_sep = o->decimal_sep;
+    else if (comma || point)
+        loc->decimal_sep = comma > point ? ',' : '.';
+    else
+        loc->decimal_sep = comma_or_3 ? ',' : '.';
+    loc->currency = 0;
+    for (unsigned k = 1; k < sizeof currency / sizeof currency[0]; k++)
+        if (currency[k] > currency[loc->currency])
+            loc->currency = (uint8_t)k;
     if (o->date_order != CP_DATE_ORDER_UNKNOWN)
         loc->date_order = o->date_order;
     else if (dmy > mdy)
@@ -288,54 +317,360 @@ static void choose_locale(const sample *s, const cp_csv_options *o, char delim, 
             (delim == ';' || loc->decimal_sep == ',') ? CP_DATE_ORDER_DMY : CP_DATE_ORDER_MDY;
 }
 
-static bool first_row_is_header(const sample *s, size_t ncols, const cp_value_opts *vo)
+/*
+ * Excel's first line "sep=;" (also quoted, "\"sep=;\"", and with the delimiter repeated
+ * after it as a spreadsheet saves it again): the file's delimiter. Returns it, or 0.
+ */
+static char excel_sep_line(const char *text, size_t len)
 {
-    if (s->n == 0)
-        return false;
-    const cp_field *h = s->rows[0];
-    size_t hn = s->nfields[0];
-    if (s->n == 1) {
-        /* a lone row is a header when it is all non-empty text */
-        for (size_t i = 0; i < hn; i++) {
-            if (cp_is_null_token(vo, h[i].data, h[i].len) ||
-                cp_infer_value_type(&h[i], vo).id != CP_TYPE_STRING)
-                return false;
-        }
-        return true;
+    size_t i = len > 0 && text[0] == '"';
+    const bool quoted = i == 1;
+    if (len < i + 5 || (text[i] != 's' && text[i] != 'S') ||
+        (text[i + 1] != 'e' && text[i + 1] != 'E') || (text[i + 2] != 'p' && text[i + 2] != 'P') ||
+        text[i + 3] != '=')
+        return 0;
+    const char c = text[i + 4];
+    if (c == '\r' || c == '\n' || c == '"' || (unsigned char)c >= 0x80 || c == '\0')
+        return 0;
+    i += 5;
+    if (quoted) {
+        if (i >= len || text[i] != '"')
+            return 0;
+        i++;
     }
-    bool any_typed = false;
-    for (size_t c = 0; c < ncols && c < hn; c++) {
-        cp_infer inf;
-        cp_infer_init(&inf);
-        for (size_t r = 1; r < s->n; r++)
-            if (c < s->nfields[r])
-                cp_infer_add(&inf, &s->rows[r][c], vo);
-        cp_type t = cp_infer_type(&inf);
-        if (t.id == CP_TYPE_STRING || t.id == CP_TYPE_NULL)
-            continue;
-        any_typed = true;
-        if (cp_is_null_token(vo, h[c].data, h[c].len))
-            continue;
-        bool is_null;
-        cp_value v;
-        if (!cp_parse_value(t, &h[c], vo, &is_null, &v))
-            return true; /* "price" above numbers */
-    }
-    if (any_typed)
-        return false;
-    /* all text: a header has non-empty, distinct values that do not recur below */
-    for (size_t c = 0; c < hn; c++) {
-        if (cp_is_null_token(vo, h[c].data, h[c].len))
+    while (i < len && (text[i] == c || text[i] == ',' || text[i] == ';'))
+        i++;
+    return i == len || text[i] == '\r' || text[i] == '\n' ? c : 0;
+}
+
+static bool blank(const cp_field *f)
+{
+    for (size_t i = 0; i < f->len; i++)
+        if (f->data[i] != ' ' && f->data[i] != '\t')
             return false;
-        for (size_t k = 0; k < c; k++)
-            if (h[k].len == h[c].len && memcmp(h[k].data, h[c].data, h[c].len) == 0)
-                return false;
-        for (size_t r = 1; r < s->n; r++)
-            if (c < s->nfields[r] && s->rows[r][c].len == h[c].len &&
-                memcmp(s->rows[r][c].data, h[c].data, h[c].len) == 0)
-                return false;
+    return true;
+}
+
+static size_t nonblank(const sample *s, size_t r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfields[r]; i++)
+        n += !blank(&s->rows[r][i]);
+    return n;
+}
+
+static bool has_letter(const cp_field *f)
+{
+    for (size_t i = 0; i < f->len; i++) {
+        unsigned char c = (unsigned char)f->data[i];
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            return true;
+        if (c >= 0x80)
+            return true;
+    }
+    return false;
+}
+
+static bool same_row(const sample *s, size_t a, size_t b)
+{
+    if (s->nfields[a] != s->nfields[b])
+        return false;
+    for (size_t i = 0; i < s->nfields[a]; i++) {
+        const cp_field *x = &s->rows[a][i], *y = &s->rows[b][i];
+        if (x->len != y->len || memcmp(x->data, y->data, x->len) != 0)
+            return false;
     }
     return true;
+}
+
+/*
+ * A title, note or group row above the header: few non-blank values for the width of
+ * the table (a third of the columns at most, or half in a row of another length), and
+ * text among them, or none at all. A row of numbers is data.
+ */
+static bool preamble_like(const sample *s, size_t r, size_t ncols, const cp_value_opts *vo)
+{
+    const size_t nb = nonblank(s, r), nf = s->nfields[r];
+    if (!(nb * 3 <= ncols || (nf != ncols && nb * 2 <= ncols)))
+        return false;
+    if (nb == 0)
+        return true;
+    for (size_t i = 0; i < nf; i++) {
+        const cp_field *f = &s->rows[r][i];
+        if (!blank(f) && !cp_is_null_token(vo, f->data, f->len) &&
+            cp_infer_value_type(f, vo).id == CP_TYPE_STRING)
+            return true;
+    }
+    return false;
+}
+
+static bool typed(cp_type t)
+{
+    return t.id != CP_TYPE_STRING && t.id != CP_TYPE_NULL;
+}
+
+/*
+ * The types of the body's columns (rows [from, n) without the rows that repeat the
+ * header candidate), each worked out when first asked for: a header above a typed first
+ * column is settled after one column, as a data row is after a pass.
+ */
+typedef struct body {
+    const sample *s;
+    const cp_value_opts *vo;
+    size_t ncols, from;
+    bool *repeat; /* per sample row */
+    bool *known;  /* per column */
+    cp_type *types;
+} body;
+
+static void body_release(body *b)
+{
+    free(b->repeat);
+    free(b->known);
+    free(b->types);
+    memset(b, 0, sizeof *b);
+}
+
+static cp_status body_init(body *b, const sample *s, size_t ncols, const cp_value_opts *vo,
+                           size_t from, size_t header)
+{
+    memset(b, 0, sizeof *b);
+    b->s = s;
+    b->vo = vo;
+    b->ncols = ncols;
+    b->from = from;
+    b->repeat = calloc(s->n ? s->n : 1, sizeof *b->repeat);
+    b->known = calloc(ncols ? ncols : 1, sizeof *b->known);
+    b->types = calloc(ncols ? ncols : 1, sizeof *b->types);
+    if (!b->repeat || !b->known || !b->types) {
+        body_release(b);
+        return CP_NOMEM;
+    }
+    for (size_t r = from; r < s->n; r++)
+        b->repeat[r] = s->nfields[r] == s->nfields[header] && same_row(s, r, header);
+    return CP_OK;
+}
+
+static cp_type body_type(body *b, size_t c)
+{
+    if (!b->known[c]) {
+        cp_infer inf;
+        cp_infer_init(&inf);
+        for (size_t r = b->from; r < b->s->n; r++)
+            if (!b->repeat[r] && c < b->s->nfields[r])
+                cp_infer_add(&inf, &b->s->rows[r][c], b->vo);
+        b->types[c] = cp_infer_type(&inf);
+        b->known[c] = true;
+    }
+    return b->types[c];
+}
+
+/* The value of row r in column c when it says something: not blank, not a null token. */
+static const cp_field *telling(const sample *s, size_t r, size_t c, const cp_value_opts *vo)
+{
+    if (c >= s->nfields[r])
+        return NULL;
+    const cp_field *f = &s->rows[r][c];
+    return blank(f) || cp_is_null_token(vo, f->data, f->len) ? NULL : f;
+}
+
+/* Whether f, in a column of type t, is text where the column holds other kinds. */
+static bool foreign(cp_type t, const cp_field *f, const cp_value_opts *vo)
+{
+    return cp_type_join(t, cp_infer_value_type(f, vo)).id == CP_TYPE_STRING;
+}
+
+/*
+ * Whether the first-row values from column c on, in typed columns, are consecutive
+ * integers, three or more (0,1,2 above numbers) or two or more years (2020,2021):
+ * positions and years that name columns, unless the next row counts up the same way.
+ * *end receives the end of the run.
+ */
+static bool integer_run(body *b, size_t h, size_t c, size_t *end)
+{
+    const sample *s = b->s;
+    const size_t n = s->nfields[h] < b->ncols ? s->nfields[h] : b->ncols;
+    const cp_locale *loc = &b->vo->locale;
+    int64_t first, prev, w;
+    size_t e = c;
+    if (!cp_parse_int64(s->rows[h][c].data, s->rows[h][c].len, loc, &first))
+        return false;
+    prev = first;
+    for (e = c + 1; e < n && cp_parse_int64(s->rows[h][e].data, s->rows[h][e].len, loc, &w) &&
+                    w == prev + 1 && typed(body_type(b, e));
+         e++)
+        prev = w;
+    *end = e;
+    const bool years = first >= 1800 && first + (int64_t)(e - c) <= 2101;
+    if (!(e - c >= 3 || (years && e - c >= 2)) || !typed(body_type(b, c)))
+        return false;
+    if (h + 1 >= s->n || s->nfields[h + 1] < e)
+        return true;
+    for (size_t k = c; k + 1 < e; k++) {
+        int64_t x, y;
+        if (!cp_parse_int64(s->rows[h + 1][k].data, s->rows[h + 1][k].len, loc, &x) ||
+            !cp_parse_int64(s->rows[h + 1][k + 1].data, s->rows[h + 1][k + 1].len, loc, &y) ||
+            y != x + 1)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Whether row h is a header for the rows below it:
+ *   - text above a typed column ("price" above numbers), or a run of consecutive
+ *     integers above numbers (years), makes it a header;
+ *   - otherwise a value of its column's kind in any typed column makes it data;
+ *   - with no such evidence (all columns text, or blanks above the typed ones) it is a
+ *     header unless most of its values recur below in their columns (data drawn from a
+ *     few values); a row that repeats exactly below is a header whatever else.
+ */
+static bool is_header(body *b, size_t h)
+{
+    const sample *s = b->s;
+    const cp_value_opts *vo = b->vo;
+    if (h + 1 >= s->n) {
+        /* a lone row is a header when its values are text */
+        size_t nb = 0;
+        for (size_t i = 0; i < s->nfields[h]; i++) {
+            const cp_field *f = &s->rows[h][i];
+            if (blank(f))
+                continue;
+            if (cp_is_null_token(vo, f->data, f->len) ||
+                cp_infer_value_type(f, vo).id != CP_TYPE_STRING)
+                return false;
+            nb++;
+        }
+        return nb > 0;
+    }
+    bool fits = false;
+    for (size_t c = 0; c < b->ncols; c++) {
+        const cp_field *f = telling(s, h, c, vo);
+        if (!f || !typed(body_type(b, c)))
+            continue;
+        if (foreign(b->types[c], f, vo))
+            return true;
+        fits = true;
+    }
+    for (size_t c = 0; c < b->ncols; c++) {
+        size_t e;
+        if (telling(s, h, c, vo) && integer_run(b, h, c, &e))
+            return true;
+    }
+    if (fits)
+        return false;
+    for (size_t r = h + 1; r < s->n; r++)
+        if (b->repeat[r] || (r < b->from && same_row(s, r, h)))
+            return true;
+    size_t nb = 0, recurring = 0;
+    for (size_t c = 0; c < s->nfields[h]; c++) {
+        const cp_field *f = &s->rows[h][c];
+        if (blank(f))
+            continue;
+        nb++;
+        for (size_t r = h + 1; r < s->n; r++) {
+            if (c < s->nfields[r] && s->rows[r][c].len == f->len &&
+                memcmp(s->rows[r][c].data, f->data, f->len) == 0) {
+                recurring++;
+                break;
+            }
+        }
+    }
+    return nb > 0 && recurring * 2 <= nb;
+}
+
+/* A row under the header that labels the columns again: words above typed columns and no
+   value of their kinds (a row of units, a survey tool's question texts). */
+static bool labels_again(body *b, size_t r)
+{
+    bool words = false;
+    for (size_t c = 0; c < b->ncols; c++) {
+        const cp_field *f = telling(b->s, r, c, b->vo);
+        if (!f || !typed(body_type(b, c)))
+            continue;
+        if (!foreign(b->types[c], f, b->vo))
+            return false;
+        words |= has_letter(f);
+    }
+    return words;
+}
+
+enum { MAX_PREAMBLE_ROWS = 50, MAX_SUBHEADER_ROWS = 3 };
+
+typedef struct layout {
+    size_t first;       /* the sample row where the table starts (after the preamble) */
+    bool header;        /* row `first` is a header */
+    size_t header_rows; /* rows of the header (with the rows under it that label again) */
+} layout;
+
+/* Where the table starts, whether it has a header and how many rows that spans. */
+static cp_status find_layout(const sample *s, size_t ncols, const cp_csv_options *o,
+                             const cp_value_opts *vo, layout *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t p = 0;
+    if (o->skip_lines < 0) {
+        while (p + 1 < s->n && p < MAX_PREAMBLE_ROWS && preamble_like(s, p, ncols, vo))
+            p++;
+        if (preamble_like(s, p, ncols, vo))
+            p = 0;
+    }
+    body b;
+    for (;;) {
+        /* the body's types leave out the rows where more header rows may be */
+        const bool room = p + 1 + MAX_SUBHEADER_ROWS + 2 <= s->n;
+        if (body_init(&b, s, ncols, vo, room ? p + 1 + MAX_SUBHEADER_ROWS : p + 1, p) != CP_OK)
+            return CP_NOMEM;
+        bool h = is_header(&b, p);
+        if (p > 0 && !h && o->header != 1) {
+            p = 0; /* a preamble is only skipped above a header */
+            body_release(&b);
+            continue;
+        }
+        out->first = p;
+        out->header = o->header >= 0 ? o->header == 1 : h;
+        if (out->header) {
+            out->header_rows = 1;
+            for (size_t r = p + 1; room && r < p + 1 + MAX_SUBHEADER_ROWS; r++) {
+                if (same_row(s, r, p) || !labels_again(&b, r))
+                    break;
+                out->header_rows++;
+            }
+        }
+        break;
+    }
+    body_release(&b);
+    return CP_OK;
+}
+
+/* The text of the first n lines of text, each cut to fit, for people to see. */
+static cp_status keep_preamble(const char *text, size_t len, uint64_t n, cp_sniff_result *out)
+{
+    const size_t shown = n < CP_SNIFF_MAX_PREAMBLE_SHOWN ? (size_t)n : CP_SNIFF_MAX_PREAMBLE_SHOWN;
+    if (shown == 0)
+        return CP_OK;
+    out->preamble = calloc(shown, sizeof *out->preamble);
+    if (!out->preamble)
+        return CP_NOMEM;
+    size_t i = 0;
+    for (size_t k = 0; k < shown && i <= len; k++) {
+        size_t e = i;
+        while (e < len && text[e] != '\n' && text[e] != '\r')
+            e++;
+        size_t n_bytes = e - i < 200 ? e - i : 200;
+        while (n_bytes > 0 && n_bytes < e - i && ((unsigned char)text[i + n_bytes] & 0xC0) == 0x80)
+            n_bytes--;
+        out->preamble[k] = malloc(n_bytes + 1);
+        if (!out->preamble[k])
+            return CP_NOMEM;
+        memcpy(out->preamble[k], text + i, n_bytes);
+        out->preamble[k][n_bytes] = '\0';
+        out->npreamble = k + 1;
+        i = e + (e < len);
+        if (e < len && text[e] == '\r' && i < len && text[i] == '\n')
+            i++;
+    }
+    return CP_OK;
 }
 
 cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *out, cp_error *err)
@@ -394,23 +729,32 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
     st = CP_OK;
     d->encoding = dec.enc; /* UTF-8 may have become Windows-1252 */
 
+    /* lines skipped before anything is read: --skip, or Excel's sep= line */
+    const char sep = excel_sep_line(text, tlen);
+    out->excel_sep = sep != 0;
+    uint64_t skip = opts->skip_lines >= 0 ? (uint64_t)opts->skip_lines : sep ? 1 : 0;
+
     char quote = opts->quote ? opts->quote : '"';
     if (opts->delimiter)
         d->delimiter = opts->delimiter;
-    else if ((st = choose_delimiter(text, tlen, complete, opts, quote, &d->delimiter)) != CP_OK) {
+    else if (sep)
+        d->delimiter = sep;
+    else if ((st = choose_delimiter(text, tlen, complete, skip, opts, quote, &d->delimiter)) !=
+             CP_OK) {
         cp_error_set(err, st, "%s: out of memory reading the sample", src->name);
         goto out;
     }
     if (opts->quote)
         d->quote = opts->quote;
-    else if ((st = choose_quote(text, tlen, complete, opts, d->delimiter, &d->quote)) != CP_OK) {
+    else if ((st = choose_quote(text, tlen, complete, skip, opts, d->delimiter, &d->quote)) !=
+             CP_OK) {
         cp_error_set(err, st, "%s: out of memory reading the sample", src->name);
         goto out;
     }
 
     scan_stats ss;
-    if ((st = scan(text, tlen, complete, d->delimiter, d->quote, sample_rows + 1, &opts->limits,
-                   &smp, &ss)) != CP_OK) {
+    if ((st = scan(text, tlen, complete, skip, d->delimiter, d->quote, sample_rows + 1,
+                   &opts->limits, &smp, &ss)) != CP_OK) {
         cp_error_set(err, st, "%s: out of memory reading the sample", src->name);
         goto out;
     }
@@ -453,23 +797,38 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
     }
 
     d->values.null_tokens = opts->null_tokens;
-    choose_locale(&smp, opts, d->delimiter, &d->values.locale);
     size_t ncols = ss.modal ? ss.modal : smp.nfields[0];
-    if (opts->header >= 0)
-        d->header = opts->header == 1;
-    else
-        d->header = first_row_is_header(&smp, ncols, &d->values);
-    if (d->header && smp.nfields[0] > ncols)
-        ncols = smp.nfields[0];
     if (ncols == 0)
         ncols = 1;
+    choose_locale(&smp, opts, d->delimiter, &d->values.locale);
+    layout lay;
+    if ((st = find_layout(&smp, ncols, opts, &d->values, &lay)) != CP_OK)
+        goto nomem;
+    const size_t h = lay.first;
+    d->header = lay.header;
+    d->header_rows = lay.header ? (unsigned)lay.header_rows : 0;
+    d->skip_lines = h > 0 ? smp.lines[h] - 1 : skip;
+    if ((st = keep_preamble(text, tlen, d->skip_lines, out)) != CP_OK)
+        goto nomem;
+    if (d->header && smp.nfields[h] > ncols)
+        ncols = smp.nfields[h];
 
     if ((st = cp_schema_init(&out->schema, ncols)) != CP_OK)
         goto nomem;
     out->columns = calloc(ncols, sizeof *out->columns);
     if (!out->columns)
         goto nomem;
-    size_t first = d->header ? 1 : 0;
+    const size_t first = h + d->header_rows;
+    /* rows that repeat the header are left out, as the reader skips them */
+    size_t kept = first;
+    for (size_t r = first; r < smp.n; r++) {
+        if (d->header && smp.nfields[r] == smp.nfields[h] && same_row(&smp, r, h))
+            continue;
+        smp.rows[kept] = smp.rows[r];
+        smp.nfields[kept++] = smp.nfields[r];
+    }
+    d->repeats_header = kept < smp.n;
+    smp.n = kept;
     out->sample_rows = smp.n - first;
     for (size_t c = 0; c < ncols; c++) {
         cp_infer *inf = &out->columns[c];
@@ -493,8 +852,8 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
                 goto nomem;
             }
             for (size_t c = 0; c < ncols; c++) {
-                names[c] = c < smp.nfields[0] ? smp.rows[0][c].data : "";
-                lens[c] = c < smp.nfields[0] ? smp.rows[0][c].len : 0;
+                names[c] = c < smp.nfields[h] ? smp.rows[h][c].data : "";
+                lens[c] = c < smp.nfields[h] ? smp.rows[h][c].len : 0;
             }
         }
         st = cp_schema_set_names(&out->schema, names, lens, cp_reserved_names);
@@ -520,4 +879,9 @@ void cp_sniff_result_release(cp_sniff_result *r)
     cp_schema_release(&r->schema);
     free(r->columns);
     r->columns = NULL;
+    for (size_t i = 0; i < r->npreamble; i++)
+        free(r->preamble[i]);
+    free(r->preamble);
+    r->preamble = NULL;
+    r->npreamble = 0;
 }

@@ -57,7 +57,8 @@ static cp_status learn_widening(cp_csv_reader *r, cp_type *types, const cp_schem
             return st;
         if (row.nfields == 0)
             return CP_OK;
-        widen_for_row(types, s, &row, vo, forced);
+        if (!cp_csv_reader_drop_repeat(r, &row))
+            widen_for_row(types, s, &row, vo, forced);
     }
 }
 
@@ -163,6 +164,10 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 break;
             }
             st = cp_batch_append_row(&b, row.fields, row.nfields, vo, &rowerr);
+            if (st == CP_TYPE_MISMATCH && cp_csv_reader_drop_repeat(&r, &row)) {
+                st = CP_OK; /* the header again, past the sample */
+                continue;
+            }
             long misfit;
             if (st == CP_TYPE_MISMATCH && forced &&
                 (misfit = forced_misfit(schema, &row, vo)) >= 0) {
@@ -230,6 +235,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
         stats->bytes = src->position;
         stats->compression = cp_decompress_kind(src);
         stats->encoding = cp_csv_reader_encoding(&r);
+        stats->repeated_headers = r.repeated_headers;
         stats->line_ending = sniffed->dialect.line_ending;
         cp_batch_release(&b);
         cp_csv_reader_close(&r);

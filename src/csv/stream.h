@@ -30,6 +30,7 @@ typedef struct cp_stream_stats {
     cp_encoding encoding; /* as decoded in the end (UTF-8 may fall back) */
     const char *line_ending;
     cp_compression compression; /* of a source from cp_decompress_open */
+    uint64_t repeated_headers;  /* rows skipped because they repeat the header */
 } cp_stream_stats;
 
 typedef struct cp_stream_callbacks {

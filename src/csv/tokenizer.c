@@ -440,6 +440,45 @@ row_end:
     return SCAN_ROW;
 }
 
+cp_status cp_tokenizer_skip_lines(cp_tokenizer *t, uint64_t n, cp_error *err)
+{
+    while (n > 0) {
+        if (t->pos == t->len) {
+            if (t->eof)
+                return CP_OK;
+            CP_RETURN_IF_ERROR(refill(t, err));
+            continue;
+        }
+        size_t i = t->pos;
+        while (i < t->len && t->buf[i] != '\n' && t->buf[i] != '\r')
+            i++;
+        if (i == t->len) {
+            /* no line end buffered: the whole buffer is part of the line */
+            t->offset += i - t->pos;
+            t->pos = i;
+            if (t->eof)
+                return CP_OK;
+            continue;
+        }
+        if (t->buf[i] == '\r' && i + 1 == t->len && !t->eof) {
+            /* a CR at the end of the buffer: is an LF next? */
+            t->offset += i - t->pos;
+            t->pos = i;
+            CP_RETURN_IF_ERROR(refill(t, err));
+            continue;
+        }
+        size_t next = i + 1;
+        if (t->buf[i] == '\r' && next < t->len && t->buf[next] == '\n')
+            next++;
+        note_line_ending(t, t->buf[i] == '\n' ? "LF" : next - i == 2 ? "CRLF" : "CR");
+        t->offset += next - t->pos;
+        t->pos = next;
+        t->line++;
+        n--;
+    }
+    return CP_OK;
+}
+
 /* Appends the field's text with each doubled quote made single; returns its new length. */
 static cp_status unescape(cp_tokenizer *t, const cp_field *f, size_t *len)
 {

@@ -57,6 +57,13 @@ void cp_tokenizer_free(cp_tokenizer *t);
  */
 cp_status cp_tokenizer_next(cp_tokenizer *t, cp_row *row, cp_error *err);
 
+/*
+ * Skips n physical lines (each ended by LF, CRLF or CR; quotes mean nothing here), as
+ * the preamble above a header is skipped. Line numbers of later rows stay those of the
+ * file. Ends quietly at the end of the input.
+ */
+cp_status cp_tokenizer_skip_lines(cp_tokenizer *t, uint64_t n, cp_error *err);
+
 /* The line end seen first: "LF", "CRLF", "CR", or "none" before any. */
 const char *cp_tokenizer_line_ending(const cp_tokenizer *t);
 /* Text bytes consumed so far. */

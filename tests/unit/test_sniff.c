@@ -122,13 +122,20 @@ static void test_header(void **state)
     assert_true(s.r.dialect.header);
     expect_schema(&s.r, "name:STRING,city:STRING");
     done(&s);
-    /* all text with an empty first-row value: data */
+    /* all text: an empty or repeated name does not speak against a header (survey
+       exports leave the columns of one question unnamed after the first) */
     s = sniff("ana,\nbia,sp\ncai,rj\n");
-    assert_false(s.r.dialect.header);
-    assert_int_equal(s.r.sample_rows, 3);
+    assert_true(s.r.dialect.header);
+    assert_int_equal(s.r.sample_rows, 2);
     done(&s);
-    /* all text where the first row repeats below: data */
+    s = sniff("q,q,r\nyes,no,maybe\nno,no,yes\n");
+    assert_true(s.r.dialect.header);
+    done(&s);
+    /* all text where most first-row values recur below in their columns: data */
     s = sniff("x,y\nx,z\nw,y\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
+    s = sniff("'40-49','premeno','yes'\n'50-59','ge40','no'\n'40-49','ge40','yes'\n");
     assert_false(s.r.dialect.header);
     done(&s);
     /* a header only */
@@ -145,6 +152,256 @@ static void test_header(void **state)
     s = sniff_opts(t, strlen(t), &o);
     assert_false(s.r.dialect.header);
     expect_schema(&s.r, "column_1:STRING,column_2:STRING");
+    done(&s);
+}
+
+/* Issue 14: the header rule, on rows shaped like published files. */
+static void test_header_rule(void **state)
+{
+    (void)state;
+    /* numbers throughout, the first row with more decimals than the rest: data (it was
+       taken as a header, the names _0_00719424460432, ...) */
+    sniff_out s = sniff("0.00719424460432,0.213771839671,0.261048304214\n"
+                        "0.00792439241,0.170262766616,0.309520247353\n"
+                        "0.0079808936,0.140118472066,0.331889014156\n");
+    assert_false(s.r.dialect.header);
+    expect_schema(&s.r, "column_1:DECIMAL(18,14),column_2:DECIMAL(18,12),"
+                        "column_3:DECIMAL(18,12)");
+    done(&s);
+    /* an integer first row above decimals is data too */
+    s = sniff("1,2,7\n0.5,1.5,2.5\n3.25,4.5,5.5\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
+    /* a survey export: every column text, long questions, blanks under multi-answer
+       questions; it was taken as having no header */
+    s = sniff("StartDate,EndDate,Which of the following best describes you?,,\n"
+              "7/10/14 18:37,7/10/14 18:39,\"Single, but cohabiting\",Other,\n"
+              "7/10/14 15:54,7/10/14 15:56,Married,,Separate bedroom\n"
+              "7/10/14 14:01,7/10/14 14:09,Married,Other,\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "startdate:STRING,enddate:STRING,"
+                        "which_of_the_following_best_describes_you:STRING,column_4:STRING,"
+                        "column_5:STRING");
+    done(&s);
+    /* years naming columns above numbers (World Bank, OWID wide tables) */
+    s = sniff("Country Name,Country Code,1960,1961,1962\n"
+              "Aruba,ABW,54608,55811,56682\n"
+              "Afghanistan,AFG,8622466,8790140,8969047\n"
+              "Angola,AGO,5357195,5441333,5521400\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "country_name:STRING,country_code:STRING,_1960:INT64,_1961:INT64,"
+                        "_1962:INT64");
+    done(&s);
+    /* positions naming columns: 0,1,2,... above decimals */
+    s = sniff("bigram,0,1,2,3\ncredit_report,0.0067,-0.0056,0.6585,-0.12202\n"
+              "credit_card,-0.3189,0.26377,0.90643,0.23293\n");
+    assert_true(s.r.dialect.header);
+    done(&s);
+    /* ... but a matrix whose rows all count up is data */
+    s = sniff("1,2,3,4\n2,3,4,5\n3,4,5,6\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
+    /* a header repeated in the data (files concatenated with their headers): a header,
+       and the repeats do not count as rows */
+    s = sniff("SHOW,SEASON,ID\nBachelorette,13,13_BRYAN_A\nBachelorette,13,13_PETER_K\n"
+              "SHOW,SEASON,ID\nBachelor,21,21_COREY_B\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "show:STRING,season:INT64,id:STRING");
+    assert_int_equal(s.r.sample_rows, 3);
+    done(&s);
+    /* a survey tool's question row: blank above the answer columns of one question, text
+       above the rest */
+    s = sniff("Did polls do well?,,Why do you say that?\nYes,No,Open-Ended Response\n"
+              "Yes,,They were close\n,No,Too soon\nYes,,Fine\n,No,\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "did_polls_do_well:BOOLEAN,column_2:BOOLEAN,why_do_you_say_that:STRING");
+    done(&s);
+}
+
+/* Issue 14: title and note lines above the header are skipped and reported. */
+static void test_preamble(void **state)
+{
+    (void)state;
+    /* a spreadsheet's title line padded with delimiters */
+    sniff_out s = sniff("Raiders at Jets 9/7/14,,\nADDR_STATE,% Sales,% Ticket Sold\n"
+                        "NY,47,45\nNJ,28,31\nCT,6,5\n");
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    assert_true(s.r.dialect.header);
+    assert_int_equal(s.r.dialect.header_rows, 1);
+    assert_int_equal(s.r.npreamble, 1);
+    assert_string_equal(s.r.preamble[0], "Raiders at Jets 9/7/14,,");
+    expect_schema(&s.r, "addr_state:STRING,sales:INT64,ticket_sold:INT64");
+    assert_int_equal(s.r.sample_rows, 3);
+    done(&s);
+    /* World Bank downloads: two metadata lines and blank lines, then the header */
+    s = sniff("\"Data Source\",\"World Development Indicators\",\n\n"
+              "\"Last Updated Date\",\"2023-05-10\",\n\n"
+              "\"Country Name\",\"Country Code\",\"Indicator Name\",\"2020\",\"2021\",\n"
+              "\"Aruba\",\"ABW\",\"GDP (current US$)\",\"2610038029.05\",\"3126019385.47\",\n"
+              "\"Angola\",\"AGO\",\"GDP (current US$)\",\"57057217165.2\",\"74953344746.2\",\n");
+    assert_int_equal(s.r.dialect.skip_lines, 4);
+    assert_true(s.r.dialect.header);
+    assert_int_equal(s.r.npreamble, 4);
+    assert_string_equal(s.r.preamble[1], "");
+    expect_schema(&s.r, "country_name:STRING,country_code:STRING,indicator_name:STRING,"
+                        "_2020:DECIMAL(18,2),_2021:DECIMAL(18,2),column_6:STRING");
+    done(&s);
+    /* a group row above the header of a crosstab */
+    s = sniff(",,Democrat,,Republican,\nTeam,Total,Asian,Black,Asian,Black\n"
+              "Arizona Cardinals,148,2,7,4,5\nAtlanta Falcons,188,3,27,3,13\n"
+              "Baltimore Ravens,221,6,48,1,3\n");
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    expect_schema(&s.r, "team:STRING,total:INT64,asian:INT64,black:INT64,asian_2:INT64,"
+                        "black_2:INT64");
+    done(&s);
+    /* a brokerage export: one quoted title line, the header and rows end with ',' */
+    s = sniff("\"Transactions  for account Brokerage XXXX-1234 as of 11/15/2020 18:00:21 ET\"\n"
+              "\"Date\",\"Action\",\"Symbol\",\"Quantity\",\"Amount\",\n"
+              "\"11/20/2020\",\"Pr Yr Special Div\",\"ICLN\",\"\",\"$2.11\",\n"
+              "\"11/10/2020\",\"Journal\",\"\",\"\",\"-$123.45\",\n"
+              "\"11/05/2020\",\"Sell\",\"FB\",\"100\",\"$26143.94\",\n");
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    expect_schema(&s.r, "date:DATE,action:STRING,symbol:STRING,quantity:INT64,"
+                        "amount:DECIMAL(18,2),column_6:STRING");
+    done(&s);
+    /* no preamble: a sparse first row of numbers is data; an unnamed index column */
+    s = sniff("5,,,\n1,2,3,4\n5,6,7,8\n");
+    assert_int_equal(s.r.dialect.skip_lines, 0);
+    assert_false(s.r.dialect.header);
+    done(&s);
+    s = sniff(",value\n0,1.5\n1,2.5\n");
+    assert_int_equal(s.r.dialect.skip_lines, 0);
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "column_1:INT64,value:DECIMAL(18,1)");
+    done(&s);
+    /* a title above data with no header is kept: a preamble sits above a header */
+    s = sniff("Readings,,\n1,2,3\n4,5,6\n");
+    assert_int_equal(s.r.dialect.skip_lines, 0);
+    done(&s);
+    /* forced: --skip 2 (and --skip 0 keeps the title) */
+    cp_csv_options o;
+    cp_csv_options_default(&o);
+    o.skip_lines = 2;
+    const char *t = "Report\nexported today\nid,v\n1,2\n3,4\n";
+    s = sniff_opts(t, strlen(t), &o);
+    assert_int_equal(s.st, CP_OK);
+    assert_int_equal(s.r.dialect.skip_lines, 2);
+    expect_schema(&s.r, "id:INT64,v:INT64");
+    done(&s);
+    o.skip_lines = 0;
+    t = "Raiders at Jets,,\nADDR_STATE,Sales,Sold\nNY,47,45\n";
+    s = sniff_opts(t, strlen(t), &o);
+    assert_int_equal(s.r.dialect.skip_lines, 0);
+    assert_int_equal(s.r.npreamble, 0);
+    expect_schema(&s.r, "raiders_at_jets:STRING,column_2:STRING,column_3:STRING");
+    done(&s);
+}
+
+/* Issue 14: rows under the header that label the columns again (units, survey tools). */
+static void test_header_rows(void **state)
+{
+    (void)state;
+    sniff_out s = sniff("Date,Temperature,Rain\n,deg C,mm\n2024-01-01,3.5,0\n"
+                        "2024-01-02,4.5,12\n2024-01-03,1.5,0\n2024-01-04,-2.0,1\n"
+                        "2024-01-05,0.5,3\n");
+    assert_true(s.r.dialect.header);
+    assert_int_equal(s.r.dialect.header_rows, 2);
+    expect_schema(&s.r, "date:DATE,temperature:DECIMAL(18,1),rain:INT64");
+    assert_int_equal(s.r.sample_rows, 5);
+    done(&s);
+    /* a survey tool's three header rows: names, question texts, import ids */
+    s = sniff("StartDate,Progress,Finished,Q1\n"
+              "Start Date,Progress,Finished,How old are you?\n"
+              "\"{\"\"ImportId\"\":\"\"startDate\"\"}\",\"{\"\"ImportId\"\":\"\"progress\"\"}\","
+              "\"{\"\"ImportId\"\":\"\"finished\"\"}\",\"{\"\"ImportId\"\":\"\"QID1\"\"}\"\n"
+              "2024-03-01 10:00:00,100,True,34\n2024-03-01 10:05:00,100,True,51\n"
+              "2024-03-01 11:00:00,60,False,\n2024-03-02 09:00:00,100,True,27\n"
+              "2024-03-02 09:30:00,100,True,45\n");
+    assert_int_equal(s.r.dialect.header_rows, 3);
+    expect_schema(&s.r, "startdate:TIMESTAMP,progress:INT64,finished:BOOLEAN,q1:INT64");
+    done(&s);
+    /* a first data row with a word where its column has numbers, and numbers elsewhere,
+       stays data */
+    s = sniff("name,a,b\nx,oops,3\ny,1,2\nz,4,5\nw,6,7\nv,8,9\nu,1,1\n");
+    assert_int_equal(s.r.dialect.header_rows, 1);
+    assert_int_equal(s.r.sample_rows, 6);
+    done(&s);
+}
+
+/* Issue 14: Excel's "sep=;" first line. */
+static void test_excel_sep_line(void **state)
+{
+    (void)state;
+    sniff_out s = sniff("sep=;\nData;Hist\xc3\xb3rico;Valor\n01/10/2026;PADARIA;-17,80\n"
+                        "02/10/2026;PIX RECEBIDO;1.250,00\n");
+    assert_int_equal(s.r.dialect.delimiter, ';');
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    assert_true(s.r.excel_sep);
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "data:DATE,historico:STRING,valor:DECIMAL(18,2)");
+    done(&s);
+    /* quoted, CRLF, and a delimiter that the rows alone would not choose */
+    s = sniff("\"sep=|\"\r\na|b,c\r\n1|2,5\r\n3|4,5\r\n");
+    assert_int_equal(s.r.dialect.delimiter, '|');
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    done(&s);
+    /* --delimiter wins; the line is still skipped */
+    cp_csv_options o;
+    cp_csv_options_default(&o);
+    o.delimiter = ',';
+    const char *t = "SEP=;\na,b\n1,2\n";
+    s = sniff_opts(t, strlen(t), &o);
+    assert_int_equal(s.r.dialect.delimiter, ',');
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    expect_schema(&s.r, "a:INT64,b:INT64");
+    done(&s);
+    /* not the line: more after it, or a data value */
+    s = sniff("sep=;x\na;b\n");
+    assert_false(s.r.excel_sep);
+    done(&s);
+}
+
+/* Issue 14: money as people write it. */
+static void test_money(void **state)
+{
+    (void)state;
+    /* a Brazilian bank statement */
+    sniff_out s = sniff("Data;Lan\xc3\xa7"
+                        "amento;Valor;Saldo\n"
+                        "02/01/2024;PIX RECEBIDO;R$ 1.234,56;R$ 1.000.000,00\n"
+                        "03/01/2024;TARIFA;R$ -0,05;R$ 999.999,95\n"
+                        "04/01/2024;ESTORNO;-R$ 5,00;R$ 1.000.004,95\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, ',');
+    assert_string_equal(cp_currency_symbol(s.r.dialect.values.locale.currency), "R$");
+    expect_schema(&s.r, "data:DATE,lancamento:STRING,valor:DECIMAL(18,2),saldo:DECIMAL(18,2)");
+    done(&s);
+    /* a US export: quoted grouped amounts, dollar signs, accounting negatives */
+    s = sniff("Name,Amount,Total,Count\n"
+              "ann,\"1,234.56\",\"$2,000.00\",\"1,200\"\n"
+              "bob,\"(1,234.56)\",\"($336.73)\",17\n"
+              "cy,999.00,\"$65,548 \",\"12,345,678\"\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, '.');
+    expect_schema(&s.r, "name:STRING,amount:DECIMAL(18,2),total:DECIMAL(18,2),count:INT64");
+    done(&s);
+    /* two currencies in one column stay text: converting would lose one of them */
+    s = sniff("item,price\na,$5.00\nb,\xe2\x82\xac"
+              "5.00\nc,$7.00\n");
+    expect_schema(&s.r, "item:STRING,price:STRING");
+    done(&s);
+    /* ambiguous: 1.234 with no other decimal evidence stays as it was (1234 with ';') */
+    s = sniff("a;b\nx;1.234\ny;2.500\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, '.');
+    expect_schema(&s.r, "a:STRING,b:DECIMAL(18,3)");
+    done(&s);
+    /* 1,234 beside decimal points elsewhere is a thousands group */
+    s = sniff("a,b,c\nx,\"1,234\",2.5\ny,\"2,500\",3.5\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, '.');
+    expect_schema(&s.r, "a:STRING,b:INT64,c:DECIMAL(18,1)");
+    done(&s);
+    /* and with nothing else, as before, a decimal comma */
+    s = sniff("a,b\nx,\"1,234\"\ny,\"2,500\"\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, ',');
+    expect_schema(&s.r, "a:STRING,b:DECIMAL(18,3)");
     done(&s);
 }
 
@@ -332,13 +589,12 @@ static void test_sales_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delimiters),
-        cmocka_unit_test(test_header),
-        cmocka_unit_test(test_quote),
-        cmocka_unit_test(test_locale),
-        cmocka_unit_test(test_sample_and_empty),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_sales_file),
+        cmocka_unit_test(test_delimiters),  cmocka_unit_test(test_header),
+        cmocka_unit_test(test_header_rule), cmocka_unit_test(test_preamble),
+        cmocka_unit_test(test_header_rows), cmocka_unit_test(test_excel_sep_line),
+        cmocka_unit_test(test_money),       cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_locale),      cmocka_unit_test(test_sample_and_empty),
+        cmocka_unit_test(test_names),       cmocka_unit_test(test_sales_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

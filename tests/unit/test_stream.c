@@ -283,12 +283,67 @@ static void test_compressed_source(void **state)
     }
 }
 
+/* Issue 14: rows that repeat the header are not data, in the sample and past it. */
+static void test_repeated_header(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t o = (size_t)snprintf(text, sizeof text, "name,v\n");
+    for (int i = 1; i <= 300; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, i % 100 == 0 ? "name,v\n" : "n%d,%d.5\n",
+                              i, i);
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    /* seen in the sample: skipped wherever it comes */
+    assert_int_equal(run(text, 0, 16, &c, &st, &r, &err), CP_OK);
+    assert_true(r.dialect.repeats_header);
+    assert_int_equal(st.rows, 297);
+    assert_int_equal(st.repeated_headers, 3);
+    assert_int_equal(st.restarts, 0);
+    cp_sniff_result_release(&r);
+    /* past a sample of 50 rows: the repeats do not fit the DECIMAL column, and are dropped
+       instead of widening it */
+    assert_int_equal(run(text, 50, 16, &c, &st, &r, &err), CP_OK);
+    assert_false(r.dialect.repeats_header);
+    assert_int_equal(st.rows, 297);
+    assert_int_equal(st.repeated_headers, 3);
+    assert_int_equal(st.restarts, 0);
+    char t[64];
+    assert_string_equal(types_of(&r.schema, t, sizeof t), "STRING,DECIMAL(18,1)");
+    cp_sniff_result_release(&r);
+}
+
+/* Issue 14: the preamble above the header is skipped on every pass, restarts included. */
+static void test_preamble_and_restart(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t o = (size_t)snprintf(text, sizeof text, "Report of the week,,\n\nid,v,w\n");
+    for (int i = 1; i <= 80; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,%d,x\n", i, i);
+    o += (size_t)snprintf(text + o, sizeof text - o, "81,oops,x\n");
+    collect c;
+    cp_stream_stats st;
+    cp_sniff_result r;
+    cp_error err;
+    assert_int_equal(run(text, 50, 16, &c, &st, &r, &err), CP_OK);
+    assert_int_equal(r.dialect.skip_lines, 2);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.rows, 81);
+    assert_int_equal(c.rows, 81);
+    assert_string_equal(c.widened, "INT64,STRING,STRING");
+    cp_sniff_result_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compressed_source),  cmocka_unit_test(test_rows_and_batches),
-        cmocka_unit_test(test_widen_after_sample), cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_compressed_source),    cmocka_unit_test(test_rows_and_batches),
+        cmocka_unit_test(test_widen_after_sample),   cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_repeated_header),
+        cmocka_unit_test(test_preamble_and_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,6 +533,49 @@ static void test_offsets_and_fills(void **state)
     cp_tokenizer_free(NULL);
 }
 
+/* Issue 14: the lines above a header are skipped as lines, whatever their quotes. */
+static void test_skip_lines(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t skip;
+        const char *want; /* the first row after the skip: "LINE:f1|f2" */
+    } cases[] = {
+        {"title\na,b\n", 1, "2:a|b"},
+        {"title\r\nnote \"unclosed\r\na,b\r\n", 2, "3:a|b"},
+        {"t\r\rx\na,b", 3, "4:a|b"},
+        {"\n\nsep=;\na,b\n", 3, "4:a|b"},
+        {"only\n", 1, ""},
+        {"only", 5, ""},
+        {"a,b\n", 0, "1:a|b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t md = 0; md < NMODES; md++) {
+            cp_tokenizer_options o;
+            cp_tokenizer_options_default(&o);
+            if (modes[md].chunk)
+                o.chunk_bytes = modes[md].chunk;
+            mem m = {.p = cases[i].text, .len = strlen(cases[i].text), .piece = modes[md].piece};
+            cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
+            assert_non_null(t);
+            assert_int_equal(cp_tokenizer_skip_lines(t, cases[i].skip, NULL), CP_OK);
+            const uint64_t after_skip = cp_tokenizer_offset(t);
+            cp_row row;
+            assert_int_equal(cp_tokenizer_next(t, &row, NULL), CP_OK);
+            char got[64] = "";
+            if (row.nfields == 2)
+                snprintf(got, sizeof got, "%llu:%.*s|%.*s", (unsigned long long)row.line,
+                         (int)row.fields[0].len, row.fields[0].data, (int)row.fields[1].len,
+                         row.fields[1].data);
+            if (strcmp(got, cases[i].want) != 0)
+                fail_msg("case %zu mode %zu: \"%s\", expected \"%s\"", i, md, got, cases[i].want);
+            assert_int_equal(row.nfields ? row.offset : m.len, after_skip);
+            cp_tokenizer_free(t);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_unterminated),      cmocka_unit_test(test_field_too_long),
         cmocka_unit_test(test_columns),           cmocka_unit_test(test_row_too_large),
         cmocka_unit_test(test_offsets_and_fills), cmocka_unit_test(test_scan_word_boundaries),
+        cmocka_unit_test(test_skip_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
