@@ -35,6 +35,7 @@ enum {
     CP_OPT_MAX_FIELD,
     CP_OPT_TYPE,
     CP_OPT_SCHEMA,
+    CP_OPT_SKIP,
     CP_OPT_JSON,
     CP_OPT_HELP,
     CP_OPT_FIRST_FREE, /* commands number their own options from here */
@@ -52,6 +53,7 @@ enum {
         {"max-field-size", required_argument, NULL, CP_OPT_MAX_FIELD},                             \
         {"type", required_argument, NULL, CP_OPT_TYPE},                                            \
         {"schema", required_argument, NULL, CP_OPT_SCHEMA},                                        \
+        {"skip", required_argument, NULL, CP_OPT_SKIP},                                            \
     {                                                                                              \
         "help", no_argument, NULL, CP_OPT_HELP                                                     \
     }

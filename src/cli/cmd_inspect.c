@@ -13,8 +13,9 @@
 
 static const char usage[] = "usage: csvpipe inspect [options] FILE\n"
                             "\n"
-                            "Prints the detected encoding, delimiter, quote, header, decimal\n"
-                            "separator and date order, the exact row count, and per column its\n"
+                            "Prints the detected compression, encoding, delimiter, quote, the\n"
+                            "lines skipped above the header, header, decimal separator,\n"
+                            "currency and date order, the exact row count, and per column its\n"
                             "name, original header, type, null count and an example value.\n"
                             "FILE may be - for standard input. Files compressed with gzip,\n"
                             "zstd, bzip2 or xz are read as they are.\n"
@@ -79,14 +80,30 @@ static cp_status print_json(const char *file, const cp_sniff_result *sr, const c
     ok &= cp_json_append_string(&out, delim, 1) == CP_OK;
     ok &= cp_buf_append_str(&out, ",\"quote\":") == CP_OK;
     ok &= cp_json_append_string(&out, quote, 1) == CP_OK;
-    ok &=
-        cp_buf_printf(&out,
-                      ",\"header\":%s,\"line_ending\":\"%s\",\"decimal_separator\":\"%s\","
-                      "\"date_order\":\"%s\",\"rows\":%llu,\"rejected_rows\":%llu,\"restarts\":%u,"
-                      "\"columns\":[",
-                      d->header ? "true" : "false", d->line_ending, dec,
-                      date_order_name(d->values.locale.date_order), (unsigned long long)st->rows,
-                      (unsigned long long)st->rejected, st->restarts) == CP_OK;
+    ok &= cp_buf_printf(&out, ",\"skipped_lines\":%llu,\"preamble\":[",
+                        (unsigned long long)d->skip_lines) == CP_OK;
+    for (size_t i = 0; i < sr->npreamble; i++) {
+        if (i)
+            ok &= cp_buf_append_char(&out, ',') == CP_OK;
+        ok &= cp_json_append_string(&out, sr->preamble[i], strlen(sr->preamble[i])) == CP_OK;
+    }
+    ok &= cp_buf_printf(&out, "],\"excel_sep_line\":%s", sr->excel_sep ? "true" : "false") ==
+          CP_OK;
+    const char *currency = cp_currency_symbol(d->values.locale.currency);
+    ok &= cp_buf_printf(&out,
+                        ",\"header\":%s,\"header_rows\":%u,\"repeated_headers\":%llu,"
+                        "\"line_ending\":\"%s\",\"decimal_separator\":\"%s\",\"currency\":",
+                        d->header ? "true" : "false", d->header_rows,
+                        (unsigned long long)st->repeated_headers, d->line_ending, dec) == CP_OK;
+    if (currency)
+        ok &= cp_json_append_string(&out, currency, strlen(currency)) == CP_OK;
+    else
+        ok &= cp_buf_append_str(&out, "null") == CP_OK;
+    ok &= cp_buf_printf(&out,
+                        ",\"date_order\":\"%s\",\"rows\":%llu,\"rejected_rows\":%llu,"
+                        "\"restarts\":%u,\"columns\":[",
+                        date_order_name(d->values.locale.date_order), (unsigned long long)st->rows,
+                        (unsigned long long)st->rejected, st->restarts) == CP_OK;
     for (size_t c = 0; c < sr->schema.ncolumns; c++) {
         const cp_column *col = &sr->schema.columns[c];
         char tname[32];
@@ -139,9 +156,24 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
     printf("encoding:          %s\n", cp_encoding_name(st->encoding));
     printf("delimiter:         %s\n", cp_delimiter_name(d->delimiter));
     printf("quote:             %s\n", cp_delimiter_name(d->quote));
-    printf("header:            %s\n", d->header ? "yes" : "no");
+    printf("skipped lines:     %llu%s\n", (unsigned long long)d->skip_lines,
+           sr->excel_sep && d->skip_lines ? " (the first is Excel's sep= line)" : "");
+    for (size_t i = 0; i < sr->npreamble; i++) {
+        char shown[256];
+        cp_error_quote_value(shown, sizeof shown, sr->preamble[i], strlen(sr->preamble[i]));
+        printf("  %4zu | %s\n", i + 1, shown);
+    }
+    if (d->header && d->header_rows > 1)
+        printf("header:            yes, %u rows (names from the first)\n", d->header_rows);
+    else
+        printf("header:            %s\n", d->header ? "yes" : "no");
+    if (st->repeated_headers)
+        printf("repeated headers:  %llu rows that repeat the header were skipped\n",
+               (unsigned long long)st->repeated_headers);
     printf("line ending:       %s\n", d->line_ending);
     printf("decimal separator: %c\n", d->values.locale.decimal_sep);
+    if (d->values.locale.currency)
+        printf("currency:          %s\n", cp_currency_symbol(d->values.locale.currency));
     printf("date order:        %s\n", date_order_name(d->values.locale.date_order));
     printf("rows:              %llu\n", (unsigned long long)st->rows);
     printf("rejected rows:     %llu\n", (unsigned long long)st->rejected);

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@ const char cp_csv_options_help[] =
     "                        iso-8859-1\n"
     "  --delimiter C         , ; tab | or any one character ('\\t' or 'tab' for tab)\n"
     "  --quote C             \" or '\n"
+    "  --skip N              lines above the header to skip (a title, notes; 0: none)\n"
     "  --header, --no-header whether the first row names the columns\n"
     "  --decimal C           decimal separator: . or ,\n"
     "  --date-order ORDER    dmy (dd/mm/yyyy) or mdy (mm/dd/yyyy)\n"
@@ -167,6 +169,17 @@ int cp_csv_option(int opt, const char *arg, cp_csv_options *o, cp_null_list *nul
         t[nulls->n] = NULL;
         nulls->tokens = t;
         o->null_tokens = t;
+        return 1;
+    }
+    case CP_OPT_SKIP: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(arg, &end, 10);
+        if (end == arg || *end != '\0' || v < 0 || errno != 0) {
+            cp_cli_error("--skip must be a number of lines, 0 or more, not '%s'", arg);
+            return -1;
+        }
+        o->skip_lines = v;
         return 1;
     }
     case CP_OPT_MAX_FIELD:

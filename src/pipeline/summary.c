@@ -76,9 +76,13 @@ cp_status cp_load_summary_to_json(const cp_load_summary *s, cp_buf *o)
             false));
         CP_RETURN_IF_ERROR(json_str(o, "delimiter", delim, true));
         CP_RETURN_IF_ERROR(json_str(o, "quote", quote, true));
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, ",\"skipped_lines\":%" PRIu64, d->skip_lines));
         CP_RETURN_IF_ERROR(cp_buf_printf(o, ",\"header\":%s", d->header ? "true" : "false"));
+        CP_RETURN_IF_ERROR(cp_buf_printf(o, ",\"header_rows\":%u", d->header_rows));
         CP_RETURN_IF_ERROR(json_str(o, "line_ending", d->line_ending, true));
         CP_RETURN_IF_ERROR(json_str(o, "decimal_separator", dec, true));
+        CP_RETURN_IF_ERROR(
+            json_str(o, "currency", cp_currency_symbol(d->values.locale.currency), true));
         CP_RETURN_IF_ERROR(
             json_str(o, "date_order", date_order_name(d->values.locale.date_order), true));
         CP_RETURN_IF_ERROR(
@@ -144,6 +148,9 @@ void cp_load_summary_print(const cp_load_summary *s, FILE *f)
                 cp_delimiter_name(d->delimiter), d->header ? "header row" : "no header",
                 d->values.locale.decimal_sep, date_order_name(d->values.locale.date_order),
                 d->line_ending);
+        if (d->skip_lines)
+            fprintf(f, "  skipped   %" PRIu64 " line%s above the header\n", d->skip_lines,
+                    d->skip_lines == 1 ? "" : "s");
         fprintf(f, "  columns   ");
         for (size_t c = 0; c < sr->schema.ncolumns && c < 12; c++) {
             char t[32];

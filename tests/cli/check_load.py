@@ -8,14 +8,14 @@ independent reader (tests/js/read_parquet.mjs output), csvpipe's NDJSON, the SQL
 and the SQLite item store. Prints one line per check and exits 1 on any difference.
 """
 import argparse
-import csv
 import datetime as dt
 import json
 import sqlite3
 import sys
 from decimal import Decimal
 
-from oracle_common import BOOL_WORDS, NULLS, Checks, parse_date, parse_timestamp
+from oracle_common import (BOOL_WORDS, NULLS, Checks, number_text, parse_date, parse_timestamp,
+                           source_rows)
 
 
 
@@ -29,13 +29,13 @@ def expected(type_name, raw, args):
     if raw in NULLS:
         return None
     if type_name == "INT64":
-        return int(raw)
+        return int(number_text(raw, args.decimal, args.currency))
     if type_name.startswith("DECIMAL"):
         scale = int(type_name.split(",")[1].rstrip(")"))
-        text = raw.replace(".", "").replace(",", ".") if args.decimal == "," else raw
+        text = number_text(raw, args.decimal, args.currency)
         return str(Decimal(text).quantize(Decimal(1).scaleb(-scale)))
     if type_name == "DOUBLE":
-        return float(raw.replace(",", ".") if args.decimal == "," else raw)
+        return float(number_text(raw, args.decimal, args.currency))
     if type_name == "BOOLEAN":
         return BOOL_WORDS[raw.lower()]
     if type_name == "DATE":
@@ -45,10 +45,8 @@ def expected(type_name, raw, args):
     return raw
 
 
-def load_source(args, types):
-    with open(args.csv, newline="", encoding=args.encoding) as f:
-        rows = list(csv.reader(f, delimiter=args.delimiter))
-    header, data = rows[0], [r for r in rows[1:] if r]
+def load_source(args, types, detected):
+    header, data = source_rows(args.csv, args.encoding, args.delimiter, detected)
     out = []
     for r in data:
         r = r + [""] * (len(types) - len(r))
@@ -100,7 +98,11 @@ def main():
           f'{" ".join(c["type"] for c in schema)} vs {args.types}')
     if len(types) != len(schema):
         sys.exit(check.finish())
-    header, want = load_source(args, types)
+    detected = summary.get("detected", {})
+    args.currency = detected.get("currency")
+    header, want = load_source(args, types, detected)
+    if header is None:
+        header = [""] * len(schema)  # no header: csvpipe names the columns column_N
     check("source header matches the schema's source names",
           header == [c["source_name"] for c in schema], f"{header} vs schema")
     check("summary row count", summary["rows"] == len(want), f"{summary['rows']} vs {len(want)}")

@@ -103,6 +103,22 @@ convert extremes_decimal38_nan_only_far_dates "$data/extremes_decimal38_nan_only
     "$utf8" '{}' zstd
 convert utf8_bom_cr_line_endings "$data/utf8_bom_cr_line_endings.csv" "a:INT64 b:STRING" \
     "utf-8-bom , . mdy" '{}' gzip
+convert money_brl_statement "$data/money_brl_statement.csv" \
+    "data:DATE historico:STRING valor:DECIMAL(18,2) saldo:DECIMAL(18,2)" \
+    "utf-8 ; , dmy" '{}' zstd
+convert money_usd_export "$data/money_usd_export.csv" \
+    "date:DATE description:STRING amount:DECIMAL(18,2) fee:DECIMAL(18,2) balance:DECIMAL(18,2) shares:DECIMAL(18,3) population:INT64" \
+    "$utf8" '{}' snappy
+convert preamble_open_data "$data/preamble_open_data.csv" \
+    "country_name:STRING country_code:STRING indicator_name:STRING indicator_code:STRING _2020:DECIMAL(18,5) _2021:DECIMAL(18,2) _2022:DECIMAL(18,3) column_8:STRING" \
+    "$utf8" '{}' gzip
+convert preamble_title_units "$data/preamble_title_units.csv" \
+    "station:STRING date:DATE temperature:DECIMAL(18,1) precipitation:DECIMAL(18,1) observer:STRING" \
+    "$utf8" '{}' none
+expect_eq "money and preambles: what csvpipe skipped and read" \
+    "$(for f in money_brl_statement money_usd_export preamble_open_data preamble_title_units; do
+        json_get "$TMP/$f.summary.json" '"%s/%s/%s/%s" % (j["detected"]["skipped_lines"], j["detected"]["header_rows"], j["detected"]["currency"], j["rows"])'
+    done | tr '\n' ' ')" "3/1/R\$/8 0/1/\$/7 4/1/None/4 2/2/None/6 "
 every="flag:BOOLEAN n:INT64 amount:DECIMAL(18,2) ratio:DOUBLE day:DATE at:TIMESTAMP at_tz:TIMESTAMPTZ text:STRING nothing:STRING"
 for codec in snappy zstd gzip none; do
     convert "every_type_$codec" "$data/every_type.csv" "$every" "$utf8" '{}' "$codec"

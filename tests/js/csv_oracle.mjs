@@ -25,6 +25,14 @@
 //   - INT64 [+-]digits; DECIMAL(p,s) exact, with "." or (decimal comma) ","; with a
 //     decimal comma, "." groups thousands in both (1.234 is 1234); DOUBLE by correctly
 //     rounded conversion, inf/infinity/nan in any case.
+//   - money, in all three: spaces around; thousands in groups of three by the separator
+//     that is not the decimal one, a space, or (with ".") an apostrophe, one kind per
+//     number; the file's currency symbol (summary.detected.currency) before or after, a
+//     symbol of letters apart by a space; a sign before, or after a leading symbol;
+//     parentheses for a negative amount with a symbol, groups or a fraction.
+//   - the lines the summary says were skipped above the header (detected.skipped_lines,
+//     any line end), the header's extra rows (detected.header_rows) and rows that repeat
+//     the header are not data.
 //   - DATE YYYY-MM-DD, or DD/MM/YYYY (dmy) / MM/DD/YYYY (mdy) with - / or . separators;
 //     TIMESTAMP adds [T ]HH:MM[:SS[.f{1,6}]]; TIMESTAMPTZ adds Z, UTC or +-HH[[:]MM] and
 //     is normalized to UTC.
@@ -111,7 +119,57 @@ const FALSE_WORDS = new Set(['false', 'f', 'no', 'n', 'não']);
 
 class Misfit extends Error {}
 
-function exactDecimal(raw, scale) {
+const SPACE = '[ \\t\\u00a0\\u202f\\u2009]';
+// A number written as money ("R$ 1.234,56", "($1,234.50)", " 25,649 ") in the plain form
+// the rules below read: [+-]digits[SEP digits][exponent] with SEP the decimal separator.
+function plainNumber(raw) {
+  const cur = summary.detected?.currency ?? null;
+  const trim = (t) => t.replace(new RegExp(`^${SPACE}+|${SPACE}+$`, 'g'), '');
+  let s = trim(raw);
+  let paren = false;
+  let sign = '';
+  let symbol = false;
+  if (s.length >= 2 && s.startsWith('(') && s.endsWith(')')) {
+    paren = true;
+    s = trim(s.slice(1, -1));
+  }
+  if (s[0] === '-' || s[0] === '+') {
+    sign = s[0];
+    s = trim(s.slice(1));
+  }
+  if (cur) {
+    const letters = /^[A-Za-z]/.test(cur) || /[A-Za-z]$/.test(cur);
+    const after = s.slice(cur.length);
+    const before = s.slice(0, s.length - cur.length);
+    if (s.startsWith(cur) && (!/[A-Za-z]$/.test(cur) || new RegExp(`^${SPACE}`).test(after))) {
+      symbol = true;
+      s = trim(after);
+      if (!sign && (s[0] === '-' || s[0] === '+')) {
+        sign = s[0];
+        s = s.slice(1);
+      }
+    } else if (s.endsWith(cur) && (!letters || new RegExp(`${SPACE}$`).test(before))) {
+      symbol = true;
+      s = trim(before);
+    }
+  }
+  if (paren && sign) throw new Misfit('a sign inside parentheses');
+  const dsep = opt.decimal;
+  const group = dsep === ',' ? `[.]|${SPACE}` : `[,']|${SPACE}`;
+  const m = new RegExp(`^(?:([1-9]\\d{0,2})((${group})\\d{3}(?:\\3\\d{3})*)|(\\d*))(?:[${dsep}](\\d+))?([eE][+-]?\\d+)?$`).exec(s);
+  if (!m || s === '') throw new Misfit('not a number');
+  const grouped = m[1] !== undefined;
+  const intPart = grouped ? m[1] + m[2].replace(/\D/g, '') : m[4];
+  if (!grouped && intPart === '' && m[5] === undefined) throw new Misfit('not a number');
+  if (m[6] !== undefined && (paren || symbol || grouped)) throw new Misfit('an exponent on money');
+  if (paren && !(symbol || grouped || m[5] !== undefined)) throw new Misfit('parentheses around a plain integer');
+  if (!paren && !symbol && !grouped && s === raw) return raw;
+  const negative = paren || sign === '-';
+  return `${negative ? '-' : ''}${intPart || '0'}${m[5] !== undefined ? dsep + m[5] : ''}${m[6] ?? ''}`;
+}
+
+function exactDecimal(text, scale) {
+  const raw = plainNumber(text);
   const dsep = opt.decimal;
   const re = dsep === ','
     ? /^([+-]?)((?:[1-9]\d{0,2}(?:\.\d{3})+)|\d+)(?:,(\d+))?$/
@@ -126,12 +184,12 @@ function exactDecimal(raw, scale) {
   return m[1] === '-' ? -unscaled : unscaled;
 }
 
-function parseDouble(raw) {
-  const t = raw.toLowerCase().replace(/^\+/, '');
+function parseDouble(text) {
+  const t = text.toLowerCase().replace(/^\+/, '');
   if (t === 'nan' || t === '-nan') return NaN;
   if (t === 'inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
-  let s = raw;
+  let s = plainNumber(text);
   if (opt.decimal === ',') {
     if (!/^[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?$/.test(s)) throw new Misfit('not a number');
     s = s.replaceAll('.', '').replace(',', '.');
@@ -199,7 +257,8 @@ function cell(t, field) {
       throw new Misfit('not a boolean word');
     }
     case 'INT64': {
-      const digits = opt.decimal === ',' && /^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$/.test(raw) ? raw.replaceAll('.', '') : raw;
+      const plain = plainNumber(raw);
+      const digits = opt.decimal === ',' && /^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$/.test(plain) ? plain.replaceAll('.', '') : plain;
       if (!/^[+-]?\d+$/.test(digits) || /^[+-]?0\d/.test(digits)) throw new Misfit('not an integer');
       const v = BigInt(digits);
       if (v > 9223372036854775807n || v < -9223372036854775808n) throw new Misfit('beyond INT64');
@@ -258,8 +317,17 @@ function decode(bytes, encoding) {
   return out;
 }
 const bytes = readFileSync(opt.csv);
-const text = decode(bytes, opt.encoding);
-const records = parseCsv(text, opt.delimiter);
+let text = decode(bytes, opt.encoding);
+for (let k = 0; k < (summary.detected?.skipped_lines ?? 0); k++) {
+  const m = /\r\n|\r|\n/.exec(text);
+  text = m ? text.slice(m.index + m[0].length) : '';
+}
+const parsed = parseCsv(text, opt.delimiter);
+const headerRows = Math.max(summary.detected?.header_rows ?? 1, 1);
+const records = parsed.length ? [parsed[0]] : [];
+for (const rec of parsed.slice(headerRows)) {
+  if (JSON.stringify(rec.map((f) => f.text)) !== JSON.stringify(parsed[0].map((f) => f.text))) records.push(rec);
+}
 const problems = [];
 if (records.length === 0) problems.push('the CSV has no header');
 const header = (records[0] ?? []).map((f) => f.text);

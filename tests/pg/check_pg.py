@@ -10,7 +10,6 @@ numeric_scale) and that _row numbers the rows 1..N. Prints one line per check an
 on any difference. Nothing here uses csvpipe's code.
 """
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -19,7 +18,8 @@ import sys
 from decimal import Decimal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from oracle_common import BOOL_WORDS, NULLS, Checks, parse_date, parse_timestamp  # noqa: E402
+from oracle_common import (BOOL_WORDS, NULLS, Checks, number_text, parse_date,  # noqa: E402
+                           parse_timestamp, source_rows)
 
 PG_TYPES = {"INT64": ("bigint", None, None), "DOUBLE": ("double precision", None, None),
             "BOOLEAN": ("boolean", None, None), "DATE": ("date", None, None),
@@ -32,13 +32,13 @@ def expected(type_name, raw, args):
     if raw in NULLS:
         return None
     if type_name == "INT64":
-        return int(raw)
+        return int(number_text(raw, args.decimal, args.currency))
     if type_name.startswith("DECIMAL"):
         scale = int(type_name.split(",")[1].rstrip(")"))
-        text = raw.replace(".", "").replace(",", ".") if args.decimal == "," else raw
-        return Decimal(text).quantize(Decimal(1).scaleb(-scale))
+        return Decimal(number_text(raw, args.decimal, args.currency)).quantize(
+            Decimal(1).scaleb(-scale))
     if type_name == "DOUBLE":
-        return float(raw.replace(",", ".") if args.decimal == "," else raw)
+        return float(number_text(raw, args.decimal, args.currency))
     if type_name == "BOOLEAN":
         return BOOL_WORDS[raw.lower()]
     if type_name == "DATE":
@@ -106,11 +106,13 @@ def main():
     if len(types) != len(schema):
         sys.exit(check.finish())
     table = summary["dataset"]
-    with open(args.csv, newline="", encoding=args.encoding) as f:
-        rows = list(csv.reader(f, delimiter=args.delimiter))
-    header, data = rows[0], [r for r in rows[1:] if r]
+    detected = summary.get("detected", {})
+    args.currency = detected.get("currency")
+    header, data = source_rows(args.csv, args.encoding, args.delimiter, detected)
     want = [[expected(types[i], (r + [""] * len(types))[i], args) for i in range(len(types))]
             for r in data]
+    if header is None:
+        header = [""] * len(schema)  # no header: csvpipe names the columns column_N
     check("source header matches the schema's source names",
           header == [c["source_name"] for c in schema], f"{header} vs schema")
     check("summary row count", summary["rows"] == len(want), f"{summary['rows']} vs {len(want)}")
