@@ -770,6 +770,14 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
                               "after a closing quote (a quote inside a quoted field must be "
                               "doubled)",
                               src->name, tlen);
+        } else if (opts->skip_lines > 0) {
+            st = cp_error_set(err, CP_EMPTY,
+                              "%s: no rows after the %llu lines skipped (--skip); the header "
+                              "must start within the first %zu bytes",
+                              src->name, (unsigned long long)skip, sample_bytes);
+        } else if (skip > 0) {
+            st = cp_error_set(err, CP_EMPTY, "%s: the file has no rows after Excel's sep= line",
+                              src->name);
         } else {
             st = cp_error_set(err, CP_EMPTY, "%s: the file has no rows (only blank lines)",
                               src->name);

@@ -169,6 +169,13 @@ expect_eq "--skip 0 keeps the title" "$(j 'j["skipped_lines"]') $(j 'j["columns"
 printf 'Exported 2024-03-01 by the billing system\nAccount: 1234\nid,amount\n1,10\n2,20\n' >notes.csv
 inspect_json notes.csv --skip 2
 expect_eq "--skip 2" "$(j 'j["skipped_lines"]') $(j "$names") $(j 'j["rows"]')" "2 id amount 2"
+run "$CSVPIPE" inspect --skip 9 notes.csv
+expect_rc "--skip past the rows" 1
+expect_err "--skip past the rows explained" "notes.csv: no rows after the 9 lines skipped \(--skip\)"
+printf 'sep=;\r\n' >sep-only.csv
+run "$CSVPIPE" inspect sep-only.csv
+expect_rc "only a sep= line" 1
+expect_err "only a sep= line explained" "sep-only.csv: the file has no rows after Excel's sep= line"
 run "$CSVPIPE" inspect --skip -1 notes.csv
 expect_rc "--skip must be a count" 2
 expect_err "--skip explains" "--skip must be a number of lines"
