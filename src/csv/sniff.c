@@ -259,8 +259,10 @@ static cp_status choose_quote(const char *text, size_t len, bool complete, uint6
 /*
  * The decimal separator: values only one separator can explain (1,5  1.234,56  1,234.5
  * 1.234.567) decide by their count; when there are none, a value that could be a decimal
- * comma or a thousands group (1,234) counts as a decimal comma, as it always did. The
- * currency: the symbol most numbers of the sample carry, if any. The date order: below.
+ * comma or a thousands group (1,234) counts as a decimal comma, as it always did, except
+ * in a file delimited by commas, where a decimal comma is rare and "1,234" is a thousands
+ * group. The currency: the symbol most numbers of the sample carry, if any. The date
+ * order: below.
  */
 static void choose_locale(const sample *s, const cp_csv_options *o, char delim, cp_locale *loc)
 {
@@ -301,7 +303,7 @@ static void choose_locale(const sample *s, const cp_csv_options *o, char delim, 
     else if (comma || point)
         loc->decimal_sep = comma > point ? ',' : '.';
     else
-        loc->decimal_sep = comma_or_3 ? ',' : '.';
+        loc->decimal_sep = comma_or_3 && delim != ',' ? ',' : '.';
     loc->currency = 0;
     for (unsigned k = 1; k < sizeof currency / sizeof currency[0]; k++)
         if (currency[k] > currency[loc->currency])

@@ -122,6 +122,22 @@ expect_eq "open data: values" "$(j '" ".join(c["type"] for c in j["columns"][4:7
     "DECIMAL(18,5) DECIMAL(18,2) DECIMAL(18,2)"
 expect_eq "open data: rows" "$(j 'j["rows"]')" "3"
 
+# A table pasted from a spreadsheet: a title, a line of units and an empty row above a
+# header of years, numbers grouped by thousands (quoted, in a file delimited by commas).
+printf '"Energy use by industry, 2018 to 2022",,,,,\r\nthousand tonnes of oil equivalent,,,,,\r\n,,,,,\r\n' >pasted.csv
+cat >>pasted.csv <<'EOF'
+Industry,2018,2019,2020,2021,2022
+Timber,"2,666","2,274","1,877","1,999","2,055"
+Other chemicals,498,853,490,568,359
+"Clay, ceramic and glass","3,108","2,954","2,658","2,662","2,669"
+Iron and steel,"22,927","20,744","18,010","20,650","21,018"
+EOF
+inspect_json pasted.csv
+expect_eq "pasted table: skipped_lines" "$(j 'j["skipped_lines"]')" "3"
+expect_eq "pasted table: names" "$(j "$names")" "industry _2018 _2019 _2020 _2021 _2022"
+expect_eq "pasted table: grouped thousands" "$(j "$types") $(j 'j["decimal_separator"]')" \
+    "STRING INT64 INT64 INT64 INT64 INT64 ."
+
 # Two header rows: a row that groups the columns above the one that names them.
 cat >crosstab.csv <<'EOF'
 ,,Democrat,,,Republican,,

@@ -398,10 +398,16 @@ static void test_money(void **state)
     assert_int_equal(s.r.dialect.values.locale.decimal_sep, '.');
     expect_schema(&s.r, "a:STRING,b:INT64,c:DECIMAL(18,1)");
     done(&s);
-    /* and with nothing else, as before, a decimal comma */
-    s = sniff("a,b\nx,\"1,234\"\ny,\"2,500\"\n");
+    /* with nothing else: a decimal comma as before where ';' delimits, a thousands group in
+       a file delimited by commas (a spreadsheet pasted as CSV: "2,666" thousand tonnes) */
+    s = sniff("a;b\nx;1,234\ny;2,500\n");
     assert_int_equal(s.r.dialect.values.locale.decimal_sep, ',');
     expect_schema(&s.r, "a:STRING,b:DECIMAL(18,3)");
+    done(&s);
+    s = sniff("Year,2000,2001\nTimber,\"2,666\",\"2,274\"\nOther,498,853\n"
+              "Iron and steel,\"22,927\",\"20,744\"\n");
+    assert_int_equal(s.r.dialect.values.locale.decimal_sep, '.');
+    expect_schema(&s.r, "year:STRING,_2000:INT64,_2001:INT64");
     done(&s);
 }
 
