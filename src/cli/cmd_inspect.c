@@ -168,7 +168,7 @@ static void print_text(const char *file, const cp_sniff_result *sr, const cp_str
     else
         printf("header:            %s\n", d->header ? "yes" : "no");
     if (st->repeated_headers)
-        printf("repeated headers:  %llu rows that repeat the header were skipped\n",
+        printf("repeated headers:  %llu (rows that repeat the header, skipped)\n",
                (unsigned long long)st->repeated_headers);
     printf("line ending:       %s\n", d->line_ending);
     printf("decimal separator: %c\n", d->values.locale.decimal_sep);

@@ -522,7 +522,8 @@ static bool integer_run(body *b, size_t h, size_t c, size_t *end)
  * Whether row h is a header for the rows below it:
  *   - text above a typed column ("price" above numbers), or a run of consecutive
  *     integers above numbers (years), makes it a header;
- *   - otherwise a value of its column's kind in any typed column makes it data;
+ *   - otherwise a value of its column's kind in any typed column makes it data, and so
+ *     does a number (a date, a boolean) above a column of blanks;
  *   - with no such evidence (all columns text, or blanks above the typed ones) it is a
  *     header unless most of its values recur below in their columns (data drawn from a
  *     few values); a row that repeats exactly below is a header whatever else.
@@ -548,9 +549,14 @@ static bool is_header(body *b, size_t h)
     bool fits = false;
     for (size_t c = 0; c < b->ncols; c++) {
         const cp_field *f = telling(s, h, c, vo);
-        if (!f || !typed(body_type(b, c)))
+        if (!f)
             continue;
-        if (foreign(b->types[c], f, vo))
+        const cp_type t = body_type(b, c);
+        if (t.id == CP_TYPE_NULL && cp_infer_value_type(f, vo).id != CP_TYPE_STRING)
+            fits = true; /* a number above nothing but blanks: more like data than a name */
+        if (!typed(t))
+            continue;
+        if (foreign(t, f, vo))
             return true;
         fits = true;
     }

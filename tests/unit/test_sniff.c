@@ -209,6 +209,10 @@ static void test_header_rule(void **state)
     expect_schema(&s.r, "show:STRING,season:INT64,id:STRING");
     assert_int_equal(s.r.sample_rows, 3);
     done(&s);
+    /* a number above a column of blanks is data (a two-row ledger with no header) */
+    s = sniff("10/2009/09,Flubber Co,50,\n11/2009/09,Flubber Co,,50\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
     /* a survey tool's question row: blank above the answer columns of one question, text
        above the rest */
     s = sniff("Did polls do well?,,Why do you say that?\nYes,No,Open-Ended Response\n"
