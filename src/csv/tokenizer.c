@@ -365,6 +365,8 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                 while (e < len && e - at < 24 && cls[(unsigned char)b[e]] != C_DELIM &&
                        b[e] != '\n' && b[e] != '\r')
                     e++;
+                while (e > at && e < len && ((unsigned char)b[e] & 0xC0) == 0x80)
+                    e--; /* not inside a UTF-8 sequence: messages go into JSON */
                 cp_error_quote_value(shown, sizeof shown, b + at, e - at);
                 uint64_t eline = t->line + *lines;
                 cp_error_set(err, CP_BAD_QUOTE,

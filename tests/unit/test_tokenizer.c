@@ -533,6 +533,32 @@ static void test_offsets_and_fills(void **state)
     cp_tokenizer_free(NULL);
 }
 
+/* The value a broken-quote message shows is cut between characters, not inside one. */
+static void test_bad_quote_message_utf8(void **state)
+{
+    (void)state;
+    /* a letter and 8 three-byte ones after the quote: the 24-byte cut falls inside one */
+    const char text[] = "a,\"x\"z\xe3\x83\x95\xe3\x83\xa9\xe3\x82\xa4\xe3\x83\x91\xe3\x83\xb3"
+                        "\xe5\xb1\xb1\xe3\x81\xae\xe7\xa5\x9e\n";
+    mem m = {.p = text, .len = sizeof text - 1, .piece = SIZE_MAX};
+    cp_tokenizer *t = cp_tokenizer_new(NULL, mem_fill, &m);
+    assert_non_null(t);
+    cp_row row;
+    cp_error err;
+    cp_error_clear(&err);
+    assert_int_equal(cp_tokenizer_next(t, &row, &err), CP_BAD_QUOTE);
+    const unsigned char *p = (const unsigned char *)err.message;
+    for (size_t i = 0; p[i]; i++) {
+        size_t n = p[i] < 0x80 ? 0 : (p[i] & 0xE0) == 0xC0 ? 1 : (p[i] & 0xF0) == 0xE0 ? 2 : 3;
+        assert_true((p[i] & 0xC0) != 0x80);
+        for (size_t k = 1; k <= n; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                fail_msg("message is not UTF-8 at byte %zu: %s", i, err.message);
+        i += n;
+    }
+    cp_tokenizer_free(t);
+}
+
 /* Issue 14: the lines above a header are skipped as lines, whatever their quotes. */
 static void test_skip_lines(void **state)
 {
@@ -586,7 +612,7 @@ int main(void)
         cmocka_unit_test(test_unterminated),      cmocka_unit_test(test_field_too_long),
         cmocka_unit_test(test_columns),           cmocka_unit_test(test_row_too_large),
         cmocka_unit_test(test_offsets_and_fills), cmocka_unit_test(test_scan_word_boundaries),
-        cmocka_unit_test(test_skip_lines),
+        cmocka_unit_test(test_skip_lines),        cmocka_unit_test(test_bad_quote_message_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
