@@ -448,8 +448,11 @@ static cp_status body_init(body *b, const sample *s, size_t ncols, const cp_valu
         body_release(b);
         return CP_NOMEM;
     }
+    size_t repeats = 0;
     for (size_t r = from; r < s->n; r++)
-        b->repeat[r] = s->nfields[r] == s->nfields[header] && same_row(s, r, header);
+        repeats += b->repeat[r] = s->nfields[r] == s->nfields[header] && same_row(s, r, header);
+    if (repeats * 2 >= s->n - from)
+        memset(b->repeat, 0, s->n * sizeof *b->repeat); /* most rows alike: they are data */
     return CP_OK;
 }
 
@@ -525,8 +528,9 @@ static bool integer_run(body *b, size_t h, size_t c, size_t *end)
  *   - otherwise a value of its column's kind in any typed column makes it data, and so
  *     does a number (a date, a boolean) above a column of blanks;
  *   - with no such evidence (all columns text, or blanks above the typed ones) it is a
- *     header unless most of its values recur below in their columns (data drawn from a
- *     few values); a row that repeats exactly below is a header whatever else.
+ *     header unless half or more of its values recur below in their columns (data drawn
+ *     from a few values) or are numbers, dates or booleans; a row that repeats exactly
+ *     below is a header whatever else, unless most rows are alike.
  */
 static bool is_header(body *b, size_t h)
 {
@@ -567,24 +571,29 @@ static bool is_header(body *b, size_t h)
     }
     if (fits)
         return false;
-    for (size_t r = h + 1; r < s->n; r++)
-        if (b->repeat[r] || (r < b->from && same_row(s, r, h)))
+    for (size_t r = b->from; r < s->n; r++)
+        if (b->repeat[r])
             return true;
-    size_t nb = 0, recurring = 0;
+    size_t nb = 0, against = 0;
     for (size_t c = 0; c < s->nfields[h]; c++) {
         const cp_field *f = &s->rows[h][c];
         if (blank(f))
             continue;
         nb++;
+        if (!cp_is_null_token(vo, f->data, f->len) &&
+            cp_infer_value_type(f, vo).id != CP_TYPE_STRING) {
+            against++; /* a number or a date where a name would be */
+            continue;
+        }
         for (size_t r = h + 1; r < s->n; r++) {
             if (c < s->nfields[r] && s->rows[r][c].len == f->len &&
                 memcmp(s->rows[r][c].data, f->data, f->len) == 0) {
-                recurring++;
+                against++; /* a value that recurs below */
                 break;
             }
         }
     }
-    return nb > 0 && recurring * 2 <= nb;
+    return nb > 0 && against * 2 < nb;
 }
 
 /* A row under the header that labels the columns again: words above typed columns and no
@@ -836,15 +845,19 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
         goto nomem;
     const size_t first = h + d->header_rows;
     /* rows that repeat the header are left out, as the reader skips them */
-    size_t kept = first;
-    for (size_t r = first; r < smp.n; r++) {
-        if (d->header && smp.nfields[r] == smp.nfields[h] && same_row(&smp, r, h))
-            continue;
-        smp.rows[kept] = smp.rows[r];
-        smp.nfields[kept++] = smp.nfields[r];
+    size_t kept = first, repeats = 0;
+    for (size_t r = first; r < smp.n; r++)
+        repeats += d->header && smp.nfields[r] == smp.nfields[h] && same_row(&smp, r, h);
+    if (repeats * 2 < smp.n - first) {
+        for (size_t r = first; r < smp.n; r++) {
+            if (repeats && smp.nfields[r] == smp.nfields[h] && same_row(&smp, r, h))
+                continue;
+            smp.rows[kept] = smp.rows[r];
+            smp.nfields[kept++] = smp.nfields[r];
+        }
+        d->repeats_header = repeats > 0;
+        smp.n = kept;
     }
-    d->repeats_header = kept < smp.n;
-    smp.n = kept;
     out->sample_rows = smp.n - first;
     for (size_t c = 0; c < ncols; c++) {
         cp_infer *inf = &out->columns[c];

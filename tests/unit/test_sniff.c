@@ -209,6 +209,19 @@ static void test_header_rule(void **state)
     expect_schema(&s.r, "show:STRING,season:INT64,id:STRING");
     assert_int_equal(s.r.sample_rows, 3);
     done(&s);
+    /* rows that are all alike are data, not a header repeated */
+    s = sniff("foo\nfoo\nfoo\nfoo\n");
+    assert_false(s.r.dialect.header);
+    assert_int_equal(s.r.sample_rows, 4);
+    done(&s);
+    s = sniff("T,x\nT,x\nT,x\nT,x\nT,x\nT,x\nT,x\nT,y\n");
+    assert_false(s.r.dialect.header);
+    assert_int_equal(s.r.sample_rows, 8);
+    done(&s);
+    /* numbers where names would be, in text columns: data */
+    s = sniff("123|TEST8|text1\n345|TEST8|'text2'\n'567'|TEST8|text3\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
     /* a number above a column of blanks is data (a two-row ledger with no header) */
     s = sniff("10/2009/09,Flubber Co,50,\n11/2009/09,Flubber Co,,50\n");
     assert_false(s.r.dialect.header);
