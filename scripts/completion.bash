@@ -49,8 +49,9 @@ _csvpipe() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0
         ;;
-    --delimiter | --quote | --table | --key | --null | --max-field-size | --row-group-size | \
-        --page-size | --dictionary-limit | --max-rejects | --max-reject-percent | --max-invocations)
+    --delimiter | --quote | --skip | --table | --key | --null | --max-field-size | \
+        --row-group-size | --page-size | --dictionary-limit | --max-rejects | \
+        --max-reject-percent | --max-invocations)
         return 0
         ;;
     esac

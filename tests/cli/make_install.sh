@@ -85,6 +85,8 @@ expect_eq "complete an item store URL" "$(complete_words csvpipe run --nosql dy)
 mkdir -p "$TMP/inbox"
 expect_eq "complete a file" "$(cd "$CP_SOURCE_DIR" && complete_words csvpipe inspect examples/ven)" \
     "examples/vendas.csv"
+expect_eq "a number of lines after --skip: no file names" \
+    "$(cd "$CP_SOURCE_DIR" && complete_words csvpipe inspect --skip ex)" ""
 expect_eq "watch completes folders only" "$(cd "$TMP" && complete_words csvpipe watch inb)" "inbox"
 expect_eq "complete -F registered" "$(bash -c 'source "$1"; complete -p csvpipe' _ "$comp")" \
     "complete -F _csvpipe csvpipe"
