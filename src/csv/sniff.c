@@ -489,9 +489,10 @@ static bool foreign(cp_type t, const cp_field *f, const cp_value_opts *vo)
  * Whether the first-row values from column c on, in typed columns, are consecutive
  * integers, three or more (0,1,2 above numbers) or two or more years (2020,2021):
  * positions and years that name columns, unless the next row counts up the same way.
- * *end receives the end of the run.
+ * With any_column, the columns' types are not asked and the run is three or more (a
+ * header of positions above columns of text). *end receives the end of the run.
  */
-static bool integer_run(body *b, size_t h, size_t c, size_t *end)
+static bool integer_run(body *b, size_t h, size_t c, bool any_column, size_t *end)
 {
     const sample *s = b->s;
     const size_t n = s->nfields[h] < b->ncols ? s->nfields[h] : b->ncols;
@@ -502,12 +503,12 @@ static bool integer_run(body *b, size_t h, size_t c, size_t *end)
         return false;
     prev = first;
     for (e = c + 1; e < n && cp_parse_int64(s->rows[h][e].data, s->rows[h][e].len, loc, &w) &&
-                    w == prev + 1 && typed(body_type(b, e));
+                    w == prev + 1 && (any_column || typed(body_type(b, e)));
          e++)
         prev = w;
     *end = e;
-    const bool years = first >= 1800 && first + (int64_t)(e - c) <= 2101;
-    if (!(e - c >= 3 || (years && e - c >= 2)) || !typed(body_type(b, c)))
+    const bool years = !any_column && first >= 1800 && first + (int64_t)(e - c) <= 2101;
+    if (!(e - c >= 3 || (years && e - c >= 2)) || !(any_column || typed(body_type(b, c))))
         return false;
     if (h + 1 >= s->n || s->nfields[h + 1] < e)
         return true;
@@ -521,6 +522,21 @@ static bool integer_run(body *b, size_t h, size_t c, size_t *end)
     return false;
 }
 
+/* Whether a value below row h in column c is of a kind that joins t short of text: a
+   number below a number, a date below a date. */
+static bool kind_below(const sample *s, size_t h, size_t c, cp_type t, const cp_value_opts *vo)
+{
+    for (size_t r = h + 1; r < s->n; r++) {
+        const cp_field *f = telling(s, r, c, vo);
+        if (!f)
+            continue;
+        const cp_type u = cp_infer_value_type(f, vo);
+        if (u.id != CP_TYPE_STRING && cp_type_join(t, u).id != CP_TYPE_STRING)
+            return true;
+    }
+    return false;
+}
+
 /*
  * Whether row h is a header for the rows below it:
  *   - text above a typed column ("price" above numbers), or a run of consecutive
@@ -528,9 +544,11 @@ static bool integer_run(body *b, size_t h, size_t c, size_t *end)
  *   - otherwise a value of its column's kind in any typed column makes it data, and so
  *     does a number (a date, a boolean) above a column of blanks;
  *   - with no such evidence (all columns text, or blanks above the typed ones) it is a
- *     header unless half or more of its values recur below in their columns (data drawn
- *     from a few values) or are numbers, dates or booleans; a row that repeats exactly
- *     below is a header whatever else, unless most rows are alike.
+ *     header when it holds three or more consecutive integers (0,1,2 naming columns of
+ *     text), and otherwise unless half or more of its values recur below in their columns (data
+ * drawn from a few values) or are numbers, dates or booleans of a kind their column also holds
+ * below (in a column of text, "2018" above "R+15" names it); a row that repeats exactly below is a
+ * header whatever else, unless most rows are alike.
  */
 static bool is_header(body *b, size_t h)
 {
@@ -566,11 +584,16 @@ static bool is_header(body *b, size_t h)
     }
     for (size_t c = 0; c < b->ncols; c++) {
         size_t e;
-        if (telling(s, h, c, vo) && integer_run(b, h, c, &e))
+        if (telling(s, h, c, vo) && integer_run(b, h, c, false, &e))
             return true;
     }
     if (fits)
         return false;
+    for (size_t c = 0; c < b->ncols; c++) {
+        size_t e;
+        if (telling(s, h, c, vo) && integer_run(b, h, c, true, &e))
+            return true;
+    }
     for (size_t r = b->from; r < s->n; r++)
         if (b->repeat[r])
             return true;
@@ -580,9 +603,10 @@ static bool is_header(body *b, size_t h)
         if (blank(f))
             continue;
         nb++;
-        if (!cp_is_null_token(vo, f->data, f->len) &&
-            cp_infer_value_type(f, vo).id != CP_TYPE_STRING) {
-            against++; /* a number or a date where a name would be */
+        const cp_type t = cp_is_null_token(vo, f->data, f->len) ? cp_type_of(CP_TYPE_STRING)
+                                                                : cp_infer_value_type(f, vo);
+        if (t.id != CP_TYPE_STRING) {
+            against += kind_below(s, h, c, t, vo); /* a number among numbers: data */
             continue;
         }
         for (size_t r = h + 1; r < s->n; r++) {

@@ -218,8 +218,31 @@ static void test_header_rule(void **state)
     assert_false(s.r.dialect.header);
     assert_int_equal(s.r.sample_rows, 8);
     done(&s);
-    /* numbers where names would be, in text columns: data */
+    /* numbers where names would be, in text columns that hold numbers too: data */
     s = sniff("123|TEST8|text1\n345|TEST8|'text2'\n'567'|TEST8|text3\n");
+    assert_false(s.r.dialect.header);
+    done(&s);
+    /* a number, or a word that reads as a boolean, above a column with none of its kind
+       names the column (a year above partisan leans, 'y' above text) */
+    s = sniff("district,2018\nAK-1,R+15.21\nAL-1,R+28.61\nAL-2,R+30.97\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "district:STRING,_2018:STRING");
+    assert_int_equal(s.r.sample_rows, 3);
+    done(&s);
+    s = sniff("x,y\n\"\",ab\ncd,\"\"\n\"ef,gh\",\n,\"ij,kl\"\nmn,op\n");
+    assert_true(s.r.dialect.header);
+    done(&s);
+    s = sniff("0\nDigit 2\nDigit 7\nDigit 1\n");
+    assert_true(s.r.dialect.header);
+    done(&s);
+    /* positions naming columns of text, a row of numbers among them (an alignment) */
+    s = sniff("0,1,2,3\nP53_BARBU,M,A,E\nP53_CANFA,M,E,E\nP53_BOSIN,M,E,\n"
+              "conservation,0.91176,0.70588,0.20588\n");
+    assert_true(s.r.dialect.header);
+    expect_schema(&s.r, "_0:STRING,_1:STRING,_2:STRING,_3:STRING");
+    done(&s);
+    /* ... unless the next row counts the same way: rows of data */
+    s = sniff("a,1,2,3\nb,1,2,3\nc,x,y,z\nd,4,5,q\n");
     assert_false(s.r.dialect.header);
     done(&s);
     /* a number above a column of blanks is data (a two-row ledger with no header) */
