@@ -537,18 +537,37 @@ static bool kind_below(const sample *s, size_t h, size_t c, cp_type t, const cp_
     return false;
 }
 
+/* Whether a value of row h shows up in its column in a row below that is not a copy of h. */
+static bool recurs_apart(const body *b, size_t h)
+{
+    const sample *s = b->s;
+    for (size_t r = h + 1; r < s->n; r++) {
+        if (b->repeat[r] || same_row(s, r, h))
+            continue;
+        const size_t n = s->nfields[r] < s->nfields[h] ? s->nfields[r] : s->nfields[h];
+        for (size_t c = 0; c < n; c++) {
+            const cp_field *x = &s->rows[h][c], *y = &s->rows[r][c];
+            if (!blank(x) && x->len == y->len && memcmp(x->data, y->data, x->len) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Whether row h is a header for the rows below it:
  *   - text above a typed column ("price" above numbers), or a run of consecutive
  *     integers above numbers (years), makes it a header;
  *   - otherwise a value of its column's kind in any typed column makes it data, and so
  *     does a number (a date, a boolean) above a column of blanks;
- *   - with no such evidence (all columns text, or blanks above the typed ones) it is a
- *     header when it holds three or more consecutive integers (0,1,2 naming columns of
- *     text), and otherwise unless half or more of its values recur below in their columns (data
- * drawn from a few values) or are numbers, dates or booleans of a kind their column also holds
- * below (in a column of text, "2018" above "R+15" names it); a row that repeats exactly below is a
- * header whatever else, unless most rows are alike.
+ *   - with no such evidence (all columns text, or blanks above the typed ones), a row of
+ *     two or more values that repeats exactly below is a header (files pasted together),
+ *     unless most rows are alike or one of its values shows up in the other rows (a
+ *     value that comes back in a column of categories: happy,sad,happy); so are three or
+ *     more consecutive integers (0,1,2 naming columns of text); otherwise it is a header
+ *     unless half or more of its values recur below in their columns (data drawn from a
+ *     few values) or are numbers, dates or booleans of a kind their column also holds
+ *     below (in a column of text, "2018" above "R+15" names it).
  */
 static bool is_header(body *b, size_t h)
 {
@@ -594,9 +613,11 @@ static bool is_header(body *b, size_t h)
         if (telling(s, h, c, vo) && integer_run(b, h, c, true, &e))
             return true;
     }
-    for (size_t r = b->from; r < s->n; r++)
-        if (b->repeat[r])
-            return true;
+    bool repeated = false;
+    for (size_t r = b->from; r < s->n && !repeated; r++)
+        repeated = b->repeat[r];
+    if (repeated && nonblank(s, h) >= 2 && !recurs_apart(b, h))
+        return true;
     size_t nb = 0, against = 0;
     for (size_t c = 0; c < s->nfields[h]; c++) {
         const cp_field *f = &s->rows[h][c];

@@ -17,11 +17,11 @@
  * is a header when it holds text above a typed column ("price" above numbers) or
  * consecutive integers above numbers (years, positions); it is data when, with neither,
  * it holds a value of its column's kind in a typed column; with no such evidence (all
- * text, survey exports) it is a header when it holds three or more consecutive
- * integers (positions naming columns), and otherwise unless half or more of its values
- * recur below in their columns or are numbers (dates, booleans) above others of their
- * kind; and always when the whole row repeats below (those repeats are not data) unless
- * most rows do.
+ * text, survey exports) it is a header when two or more values repeat exactly below as a
+ * row (those repeats are not data) and nowhere else, or when it holds three or more
+ * consecutive integers (positions naming columns), and otherwise unless half or more of
+ * its values recur below in their columns or are numbers (dates, booleans) above others
+ * of their kind.
  * Up to three rows under the header that hold words above typed columns and no value of
  * their kinds (units, a survey tool's question texts) belong to the header. Then a type
  * for every column (infer.h) and normalized names. Each decision can be forced by

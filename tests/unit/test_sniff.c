@@ -209,6 +209,27 @@ static void test_header_rule(void **state)
     expect_schema(&s.r, "show:STRING,season:INT64,id:STRING");
     assert_int_equal(s.r.sample_rows, 3);
     done(&s);
+    /* a value that comes back in a column of categories is data, not a header repeated
+       (a row was dropped as a repeated header) */
+    s = sniff("happy\nsad\nhappy\nangry\n");
+    assert_false(s.r.dialect.header);
+    assert_false(s.r.dialect.repeats_header);
+    assert_int_equal(s.r.sample_rows, 4);
+    done(&s);
+    s = sniff("Y\nY\nN\nNull\n");
+    assert_false(s.r.dialect.header);
+    assert_int_equal(s.r.sample_rows, 4);
+    done(&s);
+    s = sniff("1,A\n1,A\nC,A\n1,B\n");
+    assert_false(s.r.dialect.header);
+    assert_int_equal(s.r.sample_rows, 4);
+    done(&s);
+    /* all text, the header pasted again further down: a header, the copy skipped */
+    s = sniff("Name,City\nAna,Recife\nBia,Natal\nName,City\nCaio,Recife\n");
+    assert_true(s.r.dialect.header);
+    assert_true(s.r.dialect.repeats_header);
+    assert_int_equal(s.r.sample_rows, 3);
+    done(&s);
     /* rows that are all alike are data, not a header repeated */
     s = sniff("foo\nfoo\nfoo\nfoo\n");
     assert_false(s.r.dialect.header);
