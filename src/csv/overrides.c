@@ -10,6 +10,7 @@
 void cp_overrides_init(cp_overrides *o)
 {
     memset(o, 0, sizeof *o);
+    o->skip_lines = -1;
     o->header = -1;
 }
 
@@ -77,9 +78,9 @@ cp_status cp_overrides_add_type(cp_overrides *o, const char *arg, cp_error *err)
 
 /* Keys of inspect --json that describe one file and are not settings: accepted, ignored. */
 static const char *const ignored_keys[] = {
-    "file",        "compression",      "line_ending",   "rows",     "rejected_rows",
-    "restarts",    "rejects",          "skipped_lines", "preamble", "excel_sep_line",
-    "header_rows", "repeated_headers", "currency",      NULL,
+    "file",    "compression", "line_ending",    "rows",        "rejected_rows",    "restarts",
+    "rejects", "preamble",    "excel_sep_line", "header_rows", "repeated_headers", "currency",
+    NULL,
 };
 static const char *const ignored_column_keys[] = {"nulls", "example", NULL};
 
@@ -205,6 +206,11 @@ static cp_status parse_root(cp_overrides *o, const json_t *root, const char *fil
             CP_RETURN_IF_ERROR(one_char(v, key, file, &o->delimiter, err));
         } else if (strcmp(key, "quote") == 0) {
             CP_RETURN_IF_ERROR(one_char(v, key, file, &o->quote, err));
+        } else if (strcmp(key, "skipped_lines") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return bad(err, file,
+                           "\"skipped_lines\" must be a number of lines, 0 or more (as --skip)");
+            o->skip_lines = (int64_t)json_integer_value(v);
         } else if (strcmp(key, "header") == 0) {
             if (!json_is_boolean(v))
                 return bad(err, file, "\"header\" must be true or false");
@@ -242,8 +248,8 @@ static cp_status parse_root(cp_overrides *o, const json_t *root, const char *fil
             o->ncolumns = n;
         } else if (!listed(key, ignored_keys)) {
             return bad(err, file,
-                       "unknown key \"%s\" (a schema has encoding, delimiter, quote, header, "
-                       "decimal_separator, date_order and columns)",
+                       "unknown key \"%s\" (a schema has encoding, delimiter, quote, "
+                       "skipped_lines, header, decimal_separator, date_order and columns)",
                        key);
         }
     }
@@ -335,6 +341,8 @@ void cp_overrides_dialect(const cp_overrides *o, cp_csv_options *csv)
         csv->delimiter = o->delimiter;
     if (!csv->quote && o->quote != csv->delimiter)
         csv->quote = o->quote;
+    if (csv->skip_lines < 0)
+        csv->skip_lines = o->skip_lines;
     if (csv->header < 0)
         csv->header = o->header;
     if (!csv->decimal_sep)

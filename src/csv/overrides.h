@@ -4,8 +4,9 @@
  *
  * Two sources: `--type COL=TYPE` (one column's type), and a schema file, the JSON that
  * `csvpipe inspect --json` prints, edited and read back. Of a schema file these keys
- * count: encoding, delimiter, quote, header, decimal_separator and date_order (each as if
- * given as the CSV option of that name; a key left out is detected per file), and
+ * count: encoding, delimiter, quote, skipped_lines (as --skip), header, decimal_separator
+ * and date_order (each as if given as the CSV option of that name; a key left out is
+ * detected per file), and
  * columns: per column source_name (the header it is matched with), name (the output name:
  * a rename) and type. Everything else inspect prints about one file (file, rows, nulls,
  * example, ...) is accepted and ignored; any other key is an error, so a misspelt key
@@ -39,6 +40,7 @@ typedef struct cp_overrides {
     cp_encoding encoding;
     char delimiter;
     char quote;
+    int64_t skip_lines; /* -1: not given */
     int header;
     char decimal_sep;
     cp_date_order date_order;

@@ -834,8 +834,8 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
                               src->name, tlen);
         } else if (opts->skip_lines > 0) {
             st = cp_error_set(err, CP_EMPTY,
-                              "%s: no rows after the %llu lines skipped (--skip); the header "
-                              "must start within the first %zu bytes",
+                              "%s: no rows after the %llu lines skipped (--skip, or a schema's "
+                              "skipped_lines); the header must start within the first %zu bytes",
                               src->name, (unsigned long long)skip, sample_bytes);
         } else if (skip > 0) {
             st = cp_error_set(err, CP_EMPTY, "%s: the file has no rows after Excel's sep= line",

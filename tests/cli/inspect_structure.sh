@@ -187,7 +187,7 @@ inspect_json notes.csv --skip 2
 expect_eq "--skip 2" "$(j 'j["skipped_lines"]') $(j "$names") $(j 'j["rows"]')" "2 id amount 2"
 run "$CSVPIPE" inspect --skip 9 notes.csv
 expect_rc "--skip past the rows" 1
-expect_err "--skip past the rows explained" "notes.csv: no rows after the 9 lines skipped \(--skip\)"
+expect_err "--skip past the rows explained" "notes.csv: no rows after the 9 lines skipped \(--skip, or a schema's skipped_lines\)"
 printf 'sep=;\r\n' >sep-only.csv
 run "$CSVPIPE" inspect sep-only.csv
 expect_rc "only a sep= line" 1
@@ -214,9 +214,43 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 kill -TERM $pid
-wait $pid || true
+expect_exit "watch --skip stops on SIGTERM" $pid 0 watch.err
 expect_eq "watch --skip 2" \
     "$(python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).readline()); print(j["status"], j["detected"]["skipped_lines"], j["rows"])' watch.out)" \
     "loaded 2 2"
+
+# --- a schema file carries the skip ------------------------------------------------------
+# inspect --json, read back with --schema (or from CSVPIPE_SCHEMA_PREFIX), reads the file
+# as inspect did: its skipped_lines counts as --skip, its header as --header.
+inspect_json tickets.csv --skip 0
+cp j.json tickets-kept.json # the title kept as the header (the real one a header row)
+run "$CSVPIPE" inspect --json --schema tickets-kept.json tickets.csv
+expect_rc "inspect --schema with skipped_lines 0" 0
+expect_eq "inspect --schema: the schema's skip, not the preamble found" \
+    "$(json_get out 'j["skipped_lines"], j["header"], j["header_rows"], j["rows"], j["columns"][0]["source_name"]')" \
+    "(0, True, 2, 4, 'Raiders at Jets 9/7/14')"
+run "$CSVPIPE" run --json --out o2 --no-sql --no-nosql --schema tickets-kept.json tickets.csv
+expect_rc "run --schema with skipped_lines 0" 0
+expect_eq "run --schema: the same skip, header and rows as inspect" \
+    "$(json_get out 'j["status"], j["detected"]["skipped_lines"], j["detected"]["header"], j["rows"]')" \
+    "('loaded', 0, True, 4)"
+inspect_json notes.csv
+cp j.json notes.json
+run "$CSVPIPE" run --json --out o3 --no-sql --no-nosql --schema notes.json notes.csv
+expect_rc "run --schema with skipped_lines 2" 0
+expect_eq "run --schema: the preamble skipped as inspect did" \
+    "$(json_get out 'j["detected"]["skipped_lines"], j["rows"], [c["name"] for c in j["schema"]]')" \
+    "(2, 2, ['id', 'amount'])"
+mkdir schemas
+cp tickets-kept.json schemas/tickets.json
+CSVPIPE_SCHEMA_PREFIX="$TMP/schemas" run "$CSVPIPE" run --json --out o4 --no-sql --no-nosql tickets.csv
+expect_rc "CSVPIPE_SCHEMA_PREFIX with skipped_lines" 0
+expect_eq "CSVPIPE_SCHEMA_PREFIX: the dataset's skip" \
+    "$(json_get out 'j["detected"]["skipped_lines"], j["rows"]')" "(0, 4)"
+printf '{"skipped_lines": -1}' >bad-skip.json
+run "$CSVPIPE" inspect --schema bad-skip.json notes.csv
+expect_rc "a negative skipped_lines" 2
+expect_err "a negative skipped_lines explained" \
+    'bad-skip.json: "skipped_lines" must be a number of lines, 0 or more'
 
 finish

@@ -131,6 +131,7 @@ static void test_inspect_json_read_back(void **state)
     assert_int_equal(o.encoding, CP_ENC_CP1252);
     assert_int_equal(o.delimiter, ';');
     assert_int_equal(o.quote, '\'');
+    assert_int_equal(o.skip_lines, 2);
     assert_int_equal(o.header, 1);
     assert_int_equal(o.decimal_sep, ',');
     assert_int_equal(o.date_order, CP_DATE_ORDER_DMY);
@@ -151,6 +152,7 @@ static void test_inspect_json_read_back(void **state)
     assert_int_equal(c.delimiter, '|');
     assert_int_equal(c.encoding, CP_ENC_CP1252);
     assert_int_equal(c.quote, '\'');
+    assert_int_equal(c.skip_lines, 2); /* the preamble inspect skipped, as --skip */
     assert_int_equal(c.header, 1);
     assert_int_equal(c.decimal_sep, ',');
     assert_int_equal(c.date_order, CP_DATE_ORDER_DMY);
@@ -161,13 +163,23 @@ static void test_inspect_json_read_back(void **state)
     assert_int_equal(o.delimiter, '\t');
     assert_int_equal(o.encoding, CP_ENC_AUTO);
     assert_int_equal(o.header, -1);
+    assert_int_equal(o.skip_lines, -1);
     assert_int_equal(o.date_order, CP_DATE_ORDER_UNKNOWN);
     assert_false(o.has_columns);
     assert_int_equal(o.ntypes, 1);
     cp_csv_options_default(&c);
     cp_overrides_dialect(&o, &c);
     assert_int_equal(c.header, -1);
+    assert_int_equal(c.skip_lines, -1);
     assert_int_equal(c.encoding, CP_ENC_AUTO);
+    /* --skip on the command line wins over the schema's skipped_lines, 0 included */
+    assert_int_equal(parse(&o, "{\"skipped_lines\":0}", &err), CP_OK);
+    cp_csv_options_default(&c);
+    cp_overrides_dialect(&o, &c);
+    assert_int_equal(c.skip_lines, 0);
+    c.skip_lines = 3;
+    cp_overrides_dialect(&o, &c);
+    assert_int_equal(c.skip_lines, 3);
     cp_overrides_release(&o);
 }
 
@@ -187,6 +199,9 @@ static void test_schema_errors(void **state)
     expect_bad("{\"quote\":7}", "\"quote\" must be a string");
     expect_bad("{\"delimiter\":\";\",\"quote\":\";\"}", "must differ");
     expect_bad("{\"header\":\"yes\"}", "\"header\" must be true or false");
+    expect_bad("{\"skipped_lines\":-1}", "\"skipped_lines\" must be a number of lines");
+    expect_bad("{\"skipped_lines\":\"2\"}", "\"skipped_lines\" must be a number");
+    expect_bad("{\"skipped_lines\":1.5}", "\"skipped_lines\" must be a number");
     expect_bad("{\"decimal_separator\":\";\"}", "\"decimal_separator\" must be");
     expect_bad("{\"date_order\":\"ymd\"}", "\"date_order\" must be");
     expect_bad("{\"columns\":{}}", "\"columns\" must be an array");
