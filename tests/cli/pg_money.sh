@@ -28,7 +28,8 @@ expect_rc "bank statement into PostgreSQL" 0
 cp out s1.json
 expect_eq "statement: types" "$(json_get s1.json '" ".join(c["type"] for c in j["schema"])')" \
     "DATE STRING DECIMAL(18,2) DECIMAL(18,2)"
-oracle --csv extrato.csv --summary s1.json --delimiter ';' --decimal , --date-order dmy
+oracle --csv extrato.csv --summary s1.json --delimiter ';' --decimal , --date-order dmy \
+    --types "DATE STRING DECIMAL(18,2) DECIMAL(18,2)"
 expect_eq "statement: numeric(18,2) in PostgreSQL" \
     "$(pg_psql "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_name = 'extrato' AND column_name = 'valor'")" \
     "numeric|18|2"
@@ -40,7 +41,8 @@ expect_rc "US export into PostgreSQL" 0
 cp out s2.json
 expect_eq "US export: types" "$(json_get s2.json '" ".join(c["type"] for c in j["schema"])')" \
     "DATE STRING DECIMAL(18,2) DECIMAL(18,2) DECIMAL(18,2) DECIMAL(18,3) INT64"
-oracle --csv payments.csv --summary s2.json
+oracle --csv payments.csv --summary s2.json \
+    --types "DATE STRING DECIMAL(18,2) DECIMAL(18,2) DECIMAL(18,2) DECIMAL(18,3) INT64"
 expect_eq "US export: parentheses and grouping" \
     "$(pg_psql "SELECT amount, fee, population FROM payments WHERE description IN ('Rent', 'Transfer', 'Wire') ORDER BY _row")" \
     "$(printf -- '-1650.00|0.00|25649\n-123.45|-1.00|-1000\n1234567.89|25.00|9223372036854775807')"
@@ -48,7 +50,8 @@ expect_eq "US export: parentheses and grouping" \
 run "$CSVPIPE" run --json --sql "$PG_URL" --no-nosql --formats none wdi.csv
 expect_rc "open data into PostgreSQL" 0
 cp out s3.json
-oracle --csv wdi.csv --summary s3.json
+oracle --csv wdi.csv --summary s3.json \
+    --types "STRING STRING STRING STRING DECIMAL(18,5) DECIMAL(18,2) DECIMAL(18,3) STRING"
 expect_eq "open data: the preamble is not data" "$(pg_psql "SELECT count(*) FROM wdi")" "4"
 
 finish

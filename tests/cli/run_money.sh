@@ -21,9 +21,11 @@ load() { # FILE EXPECTED-TYPES [CHECK_LOAD OPTIONS...]: run, check the types, th
     expect_eq "$name: types" "$(json_get "$name.json" '" ".join(c["type"] for c in j["schema"])')" "$want"
     read_parquet "csvpipe-out/parquet/$name/$name.parquet" >"$name.duckdb.ndjson"
     read_parquet "csvpipe-out/parquet/$name/$name.parquet" hyparquet >"$name.hyparquet.ndjson"
-    check_load --csv "$f" --summary "$name.json" --parquet-rows "$name.duckdb.ndjson" \
-        --ndjson "csvpipe-out/json/$name/$name.jsonl" --sqlite $W --items $I "$@"
-    check_load --csv "$f" --summary "$name.json" --parquet-rows "$name.hyparquet.ndjson" "$@"
+    check_load --csv "$f" --summary "$name.json" --types "$want" \
+        --parquet-rows "$name.duckdb.ndjson" --ndjson "csvpipe-out/json/$name/$name.jsonl" \
+        --sqlite $W --items $I "$@"
+    check_load --csv "$f" --summary "$name.json" --types "$want" \
+        --parquet-rows "$name.hyparquet.ndjson" "$@"
 }
 
 # A Brazilian bank statement as the bank's site exports it: Excel's sep= line, a title
