@@ -9,10 +9,11 @@
  *
  * Checked: a parse is CP_OK or CP_BAD_SCHEMA (or CP_NOMEM) and a failure has a message that
  * names the file and leaves no half schema behind; a schema that parses gives only valid
- * dialect values; applying is CP_OK, CP_BAD_SCHEMA or CP_USAGE (a --type) with a message;
- * after it every column name is a valid, unique, unreserved name and every forced type
- * formats and parses back; streaming then counts what it hands out, gives every rejected
- * row a reason, and never widens a forced type.
+ * dialect values, and the sniffer skips exactly its skipped_lines; applying is CP_OK,
+ * CP_BAD_SCHEMA or CP_USAGE (a --type) with a message; after it every column name is a
+ * valid, unique, unreserved name and every forced type formats and parses back; streaming
+ * then counts what it hands out, gives every rejected row a reason, and never widens a
+ * forced type.
  */
 #include "csv/overrides.h"
 #include "csv/stream.h"
@@ -148,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if ((o.delimiter && (o.delimiter == '\n' || o.delimiter == '\r' || o.delimiter == o.quote)) ||
         (o.decimal_sep && o.decimal_sep != '.' && o.decimal_sep != ',') || o.header < -1 ||
-        o.header > 1)
+        o.header > 1 || o.skip_lines < -1)
         abort();
     for (size_t i = 0; i < o.ncolumns; i++)
         if (o.columns[i].name && !valid_name(o.columns[i].name))
@@ -164,6 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_sniff_result sr;
     st = cp_sniff(src, &opts, &sr, &err);
     cp_source_free(src);
+    if (st == CP_OK && o.skip_lines >= 0 && sr.dialect.skip_lines != (uint64_t)o.skip_lines)
+        abort(); /* the schema's skipped_lines is --skip */
     if (st != CP_OK) {
         if (!err.message[0])
             abort();

@@ -31,12 +31,12 @@ for target in "${targets[@]}"; do
     seeds=("$root/fuzz/corpus/$name")
     [ -d "${seeds[0]}" ] || { echo "fuzz: $name has no seed corpus fuzz/corpus/$name" >&2; exit 2; }
     if [ "$name" = fuzz_csv ]; then
-        # the repo's CSVs behind a control byte of 0 (auto-detect)
+        # the repo's CSVs behind two control bytes of 0 (auto-detect)
         i=0
         for f in "$root"/examples/*.csv "$root"/tests/data/*/*.csv \
             "$root"/tests/js/node_modules/csv-spectrum/csvs/*.csv; do
             [ -f "$f" ] || continue
-            { printf '\0'; head -c 8192 "$f"; } >"$corpus/repo-seed-$i"
+            { printf '\0\0'; head -c 8192 "$f"; } >"$corpus/repo-seed-$i"
             i=$((i + 1))
         done
     fi
