@@ -22,15 +22,16 @@ declare -A ORDER=([mdy]=month-first [dmy]=day-first)
 prefixes=()
 nconverted=0
 
-# convert NAME CSV "name:TYPE ..." "ENCODING DELIMITER DECIMAL DATE_ORDER" EXPECT CODEC [OPTION...]
+# convert NAME CSV "name:TYPE ..." "ENCODING DELIMITER DECIMAL DATE_ORDER [noheader]" EXPECT CODEC [OPTION...]
 # Converts CSV, asserts its types and dialect, and has the oracle write the expected cells
 # for check_parquet.mjs (EXPECT: the file structure it must have, as JSON).
 convert() {
     local name=$1 csv=$2 types=$3 dialect=$4 expect=$5 codec=$6
     shift 6
     nconverted=$((nconverted + 1))
-    local enc delim dec order
-    read -r enc delim dec order <<<"$dialect"
+    local enc delim dec order noheader header=true
+    read -r enc delim dec order noheader <<<"$dialect"
+    if [ "$noheader" = noheader ]; then header=false; fi
     run "$CSVPIPE" run --json --no-sql --no-nosql --formats parquet --out "$TMP/pq" \
         --table "$name" --compression "$codec" "$@" "$csv"
     expect_rc "$name: csvpipe run" 0
@@ -45,7 +46,8 @@ convert() {
         "$enc $delim $dec ${ORDER[$order]}"
     if node "$js/csv_oracle.mjs" --csv "$csv" --summary "$summary" --prefix "$TMP/$name" \
         --encoding "$enc" --delimiter "$delim" --decimal "$dec" --date-order "$order" \
-        --codec "$codec" --expect "$expect" --types "$types" 2>"$TMP/oracle.err"; then
+        --codec "$codec" --expect "$expect" --types "$types" --header "$header" \
+        2>"$TMP/oracle.err"; then
         prefixes+=("$TMP/$name")
     else
         fail "$name: the oracle rejects the file under its expected types"
@@ -119,6 +121,19 @@ expect_eq "money and preambles: what csvpipe skipped and read" \
     "$(for f in money_brl_statement money_usd_export preamble_open_data preamble_title_units; do
         json_get "$TMP/$f.summary.json" '"%s/%s/%s/%s" % (j["detected"]["skipped_lines"], j["detected"]["header_rows"], j["detected"]["currency"], j["rows"])'
     done | tr '\n' ' ')" "3/1/R\$/8 0/1/\$/7 4/1/None/4 2/2/None/6 "
+convert header_none_numbers "$data/header_none_numbers.csv" \
+    "column_1:DECIMAL(18,14) column_2:DECIMAL(18,12) column_3:DECIMAL(18,12) column_4:DECIMAL(18,14) column_5:DECIMAL(18,13)" \
+    "utf-8 , . mdy noheader" '{}' snappy
+convert header_survey_text "$data/header_survey_text.csv" \
+    "startdate:STRING enddate:STRING which_of_the_following_best_describes_your_current_relationship:STRING how_long_have_you_been_in_your_current_relationship:STRING what_are_the_reasons_that_you_sleep_in_separate_beds_please_sel:STRING column_6:STRING column_7:STRING gender:STRING household_income:STRING" \
+    "$utf8" '{}' zstd
+convert money_grouped_ambiguous "$data/money_grouped_ambiguous.csv" \
+    "item:STRING weight_kg:DECIMAL(18,3) price:DECIMAL(18,2) total:DECIMAL(18,2)" \
+    "$utf8" '{}' gzip
+expect_eq "headers and grouped money: header, currency, rows" \
+    "$(for f in header_none_numbers header_survey_text money_grouped_ambiguous; do
+        json_get "$TMP/$f.summary.json" '"%s/%s/%s" % (j["detected"]["header"], j["detected"]["currency"], j["rows"])'
+    done | tr '\n' ' ')" "False/None/5 True/None/5 True/\$/4 "
 every="flag:BOOLEAN n:INT64 amount:DECIMAL(18,2) ratio:DOUBLE day:DATE at:TIMESTAMP at_tz:TIMESTAMPTZ text:STRING nothing:STRING"
 for codec in snappy zstd gzip none; do
     convert "every_type_$codec" "$data/every_type.csv" "$every" "$utf8" '{}' "$codec"

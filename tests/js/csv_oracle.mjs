@@ -15,6 +15,7 @@
 // Usage: node csv_oracle.mjs --csv FILE --summary SUMMARY.json --prefix PREFIX
 //          --types "name:TYPE name:TYPE ..." [--encoding utf-8|utf-8-bom|windows-1252] [--delimiter C] [--decimal .|,]
 //          [--date-order mdy|dmy] [--codec snappy|zstd|gzip|none] [--expect JSON]
+//          [--header true|false]
 //
 // The rules it applies are docs/design.md's, written down here independently:
 //   - null: an unquoted field that is empty or one of NULL null NA N/A \N; a quoted empty
@@ -32,7 +33,8 @@
 //     parentheses for a negative amount with a symbol, groups or a fraction.
 //   - the lines the summary says were skipped above the header (detected.skipped_lines,
 //     any line end), the header's extra rows (detected.header_rows) and rows that repeat
-//     the header are not data.
+//     the header are not data. With --header false (the test knows the file has none)
+//     every row is data, the source names are empty and csvpipe must have said so.
 //   - DATE YYYY-MM-DD, or DD/MM/YYYY (dmy) / MM/DD/YYYY (mdy) with - / or . separators;
 //     TIMESTAMP adds [T ]HH:MM[:SS[.f{1,6}]]; TIMESTAMPTZ adds Z, UTC or +-HH[[:]MM] and
 //     is normalized to UTC.
@@ -47,6 +49,7 @@ import {
 
 const opt = {
   encoding: 'utf-8', delimiter: ',', decimal: '.', 'date-order': 'mdy', codec: 'snappy',
+  header: 'true',
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
@@ -323,12 +326,16 @@ for (let k = 0; k < (summary.detected?.skipped_lines ?? 0); k++) {
   text = m ? text.slice(m.index + m[0].length) : '';
 }
 const parsed = parseCsv(text, opt.delimiter);
-const headerRows = Math.max(summary.detected?.header_rows ?? 1, 1);
-const records = parsed.length ? [parsed[0]] : [];
-for (const rec of parsed.slice(headerRows)) {
-  if (JSON.stringify(rec.map((f) => f.text)) !== JSON.stringify(parsed[0].map((f) => f.text))) records.push(rec);
-}
+const hasHeader = opt.header !== 'false';
 const problems = [];
+if ((summary.detected?.header ?? true) !== hasHeader) {
+  problems.push(`csvpipe says header ${summary.detected?.header}, the file has ${hasHeader ? 'one' : 'none'}`);
+}
+const headerRows = Math.max(summary.detected?.header_rows ?? 1, 1);
+const records = parsed.length && hasHeader ? [parsed[0]] : [schema.map(() => ({ text: '', quoted: false }))];
+for (const rec of hasHeader ? parsed.slice(headerRows) : parsed) {
+  if (!hasHeader || JSON.stringify(rec.map((f) => f.text)) !== JSON.stringify(parsed[0].map((f) => f.text))) records.push(rec);
+}
 if (records.length === 0) problems.push('the CSV has no header');
 const header = (records[0] ?? []).map((f) => f.text);
 if (header.length !== schema.length) {
