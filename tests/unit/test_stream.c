@@ -313,6 +313,26 @@ static void test_repeated_header(void **state)
     char t[64];
     assert_string_equal(types_of(&r.schema, t, sizeof t), "STRING,DECIMAL(18,1)");
     cp_sniff_result_release(&r);
+    /* with the column's type forced (--type, --schema), the repeats past the sample are
+       still dropped as repeats, not rejected as values that do not fit */
+    cp_source *src = cp_source_open_memory(text, strlen(text), "s.csv");
+    assert_non_null(src);
+    cp_csv_options opts;
+    cp_csv_options_default(&opts);
+    opts.sample_rows = 50;
+    assert_int_equal(cp_sniff(src, &opts, &r, &err), CP_OK);
+    r.schema.columns[1].forced = true;
+    memset(&c, 0, sizeof c);
+    cp_stream_options so = {16, 0, 0};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+    assert_int_equal(cp_csv_stream(src, &r, &opts, &so, &cb, &st, &err), CP_OK);
+    assert_int_equal(st.rows, 297);
+    assert_int_equal(st.rejected, 0);
+    assert_int_equal(c.nrejects, 0);
+    assert_int_equal(st.repeated_headers, 3);
+    assert_int_equal(st.restarts, 0);
+    cp_sniff_result_release(&r);
+    cp_source_free(src);
 }
 
 /* Issue 14: the preamble above the header is skipped on every pass, restarts included. */
