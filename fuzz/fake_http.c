@@ -271,3 +271,11 @@ void fake_http_env(void)
     setenv("CSVPIPE_AWS_MAX_ATTEMPTS", "1", 1);
     setenv("CSVPIPE_LOG", "error", 1);
 }
+
+fake_http *fake_http_start_for(const char *endpoint_var)
+{
+    fake_http_env();
+    fake_http *s = fake_http_start();
+    setenv(endpoint_var, fake_http_url(s), 1);
+    return s;
+}

@@ -46,5 +46,10 @@ size_t fake_http_requests(fake_http *s);
  * credentials in the environment, one attempt per request (no backoff sleeps).
  */
 void fake_http_env(void);
+/*
+ * fake_http_env, then a server started and named by the endpoint variable endpoint_var
+ * (such as AWS_ENDPOINT_URL_S3), so the service's client talks to it.
+ */
+fake_http *fake_http_start_for(const char *endpoint_var);
 
 #endif

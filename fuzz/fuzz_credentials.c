@@ -13,6 +13,7 @@
  * failure has a message.
  */
 #include "aws/aws.h"
+#include "check.h"
 #include "fake_http.h"
 
 #include <stdio.h>
@@ -104,10 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "credentials without a key id, secret or source\n");
             abort();
         }
-        if (st != CP_OK && !err.message[0]) {
-            fprintf(stderr, "status %s without a message\n", cp_status_name(st));
-            abort();
-        }
+        check_message(st, &err);
     }
     cp_aws_free(aws);
     return 0;

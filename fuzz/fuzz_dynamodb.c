@@ -11,6 +11,7 @@
  * acknowledged no more writes than were added; every failure has a message.
  */
 #include "aws/dynamodb.h"
+#include "check.h"
 #include "fake_http.h"
 
 #include <stdio.h>
@@ -24,18 +25,8 @@ static fake_http *server;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    fake_http_env();
-    server = fake_http_start();
-    setenv("AWS_ENDPOINT_URL_DYNAMODB", fake_http_url(server), 1);
+    server = fake_http_start_for("AWS_ENDPOINT_URL_DYNAMODB");
     return 0;
-}
-
-static void need_message(cp_status st, const cp_error *err)
-{
-    if (st != CP_OK && !err->message[0]) {
-        fprintf(stderr, "status %s without a message\n", cp_status_name(st));
-        abort();
-    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (!(ctl & 1)) {
         cp_status st = cp_ddb_create_table(aws, "csvpipe-items", 0, &err);
-        need_message(st, &err);
+        check_message(st, &err);
         cp_aws_free(aws);
         return 0;
     }
@@ -72,12 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            pk, i);
         cp_error_clear(&err);
         st = cp_ddb_writer_add(w, req, (size_t)len, pk, "sales", &err);
-        need_message(st, &err);
+        check_message(st, &err);
     }
     if (st == CP_OK) {
         cp_error_clear(&err);
         st = cp_ddb_writer_flush(w, &err);
-        need_message(st, &err);
+        check_message(st, &err);
         cp_ddb_stats stats = cp_ddb_writer_stats(w);
         if (st == CP_OK && stats.written > n) {
             fprintf(stderr, "%llu writes acknowledged of %u added\n",

@@ -11,6 +11,7 @@
  */
 #include "aws/events.h"
 #include "aws/lambda_runtime.h"
+#include "check.h"
 #include "fake_http.h"
 
 #include <stdio.h>
@@ -36,14 +37,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void need_message(cp_status st, const cp_error *err)
-{
-    if (st != CP_OK && !err->message[0]) {
-        fprintf(stderr, "status %s without a message\n", cp_status_name(st));
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -54,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_error err;
     cp_error_clear(&err);
     cp_status st = cp_lambda_next(rt, &inv, &err);
-    need_message(st, &err);
+    check_message(st, &err);
     if (st != CP_OK)
         return 0;
     if (!inv.request_id[0] || !inv.event || inv.event[inv.event_len] != '\0')
@@ -62,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_event ev;
     cp_error_clear(&err);
     st = cp_event_parse(inv.event, inv.event_len, &ev, &err);
-    need_message(st, &err);
+    check_message(st, &err);
     char message[256];
     snprintf(message, sizeof message, "%zu records; %.200s", ev.nrecords,
              st == CP_OK ? "parsed" : err.message);
@@ -70,12 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cp_error_clear(&err);
     if (ctl & 1) {
         st = cp_lambda_respond(rt, &inv, "{\"batchItemFailures\":[]}", 24, &err);
-        need_message(st, &err);
+        check_message(st, &err);
         if (st != CP_TOO_LARGE)
             return 0;
         cp_error_clear(&err);
     }
     st = cp_lambda_fail(rt, &inv, "Csvpipe.Fuzz", message, &err);
-    need_message(st, &err);
+    check_message(st, &err);
     return 0;
 }

@@ -15,6 +15,7 @@
  * (csvpipe lists no buckets: there is no listing answer to fuzz.)
  */
 #include "aws/s3.h"
+#include "check.h"
 #include "fake_http.h"
 
 #include <stdio.h>
@@ -28,18 +29,8 @@ static fake_http *server;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    fake_http_env();
-    server = fake_http_start();
-    setenv("AWS_ENDPOINT_URL_S3", fake_http_url(server), 1);
+    server = fake_http_start_for("AWS_ENDPOINT_URL_S3");
     return 0;
-}
-
-static void need_message(cp_status st, const cp_error *err)
-{
-    if (st != CP_OK && !err->message[0]) {
-        fprintf(stderr, "status %s without a message\n", cp_status_name(st));
-        abort();
-    }
 }
 
 /* Reads src to its end in reads of cap bytes; 0, or -1 when a read failed. */
@@ -52,7 +43,7 @@ static int read_all(cp_source *src, size_t cap, uint64_t *total)
         cp_error err;
         cp_error_clear(&err);
         cp_status st = src->read(src, buf, cap, &n, &err);
-        need_message(st, &err);
+        check_message(st, &err);
         if (st != CP_OK)
             return -1;
         if (n == 0)
@@ -72,7 +63,7 @@ static void source(cp_aws *aws, uint8_t ctl)
     cp_source *src = NULL;
     cp_status st = cp_s3_source_open(aws, "s3://bucket/in/data file.csv", &src, &err);
     if (st != CP_OK) {
-        need_message(st, &err);
+        check_message(st, &err);
         return;
     }
     if (!cp_s3_source_etag(src))
@@ -118,7 +109,7 @@ static void upload(cp_aws *aws, uint8_t ctl, bool multipart)
     cp_status wrote = st;
     cp_error_clear(&err);
     st = cp_s3_upload_commit(u, &err);
-    need_message(st, &err);
+    check_message(st, &err);
     if (wrote != CP_OK && st == CP_OK)
         abort();
     if (st == CP_OK && cp_s3_upload_bytes(u) != want)
@@ -151,10 +142,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: {
         cp_error_clear(&err);
         cp_status st = cp_s3_delete(aws, "s3://bucket/out/rejected/x.csv", &err);
-        need_message(st, &err);
+        check_message(st, &err);
         cp_error_clear(&err);
         st = cp_s3_put(aws, "s3://bucket/out/_done.json", "{}", 2, "application/json", &err);
-        need_message(st, &err);
+        check_message(st, &err);
         break;
     }
     }

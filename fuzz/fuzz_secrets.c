@@ -27,9 +27,7 @@ static fake_http *server;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    fake_http_env();
-    server = fake_http_start();
-    setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", fake_http_url(server), 1);
+    server = fake_http_start_for("AWS_ENDPOINT_URL_SECRETS_MANAGER");
     return 0;
 }
 

@@ -911,6 +911,23 @@ cp_status cp_aws_call(cp_aws *aws, const cp_aws_request *req, cp_aws_response *r
                         curl_msg[0] ? curl_msg : curl_easy_strerror(last));
 }
 
+cp_status cp_aws_json_call(cp_aws *aws, cp_aws_service svc, const char *target, const char *body,
+                           cp_aws_response *resp, cp_error *err)
+{
+    char target_line[160];
+    snprintf(target_line, sizeof target_line, "X-Amz-Target: %s", target);
+    const char *hdrs[] = {svc == CP_AWS_DYNAMODB ? "Content-Type: application/x-amz-json-1.0"
+                                                 : "Content-Type: application/x-amz-json-1.1",
+                          target_line, NULL};
+    cp_aws_request req = {.service = svc,
+                          .method = "POST",
+                          .url = cp_aws_endpoint(aws, svc),
+                          .headers = hdrs,
+                          .body = body,
+                          .body_len = strlen(body)};
+    return cp_aws_call(aws, &req, resp, err);
+}
+
 cp_status cp_aws_fail(const cp_aws_response *resp, cp_error *err, const char *what)
 {
     const char *hint = "";

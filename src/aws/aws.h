@@ -134,6 +134,14 @@ bool cp_aws_response_header(const cp_aws_response *r, const char *name, char *ou
 cp_status cp_aws_call(cp_aws *aws, const cp_aws_request *req, cp_aws_response *resp, cp_error *err);
 
 /*
+ * cp_aws_call for a service of the AWS JSON protocol (DynamoDB's 1.0, Secrets Manager's and
+ * ECS's 1.1): POSTs body to the service's endpoint with X-Amz-Target: target (such as
+ * "DynamoDB_20120810.DescribeTable"). The caller judges resp->status, as above.
+ */
+cp_status cp_aws_json_call(cp_aws *aws, cp_aws_service svc, const char *target, const char *body,
+                           cp_aws_response *resp, cp_error *err);
+
+/*
  * Sets err from a failed answer: CP_NOT_FOUND for 404, CP_IO otherwise, with the
  * operation, HTTP status, the service's code and message and, for access and signature
  * errors, a hint about credentials. Returns the code.

@@ -518,15 +518,8 @@ cp_status cp_ddb_call(cp_aws *aws, const char *op, const char *body, cp_aws_resp
                       cp_error *err)
 {
     char target[128];
-    snprintf(target, sizeof target, "X-Amz-Target: DynamoDB_20120810.%s", op);
-    const char *hdrs[] = {"Content-Type: application/x-amz-json-1.0", target, NULL};
-    cp_aws_request req = {.service = CP_AWS_DYNAMODB,
-                          .method = "POST",
-                          .url = cp_aws_endpoint(aws, CP_AWS_DYNAMODB),
-                          .headers = hdrs,
-                          .body = body,
-                          .body_len = strlen(body)};
-    return cp_aws_call(aws, &req, resp, err);
+    snprintf(target, sizeof target, "DynamoDB_20120810.%s", op);
+    return cp_aws_json_call(aws, CP_AWS_DYNAMODB, target, body, resp, err);
 }
 
 /* Checks the key schema of an existing table; *active tells its status. */

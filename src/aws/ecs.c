@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_PREFIX "X-Amz-Target: AmazonEC2ContainerServiceV20141113."
+#define TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
 
 static bool started_by_ok(const char *s)
 {
@@ -100,16 +100,9 @@ static cp_status call(cp_aws *aws, const char *op, const char *body, const char 
     *out = NULL;
     char target[128];
     snprintf(target, sizeof target, TARGET_PREFIX "%s", op);
-    const char *hdrs[] = {"Content-Type: application/x-amz-json-1.1", target, NULL};
-    cp_aws_request req = {.service = CP_AWS_ECS,
-                          .method = "POST",
-                          .url = cp_aws_endpoint(aws, CP_AWS_ECS),
-                          .headers = hdrs,
-                          .body = body,
-                          .body_len = strlen(body)};
     cp_aws_response r;
     cp_aws_response_init(&r);
-    cp_status st = cp_aws_call(aws, &req, &r, err);
+    cp_status st = cp_aws_json_call(aws, CP_AWS_ECS, target, body, &r, err);
     if (st == CP_OK && r.status != 200)
         st = cp_aws_fail(&r, err, what);
     if (st == CP_OK) {

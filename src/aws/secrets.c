@@ -18,17 +18,10 @@ cp_status cp_secrets_get(cp_aws *aws, const char *secret_id, char **out, cp_erro
     json_decref(req_json);
     if (!body)
         return cp_error_set(err, CP_NOMEM, "out of memory");
-    const char *hdrs[] = {"Content-Type: application/x-amz-json-1.1",
-                          "X-Amz-Target: secretsmanager.GetSecretValue", NULL};
-    cp_aws_request req = {.service = CP_AWS_SECRETS_MANAGER,
-                          .method = "POST",
-                          .url = cp_aws_endpoint(aws, CP_AWS_SECRETS_MANAGER),
-                          .headers = hdrs,
-                          .body = body,
-                          .body_len = strlen(body)};
     cp_aws_response r;
     cp_aws_response_init(&r);
-    cp_status st = cp_aws_call(aws, &req, &r, err);
+    cp_status st = cp_aws_json_call(aws, CP_AWS_SECRETS_MANAGER, "secretsmanager.GetSecretValue",
+                                    body, &r, err);
     free(body);
     if (st == CP_OK && r.status != 200) {
         char what[600];

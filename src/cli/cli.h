@@ -82,6 +82,8 @@ int cp_override_option(int opt, const char *arg, cp_overrides *ov);
 
 /* Parses sizes such as 16M, 512k, 1G, 1000 (digits first: no sign, no space). -1 if not. */
 int cp_parse_size(const char *s, size_t *out);
+/* --max-invocations N of the Lambda runtimes: a positive number; -1 after a usage error. */
+int cp_parse_max_invocations(const char *arg, unsigned long *out);
 
 /* Parsed options of `run` and `watch`, which take the same ones. */
 #include "pipeline/pipeline.h"

@@ -68,22 +68,38 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
-/* username and password of the secret named by variable var. */
-static int read_role(cp_aws *aws, const char *var, role_secret *out, char *msg, size_t cap)
+/*
+ * The JSON of the secret named by variable var (its ARN in *arn); NULL with msg set when
+ * the variable is unset, the secret unreadable or not JSON.
+ */
+static json_t *read_secret_json(cp_aws *aws, const char *var, const char **arn, char *msg,
+                                size_t cap)
 {
-    const char *arn = env(var);
-    if (!arn) {
+    if (!(*arn = env(var))) {
         snprintf(msg, cap, "%s is not set", var);
-        return -1;
+        return NULL;
     }
     cp_error err;
     cp_error_clear(&err);
     char *text = NULL;
-    if (cp_secrets_get(aws, arn, &text, &err) != CP_OK) {
-        snprintf(msg, cap, "%s=%s: %s", var, arn, err.message);
-        return -1;
+    if (cp_secrets_get(aws, *arn, &text, &err) != CP_OK) {
+        snprintf(msg, cap, "%s=%s: %s", var, *arn, err.message);
+        return NULL;
     }
     json_t *j = json_loads(text, 0, NULL);
+    cp_cli_wipe_free(text);
+    if (!j)
+        snprintf(msg, cap, "%s=%s: the secret is not JSON", var, *arn);
+    return j;
+}
+
+/* username and password of the secret named by variable var. */
+static int read_role(cp_aws *aws, const char *var, role_secret *out, char *msg, size_t cap)
+{
+    const char *arn;
+    json_t *j = read_secret_json(aws, var, &arn, msg, cap);
+    if (!j)
+        return -1;
     const char *u = json_string_value(json_object_get(j, "username"));
     const char *p = json_string_value(json_object_get(j, "password"));
     int rc = -1;
@@ -94,44 +110,32 @@ static int read_role(cp_aws *aws, const char *var, role_secret *out, char *msg, 
     else
         rc = 0;
     json_decref(j);
-    cp_cli_wipe_free(text);
     return rc;
 }
 
 /* The master user's conninfo; PGHOST (and PGPORT) replace the secret's host and port. */
 static int read_master(cp_aws *aws, char **conninfo, char *msg, size_t cap)
 {
-    const char *var = "CSVPIPE_SETUP_MASTER_SECRET_ARN", *arn = env(var);
-    if (!arn) {
-        snprintf(msg, cap, "%s is not set", var);
+    const char *var = "CSVPIPE_SETUP_MASTER_SECRET_ARN", *arn;
+    json_t *j = read_secret_json(aws, var, &arn, msg, cap);
+    if (!j)
         return -1;
-    }
-    cp_error err;
-    cp_error_clear(&err);
-    char *text = NULL;
-    if (cp_secrets_get(aws, arn, &text, &err) != CP_OK) {
-        snprintf(msg, cap, "%s=%s: %s", var, arn, err.message);
-        return -1;
-    }
-    int rc = -1;
-    json_t *j = json_loads(text, 0, NULL);
-    if (j && env("PGHOST")) {
+    if (env("PGHOST")) {
         json_object_del(j, "host");
         json_object_del(j, "port");
     }
-    char *copy = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (!j) {
-        snprintf(msg, cap, "%s=%s: the secret is not JSON", var, arn);
-    } else if (!copy) {
+    int rc = -1;
+    cp_error err;
+    cp_error_clear(&err);
+    char *copy = json_dumps(j, JSON_COMPACT);
+    if (!copy)
         snprintf(msg, cap, "out of memory");
-    } else if (cp_secrets_rds_conninfo(copy, conninfo, &err) != CP_OK) {
+    else if (cp_secrets_rds_conninfo(copy, conninfo, &err) != CP_OK)
         snprintf(msg, cap, "%s=%s: %s", var, arn, err.message);
-    } else {
+    else
         rc = 0;
-    }
     cp_cli_wipe_free(copy);
     json_decref(j);
-    cp_cli_wipe_free(text);
     return rc;
 }
 
@@ -282,15 +286,10 @@ int cp_cmd_db_setup(int argc, char **argv)
         case 'l':
             lambda = true;
             break;
-        case 'n': {
-            char *end;
-            max = strtoul(optarg, &end, 10);
-            if (*end || end == optarg || max == 0) {
-                cp_cli_error("--max-invocations takes a positive number");
+        case 'n':
+            if (cp_parse_max_invocations(optarg, &max) != 0)
                 return CP_EXIT_USAGE;
-            }
             break;
-        }
         case 'h':
             printf("%s", usage);
             return CP_EXIT_OK;

@@ -511,15 +511,10 @@ int cp_cmd_lambda(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'n': {
-            char *end;
-            cfg.max_invocations = strtoul(optarg, &end, 10);
-            if (*end || end == optarg || cfg.max_invocations == 0) {
-                cp_cli_error("--max-invocations takes a positive number");
+        case 'n':
+            if (cp_parse_max_invocations(optarg, &cfg.max_invocations) != 0)
                 return CP_EXIT_USAGE;
-            }
             break;
-        }
         case 'h':
             printf("%s", usage);
             return CP_EXIT_OK;

@@ -65,6 +65,18 @@ void cp_cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+int cp_parse_max_invocations(const char *arg, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoul(arg, &end, 10);
+    if (*end || end == arg || *out == 0 || errno || arg[0] == '-') {
+        cp_cli_error("--max-invocations takes a positive number");
+        return -1;
+    }
+    return 0;
+}
+
 int cp_parse_size(const char *s, size_t *out)
 {
     if (*s < '0' || *s > '9') /* strtoull would take "-1" (as the largest value) and " 1" */
