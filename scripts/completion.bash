@@ -44,6 +44,7 @@ _csvpipe() {
     --decimal) values=". ," ;;
     --sql) values="sqlite: postgresql://" ;;
     --nosql) values="sqlite: dynamodb:" ;;
+    --threads) values="auto $(nproc 2>/dev/null)" ;;
     --out)
         compopt -o filenames 2>/dev/null || true
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")

@@ -19,6 +19,7 @@
 #include "aws/lambda_runtime.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "util/cpus.h"
 #include "util/fault.h"
 #include "util/json_escape.h"
 #include "util/log.h"
@@ -52,6 +53,8 @@ static const char usage[] =
     "  CSVPIPE_FORMATS         parquet,json (default both), or none\n"
     "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
+    "  CSVPIPE_THREADS         threads of a load (default auto: the CPUs the\n"
+    "                          function may use, from its memory size)\n"
     "  CSVPIPE_DEADLINE_MARGIN_MS\n"
     "                          stop this long before the deadline\n"
     "                          (default the larger of 2 s and 5% of the time given)\n"
@@ -173,6 +176,10 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     }
     if ((v = env("CSVPIPE_JSON_STYLE")) && !cp_json_style_parse(v, &o->json_style)) {
         snprintf(msg, cap, "CSVPIPE_JSON_STYLE='%s': use plain or dynamodb", v);
+        return -1;
+    }
+    if ((v = env("CSVPIPE_THREADS")) && cp_threads_parse(v, &o->threads, &ferr) != CP_OK) {
+        snprintf(msg, cap, "CSVPIPE_THREADS: %s", ferr.message);
         return -1;
     }
     if ((v = env("CSVPIPE_KEY"))) {

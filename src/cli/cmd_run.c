@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "load/items.h"
 #include "pipeline/pipeline.h"
+#include "util/cpus.h"
 #include "util/decompress.h"
 
 #include <dirent.h>
@@ -58,6 +59,9 @@ static const char run_options_help[] =
     "  --max-reject-percent P  reject the file past P% bad rows (default 1)\n"
     "  --json                  print each summary as one JSON line\n"
     "  --quiet                 no progress bar\n"
+    "  --threads N             threads of a load: 1 reads, types and encodes on one;\n"
+    "                          more encode the files on others (env CSVPIPE_THREADS;\n"
+    "                          default auto: the CPUs this process may use)\n"
     "  --create-table          create the DynamoDB table of --nosql dynamodb:TABLE\n"
     "                          when it is missing (on-demand, pk/sk), for local use\n"
     "  --handed-off            load s3:// objects only when the ledger hands their\n"
@@ -85,6 +89,7 @@ enum {
     OPT_QUIET,
     OPT_CREATE_TABLE,
     OPT_HANDED_OFF,
+    OPT_THREADS,
 };
 
 /* name.csv, or name.csv.gz and the other compressed forms */
@@ -201,6 +206,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"create-table", no_argument, NULL, OPT_CREATE_TABLE},
         {"handed-off", no_argument, NULL, OPT_HANDED_OFF},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -211,6 +217,8 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
     const char *sql = getenv("CSVPIPE_SQL"), *nosql = getenv("CSVPIPE_NOSQL");
     if (getenv("CSVPIPE_OUT"))
         o->out_dir = getenv("CSVPIPE_OUT");
+    const char *threads = getenv("CSVPIPE_THREADS");
+    const char *threads_from = "CSVPIPE_THREADS";
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -336,8 +344,20 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         case OPT_HANDED_OFF:
             o->require_handoff = true;
             break;
+        case OPT_THREADS:
+            threads = optarg;
+            threads_from = "--threads";
+            break;
         default:
             fprintf(stderr, "%s", cmd_usage);
+            return CP_EXIT_USAGE;
+        }
+    }
+    if (threads && *threads) {
+        cp_error terr;
+        cp_error_clear(&terr);
+        if (cp_threads_parse(threads, &o->threads, &terr) != CP_OK) {
+            cp_cli_error("%s: %s", threads_from, terr.message);
             return CP_EXIT_USAGE;
         }
     }

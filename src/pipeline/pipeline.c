@@ -15,6 +15,7 @@
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/progress.h"
 #include "pipeline/sink.h"
+#include "util/cpus.h"
 #include "util/decompress.h"
 #include "util/fault.h"
 #include "util/json_escape.h"
@@ -61,6 +62,7 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     o->max_rejects = 1000;
     o->max_reject_fraction = 0.01;
     cp_csv_options_default(&o->csv);
+    o->threads = cp_cpus_available();
 }
 
 struct cp_pipeline {

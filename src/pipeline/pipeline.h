@@ -56,6 +56,11 @@ typedef struct cp_pipeline_options {
     const char *schema_prefix;
     bool progress; /* draw a progress bar on stderr */
     /*
+     * Threads of a load (util/cpus.h): 1 does everything on the calling thread. Default:
+     * the CPUs this process may use.
+     */
+    unsigned threads;
+    /*
      * Load a source only when the ledger hands its current version to this process (the
      * ECS task of a hand-off, "Big files" below); otherwise it is skipped. handoff_task:
      * this task's ARN, then only a hand-off naming it counts; NULL accepts any.
