@@ -97,7 +97,7 @@ static void stream(const char *csv, cp_sniff_result *sr, const cp_csv_options *o
     if (!src)
         abort();
     counts c = {0, 0};
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL, NULL};
     cp_stream_stats stats;
     cp_error err;
     cp_error_clear(&err);

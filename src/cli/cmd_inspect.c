@@ -291,7 +291,7 @@ int cp_cmd_inspect(int argc, char **argv)
         rc = CP_EXIT_FAILED;
         goto out;
     }
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &s, NULL};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &s, NULL, NULL};
     cp_stream_stats stats;
     st = cp_csv_stream(src, &sr, &o, NULL, &cb, &stats, &err);
     if (st != CP_OK) {

@@ -100,12 +100,15 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                         const cp_stream_options *so, const cp_stream_callbacks *cb,
                         cp_stream_stats *stats, cp_error *err)
 {
-    cp_stream_options defaults = {8192, (size_t)16 << 20, 3};
+    cp_stream_options defaults = {8192, (size_t)16 << 20, 3, 1};
     if (!so)
         so = &defaults;
     const size_t batch_rows = so->batch_rows ? so->batch_rows : defaults.batch_rows;
     const size_t batch_bytes = so->batch_bytes ? so->batch_bytes : defaults.batch_bytes;
     const unsigned max_restarts = so->max_restarts ? so->max_restarts : defaults.max_restarts;
+    size_t nring = so->batches && cb->on_reuse ? so->batches : 1;
+    if (nring > CP_STREAM_MAX_BATCHES)
+        nring = CP_STREAM_MAX_BATCHES;
     cp_schema *schema = &sniffed->schema;
     const cp_value_opts *vo = &sniffed->dialect.values;
     cp_tokenizer_options limits;
@@ -118,21 +121,23 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
 
     for (;;) {
         cp_csv_reader r;
-        cp_batch b;
+        cp_batch ring[CP_STREAM_MAX_BATCHES];
+        size_t nmade = 1, cur = 0;
+        const size_t max_row =
+            limits.max_row_bytes ? limits.max_row_bytes : limits.max_field_bytes * 4;
         cp_status st = cp_csv_reader_open(&r, src, &sniffed->dialect, sniffed->encoding_detected,
                                           &limits, err);
         if (st != CP_OK)
             return st;
-        st =
-            cp_batch_init(&b, schema, batch_rows, batch_bytes,
-                          limits.max_row_bytes ? limits.max_row_bytes : limits.max_field_bytes * 4);
+        st = cp_batch_init(&ring[0], schema, batch_rows, batch_bytes, max_row);
         if (st != CP_OK) {
             cp_csv_reader_close(&r);
             return cp_error_set(err, st,
                                 st == CP_NOMEM ? "out of memory for a batch of rows"
                                                : "cannot allocate a batch of rows");
         }
-        cp_batch_clear(&b, 1);
+        cp_batch *b = &ring[0];
+        cp_batch_clear(b, 1);
         bool widen = false;
         cp_type *types = NULL;
         stats->rows = stats->rejected = 0;
@@ -159,11 +164,11 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 break;
             }
             if (row.nfields == 0) {
-                if (b.nrows > 0 && cb->on_batch)
-                    st = cb->on_batch(cb->ctx, &b, err);
+                if (b->nrows > 0 && cb->on_batch)
+                    st = cb->on_batch(cb->ctx, b, err);
                 break;
             }
-            st = cp_batch_append_row(&b, row.fields, row.nfields, vo, &rowerr);
+            st = cp_batch_append_row(b, row.fields, row.nfields, vo, &rowerr);
             if (st == CP_TYPE_MISMATCH && cp_csv_reader_drop_repeat(&r, &row)) {
                 st = CP_OK; /* the header again, past the sample */
                 continue;
@@ -208,9 +213,9 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 break;
             }
             if (cb->on_row) {
-                st = cb->on_row(cb->ctx, &b, b.nrows - 1, &rowerr);
+                st = cb->on_row(cb->ctx, b, b->nrows - 1, &rowerr);
                 if (st == CP_TOO_LARGE) {
-                    cp_batch_pop_row(&b);
+                    cp_batch_pop_row(b);
                     rowerr.line = row.line;
                     stats->rejected++;
                     if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
@@ -226,10 +231,24 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 }
             }
             stats->rows++;
-            if (cp_batch_full(&b)) {
-                if (cb->on_batch && (st = cb->on_batch(cb->ctx, &b, err)) != CP_OK)
+            if (cp_batch_full(b)) {
+                if (cb->on_batch && (st = cb->on_batch(cb->ctx, b, err)) != CP_OK)
                     break;
-                cp_batch_clear(&b, stats->rows + 1);
+                if (cb->on_reuse) {
+                    cur = (cur + 1) % nring;
+                    if (cur == nmade) {
+                        if ((st = cp_batch_init(&ring[cur], schema, batch_rows, batch_bytes,
+                                                max_row)) != CP_OK) {
+                            cp_error_set(err, st, "cannot allocate a batch");
+                            break;
+                        }
+                        nmade++;
+                    } else {
+                        cb->on_reuse(cb->ctx, &ring[cur]);
+                    }
+                    b = &ring[cur];
+                }
+                cp_batch_clear(b, stats->rows + 1);
             }
         }
         stats->bytes = src->position;
@@ -237,7 +256,11 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
         stats->encoding = cp_csv_reader_encoding(&r);
         stats->repeated_headers = r.repeated_headers;
         stats->line_ending = sniffed->dialect.line_ending;
-        cp_batch_release(&b);
+        for (size_t i = 0; i < nmade; i++) {
+            if (cb->on_reuse)
+                cb->on_reuse(cb->ctx, &ring[i]);
+            cp_batch_release(&ring[i]);
+        }
         cp_csv_reader_close(&r);
         if (!widen || st != CP_OK) {
             free(types);

@@ -46,13 +46,28 @@ typedef struct cp_stream_callbacks {
      * the row back out and hands it to on_reject; any other error stops the stream.
      */
     cp_status (*on_row)(void *ctx, const cp_batch *b, size_t row, cp_error *why);
+    /*
+     * Optional: a batch given to on_batch stays untouched until the stream calls on_reuse
+     * with it, which must return once the caller is done with it (other threads encoding
+     * it, say). Called before a batch is cleared for new rows, and for every batch before
+     * the stream returns or restarts.
+     */
+    void (*on_reuse)(void *ctx, const cp_batch *b);
 } cp_stream_callbacks;
 
 typedef struct cp_stream_options {
     size_t batch_rows;     /* default 8192 */
     size_t batch_bytes;    /* string budget per batch, default 16 MiB */
     unsigned max_restarts; /* default 3 */
+    /*
+     * Batches the stream fills in turn when on_reuse is given, 1 by default, at most
+     * CP_STREAM_MAX_BATCHES; each is made when first needed. The rows of each batch are
+     * the same whatever the count.
+     */
+    unsigned batches;
 } cp_stream_options;
+
+#define CP_STREAM_MAX_BATCHES 8
 
 /*
  * Streams src with the sniffed dialect and schema; sniffed->schema is widened in place

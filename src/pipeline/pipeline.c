@@ -15,6 +15,7 @@
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/progress.h"
 #include "pipeline/sink.h"
+#include "pipeline/sink_workers.h"
 #include "util/cpus.h"
 #include "util/decompress.h"
 #include "util/fault.h"
@@ -34,6 +35,12 @@
 #include <unistd.h>
 
 #define SHOWN_REJECTS 20
+
+/*
+ * Batches a threaded load keeps in flight: the one being filled and the ones the workers
+ * encode (sink_workers.h). It bounds the memory threads add (README.md, "Threads").
+ */
+#define THREADED_BATCHES 3
 
 static volatile sig_atomic_t interrupted;
 
@@ -204,7 +211,8 @@ typedef struct load {
     cp_sink_load sink_load;      /* what the sinks are told */
     cp_sink **sinks;             /* in the order they open, write and publish within a step */
     size_t nsinks;
-    cp_sink **checks; /* the sinks that check rows (cp_sink.check_row) */
+    cp_sink_workers *workers; /* NULL: every sink is written on this thread */
+    cp_sink **checks;         /* the sinks that check rows (cp_sink.check_row) */
     size_t nchecks;
     size_t *key_columns;
     cp_item_keys keys;
@@ -329,12 +337,20 @@ static cp_status write_sinks(load *l, const cp_batch *b, bool deferred, cp_error
 {
     if (interrupted)
         return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
+    if (l->workers && !deferred)
+        CP_RETURN_IF_ERROR(cp_sink_workers_write(l->workers, b, err));
     for (size_t i = 0; i < l->nsinks; i++) {
         cp_sink *k = l->sinks[i];
-        if (k->deferred == deferred)
+        if (k->deferred == deferred && !cp_sink_workers_own(l->workers, k))
             CP_RETURN_IF_ERROR(k->ops->write(k, b, err));
     }
     return CP_OK;
+}
+
+static void on_reuse(void *ctx, const cp_batch *b)
+{
+    load *l = ctx;
+    cp_sink_workers_wait(l->workers, b);
 }
 
 static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
@@ -417,6 +433,8 @@ static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
     load *l = ctx;
     cp_log_info("%s: a value after the sample widened the schema; starting the file over",
                 l->s->source);
+    if (l->workers) /* a write that failed before the widening ends the file, as on one thread */
+        CP_RETURN_IF_ERROR(cp_sink_workers_drain(l->workers, err));
     abort_sinks(l);
     clear_rejects(l);
     return open_sinks(l, widened, err);
@@ -842,9 +860,29 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
     double t1 = mono_ms();
     s->sniff_ms = t1 - t0;
     CP_RETURN_IF_ERROR(open_sinks(l, &s->sniffed.schema, e));
+    if (p->o.threads > 1)
+        CP_RETURN_IF_ERROR(
+            cp_sink_workers_new(l->sinks, l->nsinks, p->o.threads - 1, &l->workers, e));
     cp_progress_init(&l->progress, p->o.progress, s->source);
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, l, l->nchecks ? on_row : NULL};
-    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, NULL, &cb, &s->stream, e);
+    cp_stream_callbacks cb = {on_batch,
+                              on_reject,
+                              on_restart,
+                              l,
+                              l->nchecks ? on_row : NULL,
+                              l->workers ? on_reuse : NULL};
+    cp_stream_options so = {0, 0, 0, l->workers ? THREADED_BATCHES : 1};
+    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, &so, &cb, &s->stream, e);
+    if (l->workers) {
+        /* a worker's error came first: its batch was read before whatever stopped the stream */
+        cp_error we;
+        cp_status ws = cp_sink_workers_drain(l->workers, &we);
+        if (ws != CP_OK) {
+            *e = we;
+            st = ws;
+        }
+        cp_sink_workers_free(l->workers);
+        l->workers = NULL;
+    }
     cp_progress_done(&l->progress);
     l->stream_end_ms = mono_ms();
     s->stream_ms = l->stream_end_ms - t1;
@@ -899,7 +937,7 @@ static cp_status write_deferred(load *l, cp_error *e)
         any |= l->sinks[i]->deferred;
     if (!any)
         return CP_OK;
-    cp_stream_callbacks cb = {on_deferred_batch, NULL, NULL, l, l->nchecks ? on_row : NULL};
+    cp_stream_callbacks cb = {on_deferred_batch, NULL, NULL, l, l->nchecks ? on_row : NULL, NULL};
     cp_stream_stats again;
     cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, NULL, &cb, &again, e);
     if (st == CP_OK && (again.rows != s->stream.rows || again.restarts))
@@ -1077,6 +1115,7 @@ static cp_status load_once(cp_pipeline *p, const cp_load_request *req, cp_load_s
     if (st != CP_OK)
         st = record_failure(&l, st, &e, err);
 out:
+    cp_sink_workers_free(l.workers);
     cp_sql_unlock_source(p->sql);
     free_sinks(&l);
     cp_source_free(l.src);

@@ -94,6 +94,12 @@ struct cp_sink {
     cp_status (*check_row)(cp_sink *k, const cp_batch *b, size_t row, cp_error *why);
     bool open;     /* kept by the pipeline: opened, and not published or aborted since */
     bool deferred; /* set by open: the writes wait for CP_COMMIT_DEFERRED */
+    /*
+     * Set by open: write may run on a worker thread (sink_workers.h) while the pipeline's
+     * thread writes the other sinks; it shares nothing with them. Every other call stays
+     * on the pipeline's thread, with no write running.
+     */
+    bool threaded;
 };
 
 /* Aborts the sink when it is open and frees it; NULL allowed. */

@@ -25,6 +25,8 @@ static cp_status file_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
                            cp_error *err)
 {
     file_sink *s = (file_sink *)k;
+    /* an S3 upload shares the load's AWS client with the source and the other uploads */
+    k->threaded = !cp_location_is_s3(s->location);
     CP_RETURN_IF_ERROR(cp_output_open(&s->out, s->l->aws, s->location, err));
     cp_status st = s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
     return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;

@@ -439,7 +439,7 @@ static void test_stream_forced(void **state)
     cp_source *src = cp_source_open_memory(csv, strlen(csv), "t.csv");
     collected c;
     memset(&c, 0, sizeof c);
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL, NULL};
     cp_stream_stats stats;
     assert_int_equal(cp_csv_stream(src, &r, NULL, NULL, &cb, &stats, &err), CP_OK);
     assert_int_equal(c.rejected, 1);
@@ -513,7 +513,7 @@ static void test_forced_boolean_takes_0_and_1(void **state)
     assert_int_equal(cp_overrides_apply(&o, &r, "t.csv", &err), CP_OK);
     cp_source *src = cp_source_open_memory(csv, strlen(csv), "t.csv");
     bools c = {0, 0, 0, 0};
-    cp_stream_callbacks cb = {count_bools, count_reject, NULL, &c, NULL};
+    cp_stream_callbacks cb = {count_bools, count_reject, NULL, &c, NULL, NULL};
     cp_stream_stats stats;
     assert_int_equal(cp_csv_stream(src, &r, NULL, NULL, &cb, &stats, &err), CP_OK);
     assert_int_equal(c.trues, 3);

@@ -87,11 +87,95 @@ static cp_status run(const char *text, size_t sample_rows, size_t batch_rows, co
     cp_status st = cp_sniff(src, &o, r, err);
     if (st != CP_OK)
         fail_msg("sniff: %s", err->message);
-    cp_stream_options so = {batch_rows, 0, 0};
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c, NULL};
+    cp_stream_options so = {batch_rows, 0, 0, 1};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c, NULL, NULL};
     st = cp_csv_stream(src, r, &o, &so, &cb, stats, err);
     cp_source_free(src);
     return st;
+}
+
+/* A caller that keeps each batch until on_reuse: no batch is refilled while held. */
+typedef struct holding {
+    const cp_batch *held[CP_STREAM_MAX_BATCHES + 1];
+    size_t nheld, most, handed, reused;
+    uint64_t next_first_row, rows;
+    int64_t sum;
+} holding;
+
+static cp_status hold_batch(void *ctx, const cp_batch *b, cp_error *err)
+{
+    holding *h = ctx;
+    (void)err;
+    for (size_t i = 0; i < h->nheld; i++)
+        assert_ptr_not_equal(h->held[i], b);
+    assert_true(h->nheld < CP_STREAM_MAX_BATCHES);
+    h->held[h->nheld++] = b;
+    if (h->nheld > h->most)
+        h->most = h->nheld;
+    h->handed++;
+    assert_int_equal(b->first_row, h->next_first_row + 1);
+    h->next_first_row += b->nrows;
+    h->rows += b->nrows;
+    for (size_t r = 0; r < b->nrows; r++)
+        h->sum += b->cols[0].v.i64[r];
+    return CP_OK;
+}
+
+static void reuse_batch(void *ctx, const cp_batch *b)
+{
+    holding *h = ctx;
+    for (size_t i = 0; i < h->nheld; i++)
+        if (h->held[i] == b) {
+            h->held[i] = h->held[--h->nheld];
+            h->reused++;
+            return;
+        }
+}
+
+static cp_status hold_restart(void *ctx, const cp_schema *widened, cp_error *err)
+{
+    holding *h = ctx;
+    (void)widened;
+    (void)err;
+    assert_int_equal(h->nheld, 0); /* every batch given back before the restart */
+    h->next_first_row = h->rows = 0;
+    h->sum = 0;
+    return CP_OK;
+}
+
+static void test_batches_in_flight(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t o = (size_t)snprintf(text, sizeof text, "id,v\n");
+    for (int i = 1; i <= 1000; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,%s\n", i, i == 900 ? "x" : "1");
+    for (unsigned nb = 1; nb <= 4; nb++) {
+        cp_source *src = cp_source_open_memory(text, strlen(text), "s.csv");
+        assert_non_null(src);
+        cp_csv_options opt;
+        cp_csv_options_default(&opt);
+        opt.sample_rows = 100;
+        cp_sniff_result r;
+        cp_error err;
+        cp_error_clear(&err);
+        assert_int_equal(cp_sniff(src, &opt, &r, &err), CP_OK);
+        holding h;
+        memset(&h, 0, sizeof h);
+        cp_stream_options so = {64, 0, 0, nb};
+        cp_stream_callbacks cb = {hold_batch, NULL, hold_restart, &h, NULL, reuse_batch};
+        cp_stream_stats st;
+        assert_int_equal(cp_csv_stream(src, &r, &opt, &so, &cb, &st, &err), CP_OK);
+        assert_int_equal(st.restarts, 1); /* "x" at row 900 widens v */
+        assert_int_equal(h.rows, 1000);
+        assert_true(h.sum == 500500);
+        assert_int_equal(h.nheld, 0); /* every batch given back before the stream returned */
+        assert_int_equal(h.handed, 1000 / 64 + 1 + 900 / 64); /* before and after the restart */
+        assert_int_equal(h.most, nb);
+        assert_int_equal(h.reused, h.handed);
+        cp_sniff_result_release(&r);
+        cp_source_free(src);
+    }
 }
 
 static char *types_of(const cp_schema *s, char *out, size_t cap)
@@ -264,7 +348,7 @@ static void test_compressed_source(void **state)
         assert_int_equal(cp_sniff(src, &opts, &r, &err), CP_OK);
         collect c;
         memset(&c, 0, sizeof c);
-        cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+        cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL, NULL};
         cp_stream_stats st;
         cp_status status = cp_csv_stream(src, &r, &opts, NULL, &cb, &st, &err);
         if (!cut) {
@@ -363,7 +447,7 @@ int main(void)
         cmocka_unit_test(test_compressed_source),    cmocka_unit_test(test_rows_and_batches),
         cmocka_unit_test(test_widen_after_sample),   cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_repeated_header),
-        cmocka_unit_test(test_preamble_and_restart),
+        cmocka_unit_test(test_preamble_and_restart), cmocka_unit_test(test_batches_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Issue 15, section 2 (acceptance 2): a load gives the same outputs whatever --threads says.
+#   - every file of the conformance corpus and random files (quoted fields with line ends
+#     inside, a column widened late in the file, rejected rows, small row groups so that
+#     row groups close inside and across batches) loaded at 1, 2 and 3 threads: the
+#     Parquet and NDJSON files, the rejects file, error.json, the summary (less its
+#     timings) and the ledger row and table rows (less their times) are the same bytes;
+#   - CSVPIPE_THREADS=3 really starts worker threads (the debug line of the code that
+#     started them), 1 starts none, and an output that cannot hold them (one format: one
+#     worker) starts fewer;
+#   - a thread count that is not one is a usage error, named.
+source "$(dirname "$0")/lib.bash"
+cd "$TMP"
+
+# load NAME THREADS FILE [OPTIONS...]: loads FILE in its own folder t<THREADS>/<NAME>
+# (relative output paths, so the summaries and ledgers of the runs compare), keeps the
+# summary there as summary.json and the exit code as rc.
+load() {
+    local name=$1 n=$2 file=$3
+    shift 3
+    mkdir -p "t$n/$name"
+    (
+        set +e
+        cd "t$n/$name" || exit
+        "$CSVPIPE" run --threads "$n" --json --no-nosql --out out "$@" "$file" \
+            >summary.raw 2>stderr.txt
+        echo $? >rc
+    )
+    local code
+    code=$(cat "t$n/$name/rc")
+    if [ "$code" -ge 64 ]; then
+        fail "$name at $n threads: exit $code"
+        sed 's/^/    stderr: /' "t$n/$name/stderr.txt" | head -20
+    fi
+    python3 - "t$n/$name" <<'PY'
+import json, sqlite3, sys, os
+d = sys.argv[1]
+raw = open(os.path.join(d, "summary.raw")).read().strip()
+j = json.loads(raw) if raw else {}
+j.pop("timings_ms", None)
+open(os.path.join(d, "summary.json"), "w").write(json.dumps(j, sort_keys=True) + "\n")
+db = os.path.join(d, "out", "warehouse.db")
+with open(os.path.join(d, "ledger.txt"), "w") as f:
+    if os.path.exists(db):
+        c = sqlite3.connect(db)
+        for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
+            cols = [r[1] for r in c.execute(f'PRAGMA table_info("{t}")')
+                    if r[1] not in ("started_at", "finished_at", "duration_ms", "_loaded_at")]
+            q = ",".join(f'"{x}"' for x in cols)
+            for row in c.execute(f'SELECT {q} FROM "{t}" ORDER BY 1'):
+                f.write(f"{t}: {row!r}\n")
+PY
+}
+
+# same NAME: the outputs of NAME at 2 and 3 threads are those at 1, byte for byte.
+same() {
+    local name=$1 n
+    for n in 2 3; do
+        expect_eq "$name: exit code at $n threads" "$(cat "t$n/$name/rc")" "$(cat "t1/$name/rc")"
+        if diff -r "t1/$name/out" "t$n/$name/out" -x '*.db' >"diff.txt" &&
+            cmp -s "t1/$name/summary.json" "t$n/$name/summary.json" &&
+            cmp -s "t1/$name/ledger.txt" "t$n/$name/ledger.txt"; then
+            pass "$name: $n threads give the bytes of 1 thread"
+        else
+            fail "$name: $n threads differ from 1 thread"
+            head -5 diff.txt
+            diff "t1/$name/summary.json" "t$n/$name/summary.json" | head -5
+            diff "t1/$name/ledger.txt" "t$n/$name/ledger.txt" | head -5
+        fi
+    done
+}
+
+corpus="$CP_SOURCE_DIR/tests/data/conformance"
+count=0
+for f in "$corpus"/*.csv; do
+    name=$(basename "$f" .csv)
+    for n in 1 2 3; do
+        load "$name" "$n" "$f"
+    done
+    same "$name"
+    count=$((count + 1))
+done
+expect_eq "the corpus is there" "$((count >= 15))" 1
+
+# Random files, each bigger than the batches a threaded load keeps in flight.
+python3 - <<'PY'
+import random
+rnd = random.Random(15)
+def text(i):
+    k = rnd.random()
+    if k < 0.05:
+        return '"line one\nline two, with ""quotes""\r\nand three"'
+    if k < 0.1:
+        return '"' + "x" * rnd.randint(0, 3000) + '"'
+    if k < 0.15:
+        return ""
+    return "t%d" % rnd.randint(0, 500)
+with open("quoted.csv", "w", newline="") as f:
+    f.write("id,note,amount,day,flag\n")
+    for i in range(1, 40001):
+        f.write("%d,%s,%d.%02d,2024-%02d-%02d,%s\n" % (i, text(i), rnd.randint(-9999, 9999),
+                rnd.randint(0, 99), rnd.randint(1, 12), rnd.randint(1, 28), rnd.choice(["true", "false", ""])))
+with open("widen_late.csv", "w", newline="") as f:
+    f.write("id,code,price,note\n")
+    for i in range(1, 50001):
+        code = str(i) if i != 49000 else "X-49000"
+        price = "%d.%02d" % (i, i % 100) if i != 48000 else "1e5"
+        f.write("%d,%s,%s,%s\n" % (i, code, price, text(i)))
+with open("rejects.csv", "w", newline="") as f:
+    f.write("id,name,qty\n")
+    for i in range(1, 40001):
+        if i % 500 == 7:
+            f.write('%d,"broken "quote,3\n' % i)
+        elif i % 700 == 11:
+            f.write("%d,too,many,fields,here\n" % i)
+        else:
+            f.write("%d,%s,%d\n" % (i, text(i), i % 97))
+with open("too_many_rejects.csv", "w", newline="") as f:
+    f.write("id,name,qty\n")
+    for i in range(1, 30001):
+        f.write(("%d,a,b,c,d\n" if i % 50 == 0 else "%d,x,1\n") % i)
+PY
+for n in 1 2 3; do
+    load quoted "$n" "$TMP/quoted.csv"
+    load quoted_small_groups "$n" "$TMP/quoted.csv" --row-group-size 64K --page-size 8K
+    load widen_late "$n" "$TMP/widen_late.csv"
+    load rejects "$n" "$TMP/rejects.csv"
+    load too_many_rejects "$n" "$TMP/too_many_rejects.csv"
+    load parquet_only "$n" "$TMP/quoted.csv" --formats parquet --no-sql
+done
+for name in quoted quoted_small_groups widen_late rejects too_many_rejects parquet_only; do
+    same "$name"
+done
+# The cases are what they say (at 3 threads; the other counts are the same bytes).
+expect_eq "quoted: loaded" "$(json_get t3/quoted/summary.json 'j["rows"], j["status"]')" "(40000, 'loaded')"
+expect_eq "small row groups: several" "$(python3 -c 'import sys
+d=open(sys.argv[1],"rb").read(); print(d.count(b"PAR1"))' t3/quoted_small_groups/out/parquet/quoted/quoted.parquet)" 2
+expect_eq "widen_late: widened once" "$(json_get t3/widen_late/summary.json 'j["restarts"], j["rows"], [c["type"] for c in j["schema"]][1:3]')" \
+    "(1, 50000, ['STRING', 'DOUBLE'])"
+expect_eq "rejects: loaded with rejects" "$(json_get t3/rejects/summary.json 'j["status"], j["rejected_rows"]')" "('loaded', 138)"
+expect_eq "rejects: the rejects file" "$(wc -l <t3/rejects/out/rejected/rejects/rejects.rejects.csv)" 139
+expect_eq "too many rejects: rejected" "$(json_get t3/too_many_rejects/summary.json 'j["status"]')" "rejected"
+expect_eq "too many rejects: error.json" "$(ls t3/too_many_rejects/out/rejected/too_many_rejects/)" \
+    "$(printf 'too_many_rejects.error.json\ntoo_many_rejects.rejects.csv')"
+
+# The threads are real: the line the pool logs once its threads started.
+printf 'a,b\n1,x\n2,y\n' >small.csv
+run env CSVPIPE_LOG=debug CSVPIPE_THREADS=3 "$CSVPIPE" run --no-sql --no-nosql --quiet --out w3 small.csv
+expect_rc "CSVPIPE_THREADS=3" 0
+expect_err "CSVPIPE_THREADS=3 starts two workers, one per file format" "started 2 sink worker threads"
+run env CSVPIPE_LOG=debug CSVPIPE_THREADS=3 "$CSVPIPE" run --formats parquet --no-sql --no-nosql --quiet --out w3p small.csv
+expect_rc "CSVPIPE_THREADS=3, one format" 0
+expect_err "one format, one worker" "started 1 sink worker thread$"
+run env CSVPIPE_LOG=debug CSVPIPE_THREADS=3 "$CSVPIPE" run --threads 1 --no-sql --no-nosql --quiet --out w1 small.csv
+expect_rc "--threads 1 over CSVPIPE_THREADS=3" 0
+expect_eq "--threads 1 starts no worker" "$(grep -c 'worker thread' "$TMP/err")" 0
+run env CSVPIPE_LOG=debug "$CSVPIPE" run --threads 2 --no-sql --no-nosql --quiet --out w2 small.csv
+expect_rc "--threads 2" 0
+expect_err "--threads 2: one worker beside the reading thread" "started 1 sink worker thread$"
+
+# Counts that are not counts.
+for bad in 0x 257 -2 two; do
+    run "$CSVPIPE" run --threads "$bad" small.csv
+    expect_rc "--threads $bad" 2
+    expect_err "--threads $bad is named" "--threads: '$bad' is not a thread count"
+done
+run env CSVPIPE_THREADS=many "$CSVPIPE" run --no-sql --no-nosql --out wx small.csv
+expect_rc "CSVPIPE_THREADS=many" 2
+expect_err "CSVPIPE_THREADS=many is named" "CSVPIPE_THREADS: 'many' is not a thread count"
+
+finish
