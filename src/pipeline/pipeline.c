@@ -212,7 +212,15 @@ typedef struct load {
     cp_sink **sinks;             /* in the order they open, write and publish within a step */
     size_t nsinks;
     cp_sink_workers *workers; /* NULL: every sink is written on this thread */
-    cp_sink **checks;         /* the sinks that check rows (cp_sink.check_row) */
+    uint64_t handed;          /* batches handed to the workers */
+    /* where the stream was when it handed batch n (at n % CP_SINK_WORKERS_QUEUE) */
+    struct handed_at {
+        uint64_t rows, rejected, bytes;
+        size_t nshown;
+        unsigned restarts;
+    } marks[CP_SINK_WORKERS_QUEUE];
+    cp_type *open_types; /* the column types the sinks were opened with */
+    cp_sink **checks;    /* the sinks that check rows (cp_sink.check_row) */
     size_t nchecks;
     size_t *key_columns;
     cp_item_keys keys;
@@ -315,6 +323,11 @@ static void free_sinks(load *l)
 static cp_status open_sinks(load *l, const cp_schema *schema, cp_error *err)
 {
     CP_RETURN_IF_ERROR(resolve_keys(l, schema, err));
+    free(l->open_types);
+    if (!(l->open_types = calloc(schema->ncolumns + 1, sizeof *l->open_types)))
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    for (size_t c = 0; c < schema->ncolumns; c++)
+        l->open_types[c] = schema->columns[c].type;
     for (size_t i = 0; i < l->nsinks; i++) {
         cp_sink *k = l->sinks[i];
         k->open = true; /* abort undoes an open that failed half-way too */
@@ -337,8 +350,12 @@ static cp_status write_sinks(load *l, const cp_batch *b, bool deferred, cp_error
 {
     if (interrupted)
         return cp_error_set(err, CP_INTERRUPTED, "interrupted; the load was rolled back");
-    if (l->workers && !deferred)
+    if (l->workers && !deferred) {
         CP_RETURN_IF_ERROR(cp_sink_workers_write(l->workers, b, err));
+        l->marks[l->handed++ % CP_SINK_WORKERS_QUEUE] =
+            (struct handed_at){b->first_row + b->nrows - 1, l->rejected, l->src->position,
+                               l->nshown, l->s->stream.restarts};
+    }
     for (size_t i = 0; i < l->nsinks; i++) {
         cp_sink *k = l->sinks[i];
         if (k->deferred == deferred && !cp_sink_workers_own(l->workers, k))
@@ -431,10 +448,15 @@ static cp_status on_reject(void *ctx, const cp_row *row, const cp_error *why, cp
 static cp_status on_restart(void *ctx, const cp_schema *widened, cp_error *err)
 {
     load *l = ctx;
+    if (l->workers && cp_sink_workers_drain(l->workers, NULL) != CP_OK) {
+        /* a write failed before the widening: one thread would have stopped there */
+        cp_schema *schema = &l->s->sniffed.schema;
+        for (size_t c = 0; c < schema->ncolumns; c++)
+            schema->columns[c].type = l->open_types[c];
+        return cp_sink_workers_drain(l->workers, err);
+    }
     cp_log_info("%s: a value after the sample widened the schema; starting the file over",
                 l->s->source);
-    if (l->workers) /* a write that failed before the widening ends the file, as on one thread */
-        CP_RETURN_IF_ERROR(cp_sink_workers_drain(l->workers, err));
     abort_sinks(l);
     clear_rejects(l);
     return open_sinks(l, widened, err);
@@ -877,6 +899,16 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
         cp_error we;
         cp_status ws = cp_sink_workers_drain(l->workers, &we);
         if (ws != CP_OK) {
+            /* where one thread would have stopped: after that batch, its rejects only */
+            const struct handed_at *m =
+                &l->marks[cp_sink_workers_failed_batch(l->workers) % CP_SINK_WORKERS_QUEUE];
+            s->stream.rows = m->rows;
+            s->stream.bytes = m->bytes;
+            s->stream.restarts = m->restarts;
+            l->rejected = m->rejected;
+            while (l->nshown > m->nshown)
+                free(l->shown[--l->nshown]);
+            l->too_many_rejects = false;
             *e = we;
             st = ws;
         }
@@ -1125,6 +1157,7 @@ out:
     cp_overrides_release(&l.dataset_schema);
     free(l.stem);
     free(l.key_columns);
+    free(l.open_types);
     cp_buf_release(&l.line);
     return st;
 }

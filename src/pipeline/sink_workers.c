@@ -241,6 +241,11 @@ cp_status cp_sink_workers_drain(cp_sink_workers *w, cp_error *err)
     return st;
 }
 
+uint64_t cp_sink_workers_failed_batch(const cp_sink_workers *w)
+{
+    return w->failed_seq;
+}
+
 void cp_sink_workers_clear_error(cp_sink_workers *w)
 {
     pthread_mutex_lock(&w->mu);

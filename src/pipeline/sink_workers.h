@@ -45,6 +45,12 @@ void cp_sink_workers_wait(cp_sink_workers *w, const cp_batch *b);
 /* Returns once every batch handed over is written: CP_OK, or the first error of a worker. */
 cp_status cp_sink_workers_drain(cp_sink_workers *w, cp_error *err);
 
+/*
+ * After an error of drain or write: the batch it came from, numbered from 0 in the order
+ * of cp_sink_workers_write.
+ */
+uint64_t cp_sink_workers_failed_batch(const cp_sink_workers *w);
+
 /* Forgets a worker's error (after the sinks were aborted and opened again). */
 void cp_sink_workers_clear_error(cp_sink_workers *w);
 

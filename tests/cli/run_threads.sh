@@ -5,6 +5,8 @@
 #     row groups close inside and across batches) loaded at 1, 2 and 3 threads: the
 #     Parquet and NDJSON files, the rejects file, error.json, the summary (less its
 #     timings) and the ledger row and table rows (less their times) are the same bytes;
+#   - a write that fails on a worker (a file size limit) fails the load as on one thread,
+#     with the same error;
 #   - CSVPIPE_THREADS=3 really starts worker threads (the debug line of the code that
 #     started them), 1 starts none, and an output that cannot hold them (one format: one
 #     worker) starts fewer;
@@ -22,6 +24,10 @@ load() {
     (
         set +e
         cd "t$n/$name" || exit
+        if [ -n "${FILE_LIMIT_KB:-}" ]; then
+            trap '' XFSZ # a write past the limit fails with EFBIG instead of killing
+            ulimit -f "$FILE_LIMIT_KB"
+        fi
         "$CSVPIPE" run --threads "$n" --json --no-nosql --out out "$@" "$file" \
             >summary.raw 2>stderr.txt
         echo $? >rc
@@ -127,8 +133,14 @@ for n in 1 2 3; do
     load rejects "$n" "$TMP/rejects.csv"
     load too_many_rejects "$n" "$TMP/too_many_rejects.csv"
     load parquet_only "$n" "$TMP/quoted.csv" --formats parquet --no-sql
+    FILE_LIMIT_KB=300 load write_fails "$n" "$TMP/rejects.csv" --no-sql
+    # fails a few batches before the widening: the reading thread may get there first
+    FILE_LIMIT_KB=4500 load widen_write_fails "$n" "$TMP/widen_late.csv" --no-sql
+    FILE_LIMIT_KB=200 load parquet_write_fails "$n" "$TMP/quoted.csv" --no-sql --formats parquet \
+        --compression none
 done
-for name in quoted quoted_small_groups widen_late rejects too_many_rejects parquet_only; do
+for name in quoted quoted_small_groups widen_late rejects too_many_rejects parquet_only write_fails \
+    widen_write_fails parquet_write_fails; do
     same "$name"
 done
 # The cases are what they say (at 3 threads; the other counts are the same bytes).
@@ -142,6 +154,15 @@ expect_eq "rejects: the rejects file" "$(wc -l <t3/rejects/out/rejected/rejects/
 expect_eq "too many rejects: rejected" "$(json_get t3/too_many_rejects/summary.json 'j["status"]')" "rejected"
 expect_eq "too many rejects: error.json" "$(ls t3/too_many_rejects/out/rejected/too_many_rejects/)" \
     "$(printf 'too_many_rejects.error.json\ntoo_many_rejects.rejects.csv')"
+
+expect_eq "write fails: the load failed" "$(json_get t3/write_fails/summary.json 'j["status"], j["error"]')" \
+    "('failed', 'cannot write the JSON output')"
+expect_eq "write fails before the widening: failed, not widened" \
+    "$(json_get t3/widen_write_fails/summary.json 'j["status"], j["restarts"], j["schema"][1]["type"]')" \
+    "('failed', 0, 'INT64')"
+expect_eq "Parquet write fails: the load failed" \
+    "$(json_get t3/parquet_write_fails/summary.json 'j["status"], j["error"][:32]')" \
+    "('failed', 'writing Parquet output failed at')"
 
 # The threads are real: the line the pool logs once its threads started.
 printf 'a,b\n1,x\n2,y\n' >small.csv
