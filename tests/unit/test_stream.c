@@ -407,8 +407,8 @@ static void test_repeated_header(void **state)
     assert_int_equal(cp_sniff(src, &opts, &r, &err), CP_OK);
     r.schema.columns[1].forced = true;
     memset(&c, 0, sizeof c);
-    cp_stream_options so = {16, 0, 0};
-    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL};
+    cp_stream_options so = {16, 0, 0, 1};
+    cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL, NULL};
     assert_int_equal(cp_csv_stream(src, &r, &opts, &so, &cb, &st, &err), CP_OK);
     assert_int_equal(st.rows, 297);
     assert_int_equal(st.rejected, 0);
