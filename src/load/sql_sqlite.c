@@ -189,7 +189,7 @@ static cp_sql *sq_open(const char *target, cp_error *err)
         return NULL;
     }
     s->lock_fd = -1;
-    if (cp_sqlite_open(target, "relational database", &s->db, err) != CP_OK) {
+    if (cp_sqlite_open(target, "relational database", 0, &s->db, err) != CP_OK) {
         free(s);
         return NULL;
     }

@@ -74,7 +74,8 @@ int cp_sqlite_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
-cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_error *err)
+cp_status cp_sqlite_open(const char *path, const char *what, int page_size, sqlite3 **out,
+                         cp_error *err)
 {
     *out = NULL;
     if (!path || !path[0])
@@ -94,10 +95,17 @@ cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_e
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, CP_SQLITE_BUSY_TIMEOUT_MS);
+    cp_status s = CP_OK;
+    if (page_size > 0) {
+        /* before WAL mode, which writes the header of a new file; a no-op on an existing one */
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA page_size=%d", page_size);
+        s = cp_sqlite_exec(db, sql, "setting the page size", err);
+    }
     /* journal_mode answers a row: read it, it says whether WAL was taken */
     sqlite3_stmt *st = NULL;
-    cp_status s =
-        cp_sqlite_prepare(db, "PRAGMA journal_mode=WAL", -1, &st, "setting WAL mode", err);
+    if (s == CP_OK)
+        s = cp_sqlite_prepare(db, "PRAGMA journal_mode=WAL", -1, &st, "setting WAL mode", err);
     if (s == CP_OK) {
         /* switching a new file to WAL answers SQLITE_BUSY at once, without the busy
            handler, while another process opens it too: wait a little and ask again */

@@ -17,12 +17,15 @@
  * Opens the database at path, creating the file and its folders when missing, with
  * extended result codes, a busy timeout of CP_SQLITE_BUSY_TIMEOUT_MS and the WAL journal
  * (so readers never block the writer and concurrent writers wait in turn). `what` names
- * the store in messages ("relational database"). The caller closes *out with
+ * the store in messages ("relational database"). page_size: the page size in bytes of a
+ * database this call creates (a power of two, 512..65536), 0 for SQLite's default (4096);
+ * an existing database keeps the page size it was made with. The caller closes *out with
  * sqlite3_close_v2.
  * The connection is opened with SQLITE_OPEN_NOMUTEX: it must only be used by one thread
  * at a time (csvpipe's loaders are not thread-safe anyway).
  */
-cp_status cp_sqlite_open(const char *path, const char *what, sqlite3 **out, cp_error *err);
+cp_status cp_sqlite_open(const char *path, const char *what, int page_size, sqlite3 **out,
+                         cp_error *err);
 
 /* Sets CP_DATABASE: "<file>: <doing>: <sqlite3_errmsg>"; doing is printf-formatted. */
 cp_status cp_sqlite_fail(sqlite3 *db, cp_error *err, const char *fmt, ...)

@@ -1,7 +1,9 @@
 /*
  * test_items_sqlite.c - the embedded item store, read back with sqlite3 and jansson: keys
  * of keyless and keyed items, the JSON of every item (parsed, compared with the values,
- * exact decimal digits, nulls absent), stale items deleted on a shorter reload, aborts.
+ * exact decimal digits, nulls absent), stale items deleted on a shorter reload, aborts,
+ * a new version replacing the old one whole (or not at all, after an abort or a crash),
+ * and a store made by the previous version (4 KiB pages) opening and loading as before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char dir[64];
+static size_t batch_rows = 50; /* rows per batch of put_file */
+static int version;            /* of the generated file: 0, or a later one (other names) */
 static char dbpath[128];
 static char url[160];
 
@@ -72,7 +78,7 @@ static void add_row(cp_batch *b, const char *const *vals)
 static void gen_row(uint64_t r, char bufs[6][32], const char *vals[6])
 {
     snprintf(bufs[0], 32, "%llu", (unsigned long long)r);
-    snprintf(bufs[1], 32, "n\"%llu", (unsigned long long)r);
+    snprintf(bufs[1], 32, "v%dn\"%llu", version, (unsigned long long)r);
     snprintf(bufs[2], 32, "%llu.05", (unsigned long long)r);
     snprintf(bufs[3], 32, "2024-01-%02u", (unsigned)(r % 28 + 1));
     snprintf(bufs[4], 32, "%s", r % 2 ? "yes" : "no");
@@ -81,13 +87,14 @@ static void gen_row(uint64_t r, char bufs[6][32], const char *vals[6])
     vals[5] = NULL; /* note: always null */
 }
 
-/* Writes rows 1..n of the generated file as items of source, in batches of 50. */
-static void put_file(cp_items *s, const cp_schema *schema, const char *source, uint64_t n,
-                     const size_t *keys, size_t nkeys, uint64_t rows_before)
+/* Writes rows 1..n of the generated file as items of source, batch_rows to a batch, and
+   leaves the file open. */
+static void write_file(cp_items *s, const cp_schema *schema, const char *source, uint64_t n,
+                       const size_t *keys, size_t nkeys)
 {
     cp_error err;
     cp_batch b;
-    assert_int_equal(cp_batch_init(&b, schema, 50, 1 << 16, 1 << 16), CP_OK);
+    assert_int_equal(cp_batch_init(&b, schema, batch_rows, 1 << 20, 1 << 16), CP_OK);
     assert_int_equal(cp_items_begin(s, "sales", schema, source, keys, nkeys, &err), CP_OK);
     cp_batch_clear(&b, 1);
     for (uint64_t r = 1; r <= n; r++) {
@@ -101,8 +108,16 @@ static void put_file(cp_items *s, const cp_schema *schema, const char *source, u
         add_row(&b, vals);
     }
     assert_int_equal(cp_items_write(s, &b, &err), CP_OK);
-    assert_int_equal(cp_items_finish(s, n, rows_before, &err), CP_OK);
     cp_batch_release(&b);
+}
+
+/* write_file, then finish: the file's items replace those of its previous version. */
+static void put_file(cp_items *s, const cp_schema *schema, const char *source, uint64_t n,
+                     const size_t *keys, size_t nkeys, uint64_t rows_before)
+{
+    cp_error err;
+    write_file(s, schema, source, n, keys, nkeys);
+    assert_int_equal(cp_items_finish(s, n, rows_before, &err), CP_OK);
 }
 
 static sqlite3 *reader(void)
@@ -335,6 +350,154 @@ static void test_row_numbers(void **state)
     cp_schema_release(&schema);
 }
 
+/* The items of keyless source: exactly rows 1..n of the generated file, each in place. */
+static void check_source(sqlite3 *db, const char *source, uint64_t n)
+{
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "sales#%s#", source);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM items WHERE substr(pk, 1, length(?1)) = ?1", prefix), n);
+    cp_buf pk, sk;
+    cp_buf_init(&pk, 1024);
+    cp_buf_init(&sk, 1024);
+    for (uint64_t r = 1; r <= n; r++) {
+        cp_items_keyless_key("sales", source, r, &pk, &sk);
+        char *item = item_at(db, pk.data, sk.data);
+        check_item(item, source, r);
+        free(item);
+    }
+    cp_buf_release(&pk);
+    cp_buf_release(&sk);
+}
+
+/* Batches that do not start on a multiple of 128 rows: every item where its key says. */
+static void test_every_item(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    const size_t sizes[] = {1, 127, 129, 333};
+    for (size_t i = 0; i < 4; i++) {
+        batch_rows = sizes[i];
+        char src[32];
+        snprintf(src, sizeof src, "f%zu.csv", i);
+        put_file(s, &schema, src, 1000, NULL, 0, 0);
+    }
+    batch_rows = 50;
+    sqlite3 *db = reader();
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 4000);
+    for (size_t i = 0; i < 4; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "f%zu.csv", i);
+        check_source(db, src, 1000);
+    }
+    /* a store this version creates has 16 KiB pages */
+    assert_int_equal(count(db, "PRAGMA page_size", NULL), 16384);
+    sqlite3_close(db);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+}
+
+/* A new version of a file replaces the old one whole, or not at all. */
+static void test_atomic_replacement(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    batch_rows = 333;
+    version = 1;
+    put_file(s, &schema, "a.csv", 1000, NULL, 0, 0);
+    put_file(s, &schema, "b.csv", 10, NULL, 0, 0);
+
+    /* version 2, every row written, then abandoned: version 1 stays, all of it */
+    version = 2;
+    write_file(s, &schema, "a.csv", 600, NULL, 0);
+    cp_items_abort(s);
+    version = 1;
+    sqlite3 *db = reader();
+    check_source(db, "a.csv", 1000);
+    sqlite3_close(db);
+
+    /* version 2 written by a process that dies before its commit: the same */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cp_items *c = cp_items_open(url, &err);
+        if (!c)
+            _exit(3);
+        version = 2;
+        write_file(c, &schema, "a.csv", 600, NULL, 0);
+        _exit(0); /* no finish, no close: as kill -9 */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    db = reader();
+    check_source(db, "a.csv", 1000);
+    sqlite3_close(db);
+
+    /* version 2 loaded: its 600 items, nothing of version 1's 1000, b.csv untouched */
+    version = 2;
+    put_file(s, &schema, "a.csv", 600, NULL, 0, 1000);
+    db = reader();
+    check_source(db, "a.csv", 600);
+    assert_int_equal(count(db, "SELECT count(*) FROM items WHERE item LIKE '%\"v1n%'", NULL), 10);
+    version = 1;
+    check_source(db, "b.csv", 10);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 610);
+    sqlite3_close(db);
+    batch_rows = 50;
+    version = 0;
+    cp_items_close(s);
+    cp_schema_release(&schema);
+}
+
+/*
+ * A store made by the previous version: 4 KiB pages, the same table, items already in it.
+ * It opens, loads and keeps its page size (the format did not change: nothing to migrate).
+ */
+static void test_previous_version_store(void **state)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/out'", dir);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "PRAGMA page_size=4096; PRAGMA journal_mode=WAL;"
+                     "CREATE TABLE IF NOT EXISTS items (pk TEXT NOT NULL, sk TEXT NOT NULL, "
+                     "item TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;"
+                     "INSERT INTO items VALUES ('old#1', 'old', '{\"_dataset\":\"old\"}');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    put_file(s, &schema, "a.csv", 300, NULL, 0, 0);
+    cp_items_close(s);
+    db = reader();
+    check_source(db, "a.csv", 300);
+    char *old = item_at(db, "old#1", "old");
+    assert_non_null(old);
+    assert_string_equal(old, "{\"_dataset\":\"old\"}");
+    free(old);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 301);
+    assert_int_equal(count(db, "PRAGMA page_size", NULL), 4096);
+    sqlite3_close(db);
+    cp_schema_release(&schema);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +505,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keyed_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_and_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_item, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_previous_version_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
