@@ -28,8 +28,8 @@
  * What did not: sorting across 8 batches instead of one (runs of 512 puts a partition
  *   rather than 64), a larger cache (64 MiB: more page faults, no fewer reads), plain
  *   INSERT instead of INSERT OR REPLACE. Taking the WAL out (a rollback journal writes new
- *   pages once) saved about a quarter of the CPU time, but the WAL is what lets readers and
- * concurrent loads share the store (sqlite_db.h), so it stays.
+ *   pages once) saved about a quarter of the CPU time, but the WAL is what lets readers
+ *   and concurrent loads share the store (sqlite_db.h), so it stays.
  *
  * The page cache: the pages being written are the 128 partitions' leaves with their
  * neighbours and parents; ITEMS_CACHE_PRAGMA holds them with room to spare, so the puts
