@@ -2,10 +2,10 @@
  * libFuzzer target: DynamoDB's JSON answers, through the real client (aws/dynamodb.c and
  * aws/aws.c) talking to a scripted server (fake_http.h): CreateTable and DescribeTable
  * (status, key schema), and BatchWriteItem (UnprocessedItems, errors, throttling) for a
- * writer with 1 to 4 requests in flight, with and without conflict checks.
+ * writer with at most 1 to 4 requests in flight, with and without conflict checks.
  *
  * Input: one control byte, then the script of answers. Bit 0 picks table creation or the
- * writer; for the writer bits 1-2 the requests in flight, bit 3 two attempts per request
+ * writer; for the writer bits 1-2 the most requests in flight, bit 3 two attempts per request
  * instead of one (the resend of unprocessed items), bit 4 conflict checks, bits 5-7 the
  * number of write requests (1 to 57, over 7 keys). Checked: a flush that succeeds
  * acknowledged no more writes than were added; every failure has a message.

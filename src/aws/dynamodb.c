@@ -2,10 +2,12 @@
  * dynamodb.c - BatchWriteItem pipelining over a curl multi handle.
  *
  * Write requests collect in `filling` until 25 are there; a full batch joins the queue.
- * The pump starts queued batches whose backoff has passed while fewer than `inflight`
- * are active, and handles finished ones: a 200 acknowledges the batch except its
- * UnprocessedItems, which become a new batch due after a backoff; a retryable failure puts
- * the same batch back with a longer backoff; anything else fails the writer.
+ * The pump starts queued batches whose backoff has passed while fewer than the AIMD
+ * window allows are active, and handles finished ones: a 200 acknowledges the batch except
+ * its UnprocessedItems, which become a new batch due after a backoff; a retryable failure
+ * puts the same batch back with a longer backoff; anything else fails the writer. Every
+ * answer feeds the window: a batch taken whole grows it, UnprocessedItems or a throttle
+ * halves it.
  */
 #include "aws/dynamodb.h"
 #include "util/fault.h"
@@ -35,6 +37,7 @@ typedef struct batch {
     int attempt;       /* failed sends so far */
     double not_before; /* monotonic ms */
     bool active;
+    uint64_t seq; /* cp_ddb_aimd_sent of its latest send */
     CURL *easy;
     void *hl;
     cp_buf body;
@@ -47,7 +50,8 @@ struct cp_ddb_writer {
     char *table;
     cp_buf table_json; /* the table name as a JSON string */
     bool check_conflicts;
-    int inflight, nactive;
+    cp_ddb_aimd aimd;
+    int nactive;
     CURLM *multi;
     batch filling;
     batch **queue; /* outstanding batches (queued or active) */
@@ -62,6 +66,46 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void cp_ddb_aimd_init(cp_ddb_aimd *a, int start, int max)
+{
+    memset(a, 0, sizeof *a);
+    a->max = max < 1 ? 1 : max > CP_DDB_INFLIGHT_LIMIT ? CP_DDB_INFLIGHT_LIMIT : max;
+    a->window = start < 1 ? 1 : start > a->max ? a->max : start;
+    a->slow_start = true;
+    a->peak = (int)a->window;
+}
+
+int cp_ddb_aimd_limit(const cp_ddb_aimd *a)
+{
+    int n = (int)a->window;
+    return n < 1 ? 1 : n > a->max ? a->max : n;
+}
+
+uint64_t cp_ddb_aimd_sent(cp_ddb_aimd *a)
+{
+    return ++a->sent;
+}
+
+void cp_ddb_aimd_ok(cp_ddb_aimd *a, uint64_t seq)
+{
+    (void)seq;
+    a->window += a->slow_start ? 1.0 : 1.0 / a->window;
+    if (a->window > a->max)
+        a->window = a->max;
+    if (cp_ddb_aimd_limit(a) > a->peak)
+        a->peak = cp_ddb_aimd_limit(a);
+}
+
+void cp_ddb_aimd_throttled(cp_ddb_aimd *a, uint64_t seq)
+{
+    if (seq <= a->cut_at)
+        return; /* sent under the window already cut */
+    a->slow_start = false;
+    a->window = a->window / 2 < 1 ? 1 : a->window / 2;
+    a->cut_at = a->sent;
+    a->cuts++;
 }
 
 static uint64_t fnv(const char *s)
@@ -115,15 +159,18 @@ cp_status cp_ddb_writer_new(cp_aws *aws, const char *table, bool check_conflicts
         goto nomem;
     w->aws = aws;
     w->check_conflicts = check_conflicts;
-    w->inflight = 8;
+    int max = CP_DDB_MAX_INFLIGHT;
     const char *v = getenv("CSVPIPE_DYNAMODB_INFLIGHT");
     if (v && *v) {
-        long k = strtol(v, NULL, 10);
-        if (k >= 1 && k <= 64)
-            w->inflight = (int)k;
+        char *end;
+        long k = strtol(v, &end, 10);
+        if (*end == '\0' && k >= 1 && k <= CP_DDB_INFLIGHT_LIMIT)
+            max = (int)k;
         else
-            cp_log_warn("CSVPIPE_DYNAMODB_INFLIGHT=%s ignored: 1 to 64 please", v);
+            cp_log_warn("CSVPIPE_DYNAMODB_INFLIGHT=%s ignored: 1 to %d please", v,
+                        CP_DDB_INFLIGHT_LIMIT);
     }
+    cp_ddb_aimd_init(&w->aimd, CP_DDB_START_INFLIGHT, max);
     cp_buf_init(&w->table_json, 4096);
     if (!(w->table = strdup(table)) ||
         cp_json_append_string(&w->table_json, table, strlen(table)) != CP_OK ||
@@ -187,7 +234,11 @@ void cp_ddb_writer_free(cp_ddb_writer *w)
 
 cp_ddb_stats cp_ddb_writer_stats(const cp_ddb_writer *w)
 {
-    return w->stats;
+    cp_ddb_stats st = w->stats;
+    st.cuts = w->aimd.cuts;
+    st.window = cp_ddb_aimd_limit(&w->aimd);
+    st.peak_window = w->aimd.peak;
+    return st;
 }
 
 static cp_status fail(cp_ddb_writer *w, cp_error *err)
@@ -299,7 +350,10 @@ static cp_status start(cp_ddb_writer *w, batch *b)
         return cp_error_set(&w->err, CP_INTERNAL, "curl_multi_add_handle failed");
     }
     b->active = true;
+    b->seq = cp_ddb_aimd_sent(&w->aimd);
     w->nactive++;
+    if (w->nactive > w->stats.peak_active)
+        w->stats.peak_active = w->nactive;
     w->stats.requests++;
     return CP_OK;
 }
@@ -363,6 +417,10 @@ static cp_status acknowledge(cp_ddb_writer *w, size_t qi)
     }
     w->stats.written += (uint64_t)(b->n - (int)nun);
     w->stats.unprocessed += nun;
+    if (nun)
+        cp_ddb_aimd_throttled(&w->aimd, b->seq);
+    else
+        cp_ddb_aimd_ok(&w->aimd, b->seq);
     cp_fault_point("dynamodb-batch-written");
     int attempt = b->attempt;
     remove_batch(w, qi);
@@ -388,6 +446,20 @@ static cp_status acknowledge(cp_ddb_writer *w, size_t qi)
     return CP_OK;
 }
 
+/* An answer that says to slow down (rather than that something broke). */
+static bool throttle_answer(long status, const char *code)
+{
+    static const char *const codes[] = {
+        "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+        "Throttling", "TooManyRequestsException"};
+    if (status == 429 || status == 503)
+        return true;
+    for (size_t i = 0; code && i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    return false;
+}
+
 static cp_status finished(cp_ddb_writer *w, batch *b, CURLcode result)
 {
     size_t qi = 0;
@@ -403,6 +475,8 @@ static cp_status finished(cp_ddb_writer *w, batch *b, CURLcode result)
         cp_aws_parse_error(&b->resp);
     bool retry = result == CURLE_OK ? cp_aws_retryable(0, status, b->resp.code)
                                     : cp_aws_retryable((int)result, 0, NULL);
+    if (result == CURLE_OK && throttle_answer(status, b->resp.code))
+        cp_ddb_aimd_throttled(&w->aimd, b->seq);
     b->attempt++;
     if (!retry || b->attempt >= cp_aws_max_attempts(w->aws)) {
         char what[512];
@@ -431,14 +505,15 @@ static bool goal_met(const cp_ddb_writer *w, pump_goal g)
 {
     if (g == UNTIL_EMPTY)
         return w->nqueue == 0;
-    return w->nqueue < (size_t)w->inflight * 2 && w->outstanding_bytes < MAX_OUTSTANDING_BYTES;
+    return w->nqueue < (size_t)cp_ddb_aimd_limit(&w->aimd) * 2 &&
+           w->outstanding_bytes < MAX_OUTSTANDING_BYTES;
 }
 
 static cp_status pump(cp_ddb_writer *w, pump_goal g)
 {
     while (w->err.code == CP_OK && !goal_met(w, g)) {
         double now = now_ms(), next = -1;
-        for (size_t i = 0; i < w->nqueue && w->nactive < w->inflight; i++) {
+        for (size_t i = 0; i < w->nqueue && w->nactive < cp_ddb_aimd_limit(&w->aimd); i++) {
             batch *b = w->queue[i];
             if (b->active)
                 continue;

@@ -19,7 +19,7 @@
  * - dynamodb:TABLE - items_dynamodb.c: an existing table with the key schema pk (S, HASH) and
  *   sk (S, RANGE) (cp_items_create_table makes one), reached with the AWS configuration of
  *   aws/aws.h. Items are DynamoDB JSON: numbers as exact strings ({"N":"19.90"}), nulls absent.
- *   Puts go out 25 to a BatchWriteItem with several requests in flight (aws/dynamodb.h);
+ *   Puts go out 25 to a BatchWriteItem with an adaptive number in flight (aws/dynamodb.h);
  *   cp_items_finish waits for all of them. An item over DynamoDB's 400 KB limit is a bad row
  *   (see cp_items_check_row). DynamoDB has no transaction spanning a file: see cp_items_abort.
  */

@@ -235,8 +235,10 @@ static cp_status ddb_finish(cp_items *base, uint64_t rows_now, uint64_t rows_bef
     }
     cp_ddb_stats ds = cp_ddb_writer_stats(s->w);
     cp_log_debug("dynamodb:%s: %" PRIu64 " writes in %" PRIu64 " requests, %" PRIu64
-                 " resent, %" PRIu64 " unprocessed items resent",
-                 s->table, ds.written, ds.requests, ds.retries, ds.unprocessed);
+                 " resent, %" PRIu64 " unprocessed items resent; in flight: at most %d at "
+                 "once, window %d at the end (largest %d, halved %" PRIu64 " times)",
+                 s->table, ds.written, ds.requests, ds.retries, ds.unprocessed, ds.peak_active,
+                 ds.window, ds.peak_window, ds.cuts);
     end_file(s);
     return st;
 }
