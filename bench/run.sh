@@ -15,6 +15,12 @@ echo
 echo "## Compressed input: peak memory against the plain file"
 "$root/bench/compressed_memory.sh" "$build"
 echo
+echo "## The item store against Parquet"
+"$root/bench/items_vs_parquet.sh" "$build"
+echo
+echo "## DynamoDB: csvpipe against boto3 batch_writer"
+"$root/bench/dynamodb_vs_boto3.sh" "$build"
+echo
 echo "## Peak memory of csvpipe inspect on 1 GB"
 "$root/bench/inspect_memory.sh" "$build"
 echo
