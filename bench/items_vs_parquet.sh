@@ -89,6 +89,11 @@ for name, label in (("parquet", f"Parquet only (`--formats parquet --no-nosql`),
     ratio_c = "" if name == "parquet" else f"{med('items', 1) / med('parquet', 1):.2f}"
     print(f"| {label} | {med(name, 0):.2f} | {rng(name, 0)} | {med(name, 1):.2f} | {rng(name, 1)} | "
           f"{med(name, 2) / 1024:.0f} | {ratio_t} | {ratio_c} |")
+rt, rc = med("items", 0) / med("parquet", 0), med("items", 1) / med("parquet", 1)
+verdict = "met" if max(rt, rc) <= 3 else "not met"
+print(f"\nIssue 15, acceptance 3 (items-only load at most 3× the Parquet-only time): {rt:.1f}× "
+      f"in wall time, {rc:.1f}× in CPU time — **{verdict}**. Where the time goes: "
+      f"`src/load/items_sqlite.c` (header) and bench/README.md.")
 PY
 )
 printf '%s\n' "$table"

@@ -88,9 +88,8 @@ uint64_t cp_ddb_aimd_sent(cp_ddb_aimd *a)
     return ++a->sent;
 }
 
-void cp_ddb_aimd_ok(cp_ddb_aimd *a, uint64_t seq)
+void cp_ddb_aimd_ok(cp_ddb_aimd *a)
 {
-    (void)seq;
     a->window += a->slow_start ? 1.0 : 1.0 / a->window;
     if (a->window > a->max)
         a->window = a->max;
@@ -420,7 +419,7 @@ static cp_status acknowledge(cp_ddb_writer *w, size_t qi)
     if (nun)
         cp_ddb_aimd_throttled(&w->aimd, b->seq);
     else
-        cp_ddb_aimd_ok(&w->aimd, b->seq);
+        cp_ddb_aimd_ok(&w->aimd);
     cp_fault_point("dynamodb-batch-written");
     int attempt = b->attempt;
     remove_batch(w, qi);

@@ -63,8 +63,8 @@ void cp_ddb_aimd_init(cp_ddb_aimd *a, int start, int max);
 int cp_ddb_aimd_limit(const cp_ddb_aimd *a);
 /* A request starts: its sequence number, for cp_ddb_aimd_throttled. */
 uint64_t cp_ddb_aimd_sent(cp_ddb_aimd *a);
-/* Request `seq` was taken whole. */
-void cp_ddb_aimd_ok(cp_ddb_aimd *a, uint64_t seq);
+/* A request was taken whole. */
+void cp_ddb_aimd_ok(cp_ddb_aimd *a);
 /* Request `seq` was throttled, or some of its items came back unprocessed. */
 void cp_ddb_aimd_throttled(cp_ddb_aimd *a, uint64_t seq);
 

@@ -21,6 +21,13 @@
 
 static fake_http *server;
 
+/* One request sent and taken whole. */
+static void ok_one(cp_ddb_aimd *a)
+{
+    cp_ddb_aimd_sent(a);
+    cp_ddb_aimd_ok(a);
+}
+
 static void test_aimd_slow_start_then_halve(void **state)
 {
     cp_ddb_aimd a;
@@ -28,7 +35,7 @@ static void test_aimd_slow_start_then_halve(void **state)
     assert_int_equal(cp_ddb_aimd_limit(&a), 8);
     /* slow start: one more per request taken whole, so a round trip doubles the window */
     for (int i = 0; i < 8; i++)
-        cp_ddb_aimd_ok(&a, cp_ddb_aimd_sent(&a));
+        ok_one(&a);
     assert_int_equal(cp_ddb_aimd_limit(&a), 16);
     uint64_t seqs[16];
     for (int i = 0; i < 16; i++)
@@ -41,9 +48,9 @@ static void test_aimd_slow_start_then_halve(void **state)
     assert_int_equal(a.peak, 16);
     /* then additive: one more per window of requests taken whole (9 answers from 8 to 9) */
     for (int i = 0; i < 8; i++)
-        cp_ddb_aimd_ok(&a, cp_ddb_aimd_sent(&a));
+        ok_one(&a);
     assert_int_equal(cp_ddb_aimd_limit(&a), 8);
-    cp_ddb_aimd_ok(&a, cp_ddb_aimd_sent(&a));
+    ok_one(&a);
     assert_int_equal(cp_ddb_aimd_limit(&a), 9);
     /* a request sent after the cut cuts again */
     cp_ddb_aimd_throttled(&a, cp_ddb_aimd_sent(&a));
@@ -64,13 +71,13 @@ static void test_aimd_bounds(void **state)
     assert_int_equal(cp_ddb_aimd_limit(&a), 1); /* never below one */
     assert_int_equal(a.cuts, 20);
     for (int i = 0; i < 10000; i++)
-        cp_ddb_aimd_ok(&a, cp_ddb_aimd_sent(&a));
+        ok_one(&a);
     assert_int_equal(cp_ddb_aimd_limit(&a), 64); /* never above max */
     assert_int_equal(a.peak, 64);
 
     cp_ddb_aimd_init(&a, 8, 10);
     for (int i = 0; i < 100; i++)
-        cp_ddb_aimd_ok(&a, cp_ddb_aimd_sent(&a));
+        ok_one(&a);
     assert_int_equal(cp_ddb_aimd_limit(&a), 10);
     cp_ddb_aimd_init(&a, 8, 3); /* a max below the start */
     assert_int_equal(cp_ddb_aimd_limit(&a), 3);
