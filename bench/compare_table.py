@@ -123,5 +123,12 @@ if has((small, "csvpipe")) and has((big, "csvpipe")):
                f"ratio {r:.3f} — **{'met' if ok else 'not met'}** (target: within 10%).")
 out.append("- 4. Callgrind per-row cost: not measured by this script (see bench/README.md).")
 text = "\n".join(out) + "\n"
-open(sys.argv[2], "w").write(text)
 print(text, end="")
+# the sections other scripts keep in the same file (bench/results_section.py) stay
+import re
+try:
+    old = open(sys.argv[2], encoding="utf-8").read()
+    blocks = [m.group(0) for m in re.finditer(r"<!-- ([\w-]+) -->\n.*?<!-- /\1 -->", old, re.S)]
+except FileNotFoundError:
+    blocks = []
+open(sys.argv[2], "w", encoding="utf-8").write(text + "".join("\n" + b + "\n" for b in blocks))
