@@ -87,8 +87,7 @@ static cp_status print_json(const char *file, const cp_sniff_result *sr, const c
             ok &= cp_buf_append_char(&out, ',') == CP_OK;
         ok &= cp_json_append_string(&out, sr->preamble[i], strlen(sr->preamble[i])) == CP_OK;
     }
-    ok &= cp_buf_printf(&out, "],\"excel_sep_line\":%s", sr->excel_sep ? "true" : "false") ==
-          CP_OK;
+    ok &= cp_buf_printf(&out, "],\"excel_sep_line\":%s", sr->excel_sep ? "true" : "false") == CP_OK;
     const char *currency = cp_currency_symbol(d->values.locale.currency);
     ok &= cp_buf_printf(&out,
                         ",\"header\":%s,\"header_rows\":%u,\"repeated_headers\":%llu,"
