@@ -214,7 +214,7 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 kill -TERM $pid
-expect_exit "watch --skip stops on SIGTERM" $pid 0 watch.err
+expect_exit "watch --skip stops on SIGTERM" $pid 143 watch.err
 expect_eq "watch --skip 2" \
     "$(python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).readline()); print(j["status"], j["detected"]["skipped_lines"], j["rows"])' watch.out)" \
     "loaded 2 2"

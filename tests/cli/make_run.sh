@@ -12,7 +12,7 @@ expect_out "what was detected" "detected  windows-1252, delimiter ;, header row,
 expect_out "the loaded table, by category" "^Vestuário +[0-9]+ +[0-9]+ +[0-9.]+"
 expect_out "the first rows" "^1 +1 +2023-11-18 +Beatriz Conceição +3178.44 +1"
 expect_out "the ledger" "vendas +loaded +3000 +0"
-expect_eq "outputs in ./csvpipe-out" "$(ls "$TMP/repo/csvpipe-out" | tr '\n' ' ')" "items.db json parquet warehouse.db "
+expect_eq "outputs in ./csvpipe-out" "$(ls "$TMP/repo/csvpipe-out" | tr '\n' ' ')" "items.db json parquet warehouse.db warehouse.db-csvpipe-lock "
 run bash "$TMP/repo/scripts/run-example.sh" "$CSVPIPE"
 expect_rc "second run: skipped" 0
 expect_out "second run: skipped" 'dataset "vendas": skipped'
