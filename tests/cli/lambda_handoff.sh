@@ -11,10 +11,13 @@
 # the event's sequencer; a version never handed off is skipped. A RunTask that fails
 # records a failed load and fails the invocation (Lambda retries), recording no hand-off.
 # A compressed object is judged by the size of the CSV inside (8 times the object's).
+# Killed at either crash point of the hand-off (task started; hand-off recorded), the
+# retried event still ends in one load by one task.
 source "$(dirname "$0")/lib.bash"
 source "$CP_SOURCE_DIR/tests/pg/pg.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
 source "$CP_SOURCE_DIR/tests/aws/lambda_lib.bash"
+source "$(dirname "$0")/fault_lib.bash"
 pg_start
 trap 'pg_cleanup; aws_cleanup' EXIT
 cd "$TMP"
@@ -87,7 +90,7 @@ moto_tasks() { # EXPR over the cluster's tasks `ts` (described by boto3)
 ecs = boto3.client("ecs", endpoint_url=os.environ["MOTO_URL"], region_name="us-east-1")
 arns = ecs.list_tasks(cluster="cp")["taskArns"]
 ts = ecs.describe_tasks(cluster="cp", tasks=arns)["tasks"] if arns else []
-print(eval(sys.argv[1]))' "$1"
+print(eval(sys.argv[1]))' "$@"
 }
 ledger() { # SQL over csvpipe_loads
     pg_psql "$1"
@@ -229,6 +232,58 @@ expect_eq "the gzipped object: handed off, as dataset vendas" \
     "[('handed_off', 'vendas', True)]"
 expect_err "the log says it was counted as the CSV inside" "compressed, counted as the CSV inside would be"
 expect_eq "its RunTask runs the object's own URI" "$(task_cmd -1 | tail -1)" "s3://csv-in/incoming/vendas/packed.csv.gz"
+
+# Killed in the hand-off (docs/design.md's crash points): after RunTask, before the
+# handed_off row is committed, and after it, before the answer; the event comes again.
+# Either way one task loads the file, once; a task whose hand-off was never recorded loads
+# nothing.
+for p in handoff-started handoff-recorded; do
+    key="incoming/vendas/crash-$p.csv"
+    python3 "$AWS_PY" put csv-in "$key" big.csv
+    python3 -c 'import json,sys
+json.dump({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+  "s3": {"bucket": {"name": "csv-in"}, "object": {"key": sys.argv[1], "sequencer": "0065A1B2C3D4E5F610"}}}]},
+  open(sys.argv[2], "w"))' "$key" "$p.json"
+    first=$(ecs_calls RunTask)
+    rm -f "$TMP/$p.port"
+    python3 "$HARNESS" --record "$TMP/$p.killed.json" --port-file "$TMP/$p.port" --timeout 60 \
+        "$p.json" >/dev/null 2>&1 &
+    hpid=$!
+    wait_file "$TMP/$p.port" 20
+    crash_at "$p" "$p" env AWS_LAMBDA_RUNTIME_API="$(cat "$TMP/$p.port")" \
+        timeout 60 "$CSVPIPE" lambda --max-invocations 1
+    kill $hpid 2>/dev/null || true
+    wait $hpid 2>/dev/null || true
+    expect_eq "$p: its RunTask was sent" "$(ecs_calls RunTask)" "$((first + 1))"
+    task=$(moto_tasks '[t["taskArn"] for t in ts if t["overrides"]["containerOverrides"][0]["command"][-1].endswith("/" + sys.argv[2])]' "crash-$p.csv")
+    expect_eq "$p: its task runs" "$(python3 -c 'import sys; print(len(eval(sys.argv[1])))' "$task")" 1
+    task=$(python3 -c 'import sys; print(eval(sys.argv[1])[0])' "$task")
+    expect_eq "$p: the ledger after the kill" \
+        "$(ledger "SELECT coalesce(string_agg(status, ' ' ORDER BY id), 'nothing') FROM csvpipe_loads WHERE source_uri LIKE '%/crash-$p.csv'")" \
+        "$([ $p = handoff-started ] && echo nothing || echo handed_off)"
+    lambda_invoke "$p-again" -- "$p.json"
+    expect_rc "$p: the event again" 0
+    if [ $p = handoff-started ]; then
+        expect_eq "$p: handed off again, by a second RunTask" \
+            "$(rec '[f["status"] for f in j["invocations"][0]["body"]["files"]]') $(ecs_calls RunTask)" \
+            "['handed_off'] $((first + 2))"
+        run_task "$p-orphan" "$first" "$task"
+        expect_rc "$p: the orphaned task's command" 0
+        expect_out "$p: the orphaned task loads nothing" '"status":"skipped".*not handed off to this task'
+        live=$((first + 1))
+    else
+        expect_eq "$p: a repeat while its task runs, no second RunTask" \
+            "$(rec '[f["status"] for f in j["invocations"][0]["body"]["files"]]') $(ecs_calls RunTask)" \
+            "['skipped'] $((first + 1))"
+        live=$first
+    fi
+    run_task "$p-live" "$live" "$(rec 'j["invocations"][0]["body"]["files"][0]["outputs"]["ecs_task"]')"
+    expect_rc "$p: the recorded task's command" 0
+    expect_out "$p: it loads the file" '"status":"loaded".*"rows":3000'
+    expect_eq "$p: every row once, one loaded row" \
+        "$(ledger "SELECT (SELECT count(*) FROM vendas WHERE _source LIKE '%/crash-$p.csv') || ' ' || (SELECT count(*) FROM csvpipe_loads WHERE source_uri LIKE '%/crash-$p.csv' AND status = 'loaded')")" \
+        "3000 1"
+done
 
 # Settings.
 printf '{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"csv-in"}' >test_event.json
