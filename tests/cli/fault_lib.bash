@@ -17,24 +17,6 @@ bg() {
     BG_PID=$!
 }
 
-# expect_exit NAME PID CODE [STDERR_FILE]: waits for the background process PID, which
-# must exit with CODE (137 for one killed by SIGKILL, 143 by SIGTERM).
-if ! declare -F expect_exit >/dev/null; then
-    expect_exit() {
-        set +e
-        wait "$2"
-        rc=$?
-        set -e
-        if [ "$rc" -eq "$3" ]; then
-            pass "$1 (exit $rc)"
-        else
-            fail "$1: exit $rc, expected $3"
-            [ -n "${4:-}" ] && sed 's/^/    stderr: /' "$4" | head -20
-        fi
-        return 0
-    }
-fi
-
 # proc_state PID: the process's state letter (R, S, T...), or "gone".
 proc_state() {
     local stat

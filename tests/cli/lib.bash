@@ -79,7 +79,7 @@ expect_rc() {
 }
 
 # expect_exit NAME PID CODE [STDERR_FILE]: waits for the background process PID, which
-# must exit with CODE (137 for one killed by SIGKILL).
+# must exit with CODE (137 for one killed by SIGKILL, 143 by SIGTERM).
 expect_exit() {
     set +e
     wait "$2"
