@@ -11,11 +11,14 @@
  * `_dataset`, `_source` and `_row` besides its columns; nulls are absent attributes.
  *
  * Puts are idempotent, so a retried load converges; the SQLite store also holds a file's
- * puts in one transaction, so a rejected file leaves no item. cp_items_finish deletes the stale
- * items of a source that now has fewer rows than before (keyless mode only).
+ * puts in one transaction, so a rejected file leaves no item. Keyless, a file's items replace
+ * those of its source's previous version: the SQLite store deletes them all in the file's
+ * transaction, DynamoDB at cp_items_finish the items of rows past the new row count.
  *
  * Backends (items.c dispatches on the URL scheme; items_backend.h is their interface):
- * - sqlite:PATH - table items(pk TEXT, sk TEXT, item TEXT (JSON object), PRIMARY KEY(pk, sk));
+ * - sqlite:PATH - read through the view items(pk TEXT, sk TEXT, item TEXT (JSON object)), one
+ *   row per item: keyed items one row each in item_rows, keyless items in blocks of one
+ *   partition key's consecutive items in item_blocks (items_sqlite.c; docs/design.md);
  * - dynamodb:TABLE - items_dynamodb.c: an existing table with the key schema pk (S, HASH) and
  *   sk (S, RANGE) (cp_items_create_table makes one), reached with the AWS configuration of
  *   aws/aws.h. Items are DynamoDB JSON: numbers as exact strings ({"N":"19.90"}), nulls absent.
@@ -77,8 +80,9 @@ cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *sche
  */
 cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err);
 /*
- * Makes the puts durable and, keyless, deletes the items of rows rows_now+1..rows_before
- * of this source.
+ * Makes the puts durable and, keyless, the source's previous items gone: DynamoDB deletes
+ * the items of rows rows_now+1..rows_before; the SQLite store deleted all of them at
+ * cp_items_begin, in the same transaction, and ignores both counts.
  */
 cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err);
 /*

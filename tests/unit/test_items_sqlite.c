@@ -25,6 +25,8 @@
 static char dir[64];
 static size_t batch_rows = 50; /* rows per batch of put_file */
 static int version;            /* of the generated file: 0, or a later one (other names) */
+static size_t note_len;        /* > 0: every row's note is that many bytes, else null */
+static char note[4096];
 static char dbpath[128];
 static char url[160];
 
@@ -84,7 +86,13 @@ static void gen_row(uint64_t r, char bufs[6][32], const char *vals[6])
     snprintf(bufs[4], 32, "%s", r % 2 ? "yes" : "no");
     for (int i = 0; i < 5; i++)
         vals[i] = bufs[i];
-    vals[5] = NULL; /* note: always null */
+    if (note_len) {
+        memset(note, 'x', note_len);
+        note[note_len] = '\0';
+        vals[5] = note;
+    } else {
+        vals[5] = NULL;
+    }
 }
 
 /* Writes rows 1..n of the generated file as items of source, batch_rows to a batch, and
@@ -180,8 +188,13 @@ static void check_item(const char *text, const char *source, uint64_t r)
     assert_string_equal(json_string_value(json_object_get(o, "day")), vals[3]);
     assert_true(json_is_boolean(json_object_get(o, "ok")));
     assert_int_equal(json_is_true(json_object_get(o, "ok")), r % 2 == 1);
-    assert_null(json_object_get(o, "note")); /* nulls are absent */
-    assert_int_equal(json_object_size(o), 8);
+    if (note_len) {
+        assert_int_equal(strlen(json_string_value(json_object_get(o, "note"))), note_len);
+        assert_int_equal(json_object_size(o), 9);
+    } else {
+        assert_null(json_object_get(o, "note")); /* nulls are absent */
+        assert_int_equal(json_object_size(o), 8);
+    }
     json_decref(o);
 }
 
@@ -255,6 +268,9 @@ static void test_keyed_items(void **state)
     item = item_at(db, "sales#12", "sales");
     check_item(item, "a.csv", 12);
     free(item);
+    /* keyed items stay one row per item in item_rows, none in blocks */
+    assert_int_equal(count(db, "SELECT count(*) FROM item_rows", NULL), 20);
+    assert_int_equal(count(db, "SELECT count(*) FROM item_blocks", NULL), 0);
     sqlite3_close(db);
 
     put_file(s, &schema, "c.csv", 2, by_id_day, 2, 0);
@@ -451,6 +467,20 @@ static void test_atomic_replacement(void **state)
     version = 1;
     check_source(db, "b.csv", 10);
     assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 610);
+    /* no block of version 1 left but b.csv's: its 10 items over 10 partition keys */
+    assert_int_equal(count(db, "SELECT count(*) FROM item_blocks WHERE items LIKE '%\"v1n%'", NULL),
+                     10);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM item_blocks WHERE pk LIKE 'sales#b.csv#%'", NULL), 10);
+    sqlite3_close(db);
+
+    /* version 3, longer, with rows_before unknown (0): still exactly its own items */
+    version = 3;
+    put_file(s, &schema, "a.csv", 1500, NULL, 0, 0);
+    db = reader();
+    check_source(db, "a.csv", 1500);
+    assert_int_equal(count(db, "SELECT count(*) FROM items WHERE item LIKE '%\"v2n%'", NULL), 0);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 1510);
     sqlite3_close(db);
     batch_rows = 50;
     version = 0;
@@ -458,9 +488,125 @@ static void test_atomic_replacement(void **state)
     cp_schema_release(&schema);
 }
 
+/* No pk/sk twice in the view items. */
+static void check_once(sqlite3 *db)
+{
+    assert_int_equal(count(db,
+                           "SELECT count(*) FROM (SELECT 1 FROM items GROUP BY pk, sk HAVING "
+                           "count(*) > 1)",
+                           NULL),
+                     0);
+}
+
 /*
- * A store made by the previous version: 4 KiB pages, the same table, items already in it.
- * It opens, loads and keeps its page size (the format did not change: nothing to migrate).
+ * The blocks of keyless source: every block holds consecutive items of its own partition
+ * key (no gap: (sk_last - sk_first) / 128 + 1 entries), from sk_first to sk_last, at most
+ * max_items of them; nblocks blocks in all.
+ */
+static void check_blocks(sqlite3 *db, const char *source, int64_t nblocks, int64_t max_items)
+{
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "sales#%s#", source);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM item_blocks WHERE substr(pk, 1, length(?1)) = ?1", prefix),
+        nblocks);
+    assert_int_equal(count(db,
+                           "SELECT max((SELECT count(*) FROM json_each(items))) FROM item_blocks "
+                           "WHERE substr(pk, 1, length(?1)) = ?1",
+                           prefix),
+                     max_items);
+    assert_int_equal(
+        count(db,
+              "SELECT count(*) FROM item_blocks AS b WHERE substr(pk, 1, length(?1)) = ?1 AND "
+              "(SELECT count(*) FROM json_each(b.items)) != (CAST(sk_last AS INTEGER) - "
+              "CAST(sk_first AS INTEGER)) / 128 + 1",
+              prefix),
+        0);
+    assert_int_equal(
+        count(db,
+              "SELECT count(*) FROM item_blocks AS b, json_each(b.items) AS j WHERE "
+              "substr(b.pk, 1, length(?1)) = ?1 AND (j.key < b.sk_first OR j.key > b.sk_last "
+              "OR CAST(j.key AS INTEGER) % 128 != CAST(substr(b.pk, length(?1) + 1) AS INTEGER) "
+              "OR json_extract(b.head || substr(j.value, 2), '$._row') != CAST(j.key AS INTEGER))",
+              prefix),
+        0);
+}
+
+/* Keyless items in blocks: a block spans batches, holds at most 256 items or about 64 KiB. */
+static void test_blocks(void **state)
+{
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    cp_schema schema;
+    make_schema(&schema);
+    /* 258 or 259 items a partition key, 50 rows a batch: two blocks each, the first full */
+    const uint64_t n = 128 * 258 + 44;
+    put_file(s, &schema, "a.csv", n, NULL, 0, 0);
+    /* 40 items of about 2 KiB a partition key: cut by size, about 31 to a block */
+    note_len = 2000;
+    batch_rows = 7;
+    put_file(s, &schema, "b.csv", 128 * 40, NULL, 0, 0);
+    /* a file smaller than a block a partition key: one block each, 100 of them */
+    note_len = 0;
+    batch_rows = 3;
+    put_file(s, &schema, "c.csv", 100, NULL, 0, 0);
+    batch_rows = 50;
+    cp_items_close(s);
+
+    sqlite3 *db = reader();
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), n + 128 * 40 + 100);
+    check_once(db);
+    assert_int_equal(count(db, "SELECT count(*) FROM item_rows", NULL), 0);
+    check_blocks(db, "a.csv", 256, 256);
+    assert_int_equal(count(db,
+                           "SELECT count(*) FROM item_blocks WHERE pk LIKE 'sales#a.csv#%' AND "
+                           "(SELECT count(*) FROM json_each(items)) = 256",
+                           NULL),
+                     128);
+    check_blocks(db, "b.csv", 256, 32);
+    assert_true(count(db,
+                      "SELECT max(length(items)) FROM item_blocks WHERE pk LIKE 'sales#b.csv#%'",
+                      NULL) < 65536 + 2200);
+    check_blocks(db, "c.csv", 100, 1);
+    cp_buf pk, sk;
+    cp_buf_init(&pk, 1024);
+    cp_buf_init(&sk, 1024);
+    for (uint64_t r = 1; r <= n; r += 97) {
+        cp_items_keyless_key("sales", "a.csv", r, &pk, &sk);
+        char *item = item_at(db, pk.data, sk.data);
+        check_item(item, "a.csv", r);
+        free(item);
+    }
+    note_len = 2000;
+    for (uint64_t r = 1; r <= 128 * 40; r += 41) {
+        cp_items_keyless_key("sales", "b.csv", r, &pk, &sk);
+        char *item = item_at(db, pk.data, sk.data);
+        check_item(item, "b.csv", r);
+        free(item);
+    }
+    note_len = 0;
+    check_source(db, "c.csv", 100);
+    cp_buf_release(&pk);
+    cp_buf_release(&sk);
+    sqlite3_close(db);
+    cp_schema_release(&schema);
+}
+
+/* name is a `want` ("table" or "view") in the store. */
+static void check_type(sqlite3 *db, const char *name, const char *want)
+{
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE name = ?1 AND type = '%s'",
+             want);
+    assert_int_equal(count(db, q, name), 1);
+}
+
+/*
+ * A store made by an older csvpipe: 4 KiB pages, one table items(pk, sk, item) of one row
+ * per item, keyed and keyless items in it. It opens (the table becomes item_rows, the view
+ * items is created), loads, and keeps its page size; a new version of a source whose items
+ * are in the old table replaces them, the other sources' items stay.
  */
 static void test_previous_version_store(void **state)
 {
@@ -474,7 +620,13 @@ static void test_previous_version_store(void **state)
                      "PRAGMA page_size=4096; PRAGMA journal_mode=WAL;"
                      "CREATE TABLE IF NOT EXISTS items (pk TEXT NOT NULL, sk TEXT NOT NULL, "
                      "item TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;"
-                     "INSERT INTO items VALUES ('old#1', 'old', '{\"_dataset\":\"old\"}');",
+                     "INSERT INTO items VALUES ('old#1', 'old', '{\"_dataset\":\"old\"}');"
+                     "INSERT INTO items VALUES ('sales#7', 'sales', '{\"_dataset\":\"sales\"}');"
+                     "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < "
+                     "400) INSERT INTO items SELECT 'sales#' || s.src || '#' || (n % 128), "
+                     "printf('%012d', n), '{\"_dataset\":\"sales\",\"_source\":\"' || s.src || "
+                     "'\",\"_row\":' || n || '}' FROM r, (SELECT 'a.csv' AS src UNION ALL SELECT "
+                     "'b.csv') AS s WHERE s.src = 'a.csv' OR n <= 5;",
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
@@ -484,15 +636,39 @@ static void test_previous_version_store(void **state)
     assert_non_null(s);
     cp_schema schema;
     make_schema(&schema);
-    put_file(s, &schema, "a.csv", 300, NULL, 0, 0);
+    db = reader();
+    check_type(db, "items", "view");
+    check_type(db, "item_rows", "table");
+    check_type(db, "item_blocks", "table");
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 407);
+    check_once(db);
+    sqlite3_close(db);
+    /* a new version of a.csv, shorter than the old one */
+    put_file(s, &schema, "a.csv", 300, NULL, 0, 400);
     cp_items_close(s);
+
+    /* opened again: nothing to migrate; a keyed file loads into item_rows */
+    s = cp_items_open(url, &err);
+    assert_non_null(s);
+    const size_t by_id[] = {0};
+    put_file(s, &schema, "k.csv", 3, by_id, 1, 0);
+    cp_items_close(s);
+
     db = reader();
     check_source(db, "a.csv", 300);
+    check_once(db);
     char *old = item_at(db, "old#1", "old");
     assert_non_null(old);
     assert_string_equal(old, "{\"_dataset\":\"old\"}");
     free(old);
-    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 301);
+    assert_int_equal(count(db, "SELECT count(*) FROM items WHERE pk LIKE 'sales#b.csv#%'", NULL),
+                     5);
+    char *keyed = item_at(db, "sales#2", "sales");
+    check_item(keyed, "k.csv", 2);
+    free(keyed);
+    /* old#1, sales#7, b.csv's 5 items, k.csv's 3 */
+    assert_int_equal(count(db, "SELECT count(*) FROM item_rows", NULL), 1 + 1 + 5 + 3);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 300 + 1 + 1 + 5 + 3);
     assert_int_equal(count(db, "PRAGMA page_size", NULL), 4096);
     sqlite3_close(db);
     cp_schema_release(&schema);
@@ -507,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_row_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_version_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
