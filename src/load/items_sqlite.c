@@ -36,7 +36,7 @@
  * appended at the end of the table's rowid B-tree) and one entry in the (pk, sk_first)
  * index, so SQLite's work per item becomes a memcpy; the items without their keys and
  * _dataset/_source take about half the bytes (2M items: 449 MB instead of 861 MB).
- * Items-only went from about 8x the Parquet-only CPU time to about 2.5x; what is left is
+ * Items-only went from about 8x the Parquet-only CPU time to about 2.4x; what is left is
  * mostly the kernel copying those bytes three times (into the WAL, back out, into the
  * database: perf). An object keyed by sk rather than an array gives the view each item's
  * sk without parsing the item or computing it from _row (which may pass 2^63). What still
