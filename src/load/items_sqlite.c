@@ -46,7 +46,9 @@
  * scattered leaves.
  *
  * Memory: a block per partition key is open while a file loads, so at most
- * CP_ITEM_SHARDS blocks of about BLOCK_BYTES (plus the one item that passes it): 8 MiB.
+ * CP_ITEM_SHARDS blocks of about BLOCK_BYTES (plus the one item that passes it): 8 MiB of
+ * items in buffers of up to twice that, kept from file to file (2M rows: peak RSS 38 MB
+ * against 30 MB with a row per item).
  *
  * An older store (a table items(pk, sk, item) of one row per item) is migrated on open in
  * one transaction: the table is renamed item_rows, item_blocks and the view created; its

@@ -674,6 +674,60 @@ static void test_previous_version_store(void **state)
     cp_schema_release(&schema);
 }
 
+/* An older store opened by four processes at once: one migrates it, every load lands. */
+static void test_previous_version_store_racing(void **state)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/out'", dir);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode=WAL;"
+                                  "CREATE TABLE items (pk TEXT NOT NULL, sk TEXT NOT NULL, item "
+                                  "TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;"
+                                  "INSERT INTO items VALUES ('old#1', 'old', '{}');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    cp_schema schema;
+    make_schema(&schema);
+    pid_t pids[4];
+    fflush(NULL);
+    for (int i = 0; i < 4; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            cp_error err;
+            cp_items *c = cp_items_open(url, &err);
+            if (!c)
+                _exit(3);
+            char src[16];
+            snprintf(src, sizeof src, "r%d.csv", i);
+            put_file(c, &schema, src, 200, NULL, 0, 0);
+            cp_items_close(c);
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    db = reader();
+    check_type(db, "items", "view");
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 1 + 4 * 200);
+    check_once(db);
+    for (int i = 0; i < 4; i++) {
+        char src[16];
+        snprintf(src, sizeof src, "r%d.csv", i);
+        check_source(db, src, 200);
+    }
+    sqlite3_close(db);
+    cp_schema_release(&schema);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_atomic_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_version_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_previous_version_store_racing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
