@@ -917,6 +917,76 @@ cp_status cp_s3_abort_uploads(cp_aws *aws, const char *uri, unsigned *aborted, c
     return st;
 }
 
+/* The keys of one ListObjectsV2 page to each; *token the next page's, empty at the end. */
+static cp_status list_page(const cp_aws_response *r, cp_status (*each)(void *, const char *),
+                           void *ctx, cp_buf *token)
+{
+    cp_buf key;
+    cp_buf_init(&key, 1u << 16);
+    cp_status st = CP_OK;
+    const char *p = r->body.data, *end = r->body.data ? r->body.data + r->body.len : NULL;
+    while (st == CP_OK && p && (p = strstr(p, "<Contents>")) != NULL) {
+        const char *e = strstr(p, "</Contents>");
+        if (!e || e > end)
+            break;
+        cp_buf_reset(&key);
+        if (cp_xml_tag(p, (size_t)(e - p), "Key", &key) && key.data)
+            st = each(ctx, key.data);
+        p = e;
+    }
+    cp_buf_release(&key);
+    cp_buf_reset(token);
+    cp_buf truncated;
+    cp_buf_init(&truncated, 64);
+    if (st == CP_OK && r->body.data &&
+        cp_xml_tag(r->body.data, r->body.len, "IsTruncated", &truncated) && truncated.data &&
+        strcmp(truncated.data, "true") == 0 &&
+        !cp_xml_tag(r->body.data, r->body.len, "NextContinuationToken", token))
+        cp_buf_reset(token);
+    cp_buf_release(&truncated);
+    return st;
+}
+
+cp_status cp_s3_list(cp_aws *aws, const char *bucket, const char *prefix,
+                     cp_status (*each)(void *ctx, const char *key), void *ctx, cp_error *err)
+{
+    cp_buf q, url, token;
+    cp_buf_init(&q, 1u << 16);
+    cp_buf_init(&url, 1u << 16);
+    cp_buf_init(&token, 4096);
+    cp_status st = CP_OK;
+    do {
+        cp_buf_reset(&q);
+        if (token.len && ((st = cp_buf_append_str(&q, "continuation-token=")) != CP_OK ||
+                          (st = cp_aws_uri_encode(&q, token.data, token.len, false)) != CP_OK ||
+                          (st = cp_buf_append_char(&q, '&')) != CP_OK))
+            break;
+        if ((st = cp_buf_append_str(&q, "list-type=2&prefix=")) != CP_OK ||
+            (st = cp_aws_uri_encode(&q, prefix, strlen(prefix), false)) != CP_OK ||
+            (st = object_url(aws, bucket, "", q.data, &url)) != CP_OK) {
+            st = cp_error_set(err, st, "s3://%s/%s: building the request", bucket, prefix);
+            break;
+        }
+        cp_aws_request req = {
+            .service = CP_AWS_S3, .method = "GET", .url = url.data, .max_response = 16u << 20};
+        cp_aws_response r;
+        cp_aws_response_init(&r);
+        st = cp_aws_call(aws, &req, &r, err);
+        if (st == CP_OK && r.status != 200) {
+            char what[600];
+            snprintf(what, sizeof what, "s3://%s/%s: ListObjectsV2", bucket, prefix);
+            st = cp_aws_fail(&r, err, what);
+        }
+        if (st == CP_OK)
+            st = list_page(&r, each, ctx, &token);
+        cp_aws_response_release(&r);
+    } while (st == CP_OK && token.len);
+    cp_buf_release(&q);
+    cp_buf_release(&url);
+    cp_buf_release(&token);
+    return st;
+}
+
 cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err)
 {
     char *bucket, *key;

@@ -88,6 +88,13 @@ unsigned cp_s3_upload_parts(const cp_s3_upload *u);
  */
 cp_status cp_s3_abort_uploads(cp_aws *aws, const char *uri, unsigned *aborted, cp_error *err);
 
+/*
+ * Calls each(ctx, key) for every key under prefix in bucket (ListObjectsV2, page after
+ * page, 1,000 keys each), stopping at the first error each returns.
+ */
+cp_status cp_s3_list(cp_aws *aws, const char *bucket, const char *prefix,
+                     cp_status (*each)(void *ctx, const char *key), void *ctx, cp_error *err);
+
 /* Deletes the object; a missing object (404) is success. */
 cp_status cp_s3_delete(cp_aws *aws, const char *uri, cp_error *err);
 

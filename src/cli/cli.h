@@ -99,7 +99,8 @@ typedef struct cp_run_args {
     char *keys_copy;
     const char **keys;
     char *default_sql, *default_nosql;
-    char *secret_sql; /* from CSVPIPE_SQL_SECRET_ARN; holds a password */
+    char *secret_sql;            /* from CSVPIPE_SQL_SECRET_ARN; holds a password */
+    cp_partition_spec partition; /* --partition-by (o.partition points here when given) */
 } cp_run_args;
 
 /* Parses run/watch options; returns an exit code (CP_EXIT_OK to go on unless a->help). */

@@ -53,6 +53,8 @@ static const char usage[] =
     "  CSVPIPE_FORMATS         parquet,json (default both), or none\n"
     "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
+    "  CSVPIPE_PARTITION_BY    Hive-style partitions of the files, e.g.\n"
+    "                          month(order_date) (as run --partition-by)\n"
     "  CSVPIPE_THREADS         threads of a load (default auto: the CPUs the\n"
     "                          function may use, from its memory size)\n"
     "  CSVPIPE_DEADLINE_MARGIN_MS\n"
@@ -82,6 +84,7 @@ typedef struct lambda_config {
     const char **keys;
     unsigned long max_invocations;
     cp_lambda_handoff *handoff; /* NULL: every file loads here */
+    cp_partition_spec partition;
 } lambda_config;
 
 typedef struct lambda_ctx {
@@ -177,6 +180,13 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
     if ((v = env("CSVPIPE_JSON_STYLE")) && !cp_json_style_parse(v, &o->json_style)) {
         snprintf(msg, cap, "CSVPIPE_JSON_STYLE='%s': use plain or dynamodb", v);
         return -1;
+    }
+    if ((v = env("CSVPIPE_PARTITION_BY"))) {
+        if (cp_partition_spec_parse(v, &c->partition, &ferr) != CP_OK) {
+            snprintf(msg, cap, "CSVPIPE_PARTITION_BY='%s': %s", v, ferr.message);
+            return -1;
+        }
+        o->partition = &c->partition;
     }
     if ((v = env("CSVPIPE_THREADS")) && cp_threads_parse(v, &o->threads, &ferr) != CP_OK) {
         snprintf(msg, cap, "CSVPIPE_THREADS: %s", ferr.message);

@@ -37,6 +37,14 @@ static const char run_options_help[] =
     "                          default ./csvpipe-out)\n"
     "  --formats LIST          parquet,json (default both); 'none' for neither\n"
     "  --json-style STYLE      plain (default) or dynamodb (DynamoDB import format)\n"
+    "  --partition-by EXPR[,EXPR]\n"
+    "                          Hive-style partitions of the Parquet and NDJSON files:\n"
+    "                          a column, or year(COL), month(COL), day(COL) of a date\n"
+    "                          or timestamp column; files go to\n"
+    "                          parquet/DATASET/KEY=VALUE/.../STEM.parquet\n"
+    "                          (env CSVPIPE_PARTITION_BY)\n"
+    "  --partition-writers N   partition files written at once (default 16); more\n"
+    "                          partitions than that start extra files (STEM~2...)\n"
     "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  --row-group-size N      Parquet row group size in bytes (default 128M)\n"
     "  --page-size N           Parquet data page size in bytes (default 1M)\n"
@@ -90,6 +98,8 @@ enum {
     OPT_CREATE_TABLE,
     OPT_HANDED_OFF,
     OPT_THREADS,
+    OPT_PARTITION_BY,
+    OPT_PARTITION_WRITERS,
 };
 
 /* name.csv, or name.csv.gz and the other compressed forms */
@@ -207,6 +217,8 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"create-table", no_argument, NULL, OPT_CREATE_TABLE},
         {"handed-off", no_argument, NULL, OPT_HANDED_OFF},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"partition-by", required_argument, NULL, OPT_PARTITION_BY},
+        {"partition-writers", required_argument, NULL, OPT_PARTITION_WRITERS},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -219,6 +231,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         o->out_dir = getenv("CSVPIPE_OUT");
     const char *threads = getenv("CSVPIPE_THREADS");
     const char *threads_from = "CSVPIPE_THREADS";
+    const char *partition_by = getenv("CSVPIPE_PARTITION_BY");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -348,10 +361,32 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
             threads = optarg;
             threads_from = "--threads";
             break;
+        case OPT_PARTITION_BY:
+            partition_by = optarg;
+            break;
+        case OPT_PARTITION_WRITERS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || end == optarg || n == 0 || n > 4096) {
+                cp_cli_error("--partition-writers takes a number from 1 to 4096");
+                return CP_EXIT_USAGE;
+            }
+            o->partition_writers = (unsigned)n;
+            break;
+        }
         default:
             fprintf(stderr, "%s", cmd_usage);
             return CP_EXIT_USAGE;
         }
+    }
+    if (partition_by && *partition_by) {
+        cp_error perr;
+        cp_error_clear(&perr);
+        if (cp_partition_spec_parse(partition_by, &a->partition, &perr) != CP_OK) {
+            cp_cli_error("%s", perr.message);
+            return CP_EXIT_USAGE;
+        }
+        o->partition = &a->partition;
     }
     if (threads && *threads) {
         cp_error terr;

@@ -32,7 +32,7 @@ struct cp_lambda_handoff {
     double bytes_per_s;
     /* what the task is told, as `run` options (the Lambda's own settings) */
     char formats[32];
-    const char *compression, *json_style, *keys;
+    const char *compression, *json_style, *keys, *partition_by;
     /* the load in hand */
     char request_id[128];
 };
@@ -149,6 +149,7 @@ int cp_lambda_handoff_new(const cp_pipeline_options *o, cp_lambda_handoff **out,
     h->compression = cp_pq_codec_name(o->parquet.codec);
     h->json_style = o->json_style == CP_JSON_STYLE_DYNAMODB ? "dynamodb" : "plain";
     h->keys = env("CSVPIPE_KEY");
+    h->partition_by = env("CSVPIPE_PARTITION_BY");
     *out = h;
     return 0;
 nomem:
@@ -174,7 +175,7 @@ static uint32_t fnv1a(uint32_t h, const char *s)
 static cp_status start_task(void *ctx, const cp_load_summary *s, char **task_arn, cp_error *err)
 {
     cp_lambda_handoff *h = ctx;
-    const char *cmd[20];
+    const char *cmd[22];
     size_t n = 0;
     cmd[n++] = "run";
     cmd[n++] = "--handed-off";
@@ -191,6 +192,10 @@ static cp_status start_task(void *ctx, const cp_load_summary *s, char **task_arn
     if (h->keys) {
         cmd[n++] = "--key";
         cmd[n++] = h->keys;
+    }
+    if (h->partition_by) {
+        cmd[n++] = "--partition-by";
+        cmd[n++] = h->partition_by;
     }
     cmd[n++] = s->source_uri;
     cmd[n] = NULL;

@@ -70,6 +70,7 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     o->max_reject_fraction = 0.01;
     cp_csv_options_default(&o->csv);
     o->threads = cp_cpus_available();
+    o->partition_writers = CP_PARTITION_WRITERS;
 }
 
 struct cp_pipeline {
@@ -296,7 +297,9 @@ static cp_status make_sinks(load *l, cp_error *err)
     for (size_t i = 0; st == CP_OK && i < cp_sink_nformats; i++) {
         if (!(p->o.formats & cp_sink_formats[i]->bit))
             continue;
-        if ((st = cp_sink_file_new(cp_sink_formats[i], &l->sink_load, &k, err)) == CP_OK)
+        if ((st = p->o.partition && p->o.partition->nexprs
+                      ? cp_sink_partition_new(cp_sink_formats[i], &l->sink_load, &k, err)
+                      : cp_sink_file_new(cp_sink_formats[i], &l->sink_load, &k, err)) == CP_OK)
             l->sinks[l->nsinks++] = k;
     }
     if (st == CP_OK && p->items &&

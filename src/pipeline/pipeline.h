@@ -26,6 +26,7 @@
 #include "json/json_writer.h"
 #include "load/ledger.h"
 #include "parquet/parquet_writer.h"
+#include "table/partition.h"
 
 #include <stdio.h>
 
@@ -68,7 +69,17 @@ typedef struct cp_pipeline_options {
      */
     bool require_handoff;
     const char *handoff_task;
+    /*
+     * NULL, or the Hive-style partitions of the Parquet and NDJSON files
+     * (table/partition.h): <out>/<folder>/<dataset>/<key>=<value>/.../<stem><extension>.
+     * partition_writers bounds the partition files open at once (pipeline/sink.h,
+     * sink_partition.c); default CP_PARTITION_WRITERS.
+     */
+    const cp_partition_spec *partition;
+    unsigned partition_writers;
 } cp_pipeline_options;
+
+#define CP_PARTITION_WRITERS 16
 
 void cp_pipeline_options_default(cp_pipeline_options *o);
 

@@ -153,6 +153,12 @@ extern const size_t cp_sink_nformats;
 /* A sink writing the file of format f for the load l (sink_file.c). */
 cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                            cp_error *err);
+/*
+ * A sink writing the file of format f for the load l split into the partitions of
+ * l->o->partition (sink_partition.c).
+ */
+cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
+                                cp_error *err);
 /* A sink putting items into the store, which outlives it (sink_store.c). */
 cp_status cp_sink_items_new(cp_items *items, const cp_sink_load *l, cp_sink **out, cp_error *err);
 /* A sink loading rows into the database, which outlives it (sink_store.c). */

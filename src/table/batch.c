@@ -219,6 +219,61 @@ static void undo_row(cp_batch *b, size_t upto)
     }
 }
 
+cp_status cp_batch_append_from(cp_batch *dst, const cp_batch *src, size_t row, const size_t *cols)
+{
+    const size_t r = dst->nrows;
+    if (r >= dst->capacity)
+        return CP_INTERNAL;
+    size_t added_bytes = 0;
+    for (size_t i = 0; i < dst->schema->ncolumns; i++) {
+        const size_t sc = cols ? cols[i] : i;
+        cp_column_data *c = &dst->cols[i];
+        const cp_column_data *from = &src->cols[sc];
+        const bool valid = cp_batch_valid(src, sc, row);
+        switch (dst->schema->columns[i].type.id) {
+        case CP_TYPE_STRING: {
+            if (valid) {
+                size_t len;
+                const char *text = cp_batch_string(src, sc, row, &len);
+                cp_status st = cp_buf_append(&c->strings, text, len);
+                if (st != CP_OK) {
+                    c->strings.len = c->v.offsets[r];
+                    undo_row(dst, i);
+                    return st;
+                }
+                added_bytes += len;
+            }
+            c->v.offsets[r + 1] = (uint32_t)c->strings.len;
+            break;
+        }
+        case CP_TYPE_BOOLEAN:
+            c->v.boolean[r] = from->v.boolean[row];
+            break;
+        case CP_TYPE_INT64:
+        case CP_TYPE_TIMESTAMP:
+        case CP_TYPE_TIMESTAMPTZ:
+            c->v.i64[r] = from->v.i64[row];
+            break;
+        case CP_TYPE_DECIMAL:
+            c->v.decimal[r] = from->v.decimal[row];
+            break;
+        case CP_TYPE_DOUBLE:
+            c->v.f64[r] = from->v.f64[row];
+            break;
+        case CP_TYPE_DATE:
+            c->v.date[r] = from->v.date[row];
+            break;
+        case CP_TYPE_NULL:
+            break;
+        }
+        set_valid(c->validity, r, valid);
+        c->nnulls += !valid;
+    }
+    dst->string_bytes += added_bytes;
+    dst->nrows++;
+    return CP_OK;
+}
+
 cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfields,
                               const cp_value_opts *opts, cp_error *err)
 {

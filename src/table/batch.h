@@ -94,6 +94,13 @@ static inline const char *cp_batch_string(const cp_batch *b, size_t col, size_t 
 cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfields,
                               const cp_value_opts *opts, cp_error *err);
 
+/*
+ * Appends row `row` of src to dst (not full): dst column i takes src column cols[i] (cols
+ * NULL: column i), which must have the same type. CP_TOO_LARGE when dst's strings are at
+ * their maximum (nothing of the row kept), CP_NOMEM.
+ */
+cp_status cp_batch_append_from(cp_batch *dst, const cp_batch *src, size_t row, const size_t *cols);
+
 /* Removes the last row appended (a row that a sink cannot take). */
 void cp_batch_pop_row(cp_batch *b);
 

@@ -1,0 +1,602 @@
+/*
+ * sink_partition.c - the file of a format split into Hive-style partitions
+ * (table/partition.h): <out>/<folder>/<dataset>/<k1>=<v1>/.../<stem><extension>.
+ *
+ * One child writer per partition value, made on the partition's first row. At most
+ * cp_pipeline_options.partition_writers writers are open at once: when a row needs one
+ * more, the writer used least recently is finished, its file complete (still under its
+ * temporary name), and a later row of that partition starts the partition's next file,
+ * <stem>~2<extension>, ~3... So memory holds at most that many writers (each at most a
+ * Parquet row group), whatever the number of partitions; rows in date order touch each
+ * partition once and make one file per partition.
+ *
+ * Every file is written locally: beside its place under a temporary name (output.h) for a
+ * local output; for an S3 output in a spool file under $TMPDIR, uploaded at publish. At
+ * publish the files are renamed into place (or uploaded) one by one, then every file of
+ * this source (<stem><extension> or <stem>~N<extension>) anywhere under the dataset's
+ * folder that this load did not publish is removed: the partitions a new version of the
+ * source no longer touches, and its earlier unpartitioned file. A load that fails
+ * publishes nothing; a crash during publish leaves some partitions new and some old, and
+ * the retry (the ledger has no row for this version) converges.
+ */
+#define _GNU_SOURCE
+#include "aws/s3.h"
+#include "pipeline/output.h"
+#include "pipeline/sink.h"
+#include "table/partition.h"
+#include "util/fault.h"
+#include "util/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct part_file {
+    char *location; /* where it is published */
+    char *spool;    /* S3: the local file uploaded at publish; NULL for a local output */
+    cp_output out;  /* the local file being written (at spool for S3) */
+    uint64_t bytes;
+    bool published;
+} part_file;
+
+typedef struct partition {
+    char *path; /* "k1=v1/k2=v2" */
+    unsigned nfiles;
+    part_file *file; /* the file being written; NULL when its writer is closed */
+    void *writer;
+    uint64_t used; /* the sink's clock when it was last written */
+    size_t nrows;  /* rows of the current batch (while a batch is split) */
+    size_t next;
+} partition;
+
+typedef struct partition_sink {
+    cp_sink base;
+    const cp_sink_format *f;
+    const cp_sink_load *l;
+    char *folder; /* <out>/<folder>/<dataset> */
+    bool s3;
+    cp_partition_keys keys;
+    cp_schema schema; /* the file's schema without the partition columns */
+    size_t *cols;     /* schema's column i is the file's column cols[i] */
+    size_t *item_columns;
+    cp_item_keys item_keys;
+    cp_batch sub;
+    partition **parts;
+    size_t nparts, capparts;
+    size_t *index; /* open addressing over parts by path: index+1, 0 empty */
+    size_t nindex;
+    part_file **files;
+    size_t nfiles, capfiles;
+    unsigned nopen;
+    uint64_t clock;
+    size_t *row_part; /* the partition of each row of the batch */
+    size_t *order;    /* the batch's rows grouped by partition */
+    size_t *touched;
+    size_t capbatch;
+    cp_buf path;
+    uint64_t bytes;
+    bool published;
+} partition_sink;
+
+static unsigned spool_seq;
+
+static uint64_t hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static cp_status grow_index(partition_sink *s)
+{
+    size_t n = s->nindex ? s->nindex * 2 : 64;
+    size_t *index = calloc(n, sizeof *index);
+    if (!index)
+        return CP_NOMEM;
+    for (size_t i = 0; i < s->nparts; i++) {
+        const char *p = s->parts[i]->path;
+        size_t h = (size_t)hash(p, strlen(p)) & (n - 1);
+        while (index[h])
+            h = (h + 1) & (n - 1);
+        index[h] = i + 1;
+    }
+    free(s->index);
+    s->index = index;
+    s->nindex = n;
+    return CP_OK;
+}
+
+/* The partition of the path in s->path, made when new. */
+static cp_status find_partition(partition_sink *s, size_t *out, cp_error *err)
+{
+    const char *p = s->path.data;
+    const size_t n = s->path.len;
+    if (s->nindex == 0 && grow_index(s) != CP_OK)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    size_t h = (size_t)hash(p, n) & (s->nindex - 1);
+    for (; s->index[h]; h = (h + 1) & (s->nindex - 1)) {
+        const partition *q = s->parts[s->index[h] - 1];
+        if (strlen(q->path) == n && memcmp(q->path, p, n) == 0) {
+            *out = s->index[h] - 1;
+            return CP_OK;
+        }
+    }
+    if (s->nparts == s->capparts) {
+        size_t cap = s->capparts ? s->capparts * 2 : 16;
+        partition **grown = realloc(s->parts, cap * sizeof *grown);
+        if (!grown)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->parts = grown;
+        s->capparts = cap;
+    }
+    partition *q = calloc(1, sizeof *q);
+    if (!q || !(q->path = strndup(p, n))) {
+        free(q);
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    s->parts[s->nparts] = q;
+    s->index[h] = ++s->nparts;
+    *out = s->nparts - 1;
+    if (s->nparts * 2 > s->nindex && grow_index(s) != CP_OK)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    return CP_OK;
+}
+
+static void file_free(part_file *pf)
+{
+    if (!pf)
+        return;
+    cp_output_abort(&pf->out);
+    if (pf->spool)
+        unlink(pf->spool);
+    free(pf->location);
+    free(pf->spool);
+    free(pf);
+}
+
+/* Finishes the partition's writer: its file whole on disk, still unpublished. */
+static cp_status close_writer(partition_sink *s, partition *q, cp_error *err)
+{
+    if (!q->writer)
+        return CP_OK;
+    part_file *pf = q->file;
+    cp_status st = s->f->finish(q->writer, err);
+    s->f->free(q->writer);
+    q->writer = NULL;
+    q->file = NULL;
+    s->nopen--;
+    if (st != CP_OK)
+        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+    pf->bytes = pf->out.bytes;
+    return cp_output_sync(&pf->out, err);
+}
+
+static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
+{
+    if (s->nopen >= s->l->o->partition_writers) {
+        partition *lru = NULL;
+        for (size_t i = 0; i < s->nparts; i++)
+            if (s->parts[i]->writer && (!lru || s->parts[i]->used < lru->used))
+                lru = s->parts[i];
+        if (lru)
+            CP_RETURN_IF_ERROR(close_writer(s, lru, err));
+    }
+    if (s->nfiles == s->capfiles) {
+        size_t cap = s->capfiles ? s->capfiles * 2 : 16;
+        part_file **grown = realloc(s->files, cap * sizeof *grown);
+        if (!grown)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->files = grown;
+        s->capfiles = cap;
+    }
+    part_file *pf = calloc(1, sizeof *pf);
+    if (!pf)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    q->nfiles++;
+    char nth[16] = "";
+    if (q->nfiles > 1)
+        snprintf(nth, sizeof nth, "~%u", q->nfiles);
+    const char *tmp = getenv("TMPDIR");
+    if (asprintf(&pf->location, "%s/%s/%s%s%s", s->folder, q->path, s->l->stem, nth,
+                 s->f->extension) < 0 ||
+        (s->s3 && asprintf(&pf->spool, "%s/csvpipe-spool-%ld-%u%s", tmp && *tmp ? tmp : "/tmp",
+                           (long)getpid(), spool_seq++, s->f->extension) < 0)) {
+        pf->location = pf->spool = NULL;
+        free(pf);
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    s->files[s->nfiles++] = pf;
+    const char *local = pf->spool ? pf->spool : pf->location;
+    CP_RETURN_IF_ERROR(cp_output_open(&pf->out, NULL, local, err));
+    cp_status st = s->f->writer_new(s->l, &s->schema, &s->item_keys, cp_output_write, &pf->out,
+                                    &q->writer, err);
+    if (st != CP_OK) {
+        q->writer = NULL;
+        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+    }
+    q->file = pf;
+    s->nopen++;
+    return CP_OK;
+}
+
+static void drop_all(partition_sink *s)
+{
+    for (size_t i = 0; i < s->nparts; i++) {
+        partition *q = s->parts[i];
+        if (q->writer)
+            s->f->free(q->writer);
+        free(q->path);
+        free(q);
+    }
+    free(s->parts);
+    free(s->index);
+    s->parts = NULL;
+    s->index = NULL;
+    s->nparts = s->capparts = s->nindex = 0;
+    for (size_t i = 0; i < s->nfiles; i++)
+        file_free(s->files[i]);
+    free(s->files);
+    s->files = NULL;
+    s->nfiles = s->capfiles = 0;
+    s->nopen = 0;
+    cp_batch_release(&s->sub);
+    cp_schema_release(&s->schema);
+    free(s->cols);
+    free(s->item_columns);
+    s->cols = s->item_columns = NULL;
+}
+
+static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_keys *keys,
+                           cp_error *err)
+{
+    partition_sink *s = (partition_sink *)k;
+    k->threaded = true; /* every file is local until publish */
+    s->published = false;
+    s->bytes = 0;
+    CP_RETURN_IF_ERROR(cp_partition_resolve(s->l->o->partition, schema, &s->keys, err));
+    size_t n = 0;
+    for (size_t c = 0; c < schema->ncolumns; c++)
+        n += !cp_partition_is_key_column(&s->keys, c);
+    if (n == 0)
+        return cp_error_set(err, CP_USAGE,
+                            "--partition-by: every column of this file is a partition column; "
+                            "the %s files would hold no column",
+                            s->f->name);
+    s->cols = calloc(n, sizeof *s->cols);
+    s->item_columns = calloc(keys->ncolumns + 1, sizeof *s->item_columns);
+    if (!s->cols || !s->item_columns || cp_schema_init(&s->schema, n) != CP_OK)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    for (size_t c = 0, i = 0; c < schema->ncolumns; c++) {
+        if (cp_partition_is_key_column(&s->keys, c))
+            continue;
+        cp_column *to = &s->schema.columns[i];
+        const cp_column *from = &schema->columns[c];
+        free(to->name);
+        free(to->source_name);
+        to->name = strdup(from->name);
+        to->source_name = strdup(from->source_name);
+        to->type = from->type;
+        to->forced = from->forced;
+        if (!to->name || !to->source_name)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->cols[i++] = c;
+    }
+    s->item_keys = *keys;
+    for (size_t j = 0; j < keys->ncolumns; j++) {
+        size_t i = 0;
+        while (i < n && s->cols[i] != keys->columns[j])
+            i++;
+        if (i == n)
+            return cp_error_set(err, CP_USAGE,
+                                "--key %s is a partition column, which leaves the %s files",
+                                schema->columns[keys->columns[j]].name, s->f->name);
+        s->item_columns[j] = i;
+    }
+    s->item_keys.columns = s->item_columns;
+    return CP_OK;
+}
+
+static cp_status ensure_room(partition_sink *s, const cp_batch *b, cp_error *err)
+{
+    if (!s->sub.cols || s->sub.capacity < b->capacity) {
+        cp_batch_release(&s->sub);
+        if (cp_batch_init(&s->sub, &s->schema, b->capacity, UINT32_MAX / 2 - 1, 0) != CP_OK)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    if (s->capbatch < b->nrows) {
+        free(s->row_part);
+        free(s->order);
+        free(s->touched);
+        s->row_part = calloc(b->nrows, sizeof *s->row_part);
+        s->order = calloc(b->nrows, sizeof *s->order);
+        s->touched = calloc(b->nrows, sizeof *s->touched);
+        s->capbatch = s->row_part && s->order && s->touched ? b->nrows : 0;
+        if (!s->capbatch)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    return CP_OK;
+}
+
+static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
+{
+    partition_sink *s = (partition_sink *)k;
+    if (b->nrows == 0)
+        return CP_OK;
+    CP_RETURN_IF_ERROR(ensure_room(s, b, err));
+    size_t ntouched = 0;
+    for (size_t r = 0; r < b->nrows; r++) {
+        cp_buf_reset(&s->path);
+        if (cp_partition_append_path(&s->path, &s->keys, b, r) != CP_OK)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        size_t p;
+        CP_RETURN_IF_ERROR(find_partition(s, &p, err));
+        if (s->parts[p]->nrows++ == 0)
+            s->touched[ntouched++] = p;
+        s->row_part[r] = p;
+    }
+    for (size_t t = 0, at = 0; t < ntouched; t++) {
+        partition *q = s->parts[s->touched[t]];
+        q->next = at;
+        at += q->nrows;
+    }
+    for (size_t r = 0; r < b->nrows; r++)
+        s->order[s->parts[s->row_part[r]]->next++] = r;
+    cp_status st = CP_OK;
+    for (size_t t = 0, at = 0; t < ntouched; t++) {
+        partition *q = s->parts[s->touched[t]];
+        const size_t nrows = q->nrows;
+        q->nrows = 0;
+        if (st != CP_OK)
+            continue;
+        q->used = ++s->clock;
+        if (!q->writer && (st = open_writer(s, q, err)) != CP_OK)
+            continue;
+        cp_batch_clear(&s->sub, b->first_row);
+        for (size_t i = 0; st == CP_OK && i < nrows; i++)
+            if ((st = cp_batch_append_from(&s->sub, b, s->order[at + i], s->cols)) != CP_OK)
+                st = cp_error_set(err, st, "out of memory splitting a batch by partition");
+        at += nrows;
+        if (st == CP_OK && (st = s->f->write(q->writer, &s->sub, err)) == CP_IO)
+            st = cp_output_failed(&q->file->out, q->file->location, st, err);
+    }
+    return st;
+}
+
+static cp_status part_finish(cp_sink *k, cp_error *err)
+{
+    partition_sink *s = (partition_sink *)k;
+    for (size_t i = 0; i < s->nparts; i++)
+        CP_RETURN_IF_ERROR(close_writer(s, s->parts[i], err));
+    cp_fault_pointf("%s-written", s->f->name);
+    return CP_OK;
+}
+
+/* Uploads the spool file of pf to its S3 location. */
+static cp_status upload(partition_sink *s, part_file *pf, cp_error *err)
+{
+    int fd = open(pf->spool, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cp_error_set(err, CP_IO, "%s: cannot read its spool file %s: %s", pf->location,
+                            pf->spool, strerror(errno));
+    cp_s3_upload *u = NULL;
+    cp_status st = cp_s3_upload_new(s->l->aws, pf->location, &u, err);
+    static char chunk[1 << 16];
+    while (st == CP_OK) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            st = cp_error_set(err, CP_IO, "%s: cannot read %s: %s", pf->location, pf->spool,
+                              strerror(errno));
+        if (n <= 0)
+            break;
+        if ((st = cp_s3_upload_write(u, chunk, (size_t)n)) != CP_OK)
+            st = cp_error_set(err, st, "%s: upload failed", pf->location);
+    }
+    close(fd);
+    if (st == CP_OK)
+        st = cp_s3_upload_commit(u, err);
+    cp_s3_upload_free(u);
+    return st;
+}
+
+static bool published_here(const partition_sink *s, const char *location)
+{
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (s->files[i]->published && strcmp(s->files[i]->location, location) == 0)
+            return true;
+    return false;
+}
+
+/* name is <stem><ext> or <stem>~N<ext> */
+static bool is_sources_file(const partition_sink *s, const char *name)
+{
+    const char *stem = s->l->stem, *ext = s->f->extension;
+    const size_t ns = strlen(stem), ne = strlen(ext), n = strlen(name);
+    if (n < ns + ne || strncmp(name, stem, ns) != 0 || strcmp(name + n - ne, ext) != 0)
+        return false;
+    const char *mid = name + ns, *end = name + n - ne;
+    if (mid == end)
+        return true;
+    if (*mid != '~' || mid + 1 == end)
+        return false;
+    for (const char *c = mid + 1; c < end; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    return true;
+}
+
+/* Removes the source's files under dir (local) that this load did not publish. */
+static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned depth,
+                                    cp_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? CP_OK
+                               : cp_error_set(err, CP_IO, "cannot read the folder %s: %s", dir,
+                                              strerror(errno));
+    cp_status st = CP_OK;
+    struct dirent *e;
+    while (st == CP_OK && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+            st = cp_error_set(err, CP_NOMEM, "out of memory");
+            break;
+        }
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && strchr(e->d_name, '=') &&
+            depth < CP_PARTITION_MAX_EXPRS) {
+            st = remove_stale_local(s, path, depth + 1, err);
+            if (st == CP_OK)
+                (void)rmdir(path); /* a partition folder left empty */
+        } else if (S_ISREG(sb.st_mode) && is_sources_file(s, e->d_name) &&
+                   !published_here(s, path)) {
+            cp_file_sink_remove_stale(path);
+            if (unlink(path) != 0 && errno != ENOENT)
+                st = cp_error_set(err, CP_IO, "cannot remove %s: %s", path, strerror(errno));
+            else
+                cp_log_info("%s: removed (this source's new version has no rows there)", path);
+        }
+        free(path);
+    }
+    closedir(d);
+    return st;
+}
+
+typedef struct stale_ctx {
+    partition_sink *s;
+    char *bucket;
+    cp_error *err;
+} stale_ctx;
+
+static cp_status remove_stale_s3_key(void *ctx, const char *key)
+{
+    stale_ctx *c = ctx;
+    const char *slash = strrchr(key, '/');
+    if (!is_sources_file(c->s, slash ? slash + 1 : key))
+        return CP_OK;
+    char *uri = NULL;
+    if (asprintf(&uri, "s3://%s/%s", c->bucket, key) < 0)
+        return cp_error_set(c->err, CP_NOMEM, "out of memory");
+    cp_status st = CP_OK;
+    if (!published_here(c->s, uri)) {
+        st = cp_s3_delete(c->s->l->aws, uri, c->err);
+        if (st == CP_OK)
+            cp_log_info("%s: removed (this source's new version has no rows there)", uri);
+    }
+    free(uri);
+    return st;
+}
+
+static cp_status remove_stale(partition_sink *s, cp_error *err)
+{
+    if (!s->s3)
+        return remove_stale_local(s, s->folder, 0, err);
+    stale_ctx c = {s, NULL, err};
+    char *key = NULL, *prefix = NULL;
+    if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
+        return cp_error_set(err, CP_USAGE, "%s: not an S3 URI", s->folder);
+    cp_status st = asprintf(&prefix, "%s/", key) < 0
+                       ? cp_error_set(err, CP_NOMEM, "out of memory")
+                       : cp_s3_list(s->l->aws, c.bucket, prefix, remove_stale_s3_key, &c, err);
+    free(prefix);
+    free(key);
+    free(c.bucket);
+    return st;
+}
+
+static cp_status part_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
+{
+    partition_sink *s = (partition_sink *)k;
+    (void)c;
+    for (size_t i = 0; i < s->nfiles; i++) {
+        part_file *pf = s->files[i];
+        CP_RETURN_IF_ERROR(cp_output_commit(&pf->out, err));
+        if (pf->spool) {
+            cp_status st = upload(s, pf, err);
+            unlink(pf->spool);
+            free(pf->spool);
+            pf->spool = NULL;
+            CP_RETURN_IF_ERROR(st);
+        }
+        pf->published = true;
+        s->bytes += pf->bytes;
+        cp_fault_pointf("%s-partition-published", s->f->name);
+    }
+    s->published = true;
+    cp_fault_pointf("%s-published", s->f->name);
+    CP_RETURN_IF_ERROR(remove_stale(s, err));
+    cp_fault_pointf("%s-stale-removed", s->f->name);
+    return CP_OK;
+}
+
+static void part_abort(cp_sink *k)
+{
+    drop_all((partition_sink *)k);
+}
+
+static cp_status part_report(const cp_sink *k, cp_load_summary *sum)
+{
+    const partition_sink *s = (const partition_sink *)k;
+    if (!s->published)
+        return CP_OK;
+    char *where = NULL;
+    if (asprintf(&where, "%s/", s->folder) < 0)
+        return CP_NOMEM;
+    cp_status st = cp_load_summary_add_output(sum, s->f->name, where, s->bytes);
+    free(where);
+    return st;
+}
+
+static void part_free(cp_sink *k)
+{
+    partition_sink *s = (partition_sink *)k;
+    drop_all(s);
+    free(s->folder);
+    free(s->row_part);
+    free(s->order);
+    free(s->touched);
+    cp_buf_release(&s->path);
+}
+
+static const cp_sink_ops partition_ops = {
+    .open = part_open,
+    .write = part_write,
+    .finish = part_finish,
+    .publish = part_publish,
+    .abort = part_abort,
+    .report = part_report,
+    .release = part_free,
+};
+
+cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
+                                cp_error *err)
+{
+    *out = NULL;
+    partition_sink *s = calloc(1, sizeof *s);
+    if (!s || asprintf(&s->folder, "%s/%s/%s", l->o->out_dir, f->folder, l->dataset) < 0) {
+        free(s);
+        return cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
+    }
+    s->base.ops = &partition_ops;
+    s->base.step = CP_COMMIT_OUTPUTS;
+    s->f = f;
+    s->l = l;
+    s->s3 = cp_location_is_s3(s->folder);
+    cp_buf_init(&s->path, CP_BUF_UNLIMITED);
+    if (s->s3 && !l->aws) {
+        part_free(&s->base);
+        free(s);
+        return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration", l->o->out_dir);
+    }
+    *out = &s->base;
+    return CP_OK;
+}
