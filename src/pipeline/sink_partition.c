@@ -595,7 +595,8 @@ cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, 
     if (s->s3 && !l->aws) {
         part_free(&s->base);
         free(s);
-        return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration", l->o->out_dir);
+        return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration",
+                            l->o->out_dir);
     }
     *out = &s->base;
     return CP_OK;

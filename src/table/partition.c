@@ -49,7 +49,8 @@ static cp_status parse_expr(const char *p, size_t n, cp_partition_expr *e, cp_er
         trim(&f, &fname);
         bool known = false;
         for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
-            if (strlen(functions[i].name) == fname && strncasecmp(f, functions[i].name, fname) == 0) {
+            if (strlen(functions[i].name) == fname &&
+                strncasecmp(f, functions[i].name, fname) == 0) {
                 e->fn = functions[i].fn;
                 known = true;
             }

@@ -54,8 +54,8 @@ typedef struct cp_partition_keys {
     size_t nkeys;
     struct cp_partition_key {
         cp_partition_fn fn;
-        size_t column;                /* in the schema */
-        char name[CP_NAME_MAX + 8];   /* the folder's key: "order_date_month" */
+        size_t column;              /* in the schema */
+        char name[CP_NAME_MAX + 8]; /* the folder's key: "order_date_month" */
     } keys[CP_PARTITION_MAX_EXPRS];
 } cp_partition_keys;
 

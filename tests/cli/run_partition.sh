@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Issue 16, partitioned output (acceptance 2, and the local side of 1): --partition-by.
+#   - month(data) of a 20,000-row file (3 batches) whose months come in random order, with at most 3
+#     partition files open: DuckDB reads the Parquet tree with hive_partitioning=true and
+#     gets every row, each row in the folder of its own month, and per month the count and
+#     the exact sum that Python's csv and decimal modules compute from the CSV; the same
+#     rows from the NDJSON tree; the cap made more files in a partition (<stem>~2.parquet);
+#   - a new version of the source with fewer months replaces its files and leaves no file
+#     (nor folder) in the months it no longer has;
+#   - a load that fails (too many rejects) publishes nothing: the tree is byte for byte
+#     what it was;
+#   - a crash between two partition files' publish: the retry converges to the new version;
+#   - NULL and empty values go to __HIVE_DEFAULT_PARTITION__ (DuckDB reads NULL), a value
+#     with '/' and '=' is escaped as Hive does and read back whole;
+#   - a bad EXPR is a usage error naming it; a column the file lacks, or month() of a
+#     column that is not a date, fails the load naming it.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/fault_lib.bash"
+cd "$TMP"
+mkdir lake
+
+hive() {
+    node "$CP_SOURCE_DIR/tests/js/hive_query.mjs" "$1"
+}
+
+# oracle CSV: per month of the Data column "YYYY-MM|rows|sum of Preço Unitário", and
+# "null|rows|sum" for rows without a date, sorted as DuckDB sorts (NULLs last).
+oracle() {
+    python3 - "$1" <<'PY'
+import csv, sys
+from decimal import Decimal
+groups = {}
+with open(sys.argv[1], newline='', encoding='utf-8') as f:
+    r = csv.reader(f)
+    header = next(r)
+    d, p = header.index('Data'), header.index('Preço Unitário')
+    for row in r:
+        k = row[d][:7] if row[d] else None
+        n, s = groups.get(k, (0, Decimal(0)))
+        groups[k] = (n + 1, s + Decimal(row[p] or 0))
+for k in sorted(groups, key=lambda k: (k is None, k or '')):
+    n, s = groups[k]
+    print(f"{k if k else 'null'}|{n}|{s:.2f}")
+PY
+}
+
+duck_months() {
+    hive "SELECT data_month, count(*), sum(preco_unitario) FROM read_parquet('$1/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 1" |
+        python3 -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l); print("|".join("null" if v is None else v for v in r))'
+}
+
+load() {
+    run "$CSVPIPE" run --quiet --json --no-nosql --out lake --partition-writers 3 \
+        --partition-by 'month(data)' "$@"
+}
+
+"$GEN_SALES" --rows 20000 --seed 16 >sales.csv
+load sales.csv
+expect_rc "partitioned load" 0
+expect_eq "summary: the dataset's folder as its parquet output" \
+    "$(json_get "$TMP/out" 'j["outputs"]["parquet"]')" "lake/parquet/sales/"
+expect_eq "DuckDB: rows and exact sums per month" "$(duck_months lake/parquet/sales)" "$(oracle sales.csv)"
+expect_eq "DuckDB: every row in the folder of its month" \
+    "$(hive "SELECT count(*) FROM read_parquet('lake/parquet/sales/**/*.parquet', hive_partitioning=true) WHERE strftime(data, '%Y-%m') <> data_month")" \
+    '["0"]'
+expect_eq "NDJSON tree: every row, per month" \
+    "$(hive "SELECT count(*), count(DISTINCT data_month), sum(preco_unitario::DECIMAL(18,2)) FROM read_json('lake/json/sales/**/*.jsonl', hive_partitioning=true)")" \
+    "$(hive "SELECT count(*), count(DISTINCT data_month), sum(preco_unitario) FROM read_parquet('lake/parquet/sales/**/*.parquet', hive_partitioning=true)")"
+nmonths=$(find lake/parquet/sales -mindepth 1 -maxdepth 1 -type d -name 'data_month=*' | wc -l)
+expect_eq "one folder per month" "$nmonths" "$(oracle sales.csv | wc -l)"
+if find lake/parquet/sales -name 'sales~2.parquet' | grep -q .; then
+    pass "at most 3 writers open: a partition got a second file"
+else
+    fail "no partition has a second file, though 3 writers cannot hold $nmonths months"
+fi
+if find lake -name '*.tmp-*' | grep -q .; then
+    fail "temporary files left: $(find lake -name '*.tmp-*' | head -3)"
+else
+    pass "no temporary file left"
+fi
+
+# a new version with three months only: the other months' files and folders go
+python3 - <<'PY'
+import csv
+rows = list(csv.reader(open('sales.csv', newline='', encoding='utf-8')))
+d = rows[0].index('Data')
+with open('sales.new', 'w', newline='', encoding='utf-8') as f:
+    w = csv.writer(f, lineterminator='\n')
+    w.writerow(rows[0])
+    w.writerows(r for r in rows[1:] if r[d][:7] in ('2024-01', '2024-02', '2024-03'))
+PY
+mv sales.new sales.csv
+load sales.csv
+expect_rc "new version with fewer months" 0
+expect_eq "DuckDB: the new version only" "$(duck_months lake/parquet/sales)" "$(oracle sales.csv)"
+expect_eq "Parquet: only its three months' folders left" \
+    "$(find lake/parquet/sales -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')" \
+    "lake/parquet/sales/data_month=2024-01 lake/parquet/sales/data_month=2024-02 lake/parquet/sales/data_month=2024-03 "
+expect_eq "NDJSON: only its three months' folders left" \
+    "$(find lake/json/sales -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')" \
+    "lake/json/sales/data_month=2024-01 lake/json/sales/data_month=2024-02 lake/json/sales/data_month=2024-03 "
+
+# a failing load publishes nothing
+snapshot() { (cd lake && find parquet json -type f -print0 | sort -z | xargs -0 md5sum); }
+snapshot >before.txt
+cp sales.csv good.csv
+printf '99999,not-a-date,2024-01-01 00:00:00,X,Y,1.00,1,true,,\n' >>sales.csv
+load --max-rejects 0 sales.csv
+expect_rc "a load rejected for its bad row" 1
+expect_eq "the failed load published nothing" "$(snapshot)" "$(cat before.txt)"
+
+# a crash between two partition files: the retry converges
+python3 - <<'PY'
+import csv
+rows = list(csv.reader(open('good.csv', newline='', encoding='utf-8')))
+d = rows[0].index('Data')
+with open('sales.csv', 'w', newline='', encoding='utf-8') as f:
+    w = csv.writer(f, lineterminator='\n')
+    w.writerow(rows[0])
+    w.writerows([r[:d] + ['2025-01' + r[d][7:]] + r[d + 1:] for r in rows[1:] if r[d][:7] == '2024-01'])
+    w.writerows(r for r in rows[1:] if r[d][:7] == '2024-02')
+PY
+crash_at "crash between partition files" parquet-partition-published@1 \
+    "$CSVPIPE" run --quiet --json --no-nosql --out lake --partition-by 'month(data)' sales.csv
+load sales.csv
+expect_rc "the retry" 0
+expect_eq "DuckDB: the retry's version only" "$(duck_months lake/parquet/sales)" "$(oracle sales.csv)"
+expect_eq "Parquet: its months only" \
+    "$(find lake/parquet/sales -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')" \
+    "lake/parquet/sales/data_month=2024-02 lake/parquet/sales/data_month=2025-01 "
+
+# NULL and escaped values
+cat >odd.csv <<'EOF2'
+id,day,region,amount
+1,2024-03-01,EU,1.25
+2,,a/b=c:d%,2.50
+3,2024-03-02,,4.00
+EOF2
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'region, day(day)' odd.csv
+expect_rc "partition by a text column and day()" 0
+expect_eq "folders: Hive's escapes and default partition" \
+    "$(cd lake/parquet/odd && find . -type f | sort | tr '\n' ' ')" \
+    "./region=EU/day_day=2024-03-01/odd.parquet ./region=__HIVE_DEFAULT_PARTITION__/day_day=2024-03-02/odd.parquet ./region=a%2Fb%3Dc%3Ad%25/day_day=__HIVE_DEFAULT_PARTITION__/odd.parquet "
+expect_eq "DuckDB reads the values back (NULLs, the escaped text), the column out of the files" \
+    "$(hive "SELECT id, region, day_day, amount FROM read_parquet('lake/parquet/odd/**/*.parquet', hive_partitioning=true) ORDER BY id")" \
+    '["1","EU","2024-03-01","1.25"]
+["2","a/b=c:d%",null,"2.50"]
+["3",null,"2024-03-02","4.00"]'
+expect_eq "the partition column is not in the files" \
+    "$(hive "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('lake/parquet/odd/region=EU/day_day=2024-03-01/odd.parquet', hive_partitioning=false)) WHERE column_name = 'region'")" \
+    '["0"]'
+
+# usage errors
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'mnth(day)' odd.csv
+expect_rc "an unknown function" 2
+expect_err "the message names the expression" '"mnth\(day\)" is not a partition expression'
+run env CSVPIPE_PARTITION_BY='month(day' "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake odd.csv
+expect_rc "CSVPIPE_PARTITION_BY: no closing parenthesis" 2
+expect_err "the message names it" '"month\(day" lacks its closing parenthesis'
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'day,' odd.csv
+expect_rc "a trailing comma is fine" 0
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'month(id)' odd.csv
+expect_rc "month() of a number fails the load" 1
+expect_out "the message says why" 'month\(id\) needs a DATE or TIMESTAMP column; "id" is INT64'
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'nope' odd.csv
+expect_rc "a column the file lacks fails the load" 1
+expect_out "the message names it" '"nope" is not a column of this file'
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-writers 0 --partition-by day odd.csv
+expect_rc "--partition-writers 0" 2
+finish
