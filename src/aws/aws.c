@@ -40,7 +40,7 @@ struct cp_aws {
 };
 
 static const char *const service_sign_name[CP_AWS_NSERVICES] = {"s3", "dynamodb", "secretsmanager",
-                                                                "ecs"};
+                                                                "ecs", "glue"};
 
 static char *env_nonempty(const char *name)
 {
@@ -79,8 +79,9 @@ cp_status cp_aws_new(cp_aws **out, cp_error *err)
         goto nomem;
     static const char *const specific[CP_AWS_NSERVICES] = {
         "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-        "AWS_ENDPOINT_URL_ECS"};
-    static const char *const host[CP_AWS_NSERVICES] = {"s3", "dynamodb", "secretsmanager", "ecs"};
+        "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_GLUE"};
+    static const char *const host[CP_AWS_NSERVICES] = {"s3", "dynamodb", "secretsmanager", "ecs",
+                                                       "glue"};
     const char *common = env_nonempty("AWS_ENDPOINT_URL");
     for (int i = 0; i < CP_AWS_NSERVICES; i++) {
         const char *ep = env_nonempty(specific[i]);

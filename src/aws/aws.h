@@ -1,6 +1,6 @@
 /*
  * aws.h - configuration, credentials and the HTTP client shared by every AWS service
- * (S3, DynamoDB, Secrets Manager, ECS).
+ * (S3, DynamoDB, Secrets Manager, ECS, Glue).
  *
  * Requests go through libcurl and are signed by libcurl itself (CURLOPT_AWS_SIGV4); this
  * module only prepares what curl 7.88 leaves to the caller: the query string already
@@ -12,7 +12,8 @@
  * Configuration (read once by cp_aws_new):
  * - region: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1;
  * - endpoints: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB /
- *   AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_ECS, else AWS_ENDPOINT_URL, else the
+ *   AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_ECS / AWS_ENDPOINT_URL_GLUE, else
+ *   AWS_ENDPOINT_URL, else the
  *   public endpoint of the region. With a custom S3 endpoint S3 is addressed path-style
  *   (http://endpoint/bucket/key), otherwise virtual-hosted when the bucket name allows it;
  * - retries: CSVPIPE_AWS_MAX_ATTEMPTS (default 10 attempts per request).
@@ -68,8 +69,9 @@ typedef enum cp_aws_service {
     CP_AWS_DYNAMODB,
     CP_AWS_SECRETS_MANAGER,
     CP_AWS_ECS,
+    CP_AWS_GLUE,
 } cp_aws_service;
-#define CP_AWS_NSERVICES 4
+#define CP_AWS_NSERVICES 5
 
 /* The region requests are signed for ("us-east-1"); owned by aws. */
 const char *cp_aws_region(const cp_aws *aws);

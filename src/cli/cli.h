@@ -103,6 +103,13 @@ typedef struct cp_run_args {
     cp_partition_spec partition; /* --partition-by (o.partition points here when given) */
 } cp_run_args;
 
+/*
+ * Sets o->catalog_database from "glue:DATABASE" (--catalog, CSVPIPE_CATALOG) once o's
+ * output and formats are known: -1 with a message when it is not that, when the output is
+ * not on S3 or when Parquet is not among the formats.
+ */
+int cp_cli_catalog_parse(const char *text, cp_pipeline_options *o, char *msg, size_t cap);
+
 /* Parses run/watch options; returns an exit code (CP_EXIT_OK to go on unless a->help). */
 int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args *a);
 void cp_run_args_release(cp_run_args *a);

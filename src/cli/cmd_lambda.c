@@ -53,6 +53,7 @@ static const char usage[] =
     "  CSVPIPE_FORMATS         parquet,json (default both), or none\n"
     "  CSVPIPE_COMPRESSION     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  CSVPIPE_JSON_STYLE      plain (default) or dynamodb\n"
+    "  CSVPIPE_CATALOG         glue:DATABASE: register the Parquet dataset there\n"
     "  CSVPIPE_PARTITION_BY    Hive-style partitions of the files, e.g.\n"
     "                          month(order_date) (as run --partition-by)\n"
     "  CSVPIPE_THREADS         threads of a load (default auto: the CPUs the\n"
@@ -187,6 +188,10 @@ static int config_from_env(lambda_config *c, char *msg, size_t cap)
             return -1;
         }
         o->partition = &c->partition;
+    }
+    if ((v = env("CSVPIPE_CATALOG"))) {
+        if (cp_cli_catalog_parse(v, o, msg, cap) < 0)
+            return -1;
     }
     if ((v = env("CSVPIPE_THREADS")) && cp_threads_parse(v, &o->threads, &ferr) != CP_OK) {
         snprintf(msg, cap, "CSVPIPE_THREADS: %s", ferr.message);

@@ -43,6 +43,9 @@ static const char run_options_help[] =
     "                          or timestamp column; files go to\n"
     "                          parquet/DATASET/KEY=VALUE/.../STEM.parquet\n"
     "                          (env CSVPIPE_PARTITION_BY)\n"
+    "  --catalog glue:DATABASE register the Parquet dataset of an s3:// --out in\n"
+    "                          that Glue database: table, columns, partitions\n"
+    "                          (env CSVPIPE_CATALOG)\n"
     "  --partition-writers N   partition files written at once (default 16); more\n"
     "                          partitions than that start extra files (STEM~2...)\n"
     "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
@@ -100,6 +103,7 @@ enum {
     OPT_THREADS,
     OPT_PARTITION_BY,
     OPT_PARTITION_WRITERS,
+    OPT_CATALOG,
 };
 
 /* name.csv, or name.csv.gz and the other compressed forms */
@@ -219,6 +223,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         {"threads", required_argument, NULL, OPT_THREADS},
         {"partition-by", required_argument, NULL, OPT_PARTITION_BY},
         {"partition-writers", required_argument, NULL, OPT_PARTITION_WRITERS},
+        {"catalog", required_argument, NULL, OPT_CATALOG},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -232,6 +237,7 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
     const char *threads = getenv("CSVPIPE_THREADS");
     const char *threads_from = "CSVPIPE_THREADS";
     const char *partition_by = getenv("CSVPIPE_PARTITION_BY");
+    const char *catalog = getenv("CSVPIPE_CATALOG");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -364,6 +370,9 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
         case OPT_PARTITION_BY:
             partition_by = optarg;
             break;
+        case OPT_CATALOG:
+            catalog = optarg;
+            break;
         case OPT_PARTITION_WRITERS: {
             char *end;
             unsigned long n = strtoul(optarg, &end, 10);
@@ -387,6 +396,13 @@ int cp_run_args_parse(int argc, char **argv, const char *cmd_usage, cp_run_args 
             return CP_EXIT_USAGE;
         }
         o->partition = &a->partition;
+    }
+    if (catalog && *catalog) {
+        char msg[512];
+        if (cp_cli_catalog_parse(catalog, o, msg, sizeof msg) < 0) {
+            cp_cli_error("%s", msg);
+            return CP_EXIT_USAGE;
+        }
     }
     if (threads && *threads) {
         cp_error terr;

@@ -32,7 +32,7 @@ struct cp_lambda_handoff {
     double bytes_per_s;
     /* what the task is told, as `run` options (the Lambda's own settings) */
     char formats[32];
-    const char *compression, *json_style, *keys, *partition_by;
+    const char *compression, *json_style, *keys, *partition_by, *catalog;
     /* the load in hand */
     char request_id[128];
 };
@@ -150,6 +150,7 @@ int cp_lambda_handoff_new(const cp_pipeline_options *o, cp_lambda_handoff **out,
     h->json_style = o->json_style == CP_JSON_STYLE_DYNAMODB ? "dynamodb" : "plain";
     h->keys = env("CSVPIPE_KEY");
     h->partition_by = env("CSVPIPE_PARTITION_BY");
+    h->catalog = env("CSVPIPE_CATALOG");
     *out = h;
     return 0;
 nomem:
@@ -175,7 +176,7 @@ static uint32_t fnv1a(uint32_t h, const char *s)
 static cp_status start_task(void *ctx, const cp_load_summary *s, char **task_arn, cp_error *err)
 {
     cp_lambda_handoff *h = ctx;
-    const char *cmd[22];
+    const char *cmd[24];
     size_t n = 0;
     cmd[n++] = "run";
     cmd[n++] = "--handed-off";
@@ -196,6 +197,10 @@ static cp_status start_task(void *ctx, const cp_load_summary *s, char **task_arn
     if (h->partition_by) {
         cmd[n++] = "--partition-by";
         cmd[n++] = h->partition_by;
+    }
+    if (h->catalog) {
+        cmd[n++] = "--catalog";
+        cmd[n++] = h->catalog;
     }
     cmd[n++] = s->source_uri;
     cmd[n] = NULL;

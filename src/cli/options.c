@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -225,4 +226,29 @@ int cp_override_option(int opt, const char *arg, cp_overrides *ov)
         return -1;
     }
     return 1;
+}
+
+int cp_cli_catalog_parse(const char *text, cp_pipeline_options *o, char *msg, size_t cap)
+{
+    const char *db = strncmp(text, "glue:", 5) == 0 ? text + 5 : NULL;
+    if (!db || !*db || strlen(db) > 255 || strpbrk(db, "/ \t")) {
+        snprintf(msg, cap, "catalog \"%.200s\": use glue:DATABASE (a Glue database name)", text);
+        return -1;
+    }
+    if (strncmp(o->out_dir, "s3://", 5) != 0) {
+        snprintf(msg, cap,
+                 "catalog %.200s: the output must be on S3 (--out s3://BUCKET/PREFIX), "
+                 "where Athena reads it; it is %.200s",
+                 text, o->out_dir);
+        return -1;
+    }
+    if (!(o->formats & CP_FORMAT_PARQUET)) {
+        snprintf(msg, cap,
+                 "catalog %.200s: it registers the Parquet files; add parquet to the "
+                 "formats",
+                 text);
+        return -1;
+    }
+    o->catalog_database = db;
+    return 0;
 }

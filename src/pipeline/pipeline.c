@@ -288,8 +288,8 @@ static cp_status make_sinks(load *l, cp_error *err)
 {
     cp_pipeline *p = l->p;
     l->sink_load = (cp_sink_load){&p->o, p->aws, l->s->dataset, l->stem, l->s->source_uri};
-    l->sinks = calloc(cp_sink_nformats + 2, sizeof *l->sinks);
-    l->checks = calloc(cp_sink_nformats + 2, sizeof *l->checks);
+    l->sinks = calloc(cp_sink_nformats + 3, sizeof *l->sinks);
+    l->checks = calloc(cp_sink_nformats + 3, sizeof *l->checks);
     if (!l->sinks || !l->checks)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     cp_sink *k = NULL;
@@ -300,6 +300,18 @@ static cp_status make_sinks(load *l, cp_error *err)
         if ((st = p->o.partition && p->o.partition->nexprs
                       ? cp_sink_partition_new(cp_sink_formats[i], &l->sink_load, &k, err)
                       : cp_sink_file_new(cp_sink_formats[i], &l->sink_load, &k, err)) == CP_OK)
+            l->sinks[l->nsinks++] = k;
+    }
+    if (st == CP_OK && p->o.catalog_database && (p->o.formats & CP_FORMAT_PARQUET)) {
+        const cp_sink *pq = NULL;
+        if (p->o.partition && p->o.partition->nexprs)
+            for (size_t i = 0, f = 0; i < cp_sink_nformats; i++)
+                if (p->o.formats & cp_sink_formats[i]->bit) {
+                    if (cp_sink_formats[i] == &cp_sink_parquet)
+                        pq = l->sinks[f];
+                    f++;
+                }
+        if ((st = cp_sink_catalog_new(&l->sink_load, pq, &k, err)) == CP_OK)
             l->sinks[l->nsinks++] = k;
     }
     if (st == CP_OK && p->items &&
@@ -1038,6 +1050,7 @@ static cp_status commit_step(load *l, cp_commit_step step, cp_error *e)
     case CP_COMMIT_LEDGER:
         return commit_ledger(l, e);
     case CP_COMMIT_OUTPUTS:
+    case CP_COMMIT_CATALOG:
     case CP_COMMIT_ITEMS:
         return publish_sinks(l, step, NULL, e);
     case CP_COMMIT_NSTEPS:

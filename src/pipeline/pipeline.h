@@ -77,6 +77,12 @@ typedef struct cp_pipeline_options {
      */
     const cp_partition_spec *partition;
     unsigned partition_writers;
+    /*
+     * NULL, or the Glue database where the Parquet dataset of an S3 output is registered
+     * after its files are published (aws/glue.h): its table, typed columns, partition keys
+     * and new partitions.
+     */
+    const char *catalog_database;
 } cp_pipeline_options;
 
 #define CP_PARTITION_WRITERS 16

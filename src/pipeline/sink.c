@@ -43,7 +43,7 @@ cp_status cp_pipeline_parse_formats(const char *list, unsigned *out, cp_error *e
 
 const char *cp_commit_step_name(cp_commit_step step)
 {
-    static const char *const names[CP_COMMIT_NSTEPS] = {"finish",   "outputs", "rejects",
+    static const char *const names[CP_COMMIT_NSTEPS] = {"finish",   "outputs", "catalog", "rejects",
                                                         "deferred", "items",   "ledger"};
     return step < CP_COMMIT_NSTEPS ? names[step] : "?";
 }

@@ -39,6 +39,7 @@ struct cp_aws;
 typedef enum cp_commit_step {
     CP_COMMIT_FINISH,   /* every sink finishes: files whole, still under temporary names */
     CP_COMMIT_OUTPUTS,  /* file sinks publish: renamed into place, S3 uploads completed */
+    CP_COMMIT_CATALOG,  /* the Glue table made or updated, the new partitions registered */
     CP_COMMIT_REJECTS,  /* the rejects file published or the last version's removed, and the
                            error record of an earlier failure removed */
     CP_COMMIT_DEFERRED, /* a second pass over the source writes the deferred sinks */
@@ -47,7 +48,7 @@ typedef enum cp_commit_step {
     CP_COMMIT_NSTEPS
 } cp_commit_step;
 
-/* "finish", "outputs", "rejects", "deferred", "items", "ledger". */
+/* "finish", "outputs", "catalog", "rejects", "deferred", "items", "ledger". */
 const char *cp_commit_step_name(cp_commit_step step);
 
 /* What one load tells the sinks it makes; borrowed, it outlives them. */
@@ -89,7 +90,7 @@ typedef struct cp_sink_ops {
 /* A sink's struct starts with this; its constructor sets ops, step and check_row. */
 struct cp_sink {
     const cp_sink_ops *ops;
-    cp_commit_step step; /* when publish runs: CP_COMMIT_OUTPUTS, _ITEMS or _LEDGER */
+    cp_commit_step step; /* when publish runs: CP_COMMIT_OUTPUTS, _CATALOG, _ITEMS or _LEDGER */
     /* NULL, or whether row `row` of b can be stored; CP_TOO_LARGE with why rejects it */
     cp_status (*check_row)(cp_sink *k, const cp_batch *b, size_t row, cp_error *why);
     bool open;     /* kept by the pipeline: opened, and not published or aborted since */
@@ -159,6 +160,20 @@ cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_si
  */
 cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                                 cp_error *err);
+/*
+ * After publish: the partitions of the partition sink k holding files, as their folders
+ * "k1=v1/k2=v2" (escaped as table/partition.h says), borrowed until k is opened again or
+ * freed; *n of them.
+ */
+const char *const *cp_sink_partition_folders(const cp_sink *k, size_t *n);
+/*
+ * A sink registering the load's Parquet dataset in the Glue database l->o->catalog_database
+ * at CP_COMMIT_CATALOG (sink_catalog.c): the table at <out>/parquet/<dataset>/, and the
+ * partitions of parquet (a partition sink), or none when parquet is NULL. parquet outlives
+ * it.
+ */
+cp_status cp_sink_catalog_new(const cp_sink_load *l, const cp_sink *parquet, cp_sink **out,
+                              cp_error *err);
 /* A sink putting items into the store, which outlives it (sink_store.c). */
 cp_status cp_sink_items_new(cp_items *items, const cp_sink_load *l, cp_sink **out, cp_error *err);
 /* A sink loading rows into the database, which outlives it (sink_store.c). */

@@ -79,6 +79,7 @@ typedef struct partition_sink {
     size_t *touched;
     size_t capbatch;
     cp_buf path;
+    const char **folders; /* cp_sink_partition_folders */
     uint64_t bytes;
     bool published;
 } partition_sink;
@@ -564,7 +565,20 @@ static void part_free(cp_sink *k)
     free(s->row_part);
     free(s->order);
     free(s->touched);
+    free(s->folders);
     cp_buf_release(&s->path);
+}
+
+const char *const *cp_sink_partition_folders(const cp_sink *k, size_t *n)
+{
+    partition_sink *s = (partition_sink *)k;
+    free(s->folders);
+    s->folders = calloc(s->nparts + 1, sizeof *s->folders);
+    *n = 0;
+    for (size_t i = 0; s->folders && i < s->nparts; i++)
+        if (s->parts[i]->nfiles)
+            s->folders[(*n)++] = s->parts[i]->path;
+    return s->folders;
 }
 
 static const cp_sink_ops partition_ops = {

@@ -83,9 +83,9 @@ static void test_paths(void **state)
     cp_partition_spec s;
     cp_partition_keys k;
     cp_error e;
-    assert_int_equal(cp_partition_spec_parse("region,year(Order Date),month(order_date),day(at)",
-                                             &s, &e),
-                     CP_OK);
+    assert_int_equal(
+        cp_partition_spec_parse("region,year(Order Date),month(order_date),day(at)", &s, &e),
+        CP_OK);
     assert_int_equal(cp_partition_resolve(&s, &f.schema, &k, &e), CP_OK);
     assert_string_equal(k.keys[1].name, "order_date_year");
     assert_string_equal(k.keys[3].name, "at_day");

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Issue 16 against moto (S3 and Glue; acceptance 1): `csvpipe run` of a file on S3 with
+# --out s3://... --partition-by 'month(order_date)' --catalog glue:lake:
+#   - the Parquet files are in one folder per month, downloaded and read by DuckDB with
+#     hive_partitioning=true: every row and the exact sums;
+#   - glue get-table (boto3): the typed columns (bigint, date, timestamp, decimal(18,2),
+#     double, boolean, string; TIMESTAMPTZ as timestamp), the dataset's S3 location, the
+#     Parquet SerDe and formats, the partition key order_date_month string; get-partitions
+#     one per month present, each at its folder;
+#   - a second file of the same dataset adds only its new months' partitions (the others
+#     exist and stay);
+#   - a new version of the first file with fewer months: no stale object of it left in
+#     the months it no longer has;
+#   - a later file's new column is added and a wider decimal widens its column
+#     (UpdateTable); a column that changes kind (bigint to text) fails the load before any
+#     file is published;
+#   - a crash after the table step, then the retry: the partitions are there once;
+#   - --catalog with a local output, or a value that is not glue:DB, is a usage error.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/fault_lib.bash"
+source "$CP_SOURCE_DIR/tests/aws/moto.bash"
+cd "$TMP"
+moto_start
+AWS_PY="$CP_SOURCE_DIR/tests/aws/awspy.py"
+python3 "$AWS_PY" mb inbox
+python3 "$AWS_PY" mb lake
+python3 - <<'PY'
+import boto3, os
+boto3.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).create_database(DatabaseInput={"Name": "lake"})
+PY
+
+glue() {
+    python3 - "$@" <<'PY'
+import boto3, json, os, sys
+g = boto3.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+what, table = sys.argv[1], sys.argv[2]
+if what == "table":
+    t = g.get_table(DatabaseName="lake", Name=table)["Table"]
+    sd = t["StorageDescriptor"]
+    print(" ".join(f'{c["Name"]}:{c["Type"]}' for c in sd["Columns"]))
+    print(sd["Location"])
+    print(sd["InputFormat"], sd["OutputFormat"], sd["SerdeInfo"]["SerializationLibrary"])
+    print(" ".join(f'{c["Name"]}:{c["Type"]}' for c in t["PartitionKeys"]))
+else:
+    ps = g.get_partitions(DatabaseName="lake", TableName=table)["Partitions"]
+    for p in sorted(ps, key=lambda p: p["Values"]):
+        print("/".join(p["Values"]), p["StorageDescriptor"]["Location"])
+PY
+}
+
+cat >orders.csv <<'EOF2'
+order_id,order_date,created_at,paid_at,amount,ratio,paid,customer
+1,2024-01-05,2024-01-05 10:00:00,2024-01-05T10:00:00Z,10.50,5e-1,true,Ana
+2,2024-01-20,2024-01-20 11:00:00,2024-01-20T11:00:00+02:00,20.25,1.25e0,false,Bruno
+3,2024-02-03,2024-02-03 12:00:00,2024-02-03T12:00:00Z,5.00,2.5e0,true,Carla
+4,2024-03-15,2024-03-15 13:00:00,2024-03-15T13:00:00Z,7.75,3.75e0,true,Davi
+5,,2024-03-16 14:00:00,2024-03-16T14:00:00Z,1.00,4.5e0,false,Eva
+EOF2
+python3 "$AWS_PY" put inbox orders/orders.csv orders.csv
+lake() {
+    run "$CSVPIPE" run --quiet --json --no-sql --no-nosql --out s3://lake/warehouse \
+        --table orders --partition-by 'month(order_date)' --catalog glue:lake "$@"
+}
+lake s3://inbox/orders/orders.csv
+expect_rc "run s3:// with --partition-by and --catalog" 0
+expect_eq "the Parquet objects, one folder per month" \
+    "$(python3 "$AWS_PY" ls lake warehouse/parquet/ | tr '\n' ' ')" \
+    "warehouse/parquet/orders/order_date_month=2024-01/orders.parquet warehouse/parquet/orders/order_date_month=2024-02/orders.parquet warehouse/parquet/orders/order_date_month=2024-03/orders.parquet warehouse/parquet/orders/order_date_month=__HIVE_DEFAULT_PARTITION__/orders.parquet "
+mkdir tree
+for key in $(python3 "$AWS_PY" ls lake warehouse/parquet/); do
+    mkdir -p "tree/$(dirname "$key")"
+    python3 "$AWS_PY" get lake "$key" "tree/$key"
+done
+expect_eq "DuckDB over the downloaded tree: rows and exact sums per month" \
+    "$(node "$CP_SOURCE_DIR/tests/js/hive_query.mjs" "SELECT order_date_month, count(*), sum(amount) FROM read_parquet('tree/warehouse/parquet/orders/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 1" | tr '\n' ' ')" \
+    '["2024-01","2","30.75"] ["2024-02","1","5.00"] ["2024-03","1","7.75"] [null,"1","1.00"] '
+expect_eq "get-table: typed columns, location, SerDe, partition keys" "$(glue table orders)" \
+    "order_id:bigint order_date:date created_at:timestamp paid_at:timestamp amount:decimal(18,2) ratio:double paid:boolean customer:string
+s3://lake/warehouse/parquet/orders/
+org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe
+order_date_month:string"
+expect_eq "get-partitions: one per month present" "$(glue partitions orders)" \
+    "2024-01 s3://lake/warehouse/parquet/orders/order_date_month=2024-01/
+2024-02 s3://lake/warehouse/parquet/orders/order_date_month=2024-02/
+2024-03 s3://lake/warehouse/parquet/orders/order_date_month=2024-03/
+__HIVE_DEFAULT_PARTITION__ s3://lake/warehouse/parquet/orders/order_date_month=__HIVE_DEFAULT_PARTITION__/"
+
+# a second file: only its new month is added; a new column updates the table
+cat >more.csv <<'EOF2'
+order_id,order_date,created_at,paid_at,amount,ratio,paid,customer,channel
+6,2024-03-20,2024-03-20 10:00:00,2024-03-20T10:00:00Z,3.125,5e-1,true,Fabio,web
+7,2024-04-02,2024-04-02 10:00:00,2024-04-02T10:00:00Z,4.000,5e-1,true,Gil,store
+EOF2
+python3 "$AWS_PY" put inbox orders/more.csv more.csv
+run env CSVPIPE_LOG=info "$CSVPIPE" run --quiet --json --no-sql --no-nosql --out s3://lake/warehouse \
+    --table orders --partition-by 'month(order_date)' --catalog glue:lake s3://inbox/orders/more.csv
+expect_rc "a second file" 0
+expect_err "it says one partition of two is new" "lake.orders: 2 partitions, 1 new"
+expect_eq "get-partitions: its new month added" "$(glue partitions orders | cut -d' ' -f1 | tr '\n' ' ')" \
+    "2024-01 2024-02 2024-03 2024-04 __HIVE_DEFAULT_PARTITION__ "
+expect_eq "get-table: a column widened, the new one added (UpdateTable)" "$(glue table orders | head -n 1)" \
+    "order_id:bigint order_date:date created_at:timestamp paid_at:timestamp amount:decimal(19,3) ratio:double paid:boolean customer:string channel:string"
+
+# a column that changes kind (bigint to text) is refused, as the relational side refuses it
+printf 'order_id,order_date\nA-8,2024-05-01\n' >text_id.csv
+python3 "$AWS_PY" put inbox orders/text_id.csv text_id.csv
+lake s3://inbox/orders/text_id.csv
+expect_rc "a file whose order_id is text" 1
+expect_out "the load says which column and both types" \
+    'column order_id is bigint in the table and string in this file'
+expect_eq "the table keeps its type" "$(glue table orders | head -n 1 | cut -d' ' -f1)" "order_id:bigint"
+expect_eq "nothing of it published (checked before the files)" \
+    "$(python3 "$AWS_PY" ls lake warehouse/parquet/ | grep -c text_id)" "0"
+
+# a new version of the first file with fewer months: its stale objects go
+head -n 3 orders.csv >orders2.csv
+python3 "$AWS_PY" put inbox orders/orders.csv orders2.csv
+lake s3://inbox/orders/orders.csv
+expect_rc "a new version with January only" 0
+expect_eq "no stale object of it left" \
+    "$(python3 "$AWS_PY" ls lake warehouse/parquet/ | tr '\n' ' ')" \
+    "warehouse/parquet/orders/order_date_month=2024-01/orders.parquet warehouse/parquet/orders/order_date_month=2024-03/more.parquet warehouse/parquet/orders/order_date_month=2024-04/more.parquet "
+
+# a crash after the table step: the retry registers the partitions
+python3 "$AWS_PY" put inbox orders/late.csv more.csv
+crash_at "crash after the table step" catalog-table \
+    "$CSVPIPE" run --quiet --no-sql --no-nosql --out s3://lake/warehouse --table late \
+    --partition-by 'month(order_date)' --catalog glue:lake s3://inbox/orders/late.csv
+expect_eq "the table is there, no partition yet" "$(glue partitions late)" ""
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out s3://lake/warehouse --table late \
+    --partition-by 'month(order_date)' --catalog glue:lake s3://inbox/orders/late.csv
+expect_rc "the retry" 0
+expect_eq "the retry registered them" "$(glue partitions late | cut -d' ' -f1 | tr '\n' ' ')" \
+    "2024-03 2024-04 "
+
+# usage errors
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out local --catalog glue:lake orders.csv
+expect_rc "--catalog with a local output" 2
+expect_err "it says the output must be on S3" "the output must be on S3"
+run env CSVPIPE_CATALOG=hive:lake "$CSVPIPE" run --quiet --no-sql --no-nosql --out s3://lake/x orders.csv
+expect_rc "CSVPIPE_CATALOG not glue:DB" 2
+expect_err "it says what to use" 'use glue:DATABASE'
+finish
