@@ -4,7 +4,8 @@
 #     partition files open: DuckDB reads the Parquet tree with hive_partitioning=true and
 #     gets every row, each row in the folder of its own month, and per month the count and
 #     the exact sum that Python's csv and decimal modules compute from the CSV; the same
-#     rows from the NDJSON tree; the cap made more files in a partition (<stem>~2.parquet);
+#     rows from the NDJSON tree; hyparquet and parquet-wasm read one partition file as
+#     DuckDB does; the cap made more files in a partition (<stem>~2.parquet);
 #   - a new version of the source with fewer months replaces its files and leaves no file
 #     (nor folder) in the months it no longer has;
 #   - a load that fails (too many rejects) publishes nothing: the tree is byte for byte
@@ -68,6 +69,21 @@ expect_eq "DuckDB: every row in the folder of its month" \
 expect_eq "NDJSON tree: every row, per month" \
     "$(hive "SELECT count(*), count(DISTINCT data_month), sum(preco_unitario::DECIMAL(18,2)) FROM read_json('lake/json/sales/**/*.jsonl', hive_partitioning=true)")" \
     "$(hive "SELECT count(*), count(DISTINCT data_month), sum(preco_unitario) FROM read_parquet('lake/parquet/sales/**/*.parquet', hive_partitioning=true)")"
+# one partition file through the two other readers: the same rows as DuckDB's, all of them
+part=$(find lake/parquet/sales -name sales.parquet | sort | head -n 1)
+month=$(basename "$(dirname "$part")")
+cp "$part" part.parquet # outside its folder: DuckDB would add the folder's key as a column
+read_parquet part.parquet duckdb >part.duckdb
+read_parquet part.parquet hyparquet >part.hyparquet
+read_parquet part.parquet parquet-wasm >part.wasm
+expect_eq "$month/sales.parquet: hyparquet reads DuckDB's rows" "$(md5sum <part.hyparquet)" "$(md5sum <part.duckdb)"
+expect_eq "$month/sales.parquet: parquet-wasm reads DuckDB's rows" "$(md5sum <part.wasm)" "$(md5sum <part.duckdb)"
+expect_eq "$month/sales.parquet: its rows all of that month" \
+    "$(python3 -c 'import json,sys
+m = sys.argv[1].split("=")[1]
+print(sum(1 for l in open(sys.argv[2]) if not json.loads(l)["data"].startswith(m)))' "$month" part.duckdb)" "0"
+if [ -s part.duckdb ]; then pass "$month/sales.parquet has rows"; else fail "$month/sales.parquet is empty"; fi
+
 nmonths=$(find lake/parquet/sales -mindepth 1 -maxdepth 1 -type d -name 'data_month=*' | wc -l)
 expect_eq "one folder per month" "$nmonths" "$(oracle sales.csv | wc -l)"
 if find lake/parquet/sales -name 'sales~2.parquet' | grep -q .; then
