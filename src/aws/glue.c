@@ -65,8 +65,8 @@ bool cp_glue_type_parse(const char *name, cp_type *out)
     static const struct {
         const char *name;
         cp_type_id id;
-    } simple[] = {{"boolean", CP_TYPE_BOOLEAN}, {"bigint", CP_TYPE_INT64},
-                  {"double", CP_TYPE_DOUBLE},   {"date", CP_TYPE_DATE},
+    } simple[] = {{"boolean", CP_TYPE_BOOLEAN},     {"bigint", CP_TYPE_INT64},
+                  {"double", CP_TYPE_DOUBLE},       {"date", CP_TYPE_DATE},
                   {"timestamp", CP_TYPE_TIMESTAMP}, {"string", CP_TYPE_STRING}};
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
         if (strcmp(name, simple[i].name) == 0) {
@@ -90,8 +90,8 @@ static json_t *columns_json(const cp_glue_column *c, size_t n)
     char type[24];
     for (size_t i = 0; a && i < n; i++)
         if (json_array_append_new(a, json_pack("{s:s,s:s}", "Name", c[i].name, "Type",
-                                               cp_glue_type_name(c[i].type, type,
-                                                                 sizeof type))) != 0) {
+                                               cp_glue_type_name(c[i].type, type, sizeof type))) !=
+            0) {
             json_decref(a);
             return NULL;
         }
@@ -100,10 +100,9 @@ static json_t *columns_json(const cp_glue_column *c, size_t n)
 
 static json_t *storage(const char *location, json_t *columns)
 {
-    return json_pack("{s:o*,s:s,s:s,s:s,s:{s:s,s:{s:s}}}", "Columns", columns, "Location",
-                     location, "InputFormat", input_format, "OutputFormat", output_format,
-                     "SerdeInfo", "SerializationLibrary", serde, "Parameters",
-                     "serialization.format", "1");
+    return json_pack("{s:o*,s:s,s:s,s:s,s:{s:s,s:{s:s}}}", "Columns", columns, "Location", location,
+                     "InputFormat", input_format, "OutputFormat", output_format, "SerdeInfo",
+                     "SerializationLibrary", serde, "Parameters", "serialization.format", "1");
 }
 
 static json_t *table_input(const cp_glue_table *t, json_t *columns)
@@ -203,9 +202,9 @@ static cp_status merge(json_t *have, const cp_glue_table *t, const char *what, j
         }
         if (!found) {
             char name[24];
-            json_array_append_new(*out, json_pack("{s:s,s:s}", "Name", want->name, "Type",
-                                                  cp_glue_type_name(want->type, name,
-                                                                    sizeof name)));
+            json_array_append_new(*out,
+                                  json_pack("{s:s,s:s}", "Name", want->name, "Type",
+                                            cp_glue_type_name(want->type, name, sizeof name)));
             *differs = true;
         }
     }
@@ -234,9 +233,9 @@ static cp_status put_table(cp_aws *aws, const cp_glue_table *t, bool check_only,
     snprintf(what, sizeof what, "Glue table %s.%s", t->database, t->name);
     cp_aws_response r;
     cp_aws_response_init(&r);
-    cp_status st = call(aws, "GetTable",
-                        json_pack("{s:s,s:s}", "DatabaseName", t->database, "Name", t->name), &r,
-                        err);
+    cp_status st =
+        call(aws, "GetTable", json_pack("{s:s,s:s}", "DatabaseName", t->database, "Name", t->name),
+             &r, err);
     const bool missing = st == CP_OK && r.status == 400 && strstr(r.code, "EntityNotFound");
     if (st == CP_OK && r.status != 200 && !missing)
         st = cp_aws_fail(&r, err, what);

@@ -46,7 +46,7 @@ static const char run_options_help[] =
     "  --catalog glue:DATABASE register the Parquet dataset of an s3:// --out in\n"
     "                          that Glue database: table, columns, partitions\n"
     "                          (env CSVPIPE_CATALOG)\n"
-    "  --partition-writers N   partition files written at once (default 16); more\n"
+    "  --partition-writers N   partition files written at once (default 64); more\n"
     "                          partitions than that start extra files (STEM~2...)\n"
     "  --compression CODEC     Parquet codec: snappy (default), zstd, gzip, none\n"
     "  --row-group-size N      Parquet row group size in bytes (default 128M)\n"

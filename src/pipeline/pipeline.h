@@ -85,7 +85,9 @@ typedef struct cp_pipeline_options {
     const char *catalog_database;
 } cp_pipeline_options;
 
-#define CP_PARTITION_WRITERS 16
+#define CP_PARTITION_WRITERS 64
+/* What the partition writers of one file format hold together, about (sink_partition.c). */
+#define CP_PARTITION_MEMORY ((size_t)64 << 20)
 
 void cp_pipeline_options_default(cp_pipeline_options *o);
 

@@ -128,17 +128,17 @@ static cp_status make_table(catalog_sink *s, cp_glue_table *t, cp_glue_column *k
     cp_glue_column *columns = calloc(schema->ncolumns + 1, sizeof *columns);
     if (!columns)
         return cp_error_set(err, CP_NOMEM, "out of memory");
-    *t = (cp_glue_table){s->l->o->catalog_database, s->l->dataset, s->location, columns, 0, keys,
-                         0};
+    *t =
+        (cp_glue_table){s->l->o->catalog_database, s->l->dataset, s->location, columns, 0, keys, 0};
     for (size_t i = 0; i < schema->ncolumns; i++)
         if (!cp_partition_is_key_column(pk, i))
-            columns[t->ncolumns++] = (cp_glue_column){schema->columns[i].name,
-                                                      schema->columns[i].type};
+            columns[t->ncolumns++] =
+                (cp_glue_column){schema->columns[i].name, schema->columns[i].type};
     for (size_t i = 0; i < pk->nkeys; i++)
-        keys[t->npartition_keys++] = (cp_glue_column){
-            pk->keys[i].name, pk->keys[i].fn == CP_PARTITION_VALUE
-                                  ? schema->columns[pk->keys[i].column].type
-                                  : cp_type_of(CP_TYPE_STRING)};
+        keys[t->npartition_keys++] =
+            (cp_glue_column){pk->keys[i].name, pk->keys[i].fn == CP_PARTITION_VALUE
+                                                   ? schema->columns[pk->keys[i].column].type
+                                                   : cp_type_of(CP_TYPE_STRING)};
     return CP_OK;
 }
 

@@ -6,9 +6,11 @@
  * cp_pipeline_options.partition_writers writers are open at once: when a row needs one
  * more, the writer used least recently is finished, its file complete (still under its
  * temporary name), and a later row of that partition starts the partition's next file,
- * <stem>~2<extension>, ~3... So memory holds at most that many writers (each at most a
- * Parquet row group), whatever the number of partitions; rows in date order touch each
- * partition once and make one file per partition.
+ * <stem>~2<extension>, ~3... Each Parquet writer gets 1/partition_writers of
+ * CP_PARTITION_MEMORY for its row group, pages and dictionaries (budget below), so the
+ * writers together hold about CP_PARTITION_MEMORY whatever the number of partitions. A
+ * file with no more partitions than writers, or with its rows in partition order, makes
+ * one file per partition; more partitions in random order make more files.
  *
  * Every file is written locally: beside its place under a temporary name (output.h) for a
  * local output; for an S3 output in a spool file under $TMPDIR, uploaded at publish. At
@@ -58,7 +60,9 @@ typedef struct partition_sink {
     cp_sink base;
     const cp_sink_format *f;
     const cp_sink_load *l;
-    char *folder; /* <out>/<folder>/<dataset> */
+    cp_pipeline_options o; /* the load's, with the Parquet budgets of one writer */
+    cp_sink_load child;    /* what the writers are told: the load's, with o */
+    char *folder;          /* <out>/<folder>/<dataset> */
     bool s3;
     cp_partition_keys keys;
     cp_schema schema; /* the file's schema without the partition columns */
@@ -215,7 +219,7 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
     s->files[s->nfiles++] = pf;
     const char *local = pf->spool ? pf->spool : pf->location;
     CP_RETURN_IF_ERROR(cp_output_open(&pf->out, NULL, local, err));
-    cp_status st = s->f->writer_new(s->l, &s->schema, &s->item_keys, cp_output_write, &pf->out,
+    cp_status st = s->f->writer_new(&s->child, &s->schema, &s->item_keys, cp_output_write, &pf->out,
                                     &q->writer, err);
     if (st != CP_OK) {
         q->writer = NULL;
@@ -251,6 +255,32 @@ static void drop_all(partition_sink *s)
     free(s->cols);
     free(s->item_columns);
     s->cols = s->item_columns = NULL;
+}
+
+/*
+ * The Parquet buffers of one writer, so that all of them together stay near
+ * CP_PARTITION_MEMORY: a row group closes once its pages hold memory/writers, and each of
+ * the ncolumns columns buffers a page and a dictionary of at most a quarter of that (at
+ * least 16 KiB). Sizes the person set lower stay.
+ */
+static void budget(partition_sink *s, size_t ncolumns)
+{
+    const size_t writers = s->l->o->partition_writers ? s->l->o->partition_writers : 1;
+    const size_t each = CP_PARTITION_MEMORY / writers;
+    size_t per_column = each / 4 / (ncolumns ? ncolumns : 1);
+    if (per_column < ((size_t)16 << 10))
+        per_column = (size_t)16 << 10;
+    s->o = *s->l->o;
+    s->child = *s->l;
+    s->child.o = &s->o;
+    cp_pq_options *pq = &s->o.parquet;
+    if (!pq->row_group_memory || pq->row_group_memory > each)
+        pq->row_group_memory = each;
+    if (!pq->page_bytes || pq->page_bytes > per_column)
+        pq->page_bytes = per_column;
+    if (pq->dictionary_limit != CP_PQ_NO_DICTIONARY &&
+        (!pq->dictionary_limit || pq->dictionary_limit > per_column))
+        pq->dictionary_limit = per_column;
 }
 
 static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_keys *keys,
@@ -300,6 +330,7 @@ static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
         s->item_columns[j] = i;
     }
     s->item_keys.columns = s->item_columns;
+    budget(s, n);
     return CP_OK;
 }
 
