@@ -319,17 +319,23 @@ static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
         s->cols[i++] = c;
     }
     s->item_keys = *keys;
+    s->item_keys.columns = s->item_columns;
+    /* only DynamoDB JSON writes the key; a partition column leaves the files */
+    const bool keyed = s->f == &cp_sink_json && s->l->o->json_style == CP_JSON_STYLE_DYNAMODB;
     for (size_t j = 0; j < keys->ncolumns; j++) {
         size_t i = 0;
         while (i < n && s->cols[i] != keys->columns[j])
             i++;
-        if (i == n)
+        if (i == n && keyed)
             return cp_error_set(err, CP_USAGE,
-                                "--key %s is a partition column, which leaves the %s files",
-                                schema->columns[keys->columns[j]].name, s->f->name);
-        s->item_columns[j] = i;
+                                "--key %s is a partition column, which leaves the DynamoDB JSON "
+                                "files; partition by another column",
+                                schema->columns[keys->columns[j]].name);
+        if (i == n)
+            s->item_keys.ncolumns = 0;
+        else
+            s->item_columns[j] = i;
     }
-    s->item_keys.columns = s->item_columns;
     budget(s, n);
     return CP_OK;
 }
