@@ -6,8 +6,8 @@
  * column prefixes and values with raw pointer stores. The value forms are those of
  * table/cell.h (test_json_writer compares the two byte for byte). Each column's kind is
  * taken from the schema once per batch. Output is handed to the write callback once the
- * buffer passes FLUSH_BYTES, checked after every row, so the buffer holds at most that
- * plus one row.
+ * buffer passes flush_bytes (FLUSH_BYTES unless set), checked after every row, so the
+ * buffer holds at most that plus one row.
  */
 #include "json/json_writer.h"
 #include "util/json_escape.h"
@@ -53,6 +53,7 @@ typedef struct col_plan {
 } col_plan;
 
 struct cp_json_writer {
+    size_t flush_bytes;
     const cp_schema *schema;
     cp_json_style style;
     cp_item_keys keys;
@@ -131,6 +132,7 @@ cp_status cp_json_writer_new(const cp_schema *schema, cp_json_style style, const
     cp_json_writer *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
+    w->flush_bytes = FLUSH_BYTES;
     w->schema = schema;
     w->style = style;
     if (keys)
@@ -426,6 +428,11 @@ static cp_status dynamodb_row(cp_json_writer *w, const cp_batch *b, size_t r)
     return CP_OK;
 }
 
+void cp_json_writer_set_buffer(cp_json_writer *w, size_t bytes)
+{
+    w->flush_bytes = bytes < 4096 ? 4096 : bytes;
+}
+
 cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_error *err)
 {
     w->nstring_cols = 0;
@@ -450,7 +457,7 @@ cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_er
             return cp_error_set(err, st, "cannot format row %" PRIu64 " as JSON",
                                 b->first_row + (uint64_t)r);
         }
-        if (w->out.len >= FLUSH_BYTES)
+        if (w->out.len >= w->flush_bytes)
             CP_RETURN_IF_ERROR(flush(w, err));
     }
     return CP_OK;

@@ -33,6 +33,11 @@ typedef struct cp_json_writer cp_json_writer;
  */
 cp_status cp_json_writer_new(const cp_schema *schema, cp_json_style style, const cp_item_keys *keys,
                              cp_write_fn write, void *ctx, cp_json_writer **out, cp_error *err);
+/*
+ * Sets how many bytes the writer buffers before it hands them to write (default 1 MiB,
+ * at least 4 KiB): what one writer holds in memory, about, when many are open at once.
+ */
+void cp_json_writer_set_buffer(cp_json_writer *w, size_t bytes);
 cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_error *err);
 /* Flushes what is buffered. */
 cp_status cp_json_writer_finish(cp_json_writer *w, cp_error *err);

@@ -77,6 +77,7 @@ typedef struct cp_pipeline_options {
      */
     const cp_partition_spec *partition;
     unsigned partition_writers;
+    size_t json_buffer; /* bytes an NDJSON writer buffers; 0: its default */
     /*
      * NULL, or the Glue database where the Parquet dataset of an S3 output is registered
      * after its files are published (aws/glue.h): its table, typed columns, partition keys
@@ -87,7 +88,7 @@ typedef struct cp_pipeline_options {
 
 #define CP_PARTITION_WRITERS 64
 /* What the partition writers of one file format hold together, about (sink_partition.c). */
-#define CP_PARTITION_MEMORY ((size_t)64 << 20)
+#define CP_PARTITION_MEMORY ((size_t)48 << 20)
 
 void cp_pipeline_options_default(cp_pipeline_options *o);
 

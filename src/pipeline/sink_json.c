@@ -10,6 +10,8 @@ static cp_status json_new(const cp_sink_load *l, const cp_schema *schema, const 
 {
     cp_json_writer *w = NULL;
     cp_status st = cp_json_writer_new(schema, l->o->json_style, keys, write, out, &w, err);
+    if (st == CP_OK && l->o->json_buffer)
+        cp_json_writer_set_buffer(w, l->o->json_buffer);
     *writer = w;
     return st;
 }

@@ -258,10 +258,10 @@ static void drop_all(partition_sink *s)
 }
 
 /*
- * The Parquet buffers of one writer, so that all of them together stay near
- * CP_PARTITION_MEMORY: a row group closes once its pages hold memory/writers, and each of
- * the ncolumns columns buffers a page and a dictionary of at most a quarter of that (at
- * least 16 KiB). Sizes the person set lower stay.
+ * The buffers of one writer, so that all of them together stay near CP_PARTITION_MEMORY:
+ * a Parquet row group closes once its pages hold memory/writers, and each of the ncolumns
+ * columns buffers a page and a dictionary of at most a quarter of that (at least 16 KiB);
+ * an NDJSON writer buffers an eighth of it. Sizes the person set lower stay.
  */
 static void budget(partition_sink *s, size_t ncolumns)
 {
@@ -273,6 +273,7 @@ static void budget(partition_sink *s, size_t ncolumns)
     s->o = *s->l->o;
     s->child = *s->l;
     s->child.o = &s->o;
+    s->o.json_buffer = each / 8;
     cp_pq_options *pq = &s->o.parquet;
     if (!pq->row_group_memory || pq->row_group_memory > each)
         pq->row_group_memory = each;
@@ -372,7 +373,7 @@ static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
         cp_buf_reset(&s->path);
         if (cp_partition_append_path(&s->path, &s->keys, b, r) != CP_OK)
             return cp_error_set(err, CP_NOMEM, "out of memory");
-        size_t p;
+        size_t p = 0;
         CP_RETURN_IF_ERROR(find_partition(s, &p, err));
         if (s->parts[p]->nrows++ == 0)
             s->touched[ntouched++] = p;
