@@ -15,10 +15,14 @@
 #     (UpdateTable); a column that changes kind (bigint to text) fails the load before any
 #     file is published;
 #   - a crash after the table step, then the retry: the partitions are there once;
+#   - the Lambda path (acceptance 3): `csvpipe lambda` with CSVPIPE_PARTITION_BY and
+#     CSVPIPE_CATALOG, as the template sets them, loads an S3 event's object the same way:
+#     one object per month, the table and its partitions in Glue;
 #   - --catalog with a local output, or a value that is not glue:DB, is a usage error.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
+source "$CP_SOURCE_DIR/tests/aws/lambda_lib.bash"
 cd "$TMP"
 moto_start
 AWS_PY="$CP_SOURCE_DIR/tests/aws/awspy.py"
@@ -132,6 +136,30 @@ run "$CSVPIPE" run --quiet --no-sql --no-nosql --out s3://lake/warehouse --table
 expect_rc "the retry" 0
 expect_eq "the retry registered them" "$(glue partitions late | cut -d' ' -f1 | tr '\n' ' ')" \
     "2024-03 2024-04 "
+
+# the Lambda path, with the template's variables
+python3 "$AWS_PY" put inbox "incoming/lam/orders.csv" orders.csv
+python3 - <<'PY'
+import json
+rec = {"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+       "s3": {"bucket": {"name": "inbox"},
+              "object": {"key": "incoming/lam/orders.csv", "size": 1, "sequencer": "01"}}}
+json.dump({"Records": [rec]}, open("event.json", "w"))
+PY
+export CSVPIPE_OUT=s3://lake/fromlambda/ CSVPIPE_INPUT_PREFIX=incoming/ \
+    CSVPIPE_PARTITION_BY='month(order_date)' CSVPIPE_CATALOG=glue:lake
+lambda_invoke lam -- event.json
+expect_rc "csvpipe lambda: one invocation" 0
+unset CSVPIPE_OUT CSVPIPE_INPUT_PREFIX CSVPIPE_PARTITION_BY CSVPIPE_CATALOG
+expect_eq "the Lambda's response: loaded" \
+    "$(json_get "$TMP/lam.record.json" '[f["status"] for f in j["invocations"][0]["body"]["files"]]')" "['loaded']"
+expect_eq "the Lambda wrote one object per month" \
+    "$(python3 "$AWS_PY" ls lake fromlambda/parquet/ | tr '\n' ' ')" \
+    "fromlambda/parquet/lam/order_date_month=2024-01/orders.parquet fromlambda/parquet/lam/order_date_month=2024-02/orders.parquet fromlambda/parquet/lam/order_date_month=2024-03/orders.parquet fromlambda/parquet/lam/order_date_month=__HIVE_DEFAULT_PARTITION__/orders.parquet "
+expect_eq "the Lambda registered the table" "$(glue table lam | sed -n '2p;4p' | tr '\n' ' ')" \
+    "s3://lake/fromlambda/parquet/lam/ order_date_month:string "
+expect_eq "the Lambda registered its partitions" "$(glue partitions lam | cut -d' ' -f1 | tr '\n' ' ')" \
+    "2024-01 2024-02 2024-03 __HIVE_DEFAULT_PARTITION__ "
 
 # usage errors
 run "$CSVPIPE" run --quiet --no-sql --no-nosql --out local --catalog glue:lake orders.csv
