@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Structural checks of deploy/cloudformation/csvpipe.yaml: every piece issues 8 and 12 ask
 for is there and keeps its promises (network isolation, encryption, no recursive invocation,
-least-privilege IAM, HTTPS, database roles, RDS Proxy, big files on Fargate). Prints one
+least-privilege IAM, HTTPS, database roles, RDS Proxy, big files on Fargate, and issue 16's
+lake: Glue database, Athena workgroup, scoped IAM, the catalog's variables). Prints one
 ok/not ok line per check; exits 1 on any failure.
 """
 import os
@@ -116,8 +117,13 @@ albs_ = of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
 alb_attrs = {a["Key"]: a["Value"] for alb_ in albs_.values()
              for a in alb_["Properties"].get("LoadBalancerAttributes", [])}
 logs_bucket = ref_name(alb_attrs.get("access_logs.s3.bucket"))
-check(len(buckets) == 3 and logs_bucket in buckets,
-      "an input bucket, a separate output bucket, and the load balancer's log bucket", f"{sorted(buckets)}")
+workgroups = of_type("AWS::Athena::WorkGroup")
+athena_locations = [sub_text(w["Properties"].get("WorkGroupConfiguration", {}).get("ResultConfiguration", {})
+                             .get("OutputLocation")) or "" for w in workgroups.values()]
+athena_bucket = next((b for b in buckets for loc in athena_locations if loc.startswith("s3://${" + b + "}/")), None)
+check(len(buckets) == 4 and logs_bucket in buckets and athena_bucket in buckets,
+      "an input bucket, a separate output bucket, the load balancer's log bucket and Athena's results bucket",
+      f"{sorted(buckets)}")
 for name, b in buckets.items():
     p = b["Properties"]
     enc = p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
@@ -141,7 +147,7 @@ def notifications(bucket):
 notifying = [b for b in buckets if notifications(b)]
 check(len(notifying) == 1, "exactly one bucket sends notifications", f"{notifying}")
 input_bucket = notifying[0] if notifying else None
-output_buckets = [b for b in buckets if b not in (input_bucket, logs_bucket)]
+output_buckets = [b for b in buckets if b not in (input_bucket, logs_bucket, athena_bucket)]
 notified_fns = [ref_name(lc.get("Function")) for b in notifying
                 for lc in notifications(b).get("LambdaConfigurations", [])]
 fn_name = notified_fns[0] if notified_fns else ""
@@ -586,6 +592,7 @@ def src(path):
 
 
 s3c, ddbc, secc, ecsc = src("aws/s3.c"), src("aws/dynamodb.c"), src("aws/secrets.c"), src("aws/ecs.c")
+gluec = src("aws/glue.c")
 itemsc = src("load/items_dynamodb.c")
 calls = {  # IAM action: evidence in the code that it is called at run time
     "s3:GetObject": '.method = "HEAD"' in s3c and '.method = "GET"' in s3c,
@@ -598,6 +605,11 @@ calls = {  # IAM action: evidence in the code that it is called at run time
     "ecs:RunTask": '"RunTask"' in ecsc,
     "ecs:DescribeTasks": '"DescribeTasks"' in ecsc,
     "iam:PassRole": '"RunTask"' in ecsc,  # RunTask passes the task's roles
+    "s3:ListBucket": '"list-type=2&prefix="' in s3c,  # a partitioned load's stale files
+    "glue:GetTable": '"GetTable"' in gluec,
+    "glue:CreateTable": '"CreateTable"' in gluec,
+    "glue:UpdateTable": '"UpdateTable"' in gluec,
+    "glue:BatchCreatePartition": '"BatchCreatePartition"' in gluec,
 }
 check(all(calls.values()), "every action csvpipe calls is found in its source", f"{[k for k, v in calls.items() if not v]}")
 platform = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "ec2:CreateNetworkInterface",
@@ -676,6 +688,44 @@ check(bool(lbp) and any(st_.get("Effect") == "Allow" and st_.get("Action") == "s
                         for st_ in as_list(lbp[0]["PolicyDocument"]["Statement"])),
       "the log bucket lets Elastic Load Balancing write")
 check("postgresql" in db.get("EnableCloudwatchLogsExports", []), "RDS exports its PostgreSQL log to CloudWatch")
+
+# ---------------------------------------------------------------- the lake (issue 16)
+glue_dbs = of_type("AWS::Glue::Database")
+lake_db = next(iter(glue_dbs), None)
+check(len(glue_dbs) == 1 and props(lake_db).get("DatabaseInput", {}).get("Name") == {"Ref": "LakeDatabaseName"},
+      "a Glue database for the lake, named by a parameter")
+loader_env = {e["Name"]: e["Value"] for c in loader_td.get("ContainerDefinitions", [])
+              for e in map(if_true, c.get("Environment", []))}
+for what, vars_ in (("the ingest function", env), ("the big-file task", loader_env)):
+    check(sub_text(vars_.get("CSVPIPE_CATALOG")) == "glue:${" + str(lake_db) + "}",
+          f"{what} registers its datasets in that database (CSVPIPE_CATALOG)")
+part_env = env.get("CSVPIPE_PARTITION_BY", {}).get("Fn::If", [None, None, None])
+check(P.get("PartitionBy", {}).get("Default") == "" and part_env == ["HasPartitionBy", {"Ref": "PartitionBy"}, {"Ref": "AWS::NoValue"}]
+      and loader_env.get("CSVPIPE_PARTITION_BY") == {"Ref": "PartitionBy"},
+      "CSVPIPE_PARTITION_BY: the PartitionBy parameter, empty (unset) by default, for the function and the task")
+for role, what in ((fn_role, "the ingest Lambda"), (loader_task_role, "the big-file task")):
+    glue_st = [st_ for pol in props(role).get("Policies", []) for st_ in as_list(pol["PolicyDocument"]["Statement"])
+               if any(str(a).startswith("glue:") for a in as_list(st_.get("Action", [])))]
+    res = [sub_text(r) or "" for st_ in glue_st for r in as_list(st_.get("Resource"))]
+    check(bool(res) and all(r.endswith(":catalog") or r.endswith(":database/${" + str(lake_db) + "}")
+                            or r.endswith(":table/${" + str(lake_db) + "}/*") for r in res),
+          f"{what}'s Glue permissions are scoped to the lake database and its tables", f"{res}")
+    list_st = [st_ for pol in props(role).get("Policies", []) for st_ in as_list(pol["PolicyDocument"]["Statement"])
+               if st_.get("Action") == "s3:ListBucket" and ref_name(st_.get("Resource")) in output_buckets]
+    check(len(list_st) == 1 and sorted(list_st[0].get("Condition", {}).get("StringLike", {}).get("s3:prefix", []))
+          == ["json/*", "parquet/*"], f"{what} lists the output bucket under parquet/ and json/ only")
+e = endpoint("glue")
+check(e is not None and e.get("VpcEndpointType") == "Interface" and e.get("PrivateDnsEnabled") is True
+      and sorted(ref_name(s_) for s_ in e.get("SubnetIds", [])) == private,
+      "interface endpoint for Glue in the private subnets (the Lambda has no internet)")
+wg = next(iter(workgroups.values()), {}).get("Properties", {})
+wgc = wg.get("WorkGroupConfiguration", {})
+check(len(workgroups) == 1 and wgc.get("EnforceWorkGroupConfiguration") is True
+      and wgc.get("ResultConfiguration", {}).get("EncryptionConfiguration", {}).get("EncryptionOption") in ("SSE_S3", "SSE_KMS", "CSE_KMS"),
+      "an Athena workgroup whose encrypted results go to its own bucket, enforced")
+rules_ = props(athena_bucket).get("LifecycleConfiguration", {}).get("Rules", []) if athena_bucket else []
+check(any(r.get("Status") == "Enabled" and r.get("ExpirationInDays") for r in rules_),
+      "Athena's results expire (lifecycle rule)")
 
 # ---------------------------------------------------------------- outputs
 outs = tpl.get("Outputs", {})

@@ -66,6 +66,16 @@ MUTATIONS = [
      "    Condition: HasImages\n", "the ingest function and the Grafana service wait for the roles"),
     ("no alias record", "      Name: !Ref DomainName\n      Type: A\n", "      Name: !Sub \"www.${DomainName}\"\n      Type: A\n",
      "an optional Route 53 alias record"),
+    ("Glue on every database's tables", "table/${LakeDatabase}/*", "table/*/*",
+     "the ingest Lambda's Glue permissions are scoped to the lake database"),
+    ("the output bucket listed whole", "Condition: { StringLike: { \"s3:prefix\": [parquet/*, json/*] } }", "",
+     "the ingest Lambda lists the output bucket under parquet/ and json/ only"),
+    ("no Glue endpoint", "com.amazonaws.${AWS::Region}.glue", "com.amazonaws.${AWS::Region}.glue-fips",
+     "interface endpoint for Glue"),
+    ("Athena's results kept forever", "            ExpirationInDays: !Ref AthenaResultsDays\n", "",
+     "Athena's results expire"),
+    ("partitions on by default", "  PartitionBy:\n    Type: String\n    Default: \"\"",
+     "  PartitionBy:\n    Type: String\n    Default: \"month(date)\"", "CSVPIPE_PARTITION_BY: the PartitionBy parameter"),
 ]
 
 
