@@ -145,7 +145,7 @@ cp_status cp_glue_parse_table(const char *body, size_t len, void **columns, cp_b
             st = cp_error_set(err, CP_NOMEM, "out of memory");
     }
     if (st == CP_OK)
-        *columns = json_incref(cols ? cols : json_array());
+        *columns = cols ? json_incref(cols) : json_array();
     if (st == CP_OK && !*columns)
         st = cp_error_set(err, CP_NOMEM, "out of memory");
     json_decref(j);

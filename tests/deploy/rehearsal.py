@@ -45,6 +45,7 @@ The stand-ins by type:
                                   moto resources of the same names and address ranges
   AWS::Logs::LogGroup, AWS::ECR::Repository, AWS::Lambda::Function
                                   names and ARNs only
+  AWS::Glue::Database             a moto Glue database named by DatabaseInput.Name
 
 STAGE.json holds: "function" (logical id), "environment" (the template's variables,
 resolved), "lambda_environment" (what the Lambda service adds: function name, memory, region,
@@ -529,6 +530,12 @@ def repository(st, logical):
         "RepositoryUri": f"{ACCOUNT}.dkr.ecr.{st.region}.amazonaws.com/{name}"}}
 
 
+def glue_database(st, logical):
+    name = st.resolve(st.resource(logical).get("Properties", {}).get("DatabaseInput", {}).get("Name"))
+    st.client("glue").create_database(DatabaseInput={"Name": name})
+    return {"ref": name, "name": name, "attrs": {}}
+
+
 def function(st, logical):
     name = st.name_of(logical, "FunctionName")
     return {"ref": name, "name": name, "attrs": {"Arn": f"arn:aws:lambda:{st.region}:{ACCOUNT}:function:{name}"}}
@@ -553,6 +560,7 @@ STANDINS = {
     "AWS::Logs::LogGroup": log_group,
     "AWS::ECR::Repository": repository,
     "AWS::Lambda::Function": function,
+    "AWS::Glue::Database": glue_database,
 }
 # What else a stand-in brings along once it exists (attachments that name it).
 AFTER = {"AWS::SecretsManager::Secret": after_secret}
