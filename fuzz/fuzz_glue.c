@@ -1,13 +1,13 @@
 /*
  * libFuzzer target: the Glue Data Catalog's answers (aws/glue.h): GetTable's table (its
  * columns and partition keys, merged with a load's), CreateTable's and UpdateTable's, and
- * BatchCreatePartition's Errors, through the real client and a scripted server
- * (fake_http.h); and the Hive type names of a table's columns.
+ * BatchCreatePartition's and BatchDeletePartition's Errors, through the real client and a scripted
+ * server (fake_http.h); and the Hive type names of a table's columns.
  *
  * Input: one control byte, then either a GetTable answer body (bit 0 clear), parsed by
  * cp_glue_parse_table and each column's Type by cp_glue_type_parse, or a script of answers
- * (bit 0 set) for cp_glue_put_table then cp_glue_add_partitions. Checked: a parsed table
- * gives an array of columns each with a string Name and Type and the partition keys'
+ * (bit 0 set) for cp_glue_put_table, cp_glue_add_partitions, cp_glue_delete_partitions. Checked: a
+ * parsed table gives an array of columns each with a string Name and Type and the partition keys'
  * names; a Type that parses is written back the same by cp_glue_type_name; every failure
  * says why (a message) and a table is "changed" only on success.
  */
@@ -91,12 +91,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == CP_OK) {
         const char *const v1[] = {"2024-01"}, *const v2[] = {"__HIVE_DEFAULT_PARTITION__"};
         const char *const *values[] = {v1, v2};
-        const char *const locations[] = {"s3://b/parquet/orders/at_month=2024-01/",
-                                         "s3://b/parquet/orders/at_month=__HIVE_DEFAULT_PARTITION__/"};
+        const char *const locations[] = {
+            "s3://b/parquet/orders/at_month=2024-01/",
+            "s3://b/parquet/orders/at_month=__HIVE_DEFAULT_PARTITION__/"};
         size_t added = 99;
         cp_error_clear(&err);
         st = cp_glue_add_partitions(aws, &t, values, locations, 2, &added, &err);
         if ((st != CP_OK && !err.message[0]) || added > 2)
+            abort();
+        size_t deleted = 99;
+        cp_error_clear(&err);
+        st = cp_glue_delete_partitions(aws, &t, values, 2, &deleted, &err);
+        if ((st != CP_OK && !err.message[0]) || deleted > 2)
             abort();
     }
     cp_aws_free(aws);

@@ -10,6 +10,7 @@
 
 #define TARGET_PREFIX "AWSGlue."
 #define PARTITIONS_PER_CALL 100
+#define DELETES_PER_CALL 25
 
 static const char input_format[] = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
 static const char output_format[] =
@@ -308,9 +309,9 @@ cp_status cp_glue_check_table(cp_aws *aws, const cp_glue_table *t, cp_error *err
     return put_table(aws, t, true, NULL, err);
 }
 
-/* The Errors of a BatchCreatePartition answer other than AlreadyExistsException. */
-static cp_status partition_errors(const cp_aws_response *r, const char *what, size_t sent,
-                                  size_t *added, cp_error *err)
+/* The Errors of a Batch*Partition answer other than `fine` (its error code's text). */
+static cp_status partition_errors(const cp_aws_response *r, const char *what, const char *fine,
+                                  size_t sent, size_t *added, cp_error *err)
 {
     json_error_t je;
     json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
@@ -328,7 +329,7 @@ static cp_status partition_errors(const cp_aws_response *r, const char *what, si
         const char *code = json_string_value(json_object_get(d, "ErrorCode"));
         const char *msg = json_string_value(json_object_get(d, "ErrorMessage"));
         failed++;
-        if (st == CP_OK && !(code && strstr(code, "AlreadyExists")))
+        if (st == CP_OK && !(code && strstr(code, fine)))
             st = cp_error_set(err, CP_IO, "%s: %s: %s", what, code ? code : "an error",
                               msg ? msg : "");
     }
@@ -370,7 +371,42 @@ cp_status cp_glue_add_partitions(cp_aws *aws, const cp_glue_table *t,
         if (st == CP_OK && r.status != 200)
             st = cp_aws_fail(&r, err, what);
         if (st == CP_OK)
-            st = partition_errors(&r, what, m, added, err);
+            st = partition_errors(&r, what, "AlreadyExists", m, added, err);
+        cp_aws_response_release(&r);
+    }
+    return st;
+}
+
+cp_status cp_glue_delete_partitions(cp_aws *aws, const cp_glue_table *t,
+                                    const char *const *const *values, size_t n, size_t *deleted,
+                                    cp_error *err)
+{
+    if (deleted)
+        *deleted = 0;
+    char what[400];
+    snprintf(what, sizeof what, "Glue BatchDeletePartition %s.%s", t->database, t->name);
+    cp_status st = CP_OK;
+    for (size_t at = 0; st == CP_OK && at < n; at += DELETES_PER_CALL) {
+        const size_t m = n - at < DELETES_PER_CALL ? n - at : DELETES_PER_CALL;
+        json_t *list = json_array();
+        for (size_t i = 0; list && i < m; i++) {
+            json_t *v = json_array();
+            for (size_t k = 0; v && k < t->npartition_keys; k++)
+                json_array_append_new(v, json_string(values[at + i][k]));
+            if (json_array_append_new(list, json_pack("{s:o*}", "Values", v)) != 0) {
+                json_decref(list);
+                list = NULL;
+            }
+        }
+        json_t *body = json_pack("{s:s,s:s,s:o*}", "DatabaseName", t->database, "TableName",
+                                 t->name, "PartitionsToDelete", list);
+        cp_aws_response r;
+        cp_aws_response_init(&r);
+        st = call(aws, "BatchDeletePartition", body, &r, err);
+        if (st == CP_OK && r.status != 200)
+            st = cp_aws_fail(&r, err, what);
+        if (st == CP_OK)
+            st = partition_errors(&r, what, "EntityNotFound", m, deleted, err);
         cp_aws_response_release(&r);
     }
     return st;

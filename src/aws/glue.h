@@ -70,6 +70,15 @@ cp_status cp_glue_add_partitions(cp_aws *aws, const cp_glue_table *t,
                                  size_t n, size_t *added, cp_error *err);
 
 /*
+ * Removes partitions of t (values[i] holds t->npartition_keys values): BatchDeletePartition,
+ * 25 at a time; a partition that does not exist is fine (EntityNotFoundException). *deleted
+ * (may be NULL) counts the others. Another error fails with its code and message.
+ */
+cp_status cp_glue_delete_partitions(cp_aws *aws, const cp_glue_table *t,
+                                    const char *const *const *values, size_t n, size_t *deleted,
+                                    cp_error *err);
+
+/*
  * The table's columns in a GetTable answer (body[0..len)), for the merge above: the JSON
  * array Table.StorageDescriptor.Columns into *columns (a new reference; the caller
  * json_decref's it, as a void * so this header needs no jansson.h), and the partition

@@ -167,6 +167,11 @@ cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, 
  */
 const char *const *cp_sink_partition_folders(const cp_sink *k, size_t *n);
 /*
+ * After publish: the partition folders (as above) where the partition sink k removed a
+ * stale file of the source and that hold nothing any more; borrowed as above.
+ */
+const char *const *cp_sink_partition_emptied(const cp_sink *k, size_t *n);
+/*
  * A sink registering the load's Parquet dataset in the Glue database l->o->catalog_database
  * at CP_COMMIT_CATALOG (sink_catalog.c): the table at <out>/parquet/<dataset>/, and the
  * partitions of parquet (a partition sink), or none when parquet is NULL. parquet outlives

@@ -1,8 +1,10 @@
 /*
  * sink_catalog.c - the Glue Data Catalog as a sink (aws/glue.h): it writes nothing; at
  * CP_COMMIT_CATALOG, once the Parquet files are published, the dataset's table is made or
- * updated (columns in Hive types, partition keys) and each partition holding files is
- * registered. Both are idempotent, so a retry after a failure or a crash converges; the
+ * updated (columns in Hive types, partition keys), each partition holding files is
+ * registered, and the partitions the load's stale files left empty are removed (a crash
+ * between the files' step and this one leaves such an empty partition registered: it
+ * holds no rows). Each is idempotent, so a retry after a failure or a crash converges; the
  * ledger row, committed later, still says whether the load happened. At finish, before any
  * file is published, the table is read and a file it cannot take (a column that changes
  * kind, other partition keys) fails the load: nothing published.
@@ -63,53 +65,100 @@ static void unescape(char *s)
     *o = '\0';
 }
 
+/* The partition values of folders ("k1=v1/k2=v2", Hive-escaped), unescaped, per folder. */
+typedef struct partition_values {
+    size_t n;
+    char **copies;
+    const char ***values;
+} partition_values;
+
+static void values_release(partition_values *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->copies ? v->copies[i] : NULL);
+        free(v->values ? (void *)v->values[i] : NULL);
+    }
+    free(v->copies);
+    free(v->values);
+    memset(v, 0, sizeof *v);
+}
+
+static cp_status values_of(const char *const *folders, size_t n, size_t nkeys, partition_values *v,
+                           cp_error *err)
+{
+    memset(v, 0, sizeof *v);
+    v->copies = calloc(n + 1, sizeof *v->copies);
+    v->values = calloc(n + 1, sizeof *v->values);
+    if (!v->copies || !v->values)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    v->n = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v->copies[i] = strdup(folders[i])) ||
+            !(v->values[i] = calloc(nkeys + 1, sizeof *v->values[i])))
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        char *save = NULL;
+        size_t k = 0;
+        for (char *part = strtok_r(v->copies[i], "/", &save); part && k < nkeys;
+             part = strtok_r(NULL, "/", &save)) {
+            char *eq = strchr(part, '=');
+            char *value = eq ? eq + 1 : part;
+            unescape(value);
+            v->values[i][k++] = value;
+        }
+        if (k != nkeys)
+            return cp_error_set(err, CP_INTERNAL, "partition folder %s has %zu keys, not %zu",
+                                folders[i], k, nkeys);
+    }
+    return CP_OK;
+}
+
 static cp_status register_partitions(catalog_sink *s, const cp_glue_table *t, cp_error *err)
 {
     size_t n = 0;
     const char *const *folders = cp_sink_partition_folders(s->parquet, &n);
     if (!folders)
         return cp_error_set(err, CP_NOMEM, "out of memory");
-    char **copies = calloc(n + 1, sizeof *copies), **locations = calloc(n + 1, sizeof *locations);
-    const char ***values = calloc(n + 1, sizeof *values);
-    cp_status st = copies && locations && values ? CP_OK : CP_NOMEM;
-    for (size_t i = 0; st == CP_OK && i < n; i++) {
-        if (!(copies[i] = strdup(folders[i])) ||
-            asprintf(&locations[i], "%s%s/", s->location, folders[i]) < 0 ||
-            !(values[i] = calloc(t->npartition_keys + 1, sizeof *values[i]))) {
-            locations[i] = NULL;
-            st = CP_NOMEM;
-            break;
-        }
-        char *save = NULL;
-        size_t k = 0;
-        for (char *part = strtok_r(copies[i], "/", &save); part && k < t->npartition_keys;
-             part = strtok_r(NULL, "/", &save)) {
-            char *eq = strchr(part, '=');
-            char *v = eq ? eq + 1 : part;
-            unescape(v);
-            values[i][k++] = v;
-        }
-        if (k != t->npartition_keys)
-            st = cp_error_set(err, CP_INTERNAL, "partition folder %s has %zu keys, not %zu",
-                              folders[i], k, t->npartition_keys);
-    }
-    size_t added = 0;
-    if (st == CP_NOMEM)
+    partition_values v;
+    char **locations = calloc(n + 1, sizeof *locations);
+    cp_status st = values_of(folders, n, t->npartition_keys, &v, err);
+    if (st == CP_OK && !locations)
         st = cp_error_set(err, CP_NOMEM, "out of memory");
-    else if (st == CP_OK)
-        st = cp_glue_add_partitions(s->l->aws, t, (const char *const *const *)values,
+    for (size_t i = 0; st == CP_OK && i < n; i++)
+        if (asprintf(&locations[i], "%s%s/", s->location, folders[i]) < 0) {
+            locations[i] = NULL;
+            st = cp_error_set(err, CP_NOMEM, "out of memory");
+        }
+    size_t added = 0;
+    if (st == CP_OK)
+        st = cp_glue_add_partitions(s->l->aws, t, (const char *const *const *)v.values,
                                     (const char *const *)locations, n, &added, err);
     if (st == CP_OK)
         cp_log_info("%s.%s: %zu partition%s, %zu new", t->database, t->name, n, n == 1 ? "" : "s",
                     added);
-    for (size_t i = 0; i < n; i++) {
-        free(copies ? copies[i] : NULL);
-        free(locations ? locations[i] : NULL);
-        free(values ? (void *)values[i] : NULL);
-    }
-    free(copies);
+    for (size_t i = 0; locations && i < n; i++)
+        free(locations[i]);
     free(locations);
-    free(values);
+    values_release(&v);
+    return st;
+}
+
+/* The partitions the load's stale files left empty leave the table. */
+static cp_status unregister_emptied(catalog_sink *s, const cp_glue_table *t, cp_error *err)
+{
+    size_t n = 0;
+    const char *const *folders = cp_sink_partition_emptied(s->parquet, &n);
+    if (n == 0)
+        return CP_OK;
+    partition_values v;
+    size_t deleted = 0;
+    cp_status st = values_of(folders, n, t->npartition_keys, &v, err);
+    if (st == CP_OK)
+        st = cp_glue_delete_partitions(s->l->aws, t, (const char *const *const *)v.values, n,
+                                       &deleted, err);
+    if (st == CP_OK)
+        cp_log_info("%s.%s: %zu partition%s left empty, removed", t->database, t->name, deleted,
+                    deleted == 1 ? "" : "s");
+    values_release(&v);
     return st;
 }
 
@@ -171,6 +220,8 @@ static cp_status cat_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
         cp_fault_point("catalog-table");
         if (s->parquet)
             st = register_partitions(s, &t, err);
+        if (st == CP_OK && s->parquet)
+            st = unregister_emptied(s, &t, err);
     }
     if (st == CP_OK)
         cp_fault_point("catalog-registered");

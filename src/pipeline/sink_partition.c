@@ -84,6 +84,8 @@ typedef struct partition_sink {
     size_t capbatch;
     cp_buf path;
     const char **folders; /* cp_sink_partition_folders */
+    char **emptied;       /* folders of removed files; after publish, those left empty */
+    size_t nemptied;
     uint64_t bytes;
     bool published;
 } partition_sink;
@@ -250,6 +252,11 @@ static void drop_all(partition_sink *s)
     s->files = NULL;
     s->nfiles = s->capfiles = 0;
     s->nopen = 0;
+    for (size_t i = 0; i < s->nemptied; i++)
+        free(s->emptied[i]);
+    free(s->emptied);
+    s->emptied = NULL;
+    s->nemptied = 0;
     cp_batch_release(&s->sub);
     cp_schema_release(&s->schema);
     free(s->cols);
@@ -472,6 +479,60 @@ static bool is_sources_file(const partition_sink *s, const char *name)
 }
 
 /* Removes the source's files under dir (local) that this load did not publish. */
+/* Notes the partition folder of location (under s->folder) as one a stale file left. */
+static cp_status note_folder(partition_sink *s, const char *location, cp_error *err)
+{
+    const size_t n = strlen(s->folder);
+    const char *rel = location + n + 1, *slash = strrchr(location, '/');
+    if (strncmp(location, s->folder, n) != 0 || location[n] != '/' || slash <= rel)
+        return CP_OK; /* the dataset's own folder: no partition */
+    const size_t len = (size_t)(slash - rel);
+    for (size_t i = 0; i < s->nemptied; i++)
+        if (strlen(s->emptied[i]) == len && memcmp(s->emptied[i], rel, len) == 0)
+            return CP_OK;
+    char **grown = realloc(s->emptied, (s->nemptied + 1) * sizeof *grown);
+    if (!grown)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->emptied = grown;
+    if (!(s->emptied[s->nemptied] = strndup(rel, len)))
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->nemptied++;
+    return CP_OK;
+}
+
+static cp_status count_key(void *ctx, const char *key)
+{
+    (void)key;
+    ++*(size_t *)ctx;
+    return CP_OK;
+}
+
+/* Keeps in s->emptied the noted folders that hold nothing any more. */
+static cp_status keep_empty(partition_sink *s, const char *bucket, const char *key, cp_error *err)
+{
+    size_t kept = 0;
+    cp_status st = CP_OK;
+    for (size_t i = 0; i < s->nemptied; i++) {
+        char *where = NULL;
+        size_t n = 0;
+        if (st == CP_OK && s->s3 && asprintf(&where, "%s/%s/", key, s->emptied[i]) < 0)
+            st = cp_error_set(err, CP_NOMEM, "out of memory");
+        else if (st == CP_OK && !s->s3 && asprintf(&where, "%s/%s", s->folder, s->emptied[i]) < 0)
+            st = cp_error_set(err, CP_NOMEM, "out of memory");
+        if (st == CP_OK && s->s3)
+            st = cp_s3_list(s->l->aws, bucket, where, count_key, &n, err);
+        else if (st == CP_OK && access(where, F_OK) == 0)
+            n = 1;
+        free(where);
+        if (st == CP_OK && n == 0)
+            s->emptied[kept++] = s->emptied[i];
+        else
+            free(s->emptied[i]);
+    }
+    s->nemptied = kept;
+    return st;
+}
+
 static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned depth,
                                     cp_error *err)
 {
@@ -503,6 +564,8 @@ static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned
                 st = cp_error_set(err, CP_IO, "cannot remove %s: %s", path, strerror(errno));
             else
                 cp_log_info("%s: removed (this source's new version has no rows there)", path);
+            if (st == CP_OK)
+                st = note_folder(s, path, err);
         }
         free(path);
     }
@@ -530,6 +593,8 @@ static cp_status remove_stale_s3_key(void *ctx, const char *key)
         st = cp_s3_delete(c->s->l->aws, uri, c->err);
         if (st == CP_OK)
             cp_log_info("%s: removed (this source's new version has no rows there)", uri);
+        if (st == CP_OK)
+            st = note_folder(c->s, uri, c->err);
     }
     free(uri);
     return st;
@@ -537,8 +602,10 @@ static cp_status remove_stale_s3_key(void *ctx, const char *key)
 
 static cp_status remove_stale(partition_sink *s, cp_error *err)
 {
-    if (!s->s3)
-        return remove_stale_local(s, s->folder, 0, err);
+    if (!s->s3) {
+        CP_RETURN_IF_ERROR(remove_stale_local(s, s->folder, 0, err));
+        return keep_empty(s, NULL, NULL, err);
+    }
     stale_ctx c = {s, NULL, err};
     char *key = NULL, *prefix = NULL;
     if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
@@ -546,6 +613,8 @@ static cp_status remove_stale(partition_sink *s, cp_error *err)
     cp_status st = asprintf(&prefix, "%s/", key) < 0
                        ? cp_error_set(err, CP_NOMEM, "out of memory")
                        : cp_s3_list(s->l->aws, c.bucket, prefix, remove_stale_s3_key, &c, err);
+    if (st == CP_OK)
+        st = keep_empty(s, c.bucket, key, err);
     free(prefix);
     free(key);
     free(c.bucket);
@@ -617,6 +686,13 @@ const char *const *cp_sink_partition_folders(const cp_sink *k, size_t *n)
         if (s->parts[i]->nfiles)
             s->folders[(*n)++] = s->parts[i]->path;
     return s->folders;
+}
+
+const char *const *cp_sink_partition_emptied(const cp_sink *k, size_t *n)
+{
+    const partition_sink *s = (const partition_sink *)k;
+    *n = s->nemptied;
+    return (const char *const *)s->emptied;
 }
 
 static const cp_sink_ops partition_ops = {

@@ -10,7 +10,7 @@
 #   - a second file of the same dataset adds only its new months' partitions (the others
 #     exist and stay);
 #   - a new version of the first file with fewer months: no stale object of it left in
-#     the months it no longer has;
+#     the months it no longer has, and the partitions left empty leave the table;
 #   - a later file's new column is added and a wider decimal widens its column
 #     (UpdateTable); a column that changes kind (bigint to text) fails the load before any
 #     file is published;
@@ -124,6 +124,8 @@ expect_rc "a new version with January only" 0
 expect_eq "no stale object of it left" \
     "$(python3 "$AWS_PY" ls lake warehouse/parquet/ | tr '\n' ' ')" \
     "warehouse/parquet/orders/order_date_month=2024-01/orders.parquet warehouse/parquet/orders/order_date_month=2024-03/more.parquet warehouse/parquet/orders/order_date_month=2024-04/more.parquet "
+expect_eq "the partitions it left empty are no longer registered; those with another file stay" \
+    "$(glue partitions orders | cut -d' ' -f1 | tr '\n' ' ')" "2024-01 2024-03 2024-04 "
 
 # a crash after the table step: the retry registers the partitions
 python3 "$AWS_PY" put inbox orders/late.csv more.csv

@@ -610,6 +610,7 @@ calls = {  # IAM action: evidence in the code that it is called at run time
     "glue:CreateTable": '"CreateTable"' in gluec,
     "glue:UpdateTable": '"UpdateTable"' in gluec,
     "glue:BatchCreatePartition": '"BatchCreatePartition"' in gluec,
+    "glue:BatchDeletePartition": '"BatchDeletePartition"' in gluec,
 }
 check(all(calls.values()), "every action csvpipe calls is found in its source", f"{[k for k, v in calls.items() if not v]}")
 platform = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "ec2:CreateNetworkInterface",
