@@ -481,8 +481,11 @@ print(net.get("subnets") == stage["vpc"]["subnets"],
 co = b.get("overrides", {}).get("containerOverrides", [{}])
 print(len(co) == 1 and len(tds) == 1 and co[0].get("name") in [c["name"] for c in tds[0]["containers"]])
 print(json.dumps(co[0].get("command")))
+# the lake's settings of the template, passed on as the Lambda reads them
+lake = [a for k, flag in (("CSVPIPE_PARTITION_BY", "--partition-by"), ("CSVPIPE_CATALOG", "--catalog"))
+        if env.get(k) for a in (flag, env[k])]
 print(json.dumps(["run", "--handed-off", "--json", "--quiet", "--table", "vendas", "--formats", "parquet,json",
-                  "--compression", "snappy", "--json-style", "plain", uri]))
+                  "--compression", "snappy", "--json-style", "plain", *lake, uri]))
 print(b.get("launchType"), b.get("count"), b.get("startedBy"))
 print(co[0].get("name"))
 PY
