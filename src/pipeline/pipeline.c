@@ -303,7 +303,7 @@ static cp_status make_sinks(load *l, cp_error *err)
             l->sinks[l->nsinks++] = k;
     }
     if (st == CP_OK && p->o.catalog_database && (p->o.formats & CP_FORMAT_PARQUET)) {
-        const cp_sink *pq = NULL;
+        cp_sink *pq = NULL;
         if (p->o.partition && p->o.partition->nexprs)
             for (size_t i = 0, f = 0; i < cp_sink_nformats; i++)
                 if (p->o.formats & cp_sink_formats[i]->bit) {

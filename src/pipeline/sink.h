@@ -167,17 +167,27 @@ cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, 
  */
 const char *const *cp_sink_partition_folders(const cp_sink *k, size_t *n);
 /*
- * After publish: the partition folders (as above) where the partition sink k removed a
- * stale file of the source and that hold nothing any more; borrowed as above.
+ * After publish: the partition folders (as above) that only stale files of the source fill
+ * (its files this load did not publish: those of partitions a new version no longer
+ * touches), which their removal empties; borrowed as above.
  */
 const char *const *cp_sink_partition_emptied(const cp_sink *k, size_t *n);
 /*
+ * Makes the partition sink k leave its stale files at publish, for the catalog to remove
+ * with cp_sink_partition_remove_stale once the partitions they empty left the table: a
+ * crash in between leaves the files, and the rerun finds them again.
+ */
+void cp_sink_partition_defer_stale(cp_sink *k);
+/* Removes the stale files found at publish (then point <format>-stale-removed). */
+cp_status cp_sink_partition_remove_stale(cp_sink *k, cp_error *err);
+/*
  * A sink registering the load's Parquet dataset in the Glue database l->o->catalog_database
  * at CP_COMMIT_CATALOG (sink_catalog.c): the table at <out>/parquet/<dataset>/, and the
- * partitions of parquet (a partition sink), or none when parquet is NULL. parquet outlives
- * it.
+ * partitions of parquet (a partition sink, whose stale files it removes after the
+ * partitions they empty: cp_sink_partition_defer_stale), or none when parquet is NULL.
+ * parquet outlives it.
  */
-cp_status cp_sink_catalog_new(const cp_sink_load *l, const cp_sink *parquet, cp_sink **out,
+cp_status cp_sink_catalog_new(const cp_sink_load *l, cp_sink *parquet, cp_sink **out,
                               cp_error *err);
 /* A sink putting items into the store, which outlives it (sink_store.c). */
 cp_status cp_sink_items_new(cp_items *items, const cp_sink_load *l, cp_sink **out, cp_error *err);

@@ -2,11 +2,11 @@
  * sink_catalog.c - the Glue Data Catalog as a sink (aws/glue.h): it writes nothing; at
  * CP_COMMIT_CATALOG, once the Parquet files are published, the dataset's table is made or
  * updated (columns in Hive types, partition keys), each partition holding files is
- * registered, and the partitions the load's stale files left empty are removed (a crash
- * between the files' step and this one leaves such an empty partition registered: it
- * holds no rows). Each is idempotent, so a retry after a failure or a crash converges; the
- * ledger row, committed later, still says whether the load happened. At finish, before any
- * file is published, the table is read and a file it cannot take (a column that changes
+ * registered, the partitions that only the source's stale files fill leave the table, and
+ * then those files are removed (the partition sink leaves them to this step, so that a
+ * crash before finds them again). Each is idempotent, so a retry after a failure or a crash
+ * converges; the ledger row, committed later, still says whether the load happened. At finish,
+ * before any file is published, the table is read and a file it cannot take (a column that changes
  * kind, other partition keys) fails the load: nothing published.
  *
  * Column types: cp_glue_type_name (aws/glue.h). Partition keys of year(), month() and day()
@@ -27,7 +27,7 @@
 typedef struct catalog_sink {
     cp_sink base;
     const cp_sink_load *l;
-    const cp_sink *parquet; /* the partition sink, or NULL */
+    cp_sink *parquet; /* the partition sink, or NULL */
     const cp_schema *schema;
     char *location;
 } catalog_sink;
@@ -225,6 +225,8 @@ static cp_status cat_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
     }
     if (st == CP_OK)
         cp_fault_point("catalog-registered");
+    if (st == CP_OK && s->parquet)
+        st = cp_sink_partition_remove_stale(s->parquet, err);
     free((void *)t.columns);
     return st;
 }
@@ -248,8 +250,7 @@ static const cp_sink_ops catalog_ops = {
     .release = cat_free,
 };
 
-cp_status cp_sink_catalog_new(const cp_sink_load *l, const cp_sink *parquet, cp_sink **out,
-                              cp_error *err)
+cp_status cp_sink_catalog_new(const cp_sink_load *l, cp_sink *parquet, cp_sink **out, cp_error *err)
 {
     *out = NULL;
     if (!cp_location_is_s3(l->o->out_dir) || !l->aws)
@@ -266,6 +267,8 @@ cp_status cp_sink_catalog_new(const cp_sink_load *l, const cp_sink *parquet, cp_
     s->base.step = CP_COMMIT_CATALOG;
     s->l = l;
     s->parquet = parquet;
+    if (parquet)
+        cp_sink_partition_defer_stale(parquet);
     *out = &s->base;
     return CP_OK;
 }

@@ -84,8 +84,11 @@ typedef struct partition_sink {
     size_t capbatch;
     cp_buf path;
     const char **folders; /* cp_sink_partition_folders */
-    char **emptied;       /* folders of removed files; after publish, those left empty */
+    char **stale;         /* after publish: the source's files this load did not publish */
+    size_t nstale;
+    char **emptied; /* after publish: the partition folders only stale files fill */
     size_t nemptied;
+    bool defer_stale; /* the catalog removes the stale files, after its partitions */
     uint64_t bytes;
     bool published;
 } partition_sink;
@@ -257,6 +260,11 @@ static void drop_all(partition_sink *s)
     free(s->emptied);
     s->emptied = NULL;
     s->nemptied = 0;
+    for (size_t i = 0; i < s->nstale; i++)
+        free(s->stale[i]);
+    free(s->stale);
+    s->stale = NULL;
+    s->nstale = 0;
     cp_batch_release(&s->sub);
     cp_schema_release(&s->schema);
     free(s->cols);
@@ -479,7 +487,7 @@ static bool is_sources_file(const partition_sink *s, const char *name)
 }
 
 /* Removes the source's files under dir (local) that this load did not publish. */
-/* Notes the partition folder of location (under s->folder) as one a stale file left. */
+/* Notes the partition folder of location (under s->folder), one a stale file is in. */
 static cp_status note_folder(partition_sink *s, const char *location, cp_error *err)
 {
     const size_t n = strlen(s->folder);
@@ -500,41 +508,29 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
     return CP_OK;
 }
 
-static cp_status count_key(void *ctx, const char *key)
+/* Adds location to the source's stale files, to remove. */
+static cp_status add_stale(partition_sink *s, const char *location, cp_error *err)
 {
-    (void)key;
-    ++*(size_t *)ctx;
-    return CP_OK;
+    char **grown = realloc(s->stale, (s->nstale + 1) * sizeof *grown);
+    if (!grown)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->stale = grown;
+    if (!(s->stale[s->nstale] = strdup(location)))
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->nstale++;
+    return note_folder(s, location, err);
 }
 
-/* Keeps in s->emptied the noted folders that hold nothing any more. */
-static cp_status keep_empty(partition_sink *s, const char *bucket, const char *key, cp_error *err)
+static bool is_stale(const partition_sink *s, const char *location)
 {
-    size_t kept = 0;
-    cp_status st = CP_OK;
-    for (size_t i = 0; i < s->nemptied; i++) {
-        char *where = NULL;
-        size_t n = 0;
-        if (st == CP_OK && s->s3 && asprintf(&where, "%s/%s/", key, s->emptied[i]) < 0)
-            st = cp_error_set(err, CP_NOMEM, "out of memory");
-        else if (st == CP_OK && !s->s3 && asprintf(&where, "%s/%s", s->folder, s->emptied[i]) < 0)
-            st = cp_error_set(err, CP_NOMEM, "out of memory");
-        if (st == CP_OK && s->s3)
-            st = cp_s3_list(s->l->aws, bucket, where, count_key, &n, err);
-        else if (st == CP_OK && access(where, F_OK) == 0)
-            n = 1;
-        free(where);
-        if (st == CP_OK && n == 0)
-            s->emptied[kept++] = s->emptied[i];
-        else
-            free(s->emptied[i]);
-    }
-    s->nemptied = kept;
-    return st;
+    for (size_t i = 0; i < s->nstale; i++)
+        if (strcmp(s->stale[i], location) == 0)
+            return true;
+    return false;
 }
 
-static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned depth,
-                                    cp_error *err)
+/* Finds the source's files under dir (local) that this load did not publish. */
+static cp_status find_stale_local(partition_sink *s, const char *dir, unsigned depth, cp_error *err)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -553,20 +549,10 @@ static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned
         }
         struct stat sb;
         if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && strchr(e->d_name, '=') &&
-            depth < CP_PARTITION_MAX_EXPRS) {
-            st = remove_stale_local(s, path, depth + 1, err);
-            if (st == CP_OK)
-                (void)rmdir(path); /* a partition folder left empty */
-        } else if (S_ISREG(sb.st_mode) && is_sources_file(s, e->d_name) &&
-                   !published_here(s, path)) {
-            cp_file_sink_remove_stale(path);
-            if (unlink(path) != 0 && errno != ENOENT)
-                st = cp_error_set(err, CP_IO, "cannot remove %s: %s", path, strerror(errno));
-            else
-                cp_log_info("%s: removed (this source's new version has no rows there)", path);
-            if (st == CP_OK)
-                st = note_folder(s, path, err);
-        }
+            depth < CP_PARTITION_MAX_EXPRS)
+            st = find_stale_local(s, path, depth + 1, err);
+        else if (S_ISREG(sb.st_mode) && is_sources_file(s, e->d_name) && !published_here(s, path))
+            st = add_stale(s, path, err);
         free(path);
     }
     closedir(d);
@@ -576,10 +562,11 @@ static cp_status remove_stale_local(partition_sink *s, const char *dir, unsigned
 typedef struct stale_ctx {
     partition_sink *s;
     char *bucket;
+    size_t others; /* keys that are not stale (while a folder is counted) */
     cp_error *err;
 } stale_ctx;
 
-static cp_status remove_stale_s3_key(void *ctx, const char *key)
+static cp_status find_stale_s3_key(void *ctx, const char *key)
 {
     stale_ctx *c = ctx;
     const char *slash = strrchr(key, '/');
@@ -588,37 +575,112 @@ static cp_status remove_stale_s3_key(void *ctx, const char *key)
     char *uri = NULL;
     if (asprintf(&uri, "s3://%s/%s", c->bucket, key) < 0)
         return cp_error_set(c->err, CP_NOMEM, "out of memory");
-    cp_status st = CP_OK;
-    if (!published_here(c->s, uri)) {
-        st = cp_s3_delete(c->s->l->aws, uri, c->err);
-        if (st == CP_OK)
-            cp_log_info("%s: removed (this source's new version has no rows there)", uri);
-        if (st == CP_OK)
-            st = note_folder(c->s, uri, c->err);
-    }
+    cp_status st = published_here(c->s, uri) ? CP_OK : add_stale(c->s, uri, c->err);
     free(uri);
     return st;
 }
 
-static cp_status remove_stale(partition_sink *s, cp_error *err)
+static cp_status count_other_key(void *ctx, const char *key)
 {
-    if (!s->s3) {
-        CP_RETURN_IF_ERROR(remove_stale_local(s, s->folder, 0, err));
-        return keep_empty(s, NULL, NULL, err);
+    stale_ctx *c = ctx;
+    char *uri = NULL;
+    if (asprintf(&uri, "s3://%s/%s", c->bucket, key) < 0)
+        return cp_error_set(c->err, CP_NOMEM, "out of memory");
+    c->others += !is_stale(c->s, uri);
+    free(uri);
+    return CP_OK;
+}
+
+/* Whether the partition folder rel holds anything but stale files. */
+static cp_status holds_others(partition_sink *s, stale_ctx *c, const char *key, const char *rel,
+                              bool *others, cp_error *err)
+{
+    char *where = NULL;
+    if (asprintf(&where, s->s3 ? "%s/%s/" : "%s/%s", s->s3 ? key : s->folder, rel) < 0)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    cp_status st = CP_OK;
+    c->others = 0;
+    if (s->s3) {
+        st = cp_s3_list(s->l->aws, c->bucket, where, count_other_key, c, err);
+    } else {
+        DIR *d = opendir(where);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            char *path = NULL;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if (asprintf(&path, "%s/%s", where, e->d_name) < 0) {
+                st = cp_error_set(err, CP_NOMEM, "out of memory");
+                break;
+            }
+            c->others += !is_stale(s, path);
+            free(path);
+        }
+        if (d)
+            closedir(d);
     }
-    stale_ctx c = {s, NULL, err};
+    *others = c->others > 0;
+    free(where);
+    return st;
+}
+
+/*
+ * The source's files under the dataset's folder that this load did not publish, into
+ * s->stale, and the partition folders they alone fill, into s->emptied. Nothing removed.
+ */
+static cp_status find_stale(partition_sink *s, cp_error *err)
+{
+    stale_ctx c = {s, NULL, 0, err};
     char *key = NULL, *prefix = NULL;
-    if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
-        return cp_error_set(err, CP_USAGE, "%s: not an S3 URI", s->folder);
-    cp_status st = asprintf(&prefix, "%s/", key) < 0
-                       ? cp_error_set(err, CP_NOMEM, "out of memory")
-                       : cp_s3_list(s->l->aws, c.bucket, prefix, remove_stale_s3_key, &c, err);
-    if (st == CP_OK)
-        st = keep_empty(s, c.bucket, key, err);
+    cp_status st = CP_OK;
+    if (!s->s3)
+        st = find_stale_local(s, s->folder, 0, err);
+    else if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
+        st = cp_error_set(err, CP_USAGE, "%s: not an S3 URI", s->folder);
+    else if (asprintf(&prefix, "%s/", key) < 0)
+        st = cp_error_set(err, CP_NOMEM, "out of memory");
+    else
+        st = cp_s3_list(s->l->aws, c.bucket, prefix, find_stale_s3_key, &c, err);
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nemptied; i++) {
+        bool others = true;
+        if (st == CP_OK)
+            st = holds_others(s, &c, key, s->emptied[i], &others, err);
+        if (st == CP_OK && !others)
+            s->emptied[kept++] = s->emptied[i];
+        else
+            free(s->emptied[i]);
+    }
+    s->nemptied = kept;
     free(prefix);
     free(key);
     free(c.bucket);
     return st;
+}
+
+cp_status cp_sink_partition_remove_stale(cp_sink *k, cp_error *err)
+{
+    partition_sink *s = (partition_sink *)k;
+    for (size_t i = 0; i < s->nstale; i++) {
+        CP_RETURN_IF_ERROR(cp_output_remove(s->l->aws, s->stale[i], err));
+        cp_log_info("%s: removed (this source's new version has no rows there)", s->stale[i]);
+        /* local: the partition folders left empty, up to the dataset's */
+        const size_t n = strlen(s->folder);
+        char *dir = s->s3 ? NULL : strdup(s->stale[i]);
+        for (char *slash; dir && (slash = strrchr(dir, '/')) && (size_t)(slash - dir) > n;) {
+            *slash = '\0';
+            if (rmdir(dir) != 0)
+                break;
+        }
+        free(dir);
+    }
+    cp_fault_pointf("%s-stale-removed", s->f->name);
+    return CP_OK;
+}
+
+void cp_sink_partition_defer_stale(cp_sink *k)
+{
+    ((partition_sink *)k)->defer_stale = true;
 }
 
 static cp_status part_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err)
@@ -641,9 +703,8 @@ static cp_status part_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err
     }
     s->published = true;
     cp_fault_pointf("%s-published", s->f->name);
-    CP_RETURN_IF_ERROR(remove_stale(s, err));
-    cp_fault_pointf("%s-stale-removed", s->f->name);
-    return CP_OK;
+    CP_RETURN_IF_ERROR(find_stale(s, err));
+    return s->defer_stale ? CP_OK : cp_sink_partition_remove_stale(k, err);
 }
 
 static void part_abort(cp_sink *k)
