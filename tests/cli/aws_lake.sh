@@ -14,7 +14,9 @@
 #   - a later file's new column is added and a wider decimal widens its column
 #     (UpdateTable); a column that changes kind (bigint to text) fails the load before any
 #     file is published;
-#   - a crash after the table step, then the retry: the partitions are there once;
+#   - a crash after the table step, then the retry: the partitions are there once; and
+#     kill -9 at every point of a new version's load (fewer months, with the ledger), then
+#     the rerun: only the new version's objects and partitions are left;
 #   - the Lambda path (acceptance 3): `csvpipe lambda` with CSVPIPE_PARTITION_BY and
 #     CSVPIPE_CATALOG, as the template sets them, loads an S3 event's object the same way:
 #     one object per month, the table and its partitions in Glue;
@@ -162,6 +164,41 @@ expect_eq "the Lambda registered the table" "$(glue table lam | sed -n '2p;4p' |
     "s3://lake/fromlambda/parquet/lam/ order_date_month:string "
 expect_eq "the Lambda registered its partitions" "$(glue partitions lam | cut -d' ' -f1 | tr '\n' ' ')" \
     "2024-01 2024-02 2024-03 __HIVE_DEFAULT_PARTITION__ "
+
+# kill -9 at every point of a new version's load (fewer months), then the rerun: each
+# time only the new version's objects, and its partitions, are left
+sweep() { # sweep NAME [ENV...]: v1 then v2 of s3://inbox/sweep/NAME.csv into dataset NAME
+    local name=$1
+    shift
+    run env "$@" "$CSVPIPE" run --quiet --json --sql "sqlite:$TMP/sweep.db" --no-nosql \
+        --out s3://lake/sweep --partition-by 'month(order_date)' --catalog glue:lake \
+        "s3://inbox/sweep/$name.csv"
+}
+python3 "$AWS_PY" put inbox sweep/clean.csv orders.csv
+sweep clean
+expect_rc "sweep: the first version" 0
+python3 "$AWS_PY" put inbox sweep/clean.csv orders2.csv
+sweep clean CSVPIPE_TRACE_POINTS="$TMP/sweep.trace"
+expect_rc "sweep: a clean new version" 0
+points=$(unique_points "$TMP/sweep.trace")
+expect_eq "sweep: the points of a catalogued partitioned load" "$points" \
+    "locked streaming streamed parquet-written json-written parquet-partition-published parquet-published json-partition-published json-published json-stale-removed catalog-table catalog-registered parquet-stale-removed rejects-published ledger-row committed"
+for p in $points; do
+    python3 "$AWS_PY" put inbox "sweep/$p.csv" orders.csv
+    sweep "$p"
+    expect_rc "$p: the first version" 0
+    python3 "$AWS_PY" put inbox "sweep/$p.csv" orders2.csv
+    crash_at "$p" "$p" env "$CSVPIPE" run --quiet --json --sql "sqlite:$TMP/sweep.db" --no-nosql \
+        --out s3://lake/sweep --partition-by 'month(order_date)' --catalog glue:lake \
+        "s3://inbox/sweep/$p.csv"
+    sweep "$p"
+    expect_rc "$p: the rerun" 0
+    ds=${p//-/_} # the dataset: the file's name, normalized
+    expect_eq "$p: the new version's objects only" \
+        "$(python3 "$AWS_PY" ls lake "sweep/" | grep "/$ds/" | tr '\n' ' ')" \
+        "sweep/json/$ds/order_date_month=2024-01/$p.jsonl sweep/parquet/$ds/order_date_month=2024-01/$p.parquet "
+    expect_eq "$p: its partitions only" "$(glue partitions "$ds" | cut -d' ' -f1 | tr '\n' ' ')" "2024-01 "
+done
 
 # usage errors
 run "$CSVPIPE" run --quiet --no-sql --no-nosql --out local --catalog glue:lake orders.csv
