@@ -93,6 +93,7 @@ typedef struct partition_sink {
     bool published;
 } partition_sink;
 
+/* the spool files of this process; the sinks of two formats may open files on two threads */
 static unsigned spool_seq;
 
 static uint64_t hash(const char *s, size_t n)
@@ -216,7 +217,8 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
     if (asprintf(&pf->location, "%s/%s/%s%s%s", s->folder, q->path, s->l->stem, nth,
                  s->f->extension) < 0 ||
         (s->s3 && asprintf(&pf->spool, "%s/csvpipe-spool-%ld-%u%s", tmp && *tmp ? tmp : "/tmp",
-                           (long)getpid(), spool_seq++, s->f->extension) < 0)) {
+                           (long)getpid(), __atomic_fetch_add(&spool_seq, 1, __ATOMIC_RELAXED),
+                           s->f->extension) < 0)) {
         pf->location = pf->spool = NULL;
         free(pf);
         return cp_error_set(err, CP_NOMEM, "out of memory");
