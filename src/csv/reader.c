@@ -33,6 +33,54 @@ cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect 
     return CP_OK;
 }
 
+static cp_status copy_header(cp_csv_reader *r, const cp_csv_reader *like)
+{
+    if (!like || !like->header)
+        return CP_OK;
+    size_t bytes = 0;
+    for (size_t i = 0; i < like->header_nfields; i++)
+        bytes += like->header[i].len;
+    r->header = malloc(like->header_nfields * sizeof *r->header);
+    r->header_text = malloc(bytes ? bytes : 1);
+    if (!r->header || !r->header_text)
+        return CP_NOMEM;
+    size_t o = 0;
+    for (size_t i = 0; i < like->header_nfields; i++) {
+        memcpy(r->header_text + o, like->header[i].data, like->header[i].len);
+        r->header[i] = like->header[i];
+        r->header[i].data = r->header_text + o;
+        o += like->header[i].len;
+    }
+    r->header_nfields = like->header_nfields;
+    r->header_len0 = like->header_len0;
+    return CP_OK;
+}
+
+cp_status cp_csv_reader_open_at(cp_csv_reader *r, cp_source *src, const cp_dialect *d,
+                                const cp_decoder *dec, const cp_csv_reader *like,
+                                const cp_tokenizer_options *limits, cp_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->dialect = *d;
+    cp_tokenizer_options o;
+    if (limits)
+        o = *limits;
+    else
+        cp_tokenizer_options_default(&o);
+    o.delimiter = d->delimiter;
+    o.quote = d->quote;
+    if (cp_text_reader_init(&r->text, src, dec->enc, false, 0) != CP_OK)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    r->text.dec = *dec;
+    r->tok = cp_tokenizer_new(&o, cp_text_reader_fill, &r->text);
+    if (!r->tok || copy_header(r, like) != CP_OK) {
+        cp_csv_reader_close(r);
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    }
+    r->slow = d->repeats_header;
+    return CP_OK;
+}
+
 /* Keeps a copy of the header row to recognize it when the data repeats it. */
 static __attribute__((noinline)) cp_status keep_header(cp_csv_reader *r, const cp_row *row)
 {

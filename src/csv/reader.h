@@ -44,6 +44,15 @@ typedef struct cp_csv_reader {
 /* detected: the encoding came from detection (UTF-8 may then fall back to Windows-1252). */
 cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect *d, bool detected,
                              const cp_tokenizer_options *limits, cp_error *err);
+/*
+ * Opens a reader on src where it stands, inside the data: nothing is rewound or skipped,
+ * line 1 is where src starts, and the decoder starts in state dec (its encoding, whether
+ * it may still fall back, ...). The header to recognize repeats is copied from like (an
+ * open reader past the header of the same file; NULL: none).
+ */
+cp_status cp_csv_reader_open_at(cp_csv_reader *r, cp_source *src, const cp_dialect *d,
+                                const cp_decoder *dec, const cp_csv_reader *like,
+                                const cp_tokenizer_options *limits, cp_error *err);
 /* Next data row; row->nfields == 0 at the end. Errors as cp_tokenizer_next. */
 cp_status cp_csv_reader_next(cp_csv_reader *r, cp_row *row, cp_error *err);
 /*

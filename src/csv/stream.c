@@ -1,4 +1,5 @@
 #include "csv/stream.h"
+#include "csv/stream_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
  * The first forced column (cp_column.forced) whose value in row does not fit its type, or
  * -1. Such a row is rejected: a forced type is never widened.
  */
-static long forced_misfit(const cp_schema *s, const cp_row *row, const cp_value_opts *vo)
+long cp_stream_forced_misfit(const cp_schema *s, const cp_row *row, const cp_value_opts *vo)
 {
     size_t n = row->nfields < s->ncolumns ? row->nfields : s->ncolumns;
     for (size_t c = 0; c < n; c++) {
@@ -21,7 +22,7 @@ static long forced_misfit(const cp_schema *s, const cp_row *row, const cp_value_
     return -1;
 }
 
-static bool any_forced(const cp_schema *s)
+bool cp_stream_any_forced(const cp_schema *s)
 {
     for (size_t c = 0; c < s->ncolumns; c++)
         if (s->columns[c].forced)
@@ -29,10 +30,10 @@ static bool any_forced(const cp_schema *s)
     return false;
 }
 
-static void widen_for_row(cp_type *types, const cp_schema *s, const cp_row *row,
-                          const cp_value_opts *vo, bool forced)
+void cp_stream_widen_for_row(cp_type *types, const cp_schema *s, const cp_row *row,
+                             const cp_value_opts *vo, bool forced)
 {
-    if (forced && forced_misfit(s, row, vo) >= 0)
+    if (forced && cp_stream_forced_misfit(s, row, vo) >= 0)
         return; /* a rejected row widens nothing */
     size_t n = row->nfields < s->ncolumns ? row->nfields : s->ncolumns;
     for (size_t c = 0; c < n; c++) {
@@ -45,8 +46,8 @@ static void widen_for_row(cp_type *types, const cp_schema *s, const cp_row *row,
 }
 
 /* Reads the rest of the file to find every column that must widen; joins into types. */
-static cp_status learn_widening(cp_csv_reader *r, cp_type *types, const cp_schema *s,
-                                const cp_value_opts *vo, bool forced, cp_error *err)
+cp_status cp_stream_learn_widening(cp_csv_reader *r, cp_type *types, const cp_schema *s,
+                                   const cp_value_opts *vo, bool forced, cp_error *err)
 {
     for (;;) {
         cp_row row;
@@ -58,12 +59,12 @@ static cp_status learn_widening(cp_csv_reader *r, cp_type *types, const cp_schem
         if (row.nfields == 0)
             return CP_OK;
         if (!cp_csv_reader_drop_repeat(r, &row))
-            widen_for_row(types, s, &row, vo, forced);
+            cp_stream_widen_for_row(types, s, &row, vo, forced);
     }
 }
 
 /* Puts the source's name first; a source's own error (after "line N: ") loses its copy. */
-static void name_error(cp_error *err, const char *name)
+void cp_stream_name_error(cp_error *err, const char *name)
 {
     char own[512];
     int k = snprintf(own, sizeof own, "%s: ", name);
@@ -76,7 +77,7 @@ static void name_error(cp_error *err, const char *name)
 }
 
 /* The reason a row is rejected for a value that does not fit its forced type. */
-static void forced_reason(cp_error *why, const cp_schema *s, const cp_row *row, size_t c)
+void cp_stream_forced_reason(cp_error *why, const cp_schema *s, const cp_row *row, size_t c)
 {
     char shown[128], tname[32];
     cp_error_quote_value(shown, sizeof shown, row->fields[c].data, row->fields[c].len);
@@ -93,7 +94,7 @@ static void locate(cp_error *err, const char *name, const cp_row *row)
         return;
     if (!err->line)
         err->line = row->line;
-    name_error(err, name);
+    cp_stream_name_error(err, name);
 }
 
 cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_options *opts,
@@ -117,7 +118,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
     else
         cp_tokenizer_options_default(&limits);
     memset(stats, 0, sizeof *stats);
-    const bool forced = any_forced(schema);
+    const bool forced = cp_stream_any_forced(schema);
 
     for (;;) {
         cp_csv_reader r;
@@ -159,7 +160,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             if (st != CP_OK) {
                 if (err) {
                     *err = rowerr;
-                    name_error(err, src->name);
+                    cp_stream_name_error(err, src->name);
                 }
                 break;
             }
@@ -175,8 +176,8 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
             }
             long misfit;
             if (st == CP_TYPE_MISMATCH && forced &&
-                (misfit = forced_misfit(schema, &row, vo)) >= 0) {
-                forced_reason(&rowerr, schema, &row, (size_t)misfit);
+                (misfit = cp_stream_forced_misfit(schema, &row, vo)) >= 0) {
+                cp_stream_forced_reason(&rowerr, schema, &row, (size_t)misfit);
                 stats->rejected++;
                 if (cb->on_reject && (st = cb->on_reject(cb->ctx, &row, &rowerr, err)) != CP_OK)
                     break;
@@ -192,10 +193,10 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                 }
                 for (size_t c = 0; c < schema->ncolumns; c++)
                     types[c] = schema->columns[c].type;
-                widen_for_row(types, schema, &row, vo, forced);
-                st = learn_widening(&r, types, schema, vo, forced, err);
+                cp_stream_widen_for_row(types, schema, &row, vo, forced);
+                st = cp_stream_learn_widening(&r, types, schema, vo, forced, err);
                 if (st != CP_OK && err)
-                    name_error(err, src->name);
+                    cp_stream_name_error(err, src->name);
                 break;
             }
             if (st == CP_TOO_MANY_FIELDS || st == CP_TOO_LARGE) {

@@ -112,6 +112,11 @@ const char *cp_tokenizer_line_ending(const cp_tokenizer *t)
     return t->line_ending;
 }
 
+uint64_t cp_tokenizer_line(const cp_tokenizer *t)
+{
+    return t->line;
+}
+
 uint64_t cp_tokenizer_offset(const cp_tokenizer *t)
 {
     return t->offset;

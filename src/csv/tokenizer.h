@@ -66,7 +66,9 @@ cp_status cp_tokenizer_skip_lines(cp_tokenizer *t, uint64_t n, cp_error *err);
 
 /* The line end seen first: "LF", "CRLF", "CR", or "none" before any. */
 const char *cp_tokenizer_line_ending(const cp_tokenizer *t);
-/* Text bytes consumed so far. */
+/* The physical line where the next row starts (or the row that just failed). */
+uint64_t cp_tokenizer_line(const cp_tokenizer *t);
+/* Text bytes consumed so far: where the next row (or the row that just failed) starts. */
 uint64_t cp_tokenizer_offset(const cp_tokenizer *t);
 
 #endif

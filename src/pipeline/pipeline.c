@@ -10,6 +10,7 @@
 #include "aws/aws.h"
 #include "aws/events.h"
 #include "aws/s3.h"
+#include "csv/stream_chunks.h"
 #include "pipeline/dataset_schema.h"
 #include "pipeline/output.h"
 #include "pipeline/pipeline_internal.h"
@@ -71,6 +72,9 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     cp_csv_options_default(&o->csv);
     o->threads = cp_cpus_available();
     o->partition_writers = CP_PARTITION_WRITERS;
+    const char *chunk = getenv("CSVPIPE_CHUNK_BYTES");
+    if (chunk && *chunk)
+        o->chunk_bytes = strtoull(chunk, NULL, 10);
 }
 
 struct cp_pipeline {
@@ -908,7 +912,9 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
                               l->nchecks ? on_row : NULL,
                               l->workers ? on_reuse : NULL};
     cp_stream_options so = {0, 0, 0, l->workers ? THREADED_BATCHES : 1};
-    cp_status st = cp_csv_stream(l->src, &s->sniffed, &l->csv, &so, &cb, &s->stream, e);
+    const cp_chunk_options co = {p->o.threads, p->o.chunk_bytes};
+    cp_status st = cp_csv_stream_chunks(l->path, l->src, &s->sniffed, &l->csv, &so, &co, &cb,
+                                        &s->stream, NULL, e);
     if (l->workers) {
         /* a worker's error came first: its batch was read before whatever stopped the stream */
         cp_error we;

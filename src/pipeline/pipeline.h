@@ -63,6 +63,11 @@ typedef struct cp_pipeline_options {
      */
     unsigned threads;
     /*
+     * With threads above 1, the text of one chunk of a local file parsed by one thread
+     * (csv/stream_chunks.h); 0: CP_CHUNK_BYTES. Env CSVPIPE_CHUNK_BYTES sets the default.
+     */
+    uint64_t chunk_bytes;
+    /*
      * Load a source only when the ledger hands its current version to this process (the
      * ECS task of a hand-off, "Big files" below); otherwise it is skipped. handoff_task:
      * this task's ARN, then only a hand-off naming it counts; NULL accepts any.

@@ -10,6 +10,7 @@
 typedef struct file_source {
     cp_source base;
     int fd;
+    off_t start; /* where a rewind goes back to */
     bool is_stdin;
     /* standard input only: the first bytes, kept to replay after a rewind */
     unsigned char *replay;
@@ -70,7 +71,7 @@ static cp_status file_rewind(cp_source *s, cp_error *err)
         s->position = 0;
         return CP_OK;
     }
-    if (lseek(f->fd, 0, SEEK_SET) < 0)
+    if (lseek(f->fd, f->start, SEEK_SET) < 0)
         return cp_error_set(err, CP_IO, "%s: cannot seek: %s", s->name, strerror(errno));
     s->position = 0;
     return CP_OK;
@@ -137,6 +138,24 @@ nomem:
     free(f);
     cp_error_set(err, CP_NOMEM, "out of memory");
     return NULL;
+}
+
+cp_source *cp_source_open_file_at(const char *path, uint64_t offset, cp_error *err)
+{
+    if (strcmp(path, "-") == 0) {
+        cp_error_set(err, CP_USAGE, "standard input cannot be read from an offset");
+        return NULL;
+    }
+    cp_source *s = cp_source_open_file(path, 0, err);
+    if (!s)
+        return NULL;
+    file_source *f = (file_source *)s;
+    f->start = (off_t)offset;
+    if (cp_source_rewind(s, err) != CP_OK) {
+        cp_source_free(s);
+        return NULL;
+    }
+    return s;
 }
 
 typedef struct memory_source {

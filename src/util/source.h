@@ -30,6 +30,11 @@ struct cp_source {
 
 /* Opens a file for reading; "-" is standard input (replay bytes kept for rewinding). */
 cp_source *cp_source_open_file(const char *path, size_t replay, cp_error *err);
+/*
+ * Opens a file (not standard input) to read from byte offset on; a rewind goes back to
+ * offset, and position counts from it. For readers of one part of a file.
+ */
+cp_source *cp_source_open_file_at(const char *path, uint64_t offset, cp_error *err);
 /* A source over memory that the caller keeps alive; name is copied. */
 cp_source *cp_source_open_memory(const void *data, size_t len, const char *name);
 
