@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 /* Reads up to cap bytes at offset; *n < cap only at the end of the file. */
-typedef cp_status (*cp_chunk_read_fn)(void *ctx, uint64_t offset, void *buf, size_t cap,
-                                      size_t *n, cp_error *err);
+typedef cp_status (*cp_chunk_read_fn)(void *ctx, uint64_t offset, void *buf, size_t cap, size_t *n,
+                                      cp_error *err);
 
 /*
  * The speculative starts of the chunks of [begin, end): starts[0] = begin, then for

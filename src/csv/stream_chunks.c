@@ -368,8 +368,8 @@ typedef struct consumer {
     cp_batch ring[CP_STREAM_MAX_BATCHES];
     size_t nring, nmade, cur;
     cp_batch *b;
-    uint64_t delta;   /* lines before the parse being handed over */
-    cp_status stop;   /* what stopped a parse handing over on this thread */
+    uint64_t delta; /* lines before the parse being handed over */
+    cp_status stop; /* what stopped a parse handing over on this thread */
     uint64_t repeated;
     cp_encoding encoding;
     size_t reparsed;
@@ -629,8 +629,7 @@ static cp_status run_pass(consumer *c, unsigned nthreads, uint64_t first_line, b
 
 /* Whether the file can be read in chunks: a local, uncompressed UTF-8 file without BOM. */
 static bool fits(const char *path, const cp_source *src, const cp_sniff_result *sniffed,
-                 const cp_chunk_options *co, const cp_stream_callbacks *cb, int *fd,
-                 uint64_t *size)
+                 const cp_chunk_options *co, const cp_stream_callbacks *cb, int *fd, uint64_t *size)
 {
     *fd = -1;
     if (!co || co->threads <= 1 || cb->on_row || !path || strcmp(path, "-") == 0 ||
@@ -694,8 +693,8 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
     cp_row first;
     cp_error e0;
     cp_error_clear(&e0);
-    cp_status st = cp_csv_reader_open(&r0, src, &sniffed->dialect, sniffed->encoding_detected,
-                                      &limits, &e0);
+    cp_status st =
+        cp_csv_reader_open(&r0, src, &sniffed->dialect, sniffed->encoding_detected, &limits, &e0);
     if (st == CP_OK) {
         st = cp_csv_reader_next(&r0, &first, &e0);
         if (st != CP_OK || first.nfields == 0 || cp_csv_reader_encoding(&r0) != CP_ENC_UTF8)
@@ -705,9 +704,9 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
     }
     size_t max = (size_t)(sh.size / chunk_bytes) + 2;
     uint64_t *starts = st == CP_OK ? malloc(max * sizeof *starts) : NULL;
-    if (st == CP_OK && (!starts || cp_csv_chunk_starts(cp_csv_chunk_read_fd, &sh.fd, first.offset,
-                                                       sh.size, chunk_bytes, starts, max,
-                                                       &sh.nchunks, &e0) != CP_OK ||
+    if (st == CP_OK && (!starts ||
+                        cp_csv_chunk_starts(cp_csv_chunk_read_fd, &sh.fd, first.offset, sh.size,
+                                            chunk_bytes, starts, max, &sh.nchunks, &e0) != CP_OK ||
                         sh.nchunks < 2)) {
         st = CP_EMPTY; /* not for chunks: one thread reads it */
         cp_csv_reader_close(&r0);

@@ -7,6 +7,12 @@
 #     timings) and the ledger row and table rows (less their times) are the same bytes;
 #   - a write that fails on a worker (a file size limit) fails the load as on one thread,
 #     with the same error;
+#   - the same with the file cut into small chunks (CSVPIPE_CHUNK_BYTES) that 2 and 3
+#     threads parse at once: chunk starts inside quoted fields with line ends and quotes
+#     (rows that look like rows inside them), CRLF, blank lines, a file of fewer chunks than
+#     threads, a widening in the last chunk, rejects in many chunks, too many rejects, a
+#     header repeated in the data, UTF-8 that turns out Windows-1252 late, and invalid
+#     UTF-8 late (an error naming the line); the chunked reading really ran;
 #   - CSVPIPE_THREADS=3 really starts worker threads (the debug line of the code that
 #     started them), 1 starts none, and an output that cannot hold them (one format: one
 #     worker) starts fewer;
@@ -28,7 +34,8 @@ load() {
             trap '' XFSZ # a write past the limit fails with EFBIG instead of killing
             ulimit -f "$FILE_LIMIT_KB"
         fi
-        "$CSVPIPE" run --threads "$n" --json --no-nosql --out out "$@" "$file" \
+        CSVPIPE_CHUNK_BYTES=${CHUNK:-20000} CSVPIPE_LOG=debug \
+            "$CSVPIPE" run --threads "$n" --json --no-nosql --out out "$@" "$file" \
             >summary.raw 2>stderr.txt
         echo $? >rc
     )
@@ -81,7 +88,7 @@ count=0
 for f in "$corpus"/*.csv; do
     name=$(basename "$f" .csv)
     for n in 1 2 3; do
-        load "$name" "$n" "$f"
+        CHUNK=64 load "$name" "$n" "$f"
     done
     same "$name"
     count=$((count + 1))
@@ -143,6 +150,90 @@ for name in quoted quoted_small_groups widen_late rejects too_many_rejects parqu
     widen_write_fails parquet_write_fails; do
     same "$name"
 done
+# Files made for the chunks: their boundaries fall inside quoted fields, on CRLF, on blank
+# lines; the last chunk widens; a file of two chunks read by three threads.
+python3 - <<'PY'
+import random
+rnd = random.Random(16)
+def lookalike(i):
+    return '"%d,fake,row\n%d,""quoted"",x\n\n"' % (i, i + 1)
+with open("lookalike.csv", "w", newline="") as f:
+    f.write("id,body,n\n")
+    for i in range(1, 8001):
+        f.write("%d,%s,%d\n" % (i, lookalike(i) if rnd.random() < 0.6 else "plain", i % 13))
+with open("crlf.csv", "w", newline="") as f:
+    f.write("id,body,n\r\n")
+    for i in range(1, 8001):
+        body = '"a\r\nb ""q"", c\r\n"' if i % 3 == 0 else "t%d" % i
+        f.write("%d,%s,%d\r\n" % (i, body, i % 7))
+with open("blank_lines.csv", "w", newline="") as f:
+    f.write("id,name\n")
+    for i in range(1, 12001):
+        f.write("%d,n%d\n" % (i, i) + "\n" * (i % 4 == 0) + "\r\n" * (i % 9 == 0))
+    f.write("\n\n\n")
+with open("widen_last.csv", "w", newline="") as f:
+    f.write("id,code,note\n")
+    for i in range(1, 25001):
+        f.write("%d,%s,%s\n" % (i, i if i != 24990 else "late-X", '"q\nq"' if i % 5 == 0 else ""))
+with open("repeated_header.csv", "w", newline="") as f:
+    for part in range(4):
+        f.write("id,name,qty\n")
+        for i in range(1, 3001):
+            f.write("%d,n%d,%d\n" % (i, i, i % 10))
+with open("two_chunks.csv", "w", newline="") as f:
+    f.write("id,body\n")
+    for i in range(1, 801):
+        f.write('%d,"x\n%d"\n' % (i, i))
+with open("latin_late.csv", "wb") as f:
+    f.write(b"id,name\n")
+    for i in range(1, 100001):
+        f.write(b"%d,%s\n" % (i, b"caf\xe9" if i == 99000 else b"plain"))
+with open("bad_utf8_late.csv", "wb") as f:
+    f.write("id,name\n1,caf\u00e9\n".encode())
+    for i in range(2, 100001):
+        f.write(b"%d,%s\n" % (i, b"bad\xff" if i == 99000 else b"plain"))
+PY
+for n in 1 2 3; do
+    CHUNK=4096 load lookalike "$n" "$TMP/lookalike.csv"
+    CHUNK=3000 load crlf "$n" "$TMP/crlf.csv"
+    CHUNK=777 load blank_lines "$n" "$TMP/blank_lines.csv"
+    CHUNK=20000 load widen_last "$n" "$TMP/widen_last.csv"
+    CHUNK=4000 load repeated_header "$n" "$TMP/repeated_header.csv"
+    CHUNK=6000 load two_chunks "$n" "$TMP/two_chunks.csv"
+    CHUNK=200000 load latin_late "$n" "$TMP/latin_late.csv"
+    CHUNK=200000 load bad_utf8_late "$n" "$TMP/bad_utf8_late.csv"
+    CHUNK=500 load rejects_small "$n" "$TMP/rejects.csv"
+    CHUNK=500 load too_many_rejects_small "$n" "$TMP/too_many_rejects.csv"
+done
+for name in lookalike crlf blank_lines widen_last repeated_header two_chunks \
+    latin_late bad_utf8_late rejects_small too_many_rejects_small; do
+    same "$name"
+done
+for name in lookalike crlf blank_lines widen_last two_chunks rejects_small latin_late \
+    bad_utf8_late; do
+    expect_eq "$name: read in chunks at 3 threads" \
+        "$(grep -c 'chunks of about' "t3/$name/stderr.txt")" 1
+done
+expect_eq "lookalike: chunks started inside quoted fields were parsed again" \
+    "$(grep -c 'parsed again from their true start' t3/lookalike/stderr.txt)" 1
+expect_eq "two_chunks: 2 chunks for 3 threads" \
+    "$(grep -o '[0-9]* chunks of about' t3/two_chunks/stderr.txt)" "2 chunks of about"
+expect_eq "lookalike: all rows" "$(json_get t3/lookalike/summary.json 'j["rows"], j["status"]')" "(8000, 'loaded')"
+expect_eq "crlf: all rows" "$(json_get t3/crlf/summary.json 'j["rows"], j["status"]')" "(8000, 'loaded')"
+expect_eq "blank_lines: all rows" "$(json_get t3/blank_lines/summary.json 'j["rows"]')" 12000
+expect_eq "widen_last: widened once in the last chunk" \
+    "$(json_get t3/widen_last/summary.json 'j["restarts"], j["rows"], j["schema"][1]["type"]')" \
+    "(1, 25000, 'STRING')"
+expect_eq "repeated_header: the repeats dropped" \
+    "$(json_get t3/repeated_header/summary.json 'j["rows"], j["status"]')" "(12000, 'loaded')"
+expect_eq "latin_late: loaded as Windows-1252" \
+    "$(json_get t3/latin_late/summary.json 'j["rows"], j["status"]')" "(100000, 'loaded')"
+expect_eq "latin_late: the value decoded" "$(grep -c 'café' t3/latin_late/out/json/latin_late/latin_late.jsonl)" 1
+expect_eq "bad_utf8_late: failed at its line" \
+    "$(json_get t3/bad_utf8_late/summary.json 'j["status"], "line 99001" in j["error"]')" "('failed', True)"
+expect_eq "rejects_small: the rejects" "$(json_get t3/rejects_small/summary.json 'j["rejected_rows"]')" 138
+expect_eq "too_many_rejects_small: rejected" "$(json_get t3/too_many_rejects_small/summary.json 'j["status"]')" "rejected"
+
 # The cases are what they say (at 3 threads; the other counts are the same bytes).
 expect_eq "quoted: loaded" "$(json_get t3/quoted/summary.json 'j["rows"], j["status"]')" "(40000, 'loaded')"
 expect_eq "small row groups: several" "$(python3 -c 'import sys
