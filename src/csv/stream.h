@@ -31,6 +31,9 @@ typedef struct cp_stream_stats {
     const char *line_ending;
     cp_compression compression; /* of a source from cp_decompress_open */
     uint64_t repeated_headers;  /* rows skipped because they repeat the header */
+    /* a file read in chunks (stream_chunks.h): the bytes handed over so far, updated while
+       the stream runs (for progress); 0 otherwise */
+    uint64_t reached;
 } cp_stream_stats;
 
 typedef struct cp_stream_callbacks {

@@ -565,7 +565,7 @@ static cp_status run_pass(consumer *c, unsigned nthreads, uint64_t first_line, b
         c->repeated += res->repeated;
         switch (res->end) {
         case END_BOUNDARY:
-            R = res->end_offset;
+            R = c->stats->reached = res->end_offset;
             Rline = res->end_line + c->delta;
             break;
         case END_EOF:
@@ -755,7 +755,7 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
         c.nmade = 1;
         c.b = &c.ring[0];
         cp_batch_clear(c.b, 1);
-        stats->rows = stats->rejected = 0;
+        stats->rows = stats->rejected = stats->reached = 0;
         bool widen = false;
         st = run_pass(&c, nthreads, first_line, &widen, types);
         stats->bytes = sh.size;

@@ -372,7 +372,8 @@ static cp_status write_sinks(load *l, const cp_batch *b, bool deferred, cp_error
     if (l->workers && !deferred) {
         CP_RETURN_IF_ERROR(cp_sink_workers_write(l->workers, b, err));
         l->marks[l->handed++ % CP_SINK_WORKERS_QUEUE] =
-            (struct handed_at){b->first_row + b->nrows - 1, l->rejected, l->src->position,
+            (struct handed_at){b->first_row + b->nrows - 1, l->rejected,
+                               l->s->stream.reached ? l->s->stream.reached : l->src->position,
                                l->nshown, l->s->stream.restarts};
     }
     for (size_t i = 0; i < l->nsinks; i++) {
@@ -394,8 +395,9 @@ static cp_status on_batch(void *ctx, const cp_batch *b, cp_error *err)
     load *l = ctx;
     CP_RETURN_IF_ERROR(write_sinks(l, b, false, err));
     cp_fault_point("streaming");
-    cp_progress_update_bytes(&l->progress, cp_decompress_input_position(l->src), l->s->size_bytes,
-                             b->first_row + b->nrows - 1);
+    const uint64_t reached = l->s->stream.reached;
+    cp_progress_update_bytes(&l->progress, reached ? reached : cp_decompress_input_position(l->src),
+                             l->s->size_bytes, b->first_row + b->nrows - 1);
     return CP_OK;
 }
 
@@ -912,8 +914,14 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
                               l->nchecks ? on_row : NULL,
                               l->workers ? on_reuse : NULL};
     cp_stream_options so = {0, 0, 0, l->workers ? THREADED_BATCHES : 1};
-    const cp_chunk_options co = {p->o.threads, p->o.chunk_bytes};
-    cp_status st = cp_csv_stream_chunks(l->path, l->src, &s->sniffed, &l->csv, &so, &co, &cb,
+    /*
+     * Parsing in chunks only from 3 threads, on N - 1 of them: at 2 the reading thread and
+     * one encoder already fill 2 cores, and chunks add the copy into one thread's batches
+     * (bench/results/threads.md).
+     */
+    const cp_chunk_options co = {p->o.threads >= 3 ? p->o.threads - 1 : 1, p->o.chunk_bytes};
+    const char *local = cp_location_is_s3(l->path) ? NULL : l->path; /* S3: one thread */
+    cp_status st = cp_csv_stream_chunks(local, l->src, &s->sniffed, &l->csv, &so, &co, &cb,
                                         &s->stream, NULL, e);
     if (l->workers) {
         /* a worker's error came first: its batch was read before whatever stopped the stream */

@@ -57,9 +57,10 @@ typedef struct cp_pipeline_options {
     const char *schema_prefix;
     bool progress; /* draw a progress bar on stderr */
     /*
-     * Threads of a load (util/cpus.h): 1 does everything on the calling thread; more run
-     * the file sinks' encoding on worker threads beside the reading and typing ("Threads"
-     * in README.md). Default: the CPUs this process may use.
+     * Threads of a load (util/cpus.h): 1 does everything on the calling thread; more parse
+     * the chunks of a local file on that many threads (csv/stream_chunks.h) and run the
+     * file sinks' encoding on worker threads ("Threads" in README.md). Default: the CPUs
+     * this process may use.
      */
     unsigned threads;
     /*

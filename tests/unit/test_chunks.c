@@ -67,8 +67,7 @@ static void test_starts(void **state)
     }
     /* the last line has no LF: no chunk starts in it */
     assert_true(starts[n - 1] <= 32);
-    assert_int_equal(cp_csv_chunk_starts(mem_read_at, &m, 4, m.len, 8, starts, 2, &n, NULL),
-                     CP_OK);
+    assert_int_equal(cp_csv_chunk_starts(mem_read_at, &m, 4, m.len, 8, starts, 2, &n, NULL), CP_OK);
     assert_int_equal(n, 2);
     assert_int_equal(cp_csv_chunk_starts(mem_read_at, &m, 4, m.len, 0, starts, 16, &n, NULL),
                      CP_OK);
