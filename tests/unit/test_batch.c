@@ -1,4 +1,7 @@
-/* Unit tests for table/batch: typed values, null rules, row errors, fullness. */
+/*
+ * Unit tests for table/batch: typed values, null rules, row errors, fullness, and a row
+ * copied from another batch (values, nulls, string bytes as the append gave them).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -345,6 +348,61 @@ static void test_parse_value(void **state)
     assert_false(cp_parse_value(cp_type_of(CP_TYPE_DATE), &dt, &mdy, &is_null, &v));
 }
 
+static void test_copy_row(void **state)
+{
+    (void)state;
+    cp_schema s;
+    make_schema(&s);
+    cp_batch a, b;
+    assert_int_equal(cp_batch_init(&a, &s, 8, 1024, 1024), CP_OK);
+    assert_int_equal(cp_batch_init(&b, &s, 8, 1024, 1024), CP_OK);
+    cp_batch_clear(&a, 1);
+    cp_batch_clear(&b, 7);
+    cp_error err;
+    assert_int_equal(append(&a, &POINT, &err, 8, "sim", "-42", "19.9", "1e3", "15/01/2024",
+                            "15/01/2024 10:30:00.5", "2024-01-15T10:30:00+02:00", "Caf\xc3\xa9"),
+                     CP_OK);
+    assert_int_equal(append(&a, &POINT, &err, 8, "", "NULL", "", "", "", "", "", ""), CP_OK);
+    assert_int_equal(append(&a, &POINT, &err, 8, "FALSE", "7", "-0.01", "0.1", "2024-02-29",
+                            "2024-02-29", "2024-01-15T00:00:00Z", "\""),
+                     CP_OK);
+    /* b gets a's rows 2, 0 and 1 after one row of its own */
+    assert_int_equal(append(&b, &POINT, &err, 8, "", "1", "", "", "", "", "", "own"), CP_OK);
+    assert_int_equal(cp_batch_copy_row(&b, &a, 2), CP_OK);
+    assert_int_equal(cp_batch_copy_row(&b, &a, 0), CP_OK);
+    assert_int_equal(cp_batch_copy_row(&b, &a, 1), CP_OK);
+    assert_int_equal(b.nrows, 4);
+    assert_int_equal(b.first_row, 7);
+    const size_t from[] = {2, 0, 1};
+    for (size_t k = 0; k < 3; k++) {
+        const size_t r = k + 1, f = from[k];
+        for (int c = 0; c < NCOLS; c++)
+            assert_int_equal(cp_batch_valid(&b, (size_t)c, r), cp_batch_valid(&a, (size_t)c, f));
+        if (!cp_batch_valid(&a, C_I, f))
+            continue;
+        assert_int_equal(b.cols[C_B].v.boolean[r], a.cols[C_B].v.boolean[f]);
+        assert_true(b.cols[C_I].v.i64[r] == a.cols[C_I].v.i64[f]);
+        assert_true(b.cols[C_D].v.decimal[r] == a.cols[C_D].v.decimal[f]);
+        assert_true(b.cols[C_F].v.f64[r] == a.cols[C_F].v.f64[f]);
+        assert_int_equal(b.cols[C_DT].v.date[r], a.cols[C_DT].v.date[f]);
+        assert_true(b.cols[C_TS].v.i64[r] == a.cols[C_TS].v.i64[f]);
+        assert_true(b.cols[C_TZ].v.i64[r] == a.cols[C_TZ].v.i64[f]);
+    }
+    check_string(&b, C_S, 0, "own");
+    check_string(&b, C_S, 1, "");
+    check_string(&b, C_S, 2, "Caf\xc3\xa9");
+    assert_false(cp_batch_valid(&b, C_S, 3));
+    for (int c = 0; c < NCOLS; c++)
+        assert_int_equal(b.cols[c].nnulls, (c == C_I || c == C_S ? 1 : 2));
+    assert_int_equal(b.string_bytes, 3 + 0 + 5);
+    cp_batch_pop_row(&b);
+    cp_batch_pop_row(&b);
+    assert_int_equal(b.string_bytes, 3);
+    cp_batch_release(&a);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_row_errors_leave_batch_unchanged),
         cmocka_unit_test(test_full_and_clear),
         cmocka_unit_test(test_parse_value),
+        cmocka_unit_test(test_copy_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
