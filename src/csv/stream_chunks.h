@@ -16,7 +16,8 @@
  * Anything else (standard input, a compressed or non-UTF-8 source, a file with a BOM,
  * threads <= 1, an on_row callback, a file of one chunk) goes to cp_csv_stream.
  *
- * Memory: the chunks parsed but not yet handed over are at most threads + 1, each at most
+ * Memory: the chunks parsed but not yet handed over are at most threads + 1 (the caller
+ * passes N-1 threads of --threads N: N chunks), each at most
  * chunk_bytes of text (plus the one row that crosses its end) held as typed batches.
  * A file that is UTF-8 by detection and turns out to have an invalid byte (Windows-1252
  * then, or an error) is read on the calling thread from the row where that byte is, with

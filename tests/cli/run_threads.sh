@@ -7,8 +7,8 @@
 #     timings) and the ledger row and table rows (less their times) are the same bytes;
 #   - a write that fails on a worker (a file size limit) fails the load as on one thread,
 #     with the same error;
-#   - the same with the file cut into small chunks (CSVPIPE_CHUNK_BYTES) that 2 and 3
-#     threads parse at once: chunk starts inside quoted fields with line ends and quotes
+#   - the same with the file cut into small chunks (CSVPIPE_CHUNK_BYTES) that 3 threads
+#     parse on 2 (2 threads parse on one): chunk starts inside quoted fields with line ends and quotes
 #     (rows that look like rows inside them), CRLF, blank lines, a file of fewer chunks than
 #     threads, a widening in the last chunk, rejects in many chunks, too many rejects, a
 #     header repeated in the data, UTF-8 that turns out Windows-1252 late, and invalid
