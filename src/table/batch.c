@@ -358,4 +358,3 @@ cp_status cp_batch_append_row(cp_batch *b, const cp_field *fields, size_t nfield
     b->nrows++;
     return CP_OK;
 }
-

@@ -348,7 +348,7 @@ static void test_parse_value(void **state)
     assert_false(cp_parse_value(cp_type_of(CP_TYPE_DATE), &dt, &mdy, &is_null, &v));
 }
 
-static void test_copy_row(void **state)
+static void test_append_from(void **state)
 {
     (void)state;
     cp_schema s;
@@ -368,9 +368,9 @@ static void test_copy_row(void **state)
                      CP_OK);
     /* b gets a's rows 2, 0 and 1 after one row of its own */
     assert_int_equal(append(&b, &POINT, &err, 8, "", "1", "", "", "", "", "", "own"), CP_OK);
-    assert_int_equal(cp_batch_copy_row(&b, &a, 2), CP_OK);
-    assert_int_equal(cp_batch_copy_row(&b, &a, 0), CP_OK);
-    assert_int_equal(cp_batch_copy_row(&b, &a, 1), CP_OK);
+    assert_int_equal(cp_batch_append_from(&b, &a, 2, NULL), CP_OK);
+    assert_int_equal(cp_batch_append_from(&b, &a, 0, NULL), CP_OK);
+    assert_int_equal(cp_batch_append_from(&b, &a, 1, NULL), CP_OK);
     assert_int_equal(b.nrows, 4);
     assert_int_equal(b.first_row, 7);
     const size_t from[] = {2, 0, 1};
@@ -411,7 +411,7 @@ int main(void)
         cmocka_unit_test(test_row_errors_leave_batch_unchanged),
         cmocka_unit_test(test_full_and_clear),
         cmocka_unit_test(test_parse_value),
-        cmocka_unit_test(test_copy_row),
+        cmocka_unit_test(test_append_from),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
