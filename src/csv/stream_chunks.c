@@ -516,7 +516,7 @@ static cp_status run_pass(consumer *c, unsigned nthreads, uint64_t first_line, b
     shared *sh = c->sh;
     *widen = false;
     sh->next_job = sh->consuming = 0;
-    sh->cancel = false;
+    __atomic_store_n(&sh->cancel, false, __ATOMIC_RELAXED);
     memset(sh->results, 0, sh->nchunks * sizeof *sh->results);
     pthread_t th[CP_CHUNK_MAX_THREADS];
     unsigned nth = 0;
@@ -590,11 +590,13 @@ static cp_status run_pass(consumer *c, unsigned nthreads, uint64_t first_line, b
         }
     }
     pthread_mutex_lock(&sh->mu);
-    sh->cancel = true;
+    __atomic_store_n(&sh->cancel, true, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&sh->cv);
     pthread_mutex_unlock(&sh->mu);
     for (unsigned i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
+    /* the workers are gone: the tail below parses on this thread, and must not stop */
+    __atomic_store_n(&sh->cancel, false, __ATOMIC_RELAXED);
     for (size_t k = 0; k < sh->nchunks; k++)
         drop_result(sh, &sh->results[k]);
     if (st != CP_OK)
