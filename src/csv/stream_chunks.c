@@ -689,6 +689,8 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
     const unsigned max_restarts = so->max_restarts ? so->max_restarts : defaults.max_restarts;
     unsigned nthreads = co->threads < CP_CHUNK_MAX_THREADS ? co->threads : CP_CHUNK_MAX_THREADS;
     uint64_t chunk_bytes = co->chunk_bytes ? co->chunk_bytes : CP_CHUNK_BYTES;
+    if (chunk_bytes < CP_CHUNK_MIN_BYTES)
+        chunk_bytes = CP_CHUNK_MIN_BYTES;
 
     /* the header, and where the data starts, as one thread reads them */
     cp_csv_reader r0;

@@ -30,10 +30,11 @@
 
 typedef struct cp_chunk_options {
     unsigned threads;     /* threads that parse; <= 1: cp_csv_stream */
-    uint64_t chunk_bytes; /* 0: CP_CHUNK_BYTES */
+    uint64_t chunk_bytes; /* 0: CP_CHUNK_BYTES; less than CP_CHUNK_MIN_BYTES: that */
 } cp_chunk_options;
 
 #define CP_CHUNK_BYTES ((uint64_t)8 << 20)
+#define CP_CHUNK_MIN_BYTES ((uint64_t)64)
 #define CP_CHUNK_MAX_THREADS 64
 
 /*

@@ -73,8 +73,15 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     o->threads = cp_cpus_available();
     o->partition_writers = CP_PARTITION_WRITERS;
     const char *chunk = getenv("CSVPIPE_CHUNK_BYTES");
-    if (chunk && *chunk)
-        o->chunk_bytes = strtoull(chunk, NULL, 10);
+    if (chunk && *chunk) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(chunk, &end, 10);
+        if (errno || *end || chunk[0] == '-' || v == 0)
+            cp_log_warn("CSVPIPE_CHUNK_BYTES: '%s' is not a byte count; ignored", chunk);
+        else
+            o->chunk_bytes = v < CP_CHUNK_MIN_BYTES ? CP_CHUNK_MIN_BYTES : (uint64_t)v;
+    }
 }
 
 struct cp_pipeline {
