@@ -171,6 +171,60 @@ static cp_status append_slot(void *ctx, slot *s)
 }
 
 /*
+ * The file from start on, read with pread on the descriptor the whole load shares: every
+ * thread reads the file the load opened, whatever is renamed over its path meanwhile.
+ */
+typedef struct fd_source {
+    cp_source base;
+    int fd;
+    uint64_t start;
+} fd_source;
+
+static cp_status fd_read(cp_source *s, void *buf, size_t cap, size_t *n, cp_error *err)
+{
+    fd_source *f = (fd_source *)s;
+    int fd = f->fd;
+    cp_error e;
+    cp_error_clear(&e);
+    if (cp_csv_chunk_read_fd(&fd, f->start + s->position, buf, cap, n, &e) != CP_OK)
+        return cp_error_set(err, CP_IO, "%s: %s", s->name, e.message);
+    s->position += *n;
+    return CP_OK;
+}
+
+static cp_status fd_rewind(cp_source *s, cp_error *err)
+{
+    (void)err;
+    s->position = 0;
+    return CP_OK;
+}
+
+static void fd_close(cp_source *s)
+{
+    (void)s;
+}
+
+static cp_source *open_at(const shared *sh, uint64_t start, cp_error *err)
+{
+    fd_source *f = calloc(1, sizeof *f);
+    char *name = strdup(sh->path);
+    if (!f || !name) {
+        free(f);
+        free(name);
+        cp_error_set(err, CP_NOMEM, "out of memory");
+        return NULL;
+    }
+    f->base.read = fd_read;
+    f->base.rewind = fd_rewind;
+    f->base.close = fd_close;
+    f->base.name = name;
+    f->base.size = (int64_t)sh->size;
+    f->fd = sh->fd;
+    f->start = start;
+    return &f->base;
+}
+
+/*
  * Parses the rows that start in [start, end) of the file with the decoder in state dec,
  * into slots handed to emit, and says in res how it ended. With learn (the types, for a
  * parse that runs to the end of the file on the consumer), a row that does not fit is
@@ -186,7 +240,7 @@ static void parse(shared *sh, uint64_t start, uint64_t end, const cp_decoder *de
     res->end_offset = start;
     res->end_line = 1;
     res->encoding = dec->enc;
-    cp_source *src = cp_source_open_file_at(sh->path, start, &res->error);
+    cp_source *src = open_at(sh, start, &res->error);
     if (!src)
         return;
     cp_csv_reader r;
@@ -476,7 +530,7 @@ static cp_status learn_from(consumer *c, uint64_t at, cp_type *types)
     shared *sh = c->sh;
     cp_decoder d;
     CP_RETURN_IF_ERROR(exact_decoder(sh, at, &d, c->err));
-    cp_source *src = cp_source_open_file_at(sh->path, at, c->err);
+    cp_source *src = open_at(sh, at, c->err);
     if (!src)
         return c->err ? c->err->code : CP_IO;
     cp_dialect dialect = sh->dialect;
@@ -638,7 +692,9 @@ static bool fits(const char *path, const cp_source *src, const cp_sniff_result *
         cp_decompress_kind(src) != CP_COMPRESSION_NONE ||
         sniffed->dialect.encoding != CP_ENC_UTF8 || src->size <= 0)
         return false;
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* the descriptor of src itself: the chunks are of the file the header came from */
+    const int sfd = cp_source_file_fd(cp_decompress_inner(src));
+    *fd = sfd >= 0 ? fcntl(sfd, F_DUPFD_CLOEXEC, 0) : -1;
     struct stat st;
     unsigned char bom[3];
     size_t n = 0;

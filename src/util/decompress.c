@@ -501,6 +501,11 @@ cp_status cp_decompress_verify(cp_source *s, bool (*stop)(void), cp_error *err)
     return st;
 }
 
+const cp_source *cp_decompress_inner(const cp_source *s)
+{
+    return s->read == dz_read ? ((const dz_source *)s)->inner : s;
+}
+
 cp_compression cp_decompress_kind(const cp_source *s)
 {
     return s->read == dz_read ? ((const dz_source *)s)->kind : CP_COMPRESSION_NONE;

@@ -54,6 +54,8 @@ cp_source *cp_decompress_open(cp_source *inner, cp_error *err);
 
 /* What the source read so far turned out to be; NONE before the first read and for a
    source that does not come from cp_decompress_open. */
+/* The source a cp_decompress_open source reads (s itself for any other source). */
+const cp_source *cp_decompress_inner(const cp_source *s);
 cp_compression cp_decompress_kind(const cp_source *s);
 
 /*

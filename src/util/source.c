@@ -158,6 +158,14 @@ cp_source *cp_source_open_file_at(const char *path, uint64_t offset, cp_error *e
     return s;
 }
 
+int cp_source_file_fd(const cp_source *s)
+{
+    if (!s || s->read != file_read)
+        return -1;
+    const file_source *f = (const file_source *)s;
+    return f->is_stdin ? -1 : f->fd;
+}
+
 typedef struct memory_source {
     cp_source base;
     const unsigned char *data;

@@ -35,6 +35,8 @@ cp_source *cp_source_open_file(const char *path, size_t replay, cp_error *err);
  * offset, and position counts from it. For readers of one part of a file.
  */
 cp_source *cp_source_open_file_at(const char *path, uint64_t offset, cp_error *err);
+/* The descriptor of a source cp_source_open_file opened on a file (not standard input); -1 else. */
+int cp_source_file_fd(const cp_source *s);
 /* A source over memory that the caller keeps alive; name is copied. */
 cp_source *cp_source_open_memory(const void *data, size_t len, const char *name);
 
