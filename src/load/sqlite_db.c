@@ -83,7 +83,7 @@ cp_status cp_sqlite_open(const char *path, const char *what, int page_size, sqli
     if (strcmp(path, ":memory:") != 0)
         CP_RETURN_IF_ERROR(make_parent_dirs(path, err));
     sqlite3 *db = NULL;
-    /* a connection is only ever used by one thread: no locking of it on every call */
+    /* a connection is only used by one thread at a time: no locking of it on every call */
     int rc = sqlite3_open_v2(
         path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -22,7 +22,8 @@
  * an existing database keeps the page size it was made with. The caller closes *out with
  * sqlite3_close_v2.
  * The connection is opened with SQLITE_OPEN_NOMUTEX: it must only be used by one thread
- * at a time (csvpipe's loaders are not thread-safe anyway).
+ * at a time (csvpipe's loaders are not thread-safe anyway; the item store's is used by a
+ * sink worker while it writes, by the pipeline's thread otherwise, never by both at once).
  */
 cp_status cp_sqlite_open(const char *path, const char *what, int page_size, sqlite3 **out,
                          cp_error *err);

@@ -9,6 +9,8 @@
  * sinks, so that cp_items_check_row turns a row it cannot hold into a rejected row before
  * any sink sees it, but written only in the second pass, once the outputs are published
  * and the file is known to load: such a store must never hold items of a rejected file.
+ * A transactional one (SQLite) is threaded (sink_workers.h): a worker builds the items and
+ * puts them while the pipeline's thread reads and types the next batches.
  */
 #include "pipeline/sink.h"
 #include "util/fault.h"
@@ -29,6 +31,8 @@ static cp_status store_open(cp_sink *k, const cp_schema *schema, const cp_item_k
     if (s->sql)
         return cp_sql_begin(s->sql, s->l->dataset, schema, s->l->source_uri, err);
     k->deferred = !cp_items_transactional(s->items);
+    /* the store's connection is the sink's alone: a worker may build and put the items */
+    k->threaded = !k->deferred;
     return cp_items_begin(s->items, s->l->dataset, schema, s->l->source_uri, keys->columns,
                           keys->ncolumns, err);
 }

@@ -1,7 +1,7 @@
 /*
- * sink_workers.h - private to src/pipeline: the threaded sinks of a load (cp_sink.threaded,
- * the local Parquet and NDJSON files) written on worker threads while the pipeline's thread
- * reads and types the next batches and writes the other sinks.
+ * sink_workers.h - private to src/pipeline: the threaded sinks of a load (cp_sink.threaded:
+ * the local Parquet and NDJSON files, the item store sqlite:) written on worker threads
+ * while the pipeline's thread reads and types the next batches and writes the other sinks.
  *
  * Each threaded sink belongs to one worker (sink i of the threaded ones to worker
  * i mod nworkers) and each worker writes every batch to its sinks in source order, so a

@@ -5,8 +5,8 @@
 #     row groups close inside and across batches) loaded at 1, 2 and 3 threads: the
 #     Parquet and NDJSON files, the rejects file, error.json, the summary (less its
 #     timings) and the ledger row and table rows (less their times) are the same bytes;
-#   - a write that fails on a worker (a file size limit) fails the load as on one thread,
-#     with the same error;
+#   - a write that fails on a worker (a file size limit; the item store's too) fails the
+#     load as on one thread, with the same error;
 #   - the same with the file cut into small chunks (CSVPIPE_CHUNK_BYTES) that 3 threads
 #     parse on 2 (at 1 and 3 threads: 2 threads parse on one): chunk starts inside quoted fields with line ends and quotes
 #     (rows that look like rows inside them), CRLF, blank lines, a file of fewer chunks than
@@ -15,6 +15,8 @@
 #     sample with several full batches after it (and a widening after that), invalid UTF-8
 #     there (detected, and under --encoding utf-8: an error naming the line); the chunked
 #     reading really ran; CSVPIPE_CHUNK_BYTES below 64 is 64, and garbage is ignored, named;
+#   - the item store (sqlite:, written by a worker too) holds the same items, keyless and
+#     keyed, after a widening and with rejected rows;
 #   - CSVPIPE_THREADS=3 really starts worker threads (the debug line of the code that
 #     started them), 1 starts none, and an output that cannot hold them (one format: one
 #     worker) starts fewer;
@@ -24,10 +26,12 @@ cd "$TMP"
 
 # load NAME THREADS FILE [OPTIONS...]: loads FILE in its own folder t<THREADS>/<NAME>
 # (relative output paths, so the summaries and ledgers of the runs compare), keeps the
-# summary there as summary.json and the exit code as rc.
+# summary there as summary.json and the exit code as rc. ITEMS=1: into the item store
+# out/items.db too, its items kept as items.txt.
 load() {
-    local name=$1 n=$2 file=$3
+    local name=$1 n=$2 file=$3 nosql=--no-nosql
     shift 3
+    [ -z "${ITEMS:-}" ] || nosql=--nosql=sqlite:out/items.db
     mkdir -p "t$n/$name"
     (
         set +e
@@ -37,7 +41,7 @@ load() {
             ulimit -f "$FILE_LIMIT_KB"
         fi
         CSVPIPE_CHUNK_BYTES=${CHUNK:-20000} CSVPIPE_LOG=debug \
-            "$CSVPIPE" run --threads "$n" --json --no-nosql --out out "$@" "$file" \
+            "$CSVPIPE" run --threads "$n" --json "$nosql" --out out "$@" "$file" \
             >summary.raw 2>stderr.txt
         echo $? >rc
     )
@@ -53,7 +57,15 @@ d = sys.argv[1]
 raw = open(os.path.join(d, "summary.raw")).read().strip()
 j = json.loads(raw) if raw else {}
 j.pop("timings_ms", None)
-open(os.path.join(d, "summary.json"), "w").write(json.dumps(j, sort_keys=True) + "\n")
+# the item store's messages name its absolute path, which holds the thread count
+here = os.path.abspath(d)
+open(os.path.join(d, "summary.json"), "w").write(json.dumps(j, sort_keys=True).replace(here, ".") + "\n")
+for root, _, files in os.walk(os.path.join(d, "out", "rejected")):
+    for name in files:
+        if name.endswith(".error.json"):
+            p = os.path.join(root, name)
+            text = open(p).read()
+            open(p, "w").write(text.replace(here, "."))
 db = os.path.join(d, "out", "warehouse.db")
 with open(os.path.join(d, "ledger.txt"), "w") as f:
     if os.path.exists(db):
@@ -64,6 +76,11 @@ with open(os.path.join(d, "ledger.txt"), "w") as f:
             q = ",".join(f'"{x}"' for x in cols)
             for row in c.execute(f'SELECT {q} FROM "{t}" ORDER BY 1'):
                 f.write(f"{t}: {row!r}\n")
+items = os.path.join(d, "out", "items.db")
+if os.path.exists(items):
+    with open(os.path.join(d, "items.txt"), "w") as f:
+        for row in sqlite3.connect(items).execute("SELECT pk, sk, item FROM items ORDER BY pk, sk"):
+            f.write(f"{row!r}\n")
 PY
 }
 
@@ -74,13 +91,15 @@ same() {
         expect_eq "$name: exit code at $n threads" "$(cat "t$n/$name/rc")" "$(cat "t1/$name/rc")"
         if diff -r "t1/$name/out" "t$n/$name/out" -x '*.db' >"diff.txt" &&
             cmp -s "t1/$name/summary.json" "t$n/$name/summary.json" &&
-            cmp -s "t1/$name/ledger.txt" "t$n/$name/ledger.txt"; then
+            cmp -s "t1/$name/ledger.txt" "t$n/$name/ledger.txt" &&
+            { [ ! -e "t1/$name/items.txt" ] || cmp -s "t1/$name/items.txt" "t$n/$name/items.txt"; }; then
             pass "$name: $n threads give the bytes of 1 thread"
         else
             fail "$name: $n threads differ from 1 thread"
             head -5 diff.txt
             diff "t1/$name/summary.json" "t$n/$name/summary.json" | head -5
             diff "t1/$name/ledger.txt" "t$n/$name/ledger.txt" | head -5
+            [ ! -e "t1/$name/items.txt" ] || diff "t1/$name/items.txt" "t$n/$name/items.txt" | head -5
         fi
     done
 }
@@ -131,6 +150,11 @@ with open("rejects.csv", "w", newline="") as f:
             f.write("%d,too,many,fields,here\n" % i)
         else:
             f.write("%d,%s,%d\n" % (i, text(i), i % 97))
+# items past the item store's page cache (16 MiB): its pages reach the file while it loads
+with open("big_items.csv", "w", newline="") as f:
+    f.write("id,note\n")
+    for i in range(1, 20001):
+        f.write("%d,%s\n" % (i, "".join(rnd.choice("abcdefgh") for _ in range(1000))))
 with open("too_many_rejects.csv", "w", newline="") as f:
     f.write("id,name,qty\n")
     for i in range(1, 10001):
@@ -145,6 +169,12 @@ for n in 1 2 3; do
     FILE_LIMIT_KB=1500 load widen_write_fails "$n" "$TMP/widen_late.csv" --no-sql
     FILE_LIMIT_KB=200 load parquet_write_fails "$n" "$TMP/quoted.csv" --no-sql --formats parquet \
         --compression none
+    ITEMS=1 load items "$n" "$TMP/quoted.csv"
+    ITEMS=1 load items_only "$n" "$TMP/quoted.csv" --formats none --no-sql
+    ITEMS=1 load items_keyed "$n" "$TMP/quoted.csv" --key id
+    ITEMS=1 load items_widen_late "$n" "$TMP/widen_late.csv"
+    ITEMS=1 load items_rejects "$n" "$TMP/rejects.csv" --formats none
+    ITEMS=1 FILE_LIMIT_KB=2000 load items_write_fails "$n" "$TMP/big_items.csv" --formats none --no-sql
 done
 # the same paths at 2 threads as the loads above: 1 and 3 threads
 for n in 1 3; do
@@ -152,7 +182,8 @@ for n in 1 3; do
     load too_many_rejects "$n" "$TMP/too_many_rejects.csv"
     load parquet_only "$n" "$TMP/quoted.csv" --formats parquet --no-sql
 done
-for name in quoted widen_late rejects write_fails widen_write_fails parquet_write_fails; do
+for name in quoted widen_late rejects write_fails widen_write_fails parquet_write_fails items \
+    items_only items_keyed items_widen_late items_rejects items_write_fails; do
     same "$name"
 done
 for name in quoted_small_groups too_many_rejects parquet_only; do
@@ -276,6 +307,14 @@ expect_eq "write fails: the load failed, naming the file and the cause" \
 expect_eq "write fails before the widening: failed, not widened" \
     "$(json_get t3/widen_write_fails/summary.json 'j["status"], j["restarts"], j["schema"][1]["type"]')" \
     "('failed', 0, 'INT64')"
+expect_eq "items: one per row" "$(wc -l <t3/items_only/items.txt)" 26000
+expect_eq "items, keyed: one per row" "$(wc -l <t3/items_keyed/items.txt)" 26000
+expect_eq "items after a widening: one per row" "$(wc -l <t3/items_widen_late/items.txt)" 26000
+expect_eq "items with rejected rows: one per loaded row" "$(wc -l <t3/items_rejects/items.txt)" \
+    $((12000 - 42))
+expect_eq "the item store's write fails: the load failed, naming the rows" \
+    "$(json_get t3/items_write_fails/summary.json 'j["status"], __import__("re").fullmatch(r"sqlite:\./out/items\.db: putting the items of rows [0-9]+\.\.[0-9]+ of .*/big_items\.csv: disk I/O error", j["error"]) is not None')" \
+    "('failed', True)"
 expect_eq "Parquet write fails: the load failed" \
     "$(json_get t3/parquet_write_fails/summary.json 'j["status"], j["error"].split(" (")[0]')" \
     "('failed', 'out/parquet/quoted/quoted.parquet: cannot write: File too large')"
@@ -309,6 +348,11 @@ expect_eq "--threads 1 starts no worker" "$(grep -c 'worker thread' "$TMP/err")"
 run env CSVPIPE_LOG=debug "$CSVPIPE" run --threads 2 --no-sql --no-nosql --quiet --out w2 small.csv
 expect_rc "--threads 2" 0
 expect_err "--threads 2: one worker beside the reading thread" "started 1 sink worker thread$"
+
+run env CSVPIPE_LOG=debug "$CSVPIPE" run --threads 2 --formats none --no-sql --nosql "sqlite:wi/items.db" \
+    --quiet --out wi small.csv
+expect_rc "--threads 2, items only" 0
+expect_err "--threads 2: the item store is written by a worker" "started 1 sink worker thread$"
 
 # Counts that are not counts.
 for bad in 0x 257 -2 two; do
