@@ -24,6 +24,8 @@
  * The connection is opened with SQLITE_OPEN_NOMUTEX: it must only be used by one thread
  * at a time (csvpipe's loaders are not thread-safe anyway; the item store's is used by a
  * sink worker while it writes, by the pipeline's thread otherwise, never by both at once).
+ * The first call wraps SQLite's pwrite for the whole process to start the writeback of
+ * big writes early (sqlite_db.c).
  */
 cp_status cp_sqlite_open(const char *path, const char *what, int page_size, sqlite3 **out,
                          cp_error *err);
