@@ -66,6 +66,10 @@
 
 /* the item store connection's page cache: 16 MiB (a negative size is in KiB) */
 #define ITEMS_CACHE_PRAGMA "PRAGMA cache_size = -16384"
+/* freed pages are not zeroed (Debian's SQLite zeroes them by default): a source's next
+   version would write its old version's bytes once more as zeros, into the WAL and the
+   database, before writing itself over them */
+#define ITEMS_SECURE_DELETE_PRAGMA "PRAGMA secure_delete = FAST"
 /* the page size of a store this version creates */
 #define ITEMS_PAGE_SIZE 16384
 /* a block of keyless items is written once it holds this many items or bytes */
@@ -174,6 +178,8 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
     cp_status st = cp_sqlite_open(path, "item store", ITEMS_PAGE_SIZE, &s->db, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db, ITEMS_CACHE_PRAGMA, "setting the page cache size", err);
+    if (st == CP_OK)
+        st = cp_sqlite_exec(s->db, ITEMS_SECURE_DELETE_PRAGMA, "setting secure_delete", err);
     if (st == CP_OK)
         st = prepare_schema(s->db, err);
     if (st == CP_OK)
