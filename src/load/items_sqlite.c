@@ -38,12 +38,23 @@
  * _dataset/_source take about half the bytes (2M items: 449 MB instead of 861 MB).
  * Items-only went from about 8x the Parquet-only CPU time to about 2.4x; what is left is
  * mostly the kernel copying those bytes three times (into the WAL, back out, into the
- * database: perf). An object keyed by sk rather than an array gives the view each item's
- * sk without parsing the item or computing it from _row (which may pass 2^63). What still
- * holds from the row per item layout: 16 KiB pages for a new store (ITEMS_PAGE_SIZE; an
- * existing store keeps its page size), the WAL (it lets readers and concurrent loads share
- * the store, sqlite_db.h), and ITEMS_CACHE_PRAGMA for keyed puts, which still land on
- * scattered leaves.
+ * database: perf), and waiting for them to reach the disk. Since then (bench/README.md):
+ * the store is a threaded sink (pipeline/sink_workers.h: a worker builds the items and
+ * puts them; the connection is only used by one thread at a time, and every call but the
+ * writes stays on the pipeline's thread), the writeback of the WAL and of the checkpoint
+ * starts every 8 MiB (sqlite_db.c) so that the fdatasyncs find little left to write, and
+ * secure_delete is FAST (ITEMS_SECURE_DELETE_PRAGMA): items-only 3.2x the Parquet-only wall
+ * time. About half of it now comes after the stream, on one thread: the commit (SQLite
+ * re-reads about half the WAL to rewrite its checksums, because a B-tree page was spilled
+ * twice), the checkpoint's copy of every page into the database, and the deletion of the
+ * WAL at close (the kernel dropping its pages).
+ *
+ * An object keyed by sk rather than an array gives the view each item's sk without parsing
+ * the item or computing it from _row (which may pass 2^63). What still holds from the row
+ * per item layout: 16 KiB pages for a new store (ITEMS_PAGE_SIZE; an existing store keeps
+ * its page size), the WAL (it lets readers and concurrent loads share the store,
+ * sqlite_db.h), and ITEMS_CACHE_PRAGMA for keyed puts, which still land on scattered
+ * leaves.
  *
  * Memory: a block per partition key is open while a file loads, so at most
  * CP_ITEM_SHARDS blocks of about BLOCK_BYTES (plus the one item that passes it): 8 MiB of
