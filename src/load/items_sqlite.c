@@ -43,9 +43,9 @@
  * puts them; the connection is only used by one thread at a time, and every call but the
  * writes stays on the pipeline's thread), the writeback of the WAL and of the checkpoint
  * starts every 8 MiB (sqlite_db.c) so that the fdatasyncs find little left to write, and
- * secure_delete is FAST (ITEMS_SECURE_DELETE_PRAGMA): items-only 3.2x the Parquet-only wall
- * time. About half of it now comes after the stream, on one thread: the commit (SQLite
- * re-reads about half the WAL to rewrite its checksums, because a B-tree page was spilled
+ * secure_delete is FAST (ITEMS_SECURE_DELETE_PRAGMA): items-only 3.1x the Parquet-only wall
+ * time, 2.1x its CPU time. About half of it now comes after the stream, on one thread: the commit
+ * (SQLite re-reads about half the WAL to rewrite its checksums, because a B-tree page was spilled
  * twice), the checkpoint's copy of every page into the database, and the deletion of the
  * WAL at close (the kernel dropping its pages).
  *
