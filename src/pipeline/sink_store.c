@@ -31,8 +31,9 @@ static cp_status store_open(cp_sink *k, const cp_schema *schema, const cp_item_k
     if (s->sql)
         return cp_sql_begin(s->sql, s->l->dataset, schema, s->l->source_uri, err);
     k->deferred = !cp_items_transactional(s->items);
-    /* the store's connection is the sink's alone: a worker may build and put the items */
-    k->threaded = !k->deferred;
+    /* the store's connection is the sink's alone: a worker may build and put the items,
+       unless the pipeline's thread checks rows with the store meanwhile */
+    k->threaded = !k->deferred && !k->check_row;
     return cp_items_begin(s->items, s->l->dataset, schema, s->l->source_uri, keys->columns,
                           keys->ncolumns, err);
 }
