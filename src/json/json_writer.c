@@ -410,7 +410,7 @@ static cp_status dynamodb_row(cp_json_writer *w, const cp_batch *b, size_t r)
     o = put_bytes(o, "},\"sk\":{\"S\":", 12);
     o = cp_json_put_string(o, w->sk.data, w->sk.len);
     o = put_bytes(o, w->dyn_middle, w->dyn_middle_len);
-    o += cp_format_uint64(b->first_row + (uint64_t)r, o);
+    o += cp_format_uint64(cp_batch_row_number(b, (size_t)r), o);
     o = put_bytes(o, "\"}", 2);
     const uint64_t bit = (uint64_t)1 << (r & 63);
     const size_t word = r >> 6;
@@ -455,7 +455,7 @@ cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_er
             if (w->out.data)
                 w->out.data[w->out.len] = '\0';
             return cp_error_set(err, st, "cannot format row %" PRIu64 " as JSON",
-                                b->first_row + (uint64_t)r);
+                                cp_batch_row_number(b, (size_t)r));
         }
         if (w->out.len >= w->flush_bytes)
             CP_RETURN_IF_ERROR(flush(w, err));

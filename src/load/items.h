@@ -74,7 +74,7 @@ cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *sche
                          const char *source_uri, const size_t *key_columns, size_t nkeys,
                          cp_error *err);
 /*
- * Puts one item per row; row i of the batch has ordinal b->first_row + i. A row the store
+ * Puts one item per row; row i of the batch has ordinal cp_batch_row_number(b, i). A row the store
  * cannot hold (cp_items_check_row) fails the write with CP_TOO_LARGE, err->line set to its
  * ordinal; the rows before it were written.
  */

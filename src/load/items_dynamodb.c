@@ -135,7 +135,7 @@ static cp_status build_item(ddb_items *s, const cp_batch *b, size_t row)
     CP_RETURN_IF_ERROR(cp_buf_append_str(o, ",\"sk\":"));
     CP_RETURN_IF_ERROR(append_s(o, f->sk.data, f->sk.len));
     CP_RETURN_IF_ERROR(cp_buf_append(o, s->common.data, s->common.len));
-    CP_RETURN_IF_ERROR(cp_buf_printf(o, "%" PRIu64 "\"}", b->first_row + row));
+    CP_RETURN_IF_ERROR(cp_buf_printf(o, "%" PRIu64 "\"}", cp_batch_row_number(b, row)));
     for (size_t i = 0; i < f->ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue; /* nulls are absent attributes */
@@ -152,7 +152,7 @@ static cp_status exact_size(ddb_items *s, const cp_batch *b, size_t row, size_t 
     const cp_items_file *f = &s->base.file;
     char digits[32];
     size_t n = 2 + f->pk.len + 2 + f->sk.len + 8 + strlen(f->dataset) + 7 + strlen(f->source) + 4 +
-               (size_t)snprintf(digits, sizeof digits, "%" PRIu64, b->first_row + row);
+               (size_t)snprintf(digits, sizeof digits, "%" PRIu64, cp_batch_row_number(b, row));
     for (size_t i = 0; i < f->ncolumns; i++) {
         if (!cp_batch_valid(b, i, row))
             continue;
@@ -170,7 +170,7 @@ static cp_status ddb_write(cp_items *base, const cp_batch *b, cp_error *err)
     const cp_items_file *f = &base->file;
     const size_t overhead = sizeof put_open - 1 + 2;
     for (size_t r = 0; r < b->nrows; r++) {
-        uint64_t ordinal = b->first_row + r;
+        uint64_t ordinal = cp_batch_row_number(b, r);
         cp_status st = cp_items_file_key(base, b, r);
         if (st == CP_OK)
             st = build_item(s, b, r);

@@ -319,7 +319,7 @@ static cp_status build_item(sqlite_items *s, cp_buf *o, const cp_batch *b, size_
     else
         CP_RETURN_IF_ERROR(cp_buf_append_char(o, '{'));
     CP_RETURN_IF_ERROR(cp_buf_append(o, "\"_row\":", 7));
-    CP_RETURN_IF_ERROR(append_u64(o, b->first_row + row));
+    CP_RETURN_IF_ERROR(append_u64(o, cp_batch_row_number(b, row)));
     const char *names = s->base.file.names.data;
     const size_t *end = s->base.file.name_end, n = s->base.file.ncolumns;
     for (size_t i = 0; i < n; i++) {
@@ -335,8 +335,8 @@ static cp_status build_item(sqlite_items *s, cp_buf *o, const cp_batch *b, size_
 static cp_status row_failed(const cp_items_file *f, const cp_batch *b, size_t r, cp_status st,
                             cp_error *err)
 {
-    return cp_error_set(err, st, "building the item of row %" PRIu64 " of %s", b->first_row + r,
-                        f->source);
+    return cp_error_set(err, st, "building the item of row %" PRIu64 " of %s",
+                        cp_batch_row_number(b, r), f->source);
 }
 
 /* Puts the keyed item of row r of b into item_rows. */
@@ -356,7 +356,7 @@ static cp_status put_row(sqlite_items *s, const cp_batch *b, size_t r, cp_error 
     sqlite3_reset(s->put);
     if (rc != SQLITE_DONE)
         return cp_sqlite_fail(s->db, err, "putting the item of row %" PRIu64 " of %s",
-                              b->first_row + r, f->source);
+                              cp_batch_row_number(b, r), f->source);
     return CP_OK;
 }
 
@@ -397,7 +397,7 @@ static cp_status flush_block(sqlite_items *s, size_t i, cp_error *err)
 static cp_status add_to_block(sqlite_items *s, const cp_batch *b, size_t r, cp_error *err)
 {
     cp_items_file *f = &s->base.file;
-    const uint64_t ordinal = b->first_row + r;
+    const uint64_t ordinal = cp_batch_row_number(b, r);
     const size_t i = (size_t)(ordinal % CP_ITEM_SHARDS);
     items_block *k = &s->blocks[i];
     cp_status st = cp_buf_append(&k->items, k->n ? ",\"" : "{\"", 2);

@@ -1142,16 +1142,16 @@ static cp_status pg_write(cp_sql *db, const cp_batch *b, cp_error *err)
             st = put_value(s, b, i, r, s->targets[i]);
             if (st != CP_OK)
                 return cp_error_set(err, st, "encoding row %llu, column \"%s\" of %s for COPY",
-                                    (unsigned long long)(b->first_row + r),
+                                    (unsigned long long)cp_batch_row_number(b, r),
                                     b->schema->columns[i].name, s->source);
         }
         if (st == CP_OK)
             st = put_bytes(&s->copy, s->source, source_len);
         if (st == CP_OK)
-            st = put_fixed(&s->copy, b->first_row + r, 8);
+            st = put_fixed(&s->copy, cp_batch_row_number(b, r), 8);
         if (st != CP_OK)
             return cp_error_set(err, st, "encoding row %llu of %s for COPY",
-                                (unsigned long long)(b->first_row + r), s->source);
+                                (unsigned long long)cp_batch_row_number(b, r), s->source);
         s->rows_sent++;
         if (s->copy.len >= COPY_FLUSH_BYTES)
             CP_RETURN_IF_ERROR(flush_copy(s, err));

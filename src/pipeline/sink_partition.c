@@ -78,8 +78,9 @@ typedef struct partition_sink {
     size_t nfiles, capfiles;
     unsigned nopen;
     uint64_t clock;
-    size_t *row_part; /* the partition of each row of the batch */
-    size_t *order;    /* the batch's rows grouped by partition */
+    size_t *row_part;   /* the partition of each row of the batch */
+    size_t *order;      /* the batch's rows grouped by partition */
+    uint64_t *sub_rows; /* the source ordinal of each row of sub */
     size_t *touched;
     size_t capbatch;
     cp_buf path;
@@ -369,10 +370,12 @@ static cp_status ensure_room(partition_sink *s, const cp_batch *b, cp_error *err
         free(s->row_part);
         free(s->order);
         free(s->touched);
+        free(s->sub_rows);
         s->row_part = calloc(b->nrows, sizeof *s->row_part);
         s->order = calloc(b->nrows, sizeof *s->order);
         s->touched = calloc(b->nrows, sizeof *s->touched);
-        s->capbatch = s->row_part && s->order && s->touched ? b->nrows : 0;
+        s->sub_rows = calloc(b->nrows, sizeof *s->sub_rows);
+        s->capbatch = s->row_part && s->order && s->touched && s->sub_rows ? b->nrows : 0;
         if (!s->capbatch)
             return cp_error_set(err, CP_NOMEM, "out of memory");
     }
@@ -414,9 +417,12 @@ static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
         if (!q->writer && (st = open_writer(s, q, err)) != CP_OK)
             continue;
         cp_batch_clear(&s->sub, b->first_row);
-        for (size_t i = 0; st == CP_OK && i < nrows; i++)
+        for (size_t i = 0; st == CP_OK && i < nrows; i++) {
+            s->sub_rows[i] = cp_batch_row_number(b, s->order[at + i]);
             if ((st = cp_batch_append_from(&s->sub, b, s->order[at + i], s->cols)) != CP_OK)
                 st = cp_error_set(err, st, "out of memory splitting a batch by partition");
+        }
+        s->sub.row_numbers = s->sub_rows;
         at += nrows;
         if (st == CP_OK && (st = s->f->write(q->writer, &s->sub, err)) == CP_IO)
             st = cp_output_failed(&q->file->out, q->file->location, st, err);
@@ -735,6 +741,7 @@ static void part_free(cp_sink *k)
     free(s->row_part);
     free(s->order);
     free(s->touched);
+    free(s->sub_rows);
     free(s->folders);
     cp_buf_release(&s->path);
 }

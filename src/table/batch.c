@@ -96,6 +96,7 @@ void cp_batch_clear(cp_batch *b, uint64_t first_row)
     b->nrows = 0;
     b->string_bytes = 0;
     b->first_row = first_row;
+    b->row_numbers = NULL;
     for (size_t i = 0; i < b->schema->ncolumns; i++) {
         b->cols[i].nnulls = 0;
         cp_buf_reset(&b->cols[i].strings);

@@ -55,8 +55,16 @@ typedef struct cp_batch {
     size_t string_budget; /* a batch is full once its string bytes pass this */
     size_t string_bytes;
     uint64_t first_row; /* 1-based ordinal of the first row among the file's loaded rows */
+    /* NULL: row r is row first_row + r; else row r is row_numbers[r] (not owned) */
+    const uint64_t *row_numbers;
     cp_column_data *cols;
 } cp_batch;
+
+/* The 1-based ordinal of row r among the file's loaded rows. */
+static inline uint64_t cp_batch_row_number(const cp_batch *b, size_t r)
+{
+    return b->row_numbers ? b->row_numbers[r] : b->first_row + r;
+}
 
 /*
  * Allocates room for `capacity` rows of schema. string_budget bounds the string bytes of
@@ -65,7 +73,7 @@ typedef struct cp_batch {
 cp_status cp_batch_init(cp_batch *b, const cp_schema *schema, size_t capacity, size_t string_budget,
                         size_t max_row_bytes);
 void cp_batch_release(cp_batch *b);
-/* Empties the batch; the next row appended is data row number first_row. */
+/* Empties the batch; the next row appended is data row number first_row (row_numbers NULL). */
 void cp_batch_clear(cp_batch *b, uint64_t first_row);
 static inline bool cp_batch_full(const cp_batch *b)
 {

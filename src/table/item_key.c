@@ -36,7 +36,7 @@ cp_status cp_item_keyless_key(const char *dataset, const char *source_uri, uint6
 cp_status cp_item_key(const cp_item_keys *k, const cp_batch *b, size_t row, cp_buf *pk, cp_buf *sk)
 {
     if (k->ncolumns == 0)
-        return cp_item_keyless_key(k->dataset, k->source_uri, b->first_row + row, pk, sk);
+        return cp_item_keyless_key(k->dataset, k->source_uri, cp_batch_row_number(b, row), pk, sk);
     cp_buf_reset(pk);
     cp_buf_reset(sk);
     CP_RETURN_IF_ERROR(cp_buf_append_str(pk, k->dataset));

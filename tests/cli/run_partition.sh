@@ -168,6 +168,24 @@ expect_eq "the partition column is not in the files" \
     "$(hive "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('lake/parquet/odd/region=EU/day_day=2024-03-01/odd.parquet', hive_partitioning=false)) WHERE column_name = 'region'")" \
     '["0"]'
 
+# every row keeps its source ordinal whatever partition it lands in: with --json-style
+# dynamodb, _row is the CSV ordinal and the keyless (pk, sk) unique across partition files
+# (plain NDJSON and Parquet carry no _row)
+python3 - >ordinals.csv <<'PY'
+print("id,region,amount")
+for i in range(1, 3001):
+    region = "abab"[i - 1] if i < 5 else "c" if i == 5 else "abacbd"[i % 6]
+    print(f"{i},{region},{i}.5")
+PY
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out dyn --json-style dynamodb --partition-by region ordinals.csv
+expect_rc "partition by region, DynamoDB JSON" 0
+expect_eq "DynamoDB JSON: (pk, sk) unique across partition files, _row the CSV ordinal" \
+    "$(find dyn/json/ordinals -name '*.jsonl' -exec cat {} + | python3 -c 'import json, sys
+items = [json.loads(l)["Item"] for l in sys.stdin]
+keys = {(i["pk"]["S"], i["sk"]["S"]) for i in items}
+bad = sum(1 for i in items if i["_row"]["N"] != i["id"]["N"])
+print(len(items), len(keys), bad)')" "3000 3000 0"
+
 # usage errors
 run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'mnth(day)' odd.csv
 expect_rc "an unknown function" 2
