@@ -74,7 +74,7 @@ void cp_sql_unlock_source(cp_sql *db);
  */
 cp_status cp_sql_begin(cp_sql *db, const char *dataset, const cp_schema *schema,
                        const char *source_uri, cp_error *err);
-/* Inserts the batch's rows; _row of row i is cp_batch_row_number(b, i). */
+/* Inserts the batch's rows; _row of row i is b->first_row + i. */
 cp_status cp_sql_write(cp_sql *db, const cp_batch *b, cp_error *err);
 /*
  * After the last cp_sql_write: every row is in the open transaction (PostgreSQL ends the

@@ -192,11 +192,40 @@ static int32_t day_of(const cp_batch *b, size_t col, size_t row)
     return (int32_t)d;
 }
 
+/*
+ * Hive's timestamp partition value, yyyy-MM-dd HH:mm:ss[.ffffff] (UTC), the only form
+ * Hive and Trino (Athena) parse, escaped as Hive escapes it.
+ */
+static cp_status append_timestamp(cp_buf *out, int64_t us)
+{
+    const int64_t per_day = INT64_C(86400000000);
+    int64_t days = us / per_day, rem = us % per_day;
+    if (rem < 0) {
+        days--;
+        rem += per_day;
+    }
+    int64_t y;
+    unsigned mo, d;
+    cp_civil_from_days((int32_t)days, &y, &mo, &d);
+    const int64_t secs = rem / 1000000, frac = rem % 1000000;
+    char text[48];
+    int n = snprintf(text, sizeof text, "%04" PRId64 "-%02u-%02u %02d:%02d:%02d", y, mo, d,
+                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    if (n > 0 && frac)
+        n += snprintf(text + n, sizeof text - (size_t)n, ".%06d", (int)frac);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return CP_USAGE;
+    return cp_partition_append_escaped(out, text, (size_t)n);
+}
+
 static cp_status append_value(cp_buf *out, const struct cp_partition_key *k, const cp_batch *b,
                               size_t row)
 {
     if (!cp_batch_valid(b, k->column, row))
         return cp_buf_append_str(out, CP_PARTITION_DEFAULT_VALUE);
+    const cp_type_id type = b->schema->columns[k->column].type.id;
+    if (k->fn == CP_PARTITION_VALUE && (type == CP_TYPE_TIMESTAMP || type == CP_TYPE_TIMESTAMPTZ))
+        return append_timestamp(out, b->cols[k->column].v.i64[row]);
     if (k->fn == CP_PARTITION_VALUE) {
         cp_buf text;
         cp_buf_init(&text, CP_BUF_UNLIMITED);

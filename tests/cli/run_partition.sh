@@ -168,6 +168,19 @@ expect_eq "the partition column is not in the files" \
     "$(hive "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('lake/parquet/odd/region=EU/day_day=2024-03-01/odd.parquet', hive_partitioning=false)) WHERE column_name = 'region'")" \
     '["0"]'
 
+# TIMESTAMP keys: Hive's yyyy-MM-dd HH:mm:ss[.ffffff], the form Athena parses, ':' escaped
+printf 'id,ts\n1,2024-03-15T10:00:00\n2,2024-03-15 10:00:00.5\n3,\n' >ts.csv
+run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by ts ts.csv
+expect_rc "partition by a TIMESTAMP column" 0
+expect_eq "TIMESTAMP folders: no T, escaped colons, fraction only when there is one" \
+    "$(cd lake/parquet/ts && find . -type f | sort | tr '\n' ' ')" \
+    "./ts=2024-03-15 10%3A00%3A00.500000/ts.parquet ./ts=2024-03-15 10%3A00%3A00/ts.parquet ./ts=__HIVE_DEFAULT_PARTITION__/ts.parquet "
+expect_eq "DuckDB reads the TIMESTAMP values back" \
+    "$(hive "SELECT id, ts::TIMESTAMP FROM read_parquet('lake/parquet/ts/**/*.parquet', hive_partitioning=true) ORDER BY id")" \
+    '["1","2024-03-15 10:00:00"]
+["2","2024-03-15 10:00:00.5"]
+["3",null]'
+
 # every row keeps its source ordinal whatever partition it lands in: with --json-style
 # dynamodb, _row is the CSV ordinal and the keyless (pk, sk) unique across partition files
 # (plain NDJSON and Parquet carry no _row)

@@ -70,6 +70,42 @@ static void fixture_release(fixture *f)
     cp_schema_release(&f->schema);
 }
 
+/* A TIMESTAMP key's value is Hive's yyyy-MM-dd HH:mm:ss[.ffffff] (UTC for TIMESTAMPTZ). */
+static void test_timestamp_values(void **state)
+{
+    (void)state;
+    static const char *const rows[][3] = {
+        {"", "2024-03-15 10:00:00", ""},
+        {"", "1969-12-31 23:59:59.25", ""},
+        {"", "2024-03-15T08:07:06.000001", ""},
+    };
+    static const char *const want[] = {
+        "at=2024-03-15 10%3A00%3A00",
+        "at=1969-12-31 23%3A59%3A59.250000",
+        "at=2024-03-15 08%3A07%3A06.000001",
+    };
+    for (int tz = 0; tz < 2; tz++) {
+        fixture f;
+        fixture_init(&f, rows, 3);
+        if (tz)
+            f.schema.columns[1].type = cp_type_of(CP_TYPE_TIMESTAMPTZ);
+        cp_partition_spec s;
+        cp_partition_keys k;
+        cp_error e;
+        assert_int_equal(cp_partition_spec_parse("at", &s, &e), CP_OK);
+        assert_int_equal(cp_partition_resolve(&s, &f.schema, &k, &e), CP_OK);
+        cp_buf b;
+        cp_buf_init(&b, CP_BUF_UNLIMITED);
+        for (size_t r = 0; r < 3; r++) {
+            cp_buf_reset(&b);
+            assert_int_equal(cp_partition_append_path(&b, &k, &f.batch, r), CP_OK);
+            assert_string_equal(b.data, want[r]);
+        }
+        cp_buf_release(&b);
+        fixture_release(&f);
+    }
+}
+
 static void test_paths(void **state)
 {
     (void)state;
@@ -154,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_timestamp_values),
         cmocka_unit_test(test_append_from),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
