@@ -418,6 +418,13 @@ def default(name):
     return P.get(name, {}).get("Default")
 
 
+# a partitioned load spools its S3 files in /tmp: room for them, not Lambda's 512 MB default
+check(is_param_ref(fn.get("EphemeralStorage", {}).get("Size")) and
+      default(ref_name(fn["EphemeralStorage"]["Size"])) >= 2048,
+      "function /tmp (EphemeralStorage) is a parameter of at least 2048 MB by default",
+      f"{fn.get('EphemeralStorage')}")
+
+
 def cond_if(v):
     """(condition, then, else) of an Fn::If, or None."""
     if isinstance(v, dict) and "Fn::If" in v:

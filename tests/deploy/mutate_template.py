@@ -76,6 +76,8 @@ MUTATIONS = [
      "Athena's results expire"),
     ("partitions on by default", "  PartitionBy:\n    Type: String\n    Default: \"\"",
      "  PartitionBy:\n    Type: String\n    Default: \"month(date)\"", "CSVPIPE_PARTITION_BY: the PartitionBy parameter"),
+    ("Lambda's 512 MB /tmp", "      EphemeralStorage:\n        Size: !Ref LambdaEphemeralStorage\n", "",
+     "function /tmp (EphemeralStorage) is a parameter of at least 2048 MB by default"),
 ]
 
 
