@@ -796,6 +796,10 @@ cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, 
         return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration",
                             l->o->out_dir);
     }
+    if (s->s3) {
+        const char *tmp = getenv("TMPDIR");
+        cp_file_sink_remove_stale_pid_files(tmp && *tmp ? tmp : "/tmp", "csvpipe-spool-");
+    }
     *out = &s->base;
     return CP_OK;
 }

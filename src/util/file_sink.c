@@ -144,6 +144,29 @@ void cp_file_sink_abort(cp_file_sink *s)
     release(s);
 }
 
+void cp_file_sink_remove_stale_pid_files(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const size_t plen = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, plen) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + plen, &end, 10);
+        if (*end != '-' || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* still running, or not ours to judge */
+        char full[8192];
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full)
+            unlink(full);
+    }
+    closedir(d);
+}
+
 void cp_file_sink_remove_stale(const char *path)
 {
     const char *slash = strrchr(path, '/');

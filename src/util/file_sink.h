@@ -50,6 +50,12 @@ cp_status cp_file_sink_commit(cp_file_sink *s, cp_error *err);
  */
 void cp_file_sink_remove_stale(const char *path);
 
+/*
+ * Removes the files "<prefix><pid>-..." of folder dir whose process no longer runs (the
+ * spool files of a killed load). Files of live processes are left alone.
+ */
+void cp_file_sink_remove_stale_pid_files(const char *dir, const char *prefix);
+
 /* Closes and removes the temporary file and releases memory; safe after commit or twice. */
 void cp_file_sink_abort(cp_file_sink *s);
 

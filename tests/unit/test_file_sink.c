@@ -313,6 +313,37 @@ static void test_remove_stale(void **state)
     cp_file_sink_remove_stale(missing);
 }
 
+/* The spool files of a killed partitioned S3 load: "<prefix><pid>-<seq><ext>". */
+static void test_remove_stale_pid_files(void **state)
+{
+    pid_t dead = dead_pid();
+    char f_dead[192], f_dead_tmp[192], f_self[192], f_parent[192], f_nodash[192], f_other[192];
+    snprintf(f_dead, sizeof f_dead, "%s/csvpipe-spool-%ld-3.parquet", dir, (long)dead);
+    snprintf(f_dead_tmp, sizeof f_dead_tmp, "%s/csvpipe-spool-%ld-4.jsonl.tmp-%ld", dir, (long)dead,
+             (long)dead);
+    snprintf(f_self, sizeof f_self, "%s/csvpipe-spool-%ld-0.parquet", dir, (long)getpid());
+    snprintf(f_parent, sizeof f_parent, "%s/csvpipe-spool-%ld-0.parquet", dir, (long)getppid());
+    snprintf(f_nodash, sizeof f_nodash, "%s/csvpipe-spool-%ld", dir, (long)dead);
+    snprintf(f_other, sizeof f_other, "%s/other-%ld-0.parquet", dir, (long)dead);
+    const char *all[] = {f_dead, f_dead_tmp, f_self, f_parent, f_nodash, f_other};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        put_file(all[i], "x");
+
+    cp_file_sink_remove_stale_pid_files(dir, "csvpipe-spool-");
+
+    assert_false(exists(f_dead));
+    assert_false(exists(f_dead_tmp));
+    assert_true(exists(f_self));
+    assert_true(exists(f_parent));
+    assert_true(exists(f_nodash));
+    assert_true(exists(f_other));
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        unlink(all[i]);
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/nowhere", dir);
+    cp_file_sink_remove_stale_pid_files(missing, "csvpipe-spool-");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_open_missing_folder),
         cmocka_unit_test(test_write_failure_reported_at_commit),
         cmocka_unit_test(test_remove_stale),
+        cmocka_unit_test(test_remove_stale_pid_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
