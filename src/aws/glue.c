@@ -114,6 +114,54 @@ static json_t *table_input(const cp_glue_table *t, json_t *columns)
                      columns_json(t->partition_keys, t->npartition_keys));
 }
 
+/*
+ * UpdateTable's TableInput: the table as GetTable answered it (its Parameters, Description,
+ * Owner, PartitionKeys, storage settings...), with the given columns at t's location.
+ */
+static json_t *update_input(const char *body, size_t len, const cp_glue_table *t, json_t *columns)
+{
+    static const char *const kept[] = {"Name",
+                                       "Description",
+                                       "Owner",
+                                       "Retention",
+                                       "PartitionKeys",
+                                       "TableType",
+                                       "Parameters",
+                                       "ViewOriginalText",
+                                       "ViewExpandedText",
+                                       "TargetTable",
+                                       NULL};
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *table = json_object_get(j, "Table");
+    json_t *in = json_object();
+    json_t *sd = json_deep_copy(json_object_get(table, "StorageDescriptor"));
+    if (!sd)
+        sd = storage(t->location, NULL);
+    for (size_t i = 0; in && kept[i]; i++) {
+        json_t *v = json_object_get(table, kept[i]);
+        if (v && json_object_set(in, kept[i], v) != 0) {
+            json_decref(in);
+            in = NULL;
+        }
+    }
+    if (!in || !sd) {
+        json_decref(columns);
+        json_decref(sd);
+        json_decref(in);
+        json_decref(j);
+        return NULL;
+    }
+    if (json_object_set_new(sd, "Columns", columns) != 0 ||
+        json_object_set_new(sd, "Location", json_string(t->location)) != 0 ||
+        json_object_set_new(in, "StorageDescriptor", json_incref(sd)) != 0) {
+        json_decref(in);
+        in = NULL;
+    }
+    json_decref(sd);
+    json_decref(j);
+    return in;
+}
+
 cp_status cp_glue_parse_table(const char *body, size_t len, void **columns, cp_buf *keys,
                               cp_error *err)
 {
@@ -267,7 +315,7 @@ static cp_status put_table(cp_aws *aws, const cp_glue_table *t, bool check_only,
         if (st == CP_OK && differs) {
             op = "UpdateTable";
             body = json_pack("{s:s,s:o*}", "DatabaseName", t->database, "TableInput",
-                             table_input(t, merged));
+                             update_input(r.body.data, r.body.len, t, merged));
             merged = NULL;
             if (!body)
                 st = cp_error_set(err, CP_NOMEM, "out of memory");

@@ -184,10 +184,7 @@ static cp_status make_table(catalog_sink *s, cp_glue_table *t, cp_glue_column *k
             columns[t->ncolumns++] =
                 (cp_glue_column){schema->columns[i].name, schema->columns[i].type};
     for (size_t i = 0; i < pk->nkeys; i++)
-        keys[t->npartition_keys++] =
-            (cp_glue_column){pk->keys[i].name, pk->keys[i].fn == CP_PARTITION_VALUE
-                                                   ? schema->columns[pk->keys[i].column].type
-                                                   : cp_type_of(CP_TYPE_STRING)};
+        keys[t->npartition_keys++] = (cp_glue_column){pk->keys[i].name, cp_type_of(CP_TYPE_STRING)};
     return CP_OK;
 }
 

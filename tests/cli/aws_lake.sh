@@ -12,8 +12,11 @@
 #   - a new version of the first file with fewer months: no stale object of it left in
 #     the months it no longer has, and the partitions left empty leave the table;
 #   - a later file's new column is added and a wider decimal widens its column
-#     (UpdateTable); a column that changes kind (bigint to text) fails the load before any
-#     file is published;
+#     (UpdateTable), which keeps the Parameters, Description and Owner a user set
+#     (update-table between the loads); a column that changes kind (bigint to text) fails
+#     the load before any file is published;
+#   - a partition column's key is string: a file with region 1,2 then one with EU both
+#     register under it;
 #   - a crash after the table step, then the retry: the partitions are there once; and
 #     kill -9 at every point of a new version's load (fewer months, with the ledger), then
 #     the rerun: only the new version's objects and partitions are left;
@@ -91,6 +94,28 @@ expect_eq "get-partitions: one per month present" "$(glue partitions orders)" \
 2024-03 s3://lake/warehouse/parquet/orders/order_date_month=2024-03/
 __HIVE_DEFAULT_PARTITION__ s3://lake/warehouse/parquet/orders/order_date_month=__HIVE_DEFAULT_PARTITION__/"
 
+# what a user sets on the table (partition projection, a description, an owner) survives
+# the UpdateTable of an evolving load
+python3 - <<'PY'
+import boto3, os
+g = boto3.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+t = g.get_table(DatabaseName="lake", Name="orders")["Table"]
+ti = {k: t[k] for k in ("Name", "TableType", "StorageDescriptor", "PartitionKeys", "Parameters")}
+ti["Parameters"] = dict(ti["Parameters"], **{"projection.enabled": "false", "team": "sales"})
+ti["Description"] = "orders lake"
+ti["Owner"] = "ana"
+g.update_table(DatabaseName="lake", TableInput=ti)
+PY
+table_extras() {
+    python3 - <<'PY'
+import boto3, os
+g = boto3.client("glue", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+t = g.get_table(DatabaseName="lake", Name="orders")["Table"]
+p = t.get("Parameters", {})
+print(p.get("projection.enabled"), p.get("team"), p.get("classification"), t.get("Description"), t.get("Owner"))
+PY
+}
+
 # a second file: only its new month is added; a new column updates the table
 cat >more.csv <<'EOF2'
 order_id,order_date,created_at,paid_at,amount,ratio,paid,customer,channel
@@ -106,6 +131,22 @@ expect_eq "get-partitions: its new month added" "$(glue partitions orders | cut 
     "2024-01 2024-02 2024-03 2024-04 __HIVE_DEFAULT_PARTITION__ "
 expect_eq "get-table: a column widened, the new one added (UpdateTable)" "$(glue table orders | head -n 1)" \
     "order_id:bigint order_date:date created_at:timestamp paid_at:timestamp amount:decimal(19,3) ratio:double paid:boolean customer:string channel:string"
+expect_eq "UpdateTable kept the table's parameters, description and owner" "$(table_extras)" \
+    "false sales parquet orders lake ana"
+
+# a partition column's key is string in Glue whatever the first file's values were: a
+# later file with text values registers under it
+printf 'id,region\n1,1\n2,2\n' >reg_a.csv
+printf 'id,region\n3,EU\n' >reg_b.csv
+python3 "$AWS_PY" put inbox reg/reg_a.csv reg_a.csv
+python3 "$AWS_PY" put inbox reg/reg_b.csv reg_b.csv
+for f in reg_a reg_b; do
+    run "$CSVPIPE" run --quiet --json --no-sql --no-nosql --out s3://lake/regions \
+        --table reg --partition-by region --catalog glue:lake "s3://inbox/reg/$f.csv"
+    expect_rc "$f: partitioned by a column" 0
+done
+expect_eq "get-table: the column's partition key is string" "$(glue table reg | sed -n 4p)" "region:string"
+expect_eq "get-partitions: both files' values" "$(glue partitions reg | cut -d' ' -f1 | tr '\n' ' ')" "1 2 EU "
 
 # a column that changes kind (bigint to text) is refused, as the relational side refuses it
 printf 'order_id,order_date\nA-8,2024-05-01\n' >text_id.csv
