@@ -503,11 +503,11 @@ static bool integer_run(body *b, size_t h, size_t c, bool any_column, size_t *en
         return false;
     prev = first;
     for (e = c + 1; e < n && cp_parse_int64(s->rows[h][e].data, s->rows[h][e].len, loc, &w) &&
-                    w == prev + 1 && (any_column || typed(body_type(b, e)));
+                    prev < INT64_MAX && w == prev + 1 && (any_column || typed(body_type(b, e)));
          e++)
         prev = w;
     *end = e;
-    const bool years = !any_column && first >= 1800 && first + (int64_t)(e - c) <= 2101;
+    const bool years = !any_column && first >= 1800 && first <= 2101 - (int64_t)(e - c);
     if (!(e - c >= 3 || (years && e - c >= 2)) || !(any_column || typed(body_type(b, c))))
         return false;
     if (h + 1 >= s->n || s->nfields[h + 1] < e)
@@ -516,7 +516,7 @@ static bool integer_run(body *b, size_t h, size_t c, bool any_column, size_t *en
         int64_t x, y;
         if (!cp_parse_int64(s->rows[h + 1][k].data, s->rows[h + 1][k].len, loc, &x) ||
             !cp_parse_int64(s->rows[h + 1][k + 1].data, s->rows[h + 1][k + 1].len, loc, &y) ||
-            y != x + 1)
+            x == INT64_MAX || y != x + 1)
             return true;
     }
     return false;
