@@ -33,27 +33,36 @@ cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect 
     return CP_OK;
 }
 
-static cp_status copy_header(cp_csv_reader *r, const cp_csv_reader *like)
+/* Keeps a copy of the header row to recognize it when the data repeats it. */
+static __attribute__((noinline)) cp_status keep_header(cp_csv_reader *r, const cp_row *row)
 {
-    if (!like || !like->header)
-        return CP_OK;
     size_t bytes = 0;
-    for (size_t i = 0; i < like->header_nfields; i++)
-        bytes += like->header[i].len;
-    r->header = malloc(like->header_nfields * sizeof *r->header);
+    for (size_t i = 0; i < row->nfields; i++)
+        bytes += row->fields[i].len;
+    r->header = malloc(row->nfields * sizeof *r->header);
     r->header_text = malloc(bytes ? bytes : 1);
     if (!r->header || !r->header_text)
         return CP_NOMEM;
     size_t o = 0;
-    for (size_t i = 0; i < like->header_nfields; i++) {
-        memcpy(r->header_text + o, like->header[i].data, like->header[i].len);
-        r->header[i] = like->header[i];
+    for (size_t i = 0; i < row->nfields; i++) {
+        memcpy(r->header_text + o, row->fields[i].data, row->fields[i].len);
         r->header[i].data = r->header_text + o;
-        o += like->header[i].len;
+        r->header[i].len = row->fields[i].len;
+        r->header[i].quoted = false;
+        o += row->fields[i].len;
     }
-    r->header_nfields = like->header_nfields;
-    r->header_len0 = like->header_len0;
+    r->header_nfields = row->nfields;
+    r->header_len0 = row->fields[0].len;
     return CP_OK;
+}
+
+/* Keeps a copy of like's header row (a reader of the same file opened before). */
+static cp_status copy_header(cp_csv_reader *r, const cp_csv_reader *like)
+{
+    if (!like || !like->header)
+        return CP_OK;
+    const cp_row row = {.fields = like->header, .nfields = like->header_nfields};
+    return keep_header(r, &row);
 }
 
 cp_status cp_csv_reader_open_at(cp_csv_reader *r, cp_source *src, const cp_dialect *d,
@@ -78,29 +87,6 @@ cp_status cp_csv_reader_open_at(cp_csv_reader *r, cp_source *src, const cp_diale
         return cp_error_set(err, CP_NOMEM, "out of memory");
     }
     r->slow = d->repeats_header;
-    return CP_OK;
-}
-
-/* Keeps a copy of the header row to recognize it when the data repeats it. */
-static __attribute__((noinline)) cp_status keep_header(cp_csv_reader *r, const cp_row *row)
-{
-    size_t bytes = 0;
-    for (size_t i = 0; i < row->nfields; i++)
-        bytes += row->fields[i].len;
-    r->header = malloc(row->nfields * sizeof *r->header);
-    r->header_text = malloc(bytes ? bytes : 1);
-    if (!r->header || !r->header_text)
-        return CP_NOMEM;
-    size_t o = 0;
-    for (size_t i = 0; i < row->nfields; i++) {
-        memcpy(r->header_text + o, row->fields[i].data, row->fields[i].len);
-        r->header[i].data = r->header_text + o;
-        r->header[i].len = row->fields[i].len;
-        r->header[i].quoted = false;
-        o += row->fields[i].len;
-    }
-    r->header_nfields = row->nfields;
-    r->header_len0 = row->fields[0].len;
     return CP_OK;
 }
 
