@@ -468,6 +468,13 @@ cp_status cp_json_writer_finish(cp_json_writer *w, cp_error *err)
     return flush(w, err);
 }
 
+cp_status cp_json_writer_suspend(cp_json_writer *w, cp_error *err)
+{
+    CP_RETURN_IF_ERROR(flush(w, err));
+    cp_buf_release(&w->out);
+    return CP_OK;
+}
+
 uint64_t cp_json_writer_bytes(const cp_json_writer *w)
 {
     return w->bytes + w->out.len;

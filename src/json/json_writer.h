@@ -39,6 +39,11 @@ cp_status cp_json_writer_new(const cp_schema *schema, cp_json_style style, const
  */
 void cp_json_writer_set_buffer(cp_json_writer *w, size_t bytes);
 cp_status cp_json_writer_write_batch(cp_json_writer *w, const cp_batch *b, cp_error *err);
+/*
+ * Flushes what is buffered and frees the buffer; the callback gets nothing until the next
+ * write (the caller may close its file and reopen it at the end meanwhile).
+ */
+cp_status cp_json_writer_suspend(cp_json_writer *w, cp_error *err);
 /* Flushes what is buffered. */
 cp_status cp_json_writer_finish(cp_json_writer *w, cp_error *err);
 uint64_t cp_json_writer_bytes(const cp_json_writer *w);

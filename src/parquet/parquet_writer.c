@@ -39,6 +39,8 @@ struct cp_pq_writer {
     cp_buf row_groups;
     uint32_t nrow_groups;
     cp_buf bmin, bmax;
+    size_t buf_max;
+    bool suspended; /* cols and comp released by cp_pq_writer_suspend */
     bool failed;
     bool finished;
 };
@@ -64,19 +66,42 @@ static cp_status emit(cp_pq_writer *w, const void *data, size_t len, cp_error *e
     return CP_OK;
 }
 
-void cp_pq_writer_free(cp_pq_writer *w)
+static void release_columns(cp_pq_writer *w)
 {
-    if (!w)
-        return;
     if (w->cols) {
         for (size_t i = 0; i < w->schema.ncolumns; i++)
             cp_pq_column_release(&w->cols[i]);
         free(w->cols);
+        w->cols = NULL;
     }
     cp_pq_compressor_release(&w->comp);
-    cp_buf_release(&w->row_groups);
     cp_buf_release(&w->bmin);
     cp_buf_release(&w->bmax);
+}
+
+static cp_status init_columns(cp_pq_writer *w)
+{
+    const size_t dict_limit =
+        w->opts.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : w->opts.dictionary_limit;
+    cp_pq_compressor_init(&w->comp, w->opts.codec);
+    cp_buf_init(&w->bmin, CP_BUF_UNLIMITED);
+    cp_buf_init(&w->bmax, CP_BUF_UNLIMITED);
+    w->cols = calloc(w->schema.ncolumns ? w->schema.ncolumns : 1, sizeof *w->cols);
+    if (!w->cols)
+        return CP_NOMEM;
+    cp_status st = CP_OK;
+    for (size_t i = 0; st == CP_OK && i < w->schema.ncolumns; i++)
+        st = cp_pq_column_init(&w->cols[i], w->schema.columns[i].type, w->opts.page_bytes,
+                               dict_limit, w->buf_max, &w->comp);
+    return st;
+}
+
+void cp_pq_writer_free(cp_pq_writer *w)
+{
+    if (!w)
+        return;
+    release_columns(w);
+    cp_buf_release(&w->row_groups);
     cp_schema_release(&w->schema);
     free(w);
 }
@@ -103,7 +128,7 @@ cp_status cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts, c
     if (!o.dictionary_limit)
         o.dictionary_limit =
             share < CP_PQ_DEFAULT_DICTIONARY_LIMIT ? share : CP_PQ_DEFAULT_DICTIONARY_LIMIT;
-    size_t dict_limit = o.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : o.dictionary_limit;
+    const size_t dict_limit = o.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : o.dictionary_limit;
     if (!write || !schema || dict_limit > ((size_t)1 << 30) || o.page_bytes > ((size_t)1 << 30) ||
         o.row_group_bytes > ((size_t)1 << 40)) {
         return cp_error_set(err, CP_USAGE,
@@ -125,21 +150,12 @@ cp_status cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts, c
     w->opts = o;
     w->write = write;
     w->ctx = ctx;
-    cp_pq_compressor_init(&w->comp, o.codec);
     cp_buf_init(&w->row_groups, CP_BUF_UNLIMITED);
-    cp_buf_init(&w->bmin, CP_BUF_UNLIMITED);
-    cp_buf_init(&w->bmax, CP_BUF_UNLIMITED);
     /* a safety net: the row-group flush keeps every buffer far below this */
-    size_t buf_max = 2 * o.row_group_bytes + 2 * o.page_bytes + ((size_t)256 << 20);
+    w->buf_max = 2 * o.row_group_bytes + 2 * o.page_bytes + ((size_t)256 << 20);
     cp_status st = cp_schema_copy(&w->schema, schema);
-    if (st == CP_OK) {
-        w->cols = calloc(schema->ncolumns ? schema->ncolumns : 1, sizeof *w->cols);
-        if (!w->cols)
-            st = CP_NOMEM;
-    }
-    for (size_t i = 0; st == CP_OK && i < schema->ncolumns; i++)
-        st = cp_pq_column_init(&w->cols[i], schema->columns[i].type, o.page_bytes, dict_limit,
-                               buf_max, &w->comp);
+    if (st == CP_OK)
+        st = init_columns(w);
     if (st != CP_OK)
         cp_error_set(err, st, "Parquet writer: %s", cp_status_message(st));
     else
@@ -232,9 +248,23 @@ static cp_status check_batch(const cp_pq_writer *w, const cp_batch *b, cp_error 
     return CP_OK;
 }
 
+/* After cp_pq_writer_suspend: the columns again, empty. */
+static cp_status resume(cp_pq_writer *w, cp_error *err)
+{
+    if (!w->suspended)
+        return CP_OK;
+    w->suspended = false;
+    cp_status st = init_columns(w);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "Parquet writer: %s", cp_status_message(st));
+    return CP_OK;
+}
+
 static cp_status write_batch(cp_pq_writer *w, const cp_batch *b, cp_error *err)
 {
     CP_RETURN_IF_ERROR(check_batch(w, b, err));
+    if (b->nrows)
+        CP_RETURN_IF_ERROR(resume(w, err));
     for (size_t r0 = 0; r0 < b->nrows; r0 += SLICE_ROWS) {
         size_t r1 = r0 + SLICE_ROWS < b->nrows ? r0 + SLICE_ROWS : b->nrows;
         for (size_t i = 0; i < w->schema.ncolumns; i++)
@@ -272,7 +302,8 @@ static cp_status finish(cp_pq_writer *w, cp_error *err)
 {
     if (w->failed || w->finished)
         return cp_error_set(err, CP_USAGE, "Parquet writer finished twice or after an error");
-    CP_RETURN_IF_ERROR(flush_row_group(w, err));
+    if (!w->suspended)
+        CP_RETURN_IF_ERROR(flush_row_group(w, err));
     cp_buf schema_json, headers, footer;
     cp_buf_init(&schema_json, CP_BUF_UNLIMITED);
     cp_buf_init(&headers, CP_BUF_UNLIMITED);
@@ -313,6 +344,23 @@ cp_status cp_pq_writer_finish(cp_pq_writer *w, cp_error *err)
     else
         w->failed = true;
     return st;
+}
+
+cp_status cp_pq_writer_suspend(cp_pq_writer *w, cp_error *err)
+{
+    if (w->failed || w->finished)
+        return cp_error_set(err, CP_USAGE, "Parquet writer suspended after %s",
+                            w->failed ? "an error" : "finish");
+    if (w->suspended)
+        return CP_OK;
+    cp_status st = flush_row_group(w, err);
+    if (st != CP_OK) {
+        w->failed = true;
+        return st;
+    }
+    release_columns(w);
+    w->suspended = true;
+    return CP_OK;
 }
 
 uint64_t cp_pq_writer_rows(const cp_pq_writer *w)

@@ -65,6 +65,16 @@ cp_status cp_pq_writer_new(const cp_schema *schema, const cp_pq_options *opts, c
  */
 cp_status cp_pq_writer_write_batch(cp_pq_writer *w, const cp_batch *b, cp_error *err);
 
+/*
+ * Flushes the rows buffered so far as a row group (none when there are none) and releases
+ * the columns' pages, dictionaries and codec state, so that the writer holds only its
+ * schema and the footer's row-group entries until the next write or finish, which start
+ * afresh (a later row group has its own dictionaries). The callback gets nothing more
+ * until then: the caller may close what it writes to and reopen it at the same end. A
+ * suspended file has more, smaller row groups than one written in one go.
+ */
+cp_status cp_pq_writer_suspend(cp_pq_writer *w, cp_error *err);
+
 /* Flushes the last row group and writes the footer. Call once; then free. */
 cp_status cp_pq_writer_finish(cp_pq_writer *w, cp_error *err);
 

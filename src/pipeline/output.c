@@ -74,6 +74,14 @@ cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location,
     return CP_OK;
 }
 
+cp_status cp_output_open_private(cp_output *o, const char *path, cp_error *err)
+{
+    memset(o, 0, sizeof *o);
+    CP_RETURN_IF_ERROR(cp_file_sink_open(&o->file, path, err));
+    o->open = true;
+    return CP_OK;
+}
+
 cp_status cp_output_write(void *ctx, const void *data, size_t len)
 {
     cp_output *o = ctx;
@@ -106,6 +114,23 @@ cp_status cp_output_sync(cp_output *o, cp_error *err)
     if (st != CP_OK)
         o->open = false; /* the file sink aborted itself */
     return st;
+}
+
+cp_status cp_output_suspend(cp_output *o, cp_error *err)
+{
+    if (!o->open || o->is_s3)
+        return cp_error_set(err, CP_USAGE, "only an open local output can be suspended");
+    cp_status st = cp_file_sink_suspend(&o->file, err);
+    if (st != CP_OK)
+        o->open = false; /* the file sink aborted itself */
+    return st;
+}
+
+cp_status cp_output_resume(cp_output *o, cp_error *err)
+{
+    if (!o->open || o->is_s3)
+        return cp_error_set(err, CP_USAGE, "only a suspended local output can be resumed");
+    return cp_file_sink_resume(&o->file, err);
 }
 
 cp_status cp_output_commit(cp_output *o, cp_error *err)

@@ -33,6 +33,11 @@ bool cp_location_is_s3(const char *location);
  * s3:// locations only.
  */
 cp_status cp_output_open(cp_output *o, struct cp_aws *aws, const char *location, cp_error *err);
+/*
+ * A local output at a path no other process writes (a spool file named by this process's
+ * id, in an existing folder): cp_output_open without its look for other processes' files.
+ */
+cp_status cp_output_open_private(cp_output *o, const char *path, cp_error *err);
 /* A cp_write_fn: ctx is the cp_output. */
 cp_status cp_output_write(void *ctx, const void *data, size_t len);
 /*
@@ -41,6 +46,12 @@ cp_status cp_output_write(void *ctx, const void *data, size_t len);
  * are sent). On failure the output is aborted.
  */
 cp_status cp_output_sync(cp_output *o, cp_error *err);
+/*
+ * Local only: closes the file for a while (cp_file_sink_suspend) and reopens it at its end
+ * (cp_file_sink_resume), to bound the open descriptors. S3: CP_USAGE.
+ */
+cp_status cp_output_suspend(cp_output *o, cp_error *err);
+cp_status cp_output_resume(cp_output *o, cp_error *err);
 cp_status cp_output_commit(cp_output *o, cp_error *err);
 /*
  * A write into o that returned st failed: err (which may hold the writer's message) is made

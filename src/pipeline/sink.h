@@ -122,11 +122,17 @@ typedef struct cp_sink_format {
     cp_status (*write)(void *writer, const cp_batch *b, cp_error *err);
     cp_status (*finish)(void *writer, cp_error *err); /* the last bytes, e.g. a footer */
     void (*free)(void *writer);
+    /*
+     * Hands every buffered row to write(out, ...) (a Parquet row group) and frees the
+     * writer's buffers; write gets nothing more until the next write or finish.
+     */
+    cp_status (*suspend)(void *writer, cp_error *err);
 } cp_sink_format;
 
 /*
  * Defines the cp_sink_format `var` of a writer type W that follows the writers' conventions
- * (W_write_batch, W_finish and W_free, as parquet/parquet_writer.h and json/json_writer.h),
+ * (W_write_batch, W_finish, W_free and W_suspend, as parquet/parquet_writer.h and
+ * json/json_writer.h),
  * made by writer_new; the rest of the arguments are the fields name to extension.
  */
 #define CP_SINK_FORMAT(var, W, writer_new, ...)                                                    \
@@ -142,7 +148,12 @@ typedef struct cp_sink_format {
     {                                                                                              \
         W##_free(w);                                                                               \
     }                                                                                              \
-    const cp_sink_format var = {__VA_ARGS__, writer_new, var##_write, var##_finish, var##_free}
+    static cp_status var##_suspend(void *w, cp_error *err)                                         \
+    {                                                                                              \
+        return W##_suspend(w, err);                                                                \
+    }                                                                                              \
+    const cp_sink_format var = {__VA_ARGS__,  writer_new, var##_write,                             \
+                                var##_finish, var##_free, var##_suspend}
 
 extern const cp_sink_format cp_sink_parquet; /* sink_parquet.c */
 extern const cp_sink_format cp_sink_json;    /* sink_json.c */

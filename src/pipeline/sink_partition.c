@@ -2,15 +2,20 @@
  * sink_partition.c - the file of a format split into Hive-style partitions
  * (table/partition.h): <out>/<folder>/<dataset>/<k1>=<v1>/.../<stem><extension>.
  *
- * One child writer per partition value, made on the partition's first row. At most
- * cp_pipeline_options.partition_writers writers are open at once: when a row needs one
- * more, the writer used least recently is finished, its file complete (still under its
- * temporary name), and a later row of that partition starts the partition's next file,
- * <stem>~2<extension>, ~3... Each Parquet writer gets 1/partition_writers of
- * CP_PARTITION_MEMORY for its row group, pages and dictionaries (budget below), so the
- * writers together hold about CP_PARTITION_MEMORY whatever the number of partitions. A
- * file with no more partitions than writers, or with its rows in partition order, makes
- * one file per partition; more partitions in random order make more files.
+ * One child writer and one file per partition value, made on the partition's first row.
+ * At most cp_pipeline_options.partition_writers writers are active at once: when a
+ * partition needs one more, the writer used least recently (the tail of an intrusive LRU
+ * list) is suspended: its buffered rows go out as a row group (Parquet) or lines (NDJSON),
+ * its buffers are freed and its file closed. The partition's next rows reopen the same
+ * file at its end and add row groups; finish writes the footer once. So a load makes one
+ * file per partition however its rows are ordered, and memory stays bounded: each active
+ * Parquet writer gets 1/partition_writers of CP_PARTITION_MEMORY for its row group, pages
+ * and dictionaries (budget below), and a suspended one keeps only its schema and the
+ * footer's entries of the row groups it wrote. The price of rows in random order over
+ * more partitions than writers is small row groups: a partition suspended after a few
+ * rows writes a row group of those few rows (at most one per batch per partition).
+ * Earlier versions of csvpipe wrote <stem>~2<extension>, ~3... when a partition's writer
+ * was evicted; such files of the source are still removed as stale.
  *
  * Every file is written locally: beside its place under a temporary name (output.h) for a
  * local output; for an S3 output in a spool file under $TMPDIR, uploaded at publish. At
@@ -49,10 +54,11 @@ typedef struct part_file {
 typedef struct partition {
     char *path; /* "k1=v1/k2=v2" */
     unsigned nfiles;
-    part_file *file; /* the file being written; NULL when its writer is closed */
-    void *writer;
-    uint64_t used; /* the sink's clock when it was last written */
-    size_t nrows;  /* rows of the current batch (while a batch is split) */
+    part_file *file; /* the partition's file, from its first row */
+    void *writer;    /* NULL once finished */
+    bool active;     /* writer holds buffers and file an open descriptor; in the LRU list */
+    struct partition *newer, *older; /* the LRU list of active writers */
+    size_t nrows;                    /* rows of the current batch (while a batch is split) */
     size_t next;
 } partition;
 
@@ -77,18 +83,20 @@ typedef struct partition_sink {
     part_file **files;
     size_t nfiles, capfiles;
     unsigned nopen;
-    uint64_t clock;
-    size_t *row_part;   /* the partition of each row of the batch */
-    size_t *order;      /* the batch's rows grouped by partition */
-    uint64_t *sub_rows; /* the source ordinal of each row of sub */
+    partition *newest, *oldest; /* the LRU list of active writers */
+    size_t *row_part;           /* the partition of each row of the batch */
+    size_t *order;              /* the batch's rows grouped by partition */
+    uint64_t *sub_rows;         /* the source ordinal of each row of sub */
     size_t *touched;
     size_t capbatch;
     cp_buf path;
-    const char **folders; /* cp_sink_partition_folders */
-    char **stale;         /* after publish: the source's files this load did not publish */
-    size_t nstale;
+    const char **folders;          /* cp_sink_partition_folders */
+    const char **published_sorted; /* at publish: the files' locations, sorted */
+    size_t npublished;
+    char **stale; /* after publish: the source's files this load did not publish */
+    size_t nstale, capstale;
     char **emptied; /* after publish: the partition folders only stale files fill */
-    size_t nemptied;
+    size_t nemptied, capemptied;
     bool defer_stale; /* the catalog removes the stale files, after its partitions */
     uint64_t bytes;
     bool published;
@@ -172,68 +180,117 @@ static void file_free(part_file *pf)
     free(pf);
 }
 
+static void lru_unlink(partition_sink *s, partition *q)
+{
+    if (q->newer)
+        q->newer->older = q->older;
+    else
+        s->newest = q->older;
+    if (q->older)
+        q->older->newer = q->newer;
+    else
+        s->oldest = q->newer;
+    q->newer = q->older = NULL;
+}
+
+static void lru_push(partition_sink *s, partition *q)
+{
+    q->newer = NULL;
+    q->older = s->newest;
+    if (s->newest)
+        s->newest->newer = q;
+    else
+        s->oldest = q;
+    s->newest = q;
+}
+
+static void deactivate(partition_sink *s, partition *q)
+{
+    if (!q->active)
+        return;
+    lru_unlink(s, q);
+    q->active = false;
+    s->nopen--;
+}
+
+/* Suspends the active writer of q: its rows in its file, its buffers freed, the file closed. */
+static cp_status suspend_writer(partition_sink *s, partition *q, cp_error *err)
+{
+    part_file *pf = q->file;
+    deactivate(s, q);
+    cp_status st = s->f->suspend(q->writer, err);
+    if (st != CP_OK)
+        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+    return cp_output_suspend(&pf->out, err);
+}
+
 /* Finishes the partition's writer: its file whole on disk, still unpublished. */
 static cp_status close_writer(partition_sink *s, partition *q, cp_error *err)
 {
     if (!q->writer)
         return CP_OK;
     part_file *pf = q->file;
+    if (!q->active)
+        CP_RETURN_IF_ERROR(cp_output_resume(&pf->out, err));
+    deactivate(s, q);
     cp_status st = s->f->finish(q->writer, err);
     s->f->free(q->writer);
     q->writer = NULL;
-    q->file = NULL;
-    s->nopen--;
     if (st != CP_OK)
         return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
     pf->bytes = pf->out.bytes;
     return cp_output_sync(&pf->out, err);
 }
 
+/* Makes q's writer active (new, or resumed at the end of its file), the newest. */
 static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
 {
-    if (s->nopen >= s->l->o->partition_writers) {
-        partition *lru = NULL;
-        for (size_t i = 0; i < s->nparts; i++)
-            if (s->parts[i]->writer && (!lru || s->parts[i]->used < lru->used))
-                lru = s->parts[i];
-        if (lru)
-            CP_RETURN_IF_ERROR(close_writer(s, lru, err));
+    if (q->active) {
+        lru_unlink(s, q);
+        lru_push(s, q);
+        return CP_OK;
     }
-    if (s->nfiles == s->capfiles) {
-        size_t cap = s->capfiles ? s->capfiles * 2 : 16;
-        part_file **grown = realloc(s->files, cap * sizeof *grown);
-        if (!grown)
+    if (s->nopen >= s->l->o->partition_writers && s->oldest)
+        CP_RETURN_IF_ERROR(suspend_writer(s, s->oldest, err));
+    if (q->writer) {
+        CP_RETURN_IF_ERROR(cp_output_resume(&q->file->out, err));
+    } else {
+        if (s->nfiles == s->capfiles) {
+            size_t cap = s->capfiles ? s->capfiles * 2 : 16;
+            part_file **grown = realloc(s->files, cap * sizeof *grown);
+            if (!grown)
+                return cp_error_set(err, CP_NOMEM, "out of memory");
+            s->files = grown;
+            s->capfiles = cap;
+        }
+        part_file *pf = calloc(1, sizeof *pf);
+        if (!pf)
             return cp_error_set(err, CP_NOMEM, "out of memory");
-        s->files = grown;
-        s->capfiles = cap;
+        q->nfiles++;
+        const char *tmp = getenv("TMPDIR");
+        if (asprintf(&pf->location, "%s/%s/%s%s", s->folder, q->path, s->l->stem, s->f->extension) <
+                0 ||
+            (s->s3 && asprintf(&pf->spool, "%s/csvpipe-spool-%ld-%u%s", tmp && *tmp ? tmp : "/tmp",
+                               (long)getpid(), __atomic_fetch_add(&spool_seq, 1, __ATOMIC_RELAXED),
+                               s->f->extension) < 0)) {
+            pf->location = pf->spool = NULL;
+            free(pf);
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        }
+        s->files[s->nfiles++] = pf;
+        /* a spool name is this process's alone: no stale file of another to look for */
+        CP_RETURN_IF_ERROR(pf->spool ? cp_output_open_private(&pf->out, pf->spool, err)
+                                     : cp_output_open(&pf->out, NULL, pf->location, err));
+        cp_status st = s->f->writer_new(&s->child, &s->schema, &s->item_keys, cp_output_write,
+                                        &pf->out, &q->writer, err);
+        if (st != CP_OK) {
+            q->writer = NULL;
+            return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+        }
+        q->file = pf;
     }
-    part_file *pf = calloc(1, sizeof *pf);
-    if (!pf)
-        return cp_error_set(err, CP_NOMEM, "out of memory");
-    q->nfiles++;
-    char nth[16] = "";
-    if (q->nfiles > 1)
-        snprintf(nth, sizeof nth, "~%u", q->nfiles);
-    const char *tmp = getenv("TMPDIR");
-    if (asprintf(&pf->location, "%s/%s/%s%s%s", s->folder, q->path, s->l->stem, nth,
-                 s->f->extension) < 0 ||
-        (s->s3 && asprintf(&pf->spool, "%s/csvpipe-spool-%ld-%u%s", tmp && *tmp ? tmp : "/tmp",
-                           (long)getpid(), __atomic_fetch_add(&spool_seq, 1, __ATOMIC_RELAXED),
-                           s->f->extension) < 0)) {
-        pf->location = pf->spool = NULL;
-        free(pf);
-        return cp_error_set(err, CP_NOMEM, "out of memory");
-    }
-    s->files[s->nfiles++] = pf;
-    const char *local = pf->spool ? pf->spool : pf->location;
-    CP_RETURN_IF_ERROR(cp_output_open(&pf->out, NULL, local, err));
-    cp_status st = s->f->writer_new(&s->child, &s->schema, &s->item_keys, cp_output_write, &pf->out,
-                                    &q->writer, err);
-    if (st != CP_OK) {
-        q->writer = NULL;
-        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
-    }
-    q->file = pf;
+    q->active = true;
+    lru_push(s, q);
     s->nopen++;
     return CP_OK;
 }
@@ -258,16 +315,20 @@ static void drop_all(partition_sink *s)
     s->files = NULL;
     s->nfiles = s->capfiles = 0;
     s->nopen = 0;
+    s->newest = s->oldest = NULL;
+    free(s->published_sorted);
+    s->published_sorted = NULL;
+    s->npublished = 0;
     for (size_t i = 0; i < s->nemptied; i++)
         free(s->emptied[i]);
     free(s->emptied);
     s->emptied = NULL;
-    s->nemptied = 0;
+    s->nemptied = s->capemptied = 0;
     for (size_t i = 0; i < s->nstale; i++)
         free(s->stale[i]);
     free(s->stale);
     s->stale = NULL;
-    s->nstale = 0;
+    s->nstale = s->capstale = 0;
     cp_batch_release(&s->sub);
     cp_schema_release(&s->schema);
     free(s->cols);
@@ -411,10 +472,7 @@ static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
         partition *q = s->parts[s->touched[t]];
         const size_t nrows = q->nrows;
         q->nrows = 0;
-        if (st != CP_OK)
-            continue;
-        q->used = ++s->clock;
-        if (!q->writer && (st = open_writer(s, q, err)) != CP_OK)
+        if (st != CP_OK || (st = open_writer(s, q, err)) != CP_OK)
             continue;
         cp_batch_clear(&s->sub, b->first_row);
         for (size_t i = 0; st == CP_OK && i < nrows; i++) {
@@ -468,12 +526,36 @@ static cp_status upload(partition_sink *s, part_file *pf, cp_error *err)
     return st;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool in_sorted(const char *const *v, size_t n, const char *s)
+{
+    return n && bsearch(&s, v, n, sizeof *v, compare_strings) != NULL;
+}
+
+/* s->published_sorted: the locations of the files this load published, sorted. */
+static cp_status sort_published(partition_sink *s, cp_error *err)
+{
+    free(s->published_sorted);
+    s->published_sorted = calloc(s->nfiles ? s->nfiles : 1, sizeof *s->published_sorted);
+    if (!s->published_sorted)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (s->files[i]->published)
+            s->published_sorted[n++] = s->files[i]->location;
+    if (n > 1)
+        qsort(s->published_sorted, n, sizeof *s->published_sorted, compare_strings);
+    s->npublished = n;
+    return CP_OK;
+}
+
 static bool published_here(const partition_sink *s, const char *location)
 {
-    for (size_t i = 0; i < s->nfiles; i++)
-        if (s->files[i]->published && strcmp(s->files[i]->location, location) == 0)
-            return true;
-    return false;
+    return in_sorted(s->published_sorted, s->npublished, location);
 }
 
 /* name is <stem><ext> or <stem>~N<ext> */
@@ -494,7 +576,6 @@ static bool is_sources_file(const partition_sink *s, const char *name)
     return true;
 }
 
-/* Removes the source's files under dir (local) that this load did not publish. */
 /* Notes the partition folder of location (under s->folder), one a stale file is in. */
 static cp_status note_folder(partition_sink *s, const char *location, cp_error *err)
 {
@@ -502,15 +583,15 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
     const char *rel = location + n + 1, *slash = strrchr(location, '/');
     if (strncmp(location, s->folder, n) != 0 || location[n] != '/' || slash <= rel)
         return CP_OK; /* the dataset's own folder: no partition */
-    const size_t len = (size_t)(slash - rel);
-    for (size_t i = 0; i < s->nemptied; i++)
-        if (strlen(s->emptied[i]) == len && memcmp(s->emptied[i], rel, len) == 0)
-            return CP_OK;
-    char **grown = realloc(s->emptied, (s->nemptied + 1) * sizeof *grown);
-    if (!grown)
-        return cp_error_set(err, CP_NOMEM, "out of memory");
-    s->emptied = grown;
-    if (!(s->emptied[s->nemptied] = strndup(rel, len)))
+    if (s->nemptied == s->capemptied) {
+        size_t cap = s->capemptied ? s->capemptied * 2 : 16;
+        char **grown = realloc(s->emptied, cap * sizeof *grown);
+        if (!grown)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->emptied = grown;
+        s->capemptied = cap;
+    }
+    if (!(s->emptied[s->nemptied] = strndup(rel, (size_t)(slash - rel))))
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->nemptied++;
     return CP_OK;
@@ -519,22 +600,40 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
 /* Adds location to the source's stale files, to remove. */
 static cp_status add_stale(partition_sink *s, const char *location, cp_error *err)
 {
-    char **grown = realloc(s->stale, (s->nstale + 1) * sizeof *grown);
-    if (!grown)
-        return cp_error_set(err, CP_NOMEM, "out of memory");
-    s->stale = grown;
+    if (s->nstale == s->capstale) {
+        size_t cap = s->capstale ? s->capstale * 2 : 16;
+        char **grown = realloc(s->stale, cap * sizeof *grown);
+        if (!grown)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->stale = grown;
+        s->capstale = cap;
+    }
     if (!(s->stale[s->nstale] = strdup(location)))
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->nstale++;
     return note_folder(s, location, err);
 }
 
+/* After the listing: s->stale sorted, for is_stale; s->emptied sorted, each folder once. */
+static void sort_stale(partition_sink *s)
+{
+    if (s->nstale > 1)
+        qsort(s->stale, s->nstale, sizeof *s->stale, compare_strings);
+    if (s->nemptied > 1)
+        qsort(s->emptied, s->nemptied, sizeof *s->emptied, compare_strings);
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nemptied; i++) {
+        if (kept && strcmp(s->emptied[kept - 1], s->emptied[i]) == 0)
+            free(s->emptied[i]);
+        else
+            s->emptied[kept++] = s->emptied[i];
+    }
+    s->nemptied = kept;
+}
+
 static bool is_stale(const partition_sink *s, const char *location)
 {
-    for (size_t i = 0; i < s->nstale; i++)
-        if (strcmp(s->stale[i], location) == 0)
-            return true;
-    return false;
+    return in_sorted((const char *const *)s->stale, s->nstale, location);
 }
 
 /* Finds the source's files under dir (local) that this load did not publish. */
@@ -640,7 +739,9 @@ static cp_status find_stale(partition_sink *s, cp_error *err)
 {
     stale_ctx c = {s, NULL, 0, err};
     char *key = NULL, *prefix = NULL;
-    cp_status st = CP_OK;
+    cp_status st = sort_published(s, err);
+    if (st != CP_OK)
+        return st;
     if (!s->s3)
         st = find_stale_local(s, s->folder, 0, err);
     else if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
@@ -649,6 +750,7 @@ static cp_status find_stale(partition_sink *s, cp_error *err)
         st = cp_error_set(err, CP_NOMEM, "out of memory");
     else
         st = cp_s3_list(s->l->aws, c.bucket, prefix, find_stale_s3_key, &c, err);
+    sort_stale(s);
     size_t kept = 0;
     for (size_t i = 0; i < s->nemptied; i++) {
         bool others = true;

@@ -69,6 +69,36 @@ cp_status cp_file_sink_write(void *ctx, const void *data, size_t len)
     return CP_OK;
 }
 
+cp_status cp_file_sink_suspend(cp_file_sink *s, cp_error *err)
+{
+    if (s->fd < 0 || !s->tmp_path)
+        return cp_error_set(err, CP_USAGE, "file sink is not open (committed or aborted already)");
+    if (s->write_status != CP_OK) {
+        cp_error_set(err, CP_IO, "%s: write failed: %s (nothing published)", s->path,
+                     strerror(s->write_errno));
+        cp_file_sink_abort(s);
+        return CP_IO;
+    }
+    const int rc = close(s->fd), e = errno;
+    s->fd = -1;
+    if (rc != 0) {
+        cp_error_set(err, CP_IO, "%s: close failed: %s (nothing published)", s->path, strerror(e));
+        cp_file_sink_abort(s);
+        return CP_IO;
+    }
+    return CP_OK;
+}
+
+cp_status cp_file_sink_resume(cp_file_sink *s, cp_error *err)
+{
+    if (s->fd >= 0 || !s->tmp_path || s->synced)
+        return cp_error_set(err, CP_USAGE, "file sink is not suspended");
+    s->fd = open(s->tmp_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (s->fd < 0)
+        return cp_error_set(err, CP_IO, "%s: cannot reopen: %s", s->tmp_path, strerror(errno));
+    return CP_OK;
+}
+
 static void sync_parent(const char *path)
 {
     char *dir = strdup(path);

@@ -34,6 +34,15 @@ cp_status cp_file_sink_open(cp_file_sink *s, const char *path, cp_error *err);
 cp_status cp_file_sink_write(void *ctx, const void *data, size_t len);
 
 /*
+ * Closes the temporary file's descriptor (nothing synced), to reopen it with
+ * cp_file_sink_resume; CP_IO when a write failed or close does. On failure the sink is
+ * aborted.
+ */
+cp_status cp_file_sink_suspend(cp_file_sink *s, cp_error *err);
+/* Reopens the temporary file after cp_file_sink_suspend, writes going to its end. CP_IO. */
+cp_status cp_file_sink_resume(cp_file_sink *s, cp_error *err);
+
+/*
  * fsync and close the temporary file: every failure of the disk (a full disk, EIO) shows
  * here, before anything is published. On failure the sink is aborted.
  */
