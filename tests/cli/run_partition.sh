@@ -5,9 +5,14 @@
 #     gets every row, each row in the folder of its own month, and per month the count and
 #     the exact sum that Python's csv and decimal modules compute from the CSV; the same
 #     rows from the NDJSON tree; hyparquet and parquet-wasm read one partition file as
-#     DuckDB does; the cap made more files in a partition (<stem>~2.parquet);
+#     DuckDB does; the cap made no second file in a partition, only more row groups in
+#     its one file (an evicted writer is suspended and resumed, not finished);
 #   - a new version of the source with fewer months replaces its files and leaves no file
-#     (nor folder) in the months it no longer has;
+#     (nor folder) in the months it no longer has, nor the <stem>~2 files earlier
+#     versions of csvpipe wrote;
+#   - 20,000 rows over 50 days in random order with 4 writers: one file per day, every
+#     row once in the folder of its day, _row the CSV ordinal, and the same data as with
+#     64 writers (NDJSON byte for byte, Parquet read back);
 #   - a load that fails (too many rejects) publishes nothing: the tree is byte for byte
 #     what it was;
 #   - a crash between two partition files' publish: the retry converges to the new version;
@@ -86,11 +91,15 @@ if [ -s part.duckdb ]; then pass "$month/sales.parquet has rows"; else fail "$mo
 
 nmonths=$(find lake/parquet/sales -mindepth 1 -maxdepth 1 -type d -name 'data_month=*' | wc -l)
 expect_eq "one folder per month" "$nmonths" "$(oracle sales.csv | wc -l)"
-if find lake/parquet/sales -name 'sales~2.parquet' | grep -q .; then
-    pass "at most 3 writers open: a partition got a second file"
-else
-    fail "no partition has a second file, though 3 writers cannot hold $nmonths months"
-fi
+expect_eq "Parquet: one file per month, though 3 writers cannot hold $nmonths months" \
+    "$(find lake/parquet/sales -type f | wc -l) $(find lake/parquet/sales -type f -name sales.parquet | wc -l)" \
+    "$nmonths $nmonths"
+expect_eq "NDJSON: one file per month" \
+    "$(find lake/json/sales -type f | wc -l) $(find lake/json/sales -type f -name sales.jsonl | wc -l)" \
+    "$nmonths $nmonths"
+expect_eq "an evicted writer was resumed: every month's file has more than one row group" \
+    "$(hive "SELECT count(*) FROM (SELECT file_name FROM parquet_metadata('lake/parquet/sales/**/*.parquet') GROUP BY 1 HAVING max(row_group_id) = 0)")" \
+    '["0"]'
 if find lake -name '*.tmp-*' | grep -q .; then
     fail "temporary files left: $(find lake -name '*.tmp-*' | head -3)"
 else
@@ -108,8 +117,13 @@ with open('sales.new', 'w', newline='', encoding='utf-8') as f:
     w.writerows(r for r in rows[1:] if r[d][:7] in ('2024-01', '2024-02', '2024-03'))
 PY
 mv sales.new sales.csv
+# what csvpipe before this version wrote when a partition's writer was evicted
+cp lake/parquet/sales/data_month=2024-01/sales.parquet lake/parquet/sales/data_month=2024-01/'sales~2.parquet'
+cp lake/json/sales/data_month=2024-01/sales.jsonl lake/json/sales/data_month=2024-01/'sales~2.jsonl'
 load sales.csv
 expect_rc "new version with fewer months" 0
+expect_eq "the <stem>~2 files of an earlier csvpipe are removed" \
+    "$(find lake -name 'sales~*' | wc -l)" "0"
 expect_eq "DuckDB: the new version only" "$(duck_months lake/parquet/sales)" "$(oracle sales.csv)"
 expect_eq "Parquet: only its three months' folders left" \
     "$(find lake/parquet/sales -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')" \
@@ -198,6 +212,43 @@ items = [json.loads(l)["Item"] for l in sys.stdin]
 keys = {(i["pk"]["S"], i["sk"]["S"]) for i in items}
 bad = sum(1 for i in items if i["_row"]["N"] != i["id"]["N"])
 print(len(items), len(keys), bad)')" "3000 3000 0"
+
+# more days than writers, rows in random order: one file per day whatever the cap, the same
+# data (NDJSON files byte for byte: rows keep their source order within a partition)
+python3 - >days.csv <<'PY'
+import random
+random.seed(16)
+print("id,d,v")
+for i in range(1, 20001):
+    print(f"{i},2024-{random.randint(1, 2):02d}-{random.randint(1, 25):02d},{i}.5")
+PY
+for w in 4 64; do
+    run "$CSVPIPE" run --quiet --no-sql --no-nosql --out "days$w" --json-style dynamodb \
+        --partition-writers "$w" --partition-by 'day(d)' days.csv
+    expect_rc "50 days in random order, $w writers" 0
+done
+expect_eq "4 writers: one Parquet and one NDJSON file per day" \
+    "$(find days4/parquet/days -type f -name days.parquet | wc -l) $(find days4/json/days -type f -name days.jsonl | wc -l) $(find days4 -type f | wc -l)" \
+    "50 50 100"
+expect_eq "4 writers: every row once, in the folder of its day, exact sum" \
+    "$(hive "SELECT count(*), count(DISTINCT id), sum(v), count(*) FILTER (WHERE d <> d_day::DATE) FROM read_parquet('days4/parquet/days/**/*.parquet', hive_partitioning=true)")" \
+    "$(python3 -c 'import csv, json
+from decimal import Decimal
+rows = list(csv.DictReader(open("days.csv")))
+print(json.dumps([str(len(rows)), str(len({r["id"] for r in rows})), str(sum(Decimal(r["v"]) for r in rows)), "0"], separators=(",", ":")))')"
+expect_eq "4 writers: _row is the CSV ordinal of every item" \
+    "$(find days4/json/days -name '*.jsonl' -exec cat {} + | python3 -c 'import json, sys
+items = [json.loads(l)["Item"] for l in sys.stdin]
+print(len(items), sum(1 for i in items if i["_row"]["N"] != i["id"]["N"]))')" "20000 0"
+if diff -r days4/json days64/json >/dev/null; then
+    pass "NDJSON: 4 and 64 writers write the same files"
+else
+    fail "NDJSON: 4 and 64 writers differ: $(diff -rq days4/json days64/json | head -3)"
+fi
+table() {
+    hive "SELECT d_day, id, d, v FROM read_parquet('$1/parquet/days/**/*.parquet', hive_partitioning=true) ORDER BY id" | md5sum
+}
+expect_eq "Parquet: 4 and 64 writers hold the same rows" "$(table days4)" "$(table days64)"
 
 # usage errors
 run "$CSVPIPE" run --quiet --no-sql --no-nosql --out lake --partition-by 'mnth(day)' odd.csv

@@ -133,6 +133,47 @@ static void test_commit_replaces_previous(void **state)
     assert_true(after.st_ino != before.st_ino); /* a rename, not a rewrite */
 }
 
+/* Suspended, the descriptor is closed; resumed, writes go on at the end; then committed. */
+static void test_suspend_resume(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/suspended.parquet", dir);
+    cp_file_sink s;
+    cp_error err;
+    assert_int_equal(cp_file_sink_open(&s, path, &err), CP_OK);
+    assert_int_equal(cp_file_sink_write(&s, "PAR1", 4), CP_OK);
+    assert_int_equal(cp_file_sink_suspend(&s, &err), CP_OK);
+    assert_int_equal(s.fd, -1);
+    assert_true(exists(s.tmp_path));
+    assert_false(exists(path));
+    cp_error_clear(&err);
+    assert_int_equal(cp_file_sink_suspend(&s, &err), CP_USAGE); /* twice */
+    assert_int_equal(cp_file_sink_resume(&s, &err), CP_OK);
+    assert_int_equal(cp_file_sink_resume(&s, &err), CP_USAGE); /* not suspended */
+    assert_int_equal(cp_file_sink_write(&s, "rows", 4), CP_OK);
+    assert_int_equal(cp_file_sink_suspend(&s, &err), CP_OK);
+    assert_int_equal(cp_file_sink_resume(&s, &err), CP_OK);
+    assert_int_equal(cp_file_sink_write(&s, "PAR1", 4), CP_OK);
+    assert_int_equal(cp_file_sink_commit(&s, &err), CP_OK);
+    char *got = slurp(path);
+    assert_string_equal(got, "PAR1rowsPAR1");
+    free(got);
+
+    /* a failed write shows at suspend, which aborts */
+    assert_int_equal(cp_file_sink_open(&s, path, &err), CP_OK);
+    char tmp[160];
+    snprintf(tmp, sizeof tmp, "%s", s.tmp_path);
+    close(s.fd); /* the write fails (EBADF) */
+    assert_int_equal(cp_file_sink_write(&s, "x", 1), CP_IO);
+    s.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert_int_equal(cp_file_sink_suspend(&s, &err), CP_IO);
+    assert_false(exists(tmp));
+    got = slurp(path);
+    assert_string_equal(got, "PAR1rowsPAR1");
+    free(got);
+}
+
 static void test_abort_removes_temp(void **state)
 {
     char path[128];
@@ -350,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_temp_name_and_commit),
         cmocka_unit_test(test_commit_replaces_previous),
         cmocka_unit_test(test_abort_removes_temp),
+        cmocka_unit_test(test_suspend_resume),
         cmocka_unit_test(test_open_truncates_stale_temp),
         cmocka_unit_test(test_rename_failure),
         cmocka_unit_test(test_open_missing_folder),

@@ -200,6 +200,60 @@ static void test_row_groups_by_size(void **state)
 }
 
 /*
+ * Suspend flushes the buffered rows as a row group and hands nothing more to the callback
+ * until the next write; a suspend with nothing buffered writes nothing; finish after a
+ * suspend writes the footer of every row group.
+ */
+static void test_suspend(void **state)
+{
+    (void)state;
+    cp_schema s;
+    const cp_type t[] = {cp_type_of(CP_TYPE_INT64)};
+    make_schema(&s, t, 1);
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, 100, 1 << 20, 1024), CP_OK);
+    mem_out m = {0};
+    cp_buf_init(&m.buf, 1 << 20);
+    cp_error err;
+    cp_pq_writer *w;
+    assert_int_equal(cp_pq_writer_new(&s, NULL, mem_write, &m, &w, &err), CP_OK);
+    for (int k = 0; k < 3; k++) {
+        cp_batch_clear(&b, 1 + (uint64_t)k * 100);
+        memset(b.cols[0].validity, 0, (100 + 63) / 64 * 8);
+        fill_int64(&b, 0, 100, k * 100);
+        b.nrows = 100;
+        assert_int_equal(cp_pq_writer_write_batch(w, &b, &err), CP_OK);
+        assert_int_equal(cp_pq_writer_row_groups(w), (uint32_t)k);
+        assert_int_equal(cp_pq_writer_suspend(w, &err), CP_OK);
+        assert_int_equal(cp_pq_writer_row_groups(w), (uint32_t)k + 1);
+        assert_int_equal(cp_pq_writer_bytes(w), m.buf.len);
+        const size_t len = m.buf.len;
+        assert_int_equal(cp_pq_writer_suspend(w, &err), CP_OK);
+        assert_int_equal(m.buf.len, len);
+    }
+    assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
+    assert_int_equal(cp_pq_writer_rows(w), 300);
+    assert_int_equal(cp_pq_writer_row_groups(w), 3);
+    assert_true(m.buf.len > 12);
+    assert_memory_equal(m.buf.data + m.buf.len - 4, "PAR1", 4);
+    cp_error_clear(&err);
+    assert_int_equal(cp_pq_writer_suspend(w, &err), CP_USAGE); /* after finish */
+    cp_pq_writer_free(w);
+
+    /* a writer suspended with no row at all makes a valid empty file */
+    cp_buf_reset(&m.buf);
+    assert_int_equal(cp_pq_writer_new(&s, NULL, mem_write, &m, &w, &err), CP_OK);
+    assert_int_equal(cp_pq_writer_suspend(w, &err), CP_OK);
+    assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
+    assert_int_equal(cp_pq_writer_row_groups(w), 0);
+    assert_memory_equal(m.buf.data + m.buf.len - 4, "PAR1", 4);
+    cp_pq_writer_free(w);
+    cp_buf_release(&m.buf);
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
+/*
  * The memory cap closes row groups by the compressed bytes they hold, every one of them
  * alike: the first row group must not leave the writer closing one per slice afterwards.
  */
@@ -540,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_zero_rows),
         cmocka_unit_test(test_row_groups_by_size),
         cmocka_unit_test(test_row_groups_by_memory),
+        cmocka_unit_test(test_suspend),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_sink),
         cmocka_unit_test(test_dictionary_give_up),
