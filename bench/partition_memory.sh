@@ -7,8 +7,9 @@
 # of 64 for 60 months in random order (memory against the number of files), and once
 # without --partition-by for comparison; under GNU time: wall time and peak RSS (target: under
 # 150 MB with the partitions). Each partitioned run is checked: 60 month folders, one
-# Parquet file each (with --partition-writers 8, more files), every row read back by
-# DuckDB (tests/js). Prints a Markdown table
+# Parquet file each (with --partition-writers 8 too: an evicted writer is suspended and
+# resumed, its file getting more, smaller row groups), every row read back by DuckDB
+# (tests/js). Prints a Markdown table
 # and writes it to bench/results/partition.md.
 #
 # Usage: bench/partition_memory.sh [BUILD_DIR]   (default build/, built with `make` when
