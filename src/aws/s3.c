@@ -2,22 +2,29 @@
  * s3.c - S3 GET as a pull-based source over curl's push-based transfer, and the
  * part-at-a-time multipart upload.
  *
- * The source drives one easy handle through a private multi handle: a read points the
- * write callback at the caller's buffer and pumps the multi handle until some bytes
- * arrive; the rest of the chunk curl handed over (at most CURL_MAX_WRITE_SIZE) waits in a
- * small spill buffer. A transfer that ends early is resumed from the next undelivered
- * byte with a Range request conditioned on the ETag.
+ * The source drives its transfers through a private multi handle from the reading thread.
+ * An object of at most one GET part is one streaming GET: a read points the write
+ * callback at the caller's buffer and pumps the multi handle until some bytes arrive; the
+ * rest of the chunk curl handed over (at most CURL_MAX_WRITE_SIZE) waits in a small spill
+ * buffer. A larger object is cut into parts, each fetched by its own ranged GET into its
+ * own buffer; a ring of `nslots` buffers holds the part being delivered (the head) and the
+ * next ones, whose GETs run at the same time. A read hands over the head's bytes as they
+ * arrive, whatever order the parts finish in; once the head is delivered its slot takes the
+ * part nslots further on. Either way a transfer that ends early is resumed from its next
+ * missing byte with a Range request conditioned on the ETag.
  */
 #include "aws/s3.h"
 #include "util/fault.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MIN_PART (5u << 20)
 #define DEFAULT_PART (8u << 20)
@@ -76,7 +83,37 @@ static cp_status object_url(cp_aws *aws, const char *bucket, const char *key, co
 
 /* ---- the source ---------------------------------------------------------------------------- */
 
-typedef struct s3_source {
+#define GET_PART_DEFAULT ((uint64_t)8 << 20)
+#define GET_PART_MIN ((uint64_t)64 << 10)
+#define GET_PART_MAX ((uint64_t)1 << 30)
+#define GETS_IN_FLIGHT_DEFAULT 4
+#define GETS_IN_FLIGHT_MAX 64
+#define PART_RECV_BUFFER (256 * 1024) /* curl's receive buffer per part GET: fewer calls */
+
+typedef struct s3_source s3_source;
+
+/* One ranged GET of a parallel read: the object's bytes [start, start + len) into buf. */
+typedef struct s3_part {
+    s3_source *s;
+    CURL *easy;
+    void *hl;
+    uint64_t index; /* the part's number, from 0 */
+    uint64_t start;
+    size_t len;
+    char *buf;           /* GET part bytes, kept for the slot's next part */
+    size_t got;          /* bytes of the part received */
+    size_t got_at_start; /* got when the current GET started */
+    uint64_t skip;       /* bytes to drop: a 200 answer with the whole object */
+    bool used;           /* the slot holds a part */
+    bool active;         /* its GET is in the multi handle */
+    bool status_seen, ok_status;
+    bool overflow;        /* the answer was longer than the range asked for */
+    int failures;         /* consecutive failures without progress */
+    long long not_before; /* monotonic ms: no new GET before (backoff) */
+    cp_aws_response resp;
+} s3_part;
+
+struct s3_source {
     cp_source base;
     cp_aws *aws;
     char *bucket, *key;
@@ -84,6 +121,9 @@ typedef struct s3_source {
     char *etag_raw;   /* as S3 sent it, for If-Match */
     char *version_id; /* NULL when unversioned */
     CURLM *multi;
+    unsigned resumes;
+    cp_buf url;
+    /* one streaming GET (small objects) */
     CURL *easy;
     void *hl;
     bool active;
@@ -97,10 +137,72 @@ typedef struct s3_source {
     cp_buf spill;
     size_t spill_pos;
     cp_aws_response resp; /* headers, and the body of error answers */
-    unsigned resumes;
-    int failures; /* consecutive failures without progress */
-    cp_buf url;
-} s3_source;
+    int failures;         /* consecutive failures without progress */
+    /* ranged GETs in parallel (large objects); nslots == 0 for the streaming GET */
+    uint64_t part_bytes;
+    unsigned nslots;
+    s3_part *slots;  /* part i lives in slots[i % nslots] */
+    uint64_t nparts; /* parts of the object */
+    uint64_t head;   /* the part being delivered */
+    size_t head_pos; /* bytes of the head part delivered */
+    uint64_t parts_done, parts_early;
+};
+
+static cp_status changed_error(const s3_source *s, cp_error *err)
+{
+    return cp_error_set(err, CP_IO,
+                        "%s changed while it was being read (ETag %s no longer matches); the "
+                        "load will be retried by the next event",
+                        s->base.name, s->etag);
+}
+
+/*
+ * Prepares a fresh easy handle h for a GET of the object from byte `from` to byte `to`
+ * (inclusive; UINT64_MAX: to the end), conditioned on the ETag (and the version id).
+ */
+static cp_status prepare_get(s3_source *s, CURL *h, uint64_t from, uint64_t to, void **hl,
+                             cp_error *err)
+{
+    char range[80] = "", ifmatch[300] = "";
+    if (to != UINT64_MAX)
+        snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-%" PRIu64, from, to);
+    else if (from > 0)
+        snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", from);
+    if (s->etag_raw[0])
+        snprintf(ifmatch, sizeof ifmatch, "If-Match: %s", s->etag_raw);
+    const char *hdrs[] = {ifmatch, range, NULL}; /* empty lines are skipped */
+    cp_buf q;
+    cp_buf_init(&q, 4096);
+    cp_status st = CP_OK;
+    if (s->version_id) {
+        st = cp_buf_append_str(&q, "versionId=");
+        if (st == CP_OK)
+            st = cp_aws_uri_encode(&q, s->version_id, strlen(s->version_id), false);
+    }
+    if (st == CP_OK)
+        st = object_url(s->aws, s->bucket, s->key, q.data, &s->url);
+    cp_buf_release(&q);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "%s: building the request", s->base.name);
+    cp_aws_request req = {.service = CP_AWS_S3,
+                          .method = "GET",
+                          .url = s->url.data,
+                          .headers = hdrs,
+                          .timeout_ms = 0};
+    st = cp_aws_prepare(s->aws, h, &req, hl, err);
+    if (st != CP_OK) {
+        curl_slist_free_all(*hl);
+        *hl = NULL;
+        return st;
+    }
+    /* a stalled stream counts as broken; no overall time limit for a large object */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    return CP_OK;
+}
+
+/* ---- one streaming GET ---- */
 
 static size_t src_head(char *data, size_t size, size_t n, void *ctx)
 {
@@ -176,40 +278,12 @@ static void stop_transfer(s3_source *s)
 
 static cp_status start_transfer(s3_source *s, cp_error *err)
 {
-    char range[64] = "", ifmatch[300] = "";
-    if (s->fetched > 0)
-        snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", s->fetched);
-    if (s->etag_raw[0])
-        snprintf(ifmatch, sizeof ifmatch, "If-Match: %s", s->etag_raw);
-    const char *hdrs[] = {ifmatch, range, NULL}; /* empty lines are skipped */
-    cp_buf q;
-    cp_buf_init(&q, 4096);
-    cp_status st = CP_OK;
-    if (s->version_id) {
-        st = cp_buf_append_str(&q, "versionId=");
-        if (st == CP_OK)
-            st = cp_aws_uri_encode(&q, s->version_id, strlen(s->version_id), false);
-    }
-    if (st == CP_OK)
-        st = object_url(s->aws, s->bucket, s->key, q.data, &s->url);
-    cp_buf_release(&q);
-    if (st != CP_OK)
-        return cp_error_set(err, st, "%s: building the request", s->base.name);
-    cp_aws_request req = {.service = CP_AWS_S3,
-                          .method = "GET",
-                          .url = s->url.data,
-                          .headers = hdrs,
-                          .timeout_ms = 0};
     CURL *fresh = curl_easy_init(); /* never a reused handle: see aws.c */
     if (!fresh)
         return cp_error_set(err, CP_NOMEM, "%s: out of memory", s->base.name);
     curl_easy_cleanup(s->easy);
     s->easy = fresh;
-    CP_RETURN_IF_ERROR(cp_aws_prepare(s->aws, s->easy, &req, &s->hl, err));
-    /* a stalled stream counts as broken; no overall time limit for a large object */
-    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, 0L);
-    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 30L);
+    CP_RETURN_IF_ERROR(prepare_get(s, s->easy, s->fetched, UINT64_MAX, &s->hl, err));
     curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, src_write);
     curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, src_head);
@@ -227,7 +301,6 @@ static cp_status start_transfer(s3_source *s, cp_error *err)
     s->active = true;
     return CP_OK;
 }
-
 /* Pumps the transfer until bytes arrive or it ends; *done receives its result when it ends. */
 static void pump(s3_source *s, bool *ended, CURLcode *result)
 {
@@ -248,12 +321,9 @@ static void pump(s3_source *s, bool *ended, CURLcode *result)
     }
 }
 
-static cp_status s3_read(cp_source *base, void *buf, size_t cap, size_t *n, cp_error *err)
+static cp_status stream_read(s3_source *s, void *buf, size_t cap, size_t *n, cp_error *err)
 {
-    s3_source *s = (s3_source *)base;
-    *n = 0;
-    if (cap == 0)
-        return CP_OK;
+    cp_source *base = &s->base;
     if (s->spill_pos < s->spill.len) {
         size_t k = s->spill.len - s->spill_pos;
         if (k > cap)
@@ -293,10 +363,7 @@ static cp_status s3_read(cp_source *base, void *buf, size_t cap, size_t *n, cp_e
             if (result == CURLE_OK && s->ok_status && s->fetched >= (uint64_t)base->size) {
                 /* complete */
             } else if (result == CURLE_OK && (status == 412 || status == 416)) {
-                return cp_error_set(err, CP_IO,
-                                    "%s changed while it was being read (ETag %s no longer "
-                                    "matches); the load will be retried by the next event",
-                                    base->name, s->etag);
+                return changed_error(s, err);
             } else if (result == CURLE_WRITE_ERROR) {
                 return cp_error_set(err, CP_IO, "%s sent more bytes than its size %" PRId64,
                                     base->name, base->size);
@@ -340,15 +407,282 @@ static cp_status s3_read(cp_source *base, void *buf, size_t cap, size_t *n, cp_e
     }
 }
 
-static cp_status s3_rewind(cp_source *base, cp_error *err)
+/* ---- ranged GETs in parallel ---- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t part_head(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_part *p = ctx;
+    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        cp_buf_reset(&p->resp.head);
+    if (cp_buf_append(&p->resp.head, data, size * n) != CP_OK)
+        return 0;
+    return size * n;
+}
+
+static size_t part_write(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_part *p = ctx;
+    size_t len = size * n;
+    if (!p->status_seen) {
+        long st = 0;
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &st);
+        p->resp.status = st;
+        p->status_seen = true;
+        p->ok_status = st == 200 || st == 206;
+        if (st == 200)
+            p->skip = p->start + p->got; /* Range ignored: the whole object */
+    }
+    if (!p->ok_status) {
+        cp_buf_append(&p->resp.body, data, len); /* bounded; the rest is dropped */
+        return len;
+    }
+    size_t total = len;
+    if (p->skip) {
+        size_t k = p->skip < len ? (size_t)p->skip : len;
+        p->skip -= k;
+        data += k;
+        len -= k;
+    }
+    size_t room = p->len - p->got;
+    if (len > room) {
+        if (p->resp.status == 206) {
+            p->overflow = true;
+            return 0;
+        }
+        memcpy(p->buf + p->got, data, room); /* the whole object: stop after the part */
+        p->got += room;
+        return 0;
+    }
+    memcpy(p->buf + p->got, data, len);
+    p->got += len;
+    return total;
+}
+
+static void part_stop(s3_source *s, s3_part *p)
+{
+    if (p->active) {
+        curl_multi_remove_handle(s->multi, p->easy);
+        p->active = false;
+    }
+    curl_slist_free_all(p->hl);
+    p->hl = NULL;
+}
+
+static cp_status part_assign(s3_source *s, s3_part *p, uint64_t index, cp_error *err)
+{
+    if (!p->buf && !(p->buf = malloc((size_t)s->part_bytes)))
+        return cp_error_set(err, CP_NOMEM, "%s: out of memory for a %" PRIu64 "-byte part",
+                            s->base.name, s->part_bytes);
+    p->index = index;
+    p->start = index * s->part_bytes;
+    uint64_t left = (uint64_t)s->base.size - p->start;
+    p->len = (size_t)(left < s->part_bytes ? left : s->part_bytes);
+    p->got = 0;
+    p->failures = 0;
+    p->not_before = 0;
+    p->used = true;
+    return CP_OK;
+}
+
+static cp_status part_start(s3_source *s, s3_part *p, cp_error *err)
+{
+    CURL *fresh = curl_easy_init(); /* never a reused handle: see aws.c */
+    if (!fresh)
+        return cp_error_set(err, CP_NOMEM, "%s: out of memory", s->base.name);
+    curl_easy_cleanup(p->easy);
+    p->easy = fresh;
+    CP_RETURN_IF_ERROR(
+        prepare_get(s, p->easy, p->start + p->got, p->start + p->len - 1, &p->hl, err));
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, part_write);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, part_head);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+    curl_easy_setopt(p->easy, CURLOPT_BUFFERSIZE, (long)PART_RECV_BUFFER);
+    cp_buf_reset(&p->resp.body);
+    cp_buf_reset(&p->resp.head);
+    p->resp.status = 0;
+    p->status_seen = p->ok_status = p->overflow = false;
+    p->skip = 0;
+    p->got_at_start = p->got;
+    if (curl_multi_add_handle(s->multi, p->easy) != CURLM_OK) {
+        curl_slist_free_all(p->hl);
+        p->hl = NULL;
+        return cp_error_set(err, CP_INTERNAL, "%s: curl_multi_add_handle failed", s->base.name);
+    }
+    p->active = true;
+    return CP_OK;
+}
+
+/* A part's GET ended: the part is complete, or is to be resumed from its next byte, or fails the
+ * read. */
+static cp_status part_ended(s3_source *s, s3_part *p, CURLcode result, cp_error *err)
+{
+    long status = p->resp.status;
+    if (!p->status_seen)
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+    p->resp.status = status;
+    part_stop(s, p);
+    uint64_t first = p->start, last = p->start + p->len - 1;
+    if (p->ok_status && !p->overflow && p->got == p->len) {
+        s->parts_done++;
+        for (unsigned i = 0; i < s->nslots; i++) {
+            const s3_part *o = &s->slots[i];
+            if (o->used && o->index < p->index && o->got < o->len) {
+                s->parts_early++;
+                break;
+            }
+        }
+        return CP_OK;
+    }
+    if (result == CURLE_OK && (status == 412 || status == 416))
+        return changed_error(s, err);
+    if (p->overflow)
+        return cp_error_set(err, CP_IO,
+                            "%s answered more than the bytes %" PRIu64 "-%" PRIu64
+                            " it was asked for; the object changed or the server is not S3",
+                            s->base.name, first, last);
+    bool retry;
+    if (result != CURLE_OK) {
+        retry = cp_aws_retryable((int)result, 0, NULL);
+    } else if (!p->ok_status) {
+        cp_aws_parse_error(&p->resp);
+        retry = cp_aws_retryable(0, status, p->resp.code);
+    } else {
+        retry = true; /* a short body */
+    }
+    if (!retry) {
+        if (result != CURLE_OK)
+            return cp_error_set(err, CP_IO, "%s: GET of bytes %" PRIu64 "-%" PRIu64 " failed: %s",
+                                s->base.name, first, last, curl_easy_strerror(result));
+        char what[600];
+        snprintf(what, sizeof what, "%s: GET of bytes %" PRIu64 "-%" PRIu64, s->base.name, first,
+                 last);
+        return cp_aws_fail(&p->resp, err, what);
+    }
+    bool progress = p->got > p->got_at_start;
+    p->failures = progress ? 0 : p->failures + 1;
+    if (p->failures >= cp_aws_max_attempts(s->aws) || ++s->resumes > MAX_RESUMES)
+        return cp_error_set(err, CP_IO,
+                            "%s: the transfer of bytes %" PRIu64 "-%" PRIu64
+                            " broke %d times in a row at byte %" PRIu64
+                            " (last: %s, HTTP %ld); giving up",
+                            s->base.name, first, last, p->failures, first + p->got,
+                            result ? curl_easy_strerror(result) : "no error", status);
+    cp_log_debug("%s: transfer of bytes %" PRIu64 "-%" PRIu64 " ended at byte %" PRIu64
+                 " (%s, HTTP %ld); resuming",
+                 s->base.name, first, last, first + p->got, curl_easy_strerror(result), status);
+    p->not_before = progress ? 0 : now_ms() + cp_aws_backoff_ms(p->failures);
+    return CP_OK;
+}
+
+static s3_part *head_part(s3_source *s)
+{
+    return &s->slots[s->head % s->nslots];
+}
+
+/*
+ * Starts the GETs due, drives every transfer once, and again until the head part has
+ * bytes not yet delivered.
+ */
+static cp_status ranged_pump(s3_source *s, cp_error *err)
+{
+    for (;;) {
+        long long now = now_ms(), wait = 1000;
+        for (unsigned i = 0; i < s->nslots; i++) {
+            s3_part *p = &s->slots[i];
+            if (!p->used || p->active || p->got == p->len)
+                continue;
+            if (p->not_before <= now)
+                CP_RETURN_IF_ERROR(part_start(s, p, err));
+            else if (p->not_before - now < wait)
+                wait = p->not_before - now;
+        }
+        int running = 0;
+        curl_multi_perform(s->multi, &running);
+        int left;
+        CURLMsg *m;
+        while ((m = curl_multi_info_read(s->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            s3_part *p = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+            CP_RETURN_IF_ERROR(part_ended(s, p, m->data.result, err));
+        }
+        if (head_part(s)->got > s->head_pos)
+            return CP_OK;
+        curl_multi_poll(s->multi, NULL, 0, (int)(wait > 0 ? wait : 1), NULL);
+    }
+}
+
+static cp_status ranged_read(s3_source *s, void *buf, size_t cap, size_t *n, cp_error *err)
+{
+    if (s->head >= s->nparts)
+        return CP_OK; /* the end */
+    if (s->head == 0 && !s->slots[0].used)
+        for (unsigned i = 0; i < s->nslots && i < s->nparts; i++)
+            CP_RETURN_IF_ERROR(part_assign(s, &s->slots[i], i, err));
+    CP_RETURN_IF_ERROR(ranged_pump(s, err));
+    s3_part *h = head_part(s);
+    size_t k = h->got - s->head_pos;
+    if (k > cap)
+        k = cap;
+    memcpy(buf, h->buf + s->head_pos, k);
+    s->head_pos += k;
+    s->base.position += k;
+    *n = k;
+    if (s->head_pos == h->len) {
+        uint64_t later = s->head + s->nslots;
+        s->head++;
+        s->head_pos = 0;
+        part_stop(s, h); /* all its bytes are here even if curl has not said so yet */
+        if (later < s->nparts)
+            CP_RETURN_IF_ERROR(part_assign(s, h, later, err));
+        else
+            h->used = false;
+    }
+    return CP_OK;
+}
+
+/* ---- the cp_source ---- */
+
+static cp_status s3_read(cp_source *base, void *buf, size_t cap, size_t *n, cp_error *err)
 {
     s3_source *s = (s3_source *)base;
+    *n = 0;
+    if (cap == 0)
+        return CP_OK;
+    return s->nslots ? ranged_read(s, buf, cap, n, err) : stream_read(s, buf, cap, n, err);
+}
+
+static cp_status s3_rewind(cp_source *base, cp_error *err)
+{
+    (void)err;
+    s3_source *s = (s3_source *)base;
+    base->position = 0;
+    if (s->nslots) {
+        s->head_pos = 0;
+        if (s->head == 0)
+            return CP_OK; /* the first part is still here: the sniffer's rewind costs nothing */
+        for (unsigned i = 0; i < s->nslots; i++) {
+            part_stop(s, &s->slots[i]);
+            s->slots[i].used = false;
+        }
+        s->head = 0;
+        return CP_OK;
+    }
     stop_transfer(s);
     s->fetched = 0;
     cp_buf_reset(&s->spill);
     s->spill_pos = 0;
     s->failures = 0;
-    base->position = 0;
     return CP_OK;
 }
 
@@ -358,6 +692,15 @@ static void s3_close(cp_source *base)
     stop_transfer(s);
     if (s->easy)
         curl_easy_cleanup(s->easy);
+    for (unsigned i = 0; i < s->nslots; i++) {
+        s3_part *p = &s->slots[i];
+        part_stop(s, p);
+        if (p->easy)
+            curl_easy_cleanup(p->easy);
+        free(p->buf);
+        cp_aws_response_release(&p->resp);
+    }
+    free(s->slots);
     if (s->multi)
         curl_multi_cleanup(s->multi);
     free(s->bucket);
@@ -380,6 +723,47 @@ static const char *unquote(char *etag)
     return etag;
 }
 
+/* A positive count from the environment variable name clamped to [lo, hi]; dflt when unset or not a
+ * count (with a warning). */
+static uint64_t env_count(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return dflt;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end || v[0] == '-' || x == 0) {
+        cp_log_warn("%s: '%s' is not a positive whole number; ignored", name, v);
+        return dflt;
+    }
+    return x < lo ? lo : x > hi ? hi : (uint64_t)x;
+}
+
+/* After the HEAD: ranged GETs in parallel for an object larger than one part. */
+static cp_status plan_parts(s3_source *s, cp_error *err)
+{
+    s->part_bytes =
+        env_count("CSVPIPE_S3_GET_PART_BYTES", GET_PART_DEFAULT, GET_PART_MIN, GET_PART_MAX);
+    uint64_t in_flight =
+        env_count("CSVPIPE_S3_GETS_IN_FLIGHT", GETS_IN_FLIGHT_DEFAULT, 1, GETS_IN_FLIGHT_MAX);
+    uint64_t size = (uint64_t)s->base.size;
+    if (in_flight < 2 || size <= s->part_bytes)
+        return CP_OK;
+    s->nparts = (size + s->part_bytes - 1) / s->part_bytes;
+    s->nslots = (unsigned)(in_flight < s->nparts ? in_flight : s->nparts);
+    s->slots = calloc(s->nslots, sizeof *s->slots);
+    if (!s->slots) {
+        s->nslots = 0;
+        return cp_error_set(err, CP_NOMEM, "out of memory opening %s", s->base.name);
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        s->slots[i].s = s;
+        cp_aws_response_init(&s->slots[i].resp);
+        s->slots[i].resp.body.max = 64 * 1024;
+    }
+    return CP_OK;
+}
 cp_status cp_s3_source_open(cp_aws *aws, const char *uri, cp_source **out, cp_error *err)
 {
     *out = NULL;
@@ -444,6 +828,8 @@ cp_status cp_s3_source_open(cp_aws *aws, const char *uri, cp_source **out, cp_er
     if (cp_aws_response_header(&r, "x-amz-version-id", v, sizeof v) && *v &&
         strcmp(v, "null") != 0 && !(s->version_id = strdup(v)))
         goto nomem;
+    if ((st = plan_parts(s, err)) != CP_OK)
+        goto fail;
     cp_aws_response_release(&r);
     *out = &s->base;
     return CP_OK;
@@ -468,6 +854,16 @@ const char *cp_s3_source_version_id(const cp_source *src)
 unsigned cp_s3_source_resumes(const cp_source *src)
 {
     return ((const s3_source *)src)->resumes;
+}
+
+uint64_t cp_s3_source_parts(const cp_source *src)
+{
+    return ((const s3_source *)src)->nparts;
+}
+
+uint64_t cp_s3_source_parts_early(const cp_source *src)
+{
+    return ((const s3_source *)src)->parts_early;
 }
 
 /* ---- uploads ------------------------------------------------------------------------------- */

@@ -1,8 +1,12 @@
 /*
- * s3.h - Amazon S3: a streaming GET source, a streaming multipart upload sink, DELETE.
+ * s3.h - Amazon S3: a GET source (ranged GETs in parallel for a large object), a streaming
+ * multipart upload sink, DELETE.
  *
- * Neither direction holds an object in memory or on disk: the source keeps at most one
- * curl write chunk (16 KiB) beyond what the reader asked for, the upload one part.
+ * Neither direction holds an object in memory or on disk. The source of an object of at
+ * most one GET part keeps at most one curl write chunk (16 KiB) beyond what the reader
+ * asked for; a larger object is read by ranged GETs in parallel and the source holds at
+ * most CSVPIPE_S3_GETS_IN_FLIGHT x CSVPIPE_S3_GET_PART_BYTES (4 x 8 MiB = 32 MiB by
+ * default) of it. The upload holds one part.
  * Object keys are percent-encoded once (RFC 3986, '/' kept) into the request path; with a
  * custom endpoint (AWS_ENDPOINT_URL[_S3]) buckets are addressed path-style.
  *
@@ -24,16 +28,29 @@
 bool cp_s3_parse_uri(const char *uri, char **bucket, char **key);
 
 /*
- * A streaming GET as a cp_source (util/source.h). Opening sends a HEAD for the size and
+ * An S3 object as a cp_source (util/source.h). Opening sends a HEAD for the size and
  * ETag (CP_NOT_FOUND for a missing object or bucket; CP_IO for access and other errors,
- * with the S3 code and a hint). Reads stream the body with bounded memory; a rewind starts
- * a new GET from byte 0. When the connection breaks mid-stream (reset, timeout, short
- * body, 5xx, throttling) the read resumes with "Range: bytes=N-" and "If-Match: <ETag>"
- * (and the versionId when the bucket is versioned), with backoff, giving up after
+ * with the S3 code and a hint). Reads hand over the object's bytes in order with bounded
+ * memory, all transfers driven from the reading thread (one curl multi handle, no thread
+ * of its own):
+ * - an object of at most one part is one streaming GET;
+ * - a larger one is cut into parts of CSVPIPE_S3_GET_PART_BYTES (default 8 MiB, at least
+ *   64 KiB, at most 1 GiB), fetched by ranged GETs with up to CSVPIPE_S3_GETS_IN_FLIGHT
+ *   (default 4, at most 64; 1 = one streaming GET for every object) at once, each into
+ *   its own buffer: memory is in-flight x part size (and curl's 256 KiB receive buffer
+ *   per GET). Four because one S3 connection
+ *   gives about 50-100 MB/s and the parser about 300 MB/s; more buys nothing on one
+ *   thread and costs 8 MiB each. A value that is not a positive number is ignored with a
+ *   warning; one out of bounds is clamped.
+ * Every GET carries "If-Match: <ETag>" (and the versionId when the bucket is versioned).
+ * When a transfer breaks (reset, timeout, short body, 5xx, throttling) it resumes from its
+ * own next byte with a Range request, with backoff, giving up after
  * CSVPIPE_AWS_MAX_ATTEMPTS consecutive failures without progress; an object replaced
- * meanwhile (HTTP 412) fails the read with CP_IO rather than mixing two versions.
- * base.name is the s3:// URI and base.size the object's size. The source goes to *out
- * (NULL on failure). Free with cp_source_free; aws must outlive the source.
+ * meanwhile (HTTP 412) fails the read with CP_IO naming the object, never mixing two
+ * versions. A rewind reads from byte 0 again (at no cost while the first part is still
+ * being delivered, as after the sniffer's sample). base.name is the s3:// URI and
+ * base.size the object's size. The source goes to *out (NULL on failure). Free with
+ * cp_source_free (it stops every transfer); aws must outlive the source.
  */
 cp_status cp_s3_source_open(cp_aws *aws, const char *uri, cp_source **out, cp_error *err);
 /* The ETag from the HEAD, without quotes; owned by the source. */
@@ -42,6 +59,10 @@ const char *cp_s3_source_etag(const cp_source *src);
 const char *cp_s3_source_version_id(const cp_source *src);
 /* How many times reads resumed after a broken transfer (for summaries and tests). */
 unsigned cp_s3_source_resumes(const cp_source *src);
+/* The parts the object is read in by ranged GETs; 0 when one streaming GET reads it. */
+uint64_t cp_s3_source_parts(const cp_source *src);
+/* Parts whose GET completed while an earlier part's had not (for tests). */
+uint64_t cp_s3_source_parts_early(const cp_source *src);
 
 /*
  * A streaming upload. Bytes arrive through cp_s3_upload_write; each time a part fills

@@ -74,10 +74,12 @@ static int cmd_get(cp_aws *aws, const char *uri, long long first)
             goto out;
         }
     }
-    fprintf(stderr, "size=%" PRId64 " etag=%s version=%s resumes=%u position=%" PRIu64 "\n",
+    fprintf(stderr,
+            "size=%" PRId64 " etag=%s version=%s resumes=%u position=%" PRIu64 " parts=%" PRIu64
+            " early=%" PRIu64 "\n",
             s->size, cp_s3_source_etag(s),
             cp_s3_source_version_id(s) ? cp_s3_source_version_id(s) : "-", cp_s3_source_resumes(s),
-            s->position);
+            s->position, cp_s3_source_parts(s), cp_s3_source_parts_early(s));
 out:
     cp_source_free(s);
     return rc;
