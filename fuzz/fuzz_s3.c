@@ -7,9 +7,11 @@
  * NoSuchUpload check), AbortMultipartUpload and DeleteObject.
  *
  * Input: one control byte, then the script of answers (fake_http.h). The control byte
- * picks the operation (bits 0-1), the read size (bits 2-5) and whether the source is read
- * twice over a rewind (bit 6). Checked: a source read to its end delivers exactly the
- * size its HEAD announced, after a rewind too; every failure has a message. (Not that a
+ * picks the operation (bits 0-1), the read size (bits 2-5), whether the source is read
+ * twice over a rewind (bit 6) and, for the source, whether an object of more than 64 KiB
+ * is read by ranged GETs of 64 KiB parts, 3 in flight (bit 7; the answers then go to
+ * the parts' GETs in the order the server accepts them). Checked: a source read to its end delivers
+ * exactly the size its HEAD announced, after a rewind too; every failure has a message. (Not that a
  * rewind reads the same bytes: the rewound GET asks for the same ETag and version id,
  * which S3 honours and this scripted server does not.)
  * (csvpipe lists no buckets: there is no listing answer to fuzz.)
@@ -61,7 +63,13 @@ static void source(cp_aws *aws, uint8_t ctl)
     cp_error err;
     cp_error_clear(&err);
     cp_source *src = NULL;
+    if (ctl & 128) {
+        setenv("CSVPIPE_S3_GET_PART_BYTES", "65536", 1);
+        setenv("CSVPIPE_S3_GETS_IN_FLIGHT", "3", 1);
+    }
     cp_status st = cp_s3_source_open(aws, "s3://bucket/in/data file.csv", &src, &err);
+    unsetenv("CSVPIPE_S3_GET_PART_BYTES");
+    unsetenv("CSVPIPE_S3_GETS_IN_FLIGHT");
     if (st != CP_OK) {
         check_message(st, &err);
         return;

@@ -2,6 +2,7 @@
 
 Usage: awspy.py COMMAND ARGS...   (endpoint and credentials from the environment)
   mb BUCKET                  create a bucket
+  versioning BUCKET          turn versioning on
   put BUCKET KEY FILE        upload a file
   md5 BUCKET KEY             md5 of an object (hex)
   exists BUCKET KEY          prints yes or no
@@ -43,6 +44,9 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "mb":
         client("s3").create_bucket(Bucket=args[0])
+    elif cmd == "versioning":
+        client("s3").put_bucket_versioning(Bucket=args[0],
+                                           VersioningConfiguration={"Status": "Enabled"})
     elif cmd == "put":
         client("s3").upload_file(args[2], args[0], args[1])
     elif cmd == "md5":

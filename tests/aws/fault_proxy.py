@@ -2,7 +2,7 @@
 
     fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE [--rate 0.3] [--seed 7]
                    [--faults throttle,unprocessed,500,reset] [--lifetime 150] [--stats FILE]
-                   [--record FILE]
+                   [--record FILE] [--hold-first-part]
 
 Each request that a fault applies to draws from a seeded random generator; with
 probability --rate it gets one of the enabled faults that fit it:
@@ -18,7 +18,9 @@ Everything else is forwarded unchanged (same Host header and signature). The pro
 after --lifetime seconds. Counts of injected faults go to --stats (JSON) after every
 fault. --record appends every request as one JSON line (method, path, the X-Amz-Target,
 whether it was signed, the body as text) and the status moto answered; with --rate 0 the
-proxy is a recorder in front of moto.
+proxy is a recorder in front of moto. --hold-first-part: a ranged GET of an object from
+byte 0 ("Range: bytes=0-N") is answered only after another ranged GET has been answered
+in full (at most 20 s later), so a parallel read sees its parts complete out of order.
 """
 import argparse
 import http.client
@@ -48,10 +50,12 @@ def main():
     ap.add_argument("--lifetime", type=float, default=150)
     ap.add_argument("--stats")
     ap.add_argument("--record")
+    ap.add_argument("--hold-first-part", action="store_true")
     a = ap.parse_args()
     up = urlsplit(a.upstream)
     rng = random.Random(a.seed)
     faults = set(a.faults.split(","))
+    other_part_sent = threading.Event()
 
     def save_stats():
         if a.stats:
@@ -108,6 +112,10 @@ def main():
                 return self.reply(500, json.dumps({"__type": "InternalServerError",
                                                    "message": "injected"}).encode(),
                                   "application/x-amz-json-1.0")
+            ranged = is_object_get and self.headers.get("Range", "").startswith("bytes=")
+            first_part = ranged and self.headers.get("Range", "").startswith("bytes=0-")
+            if a.hold_first_part and first_part:
+                other_part_sent.wait(20)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive", "expect",
                                             "transfer-encoding", "proxy-connection")}
@@ -159,6 +167,9 @@ def main():
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+                self.wfile.flush()
+            if ranged and not first_part and r.status == 206:
+                other_part_sent.set()
 
         def split_batch(self, body, headers, cut):
             """Forwards part of a BatchWriteItem; returns the new body, headers, held items."""
