@@ -3,11 +3,11 @@
 # of 64 KiB): the bytes come out whole and in order, through a rewind inside the first
 # part and one past it; parts that complete out of order (the proxy holds the first part
 # back until another was answered) still come out in order; parts whose connections are
-# reset mid-body resume from their own offsets; 0-byte, one-part and just-over-one-part
-# objects; a versioned object; `csvpipe run` of an object in parts gives the Parquet and
-# NDJSON of the local file byte for byte, also after a widen that rereads from byte 0;
-# an object overwritten while it is being read fails the load naming the object, with
-# nothing published.
+# reset mid-body, or answered 500 or 503 SlowDown, resume from their own offsets; 0-byte,
+# one-part and just-over-one-part objects; a versioned object; `csvpipe run` of an object
+# in parts gives the Parquet and NDJSON of the local file byte for byte, also after a
+# widen that rereads from byte 0; an object overwritten while it is being read fails the
+# load naming the object, with nothing published.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
@@ -76,13 +76,15 @@ early=$(sed -n 's/.* early=\([0-9]*\).*/\1/p' "$TMP/err")
 expect_eq "parts completed before an earlier one ($early)" "$((${early:-0} > 0))" 1
 
 export CSVPIPE_AWS_MAX_ATTEMPTS=12
-proxy_start --rate 0.3 --seed 5 --faults reset
+proxy_start --rate 0.3 --seed 5 --faults reset,500,throttle
 AWS_ENDPOINT_URL=$PROXY_URL run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
-expect_rc "GET in parts through connection resets" 0
-expect_eq "the object whole through the resets" "$(md5 "$TMP/out")" "$want"
+expect_rc "GET in parts through connection resets, 500s and throttling" 0
+expect_eq "the object whole through the faults" "$(md5 "$TMP/out")" "$want"
 resets=$(proxy_stat reset)
+others=$(($(proxy_stat 500) + $(proxy_stat throttle)))
 resumes=$(sed -n 's/.*resumes=\([0-9]*\).*/\1/p' "$TMP/err")
-expect_eq "the proxy reset part GETs mid-body ($resets)" "$((resets > 0))" 1
+expect_eq "the proxy reset part GETs mid-body ($resets) and failed others ($others)" \
+    "$((resets > 0 && others > 0))" 1
 expect_eq "each reset part resumed ($resumes)" "$((${resumes:-0} >= resets))" 1
 
 # csvpipe run: an object in parts gives the local file's outputs byte for byte
@@ -117,7 +119,7 @@ for f in sales widen; do
 done
 AWS_ENDPOINT_URL=$PROXY_URL run "$CSVPIPE" run --json --quiet --no-sql --no-nosql \
     --out out-s3-resets s3://csvpipe-in/incoming/sales/sales.csv
-expect_rc "sales.csv from S3 in parts through resets" 0
+expect_rc "sales.csv from S3 in parts through resets, 500s and throttling" 0
 same s3-resets local-sales sales sales
 
 # overwritten while being read: the load stops at its first batch, the object is
