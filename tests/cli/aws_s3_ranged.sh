@@ -6,8 +6,9 @@
 # reset mid-body, or answered 500 or 503 SlowDown, resume from their own offsets; 0-byte,
 # one-part and just-over-one-part objects; a versioned object; `csvpipe run` of an object
 # in parts gives the Parquet and NDJSON of the local file byte for byte, also after a
-# widen that rereads from byte 0; an object overwritten while it is being read fails the
-# load naming the object, with nothing published.
+# widen that rereads from byte 0, with one GET per part when the sniffer's sample fits in
+# the first (its rewind refetches nothing); an object overwritten while it is being read
+# fails the load naming the object, with nothing published.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/fault_lib.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
@@ -117,6 +118,17 @@ for f in sales widen; do
     expect_eq "$f: loaded, every row" "$(json_get "$TMP/out" 'j["status"]')" loaded
     same "s3-$f" "local-$f" "$f" "$f"
 done
+# the sniffer's sample (1 MiB) comes from the first part when it fits (parts of 1.1 MB
+# here, 8 MiB by default), and its rewind fetches nothing again: one GET per part
+proxy_start --rate 0 --record "$TMP/record.jsonl"
+CSVPIPE_S3_GET_PART_BYTES=1100000 AWS_ENDPOINT_URL=$PROXY_URL run "$CSVPIPE" run --json \
+    --quiet --no-sql --no-nosql --out out-s3-recorded s3://csvpipe-in/incoming/sales/sales.csv
+expect_rc "sales.csv through the recorder" 0
+same s3-recorded local-sales sales sales
+expect_eq "one GET per part: the rewind after the sample refetched nothing" \
+    "$(grep -c '"method": "GET", "path": "/csvpipe-in/incoming/sales/sales.csv"' "$TMP/record.jsonl")" \
+    "$((($(stat -c %s sales.csv) + 1099999) / 1100000))"
+proxy_start --rate 0.3 --seed 5 --faults reset,500,throttle
 AWS_ENDPOINT_URL=$PROXY_URL run "$CSVPIPE" run --json --quiet --no-sql --no-nosql \
     --out out-s3-resets s3://csvpipe-in/incoming/sales/sales.csv
 expect_rc "sales.csv from S3 in parts through resets, 500s and throttling" 0
