@@ -1,6 +1,7 @@
 /*
  * glue.c - the Glue Data Catalog's tables and partitions (glue.h): GetTable, then
- * CreateTable or UpdateTable with the columns merged; BatchCreatePartition.
+ * CreateTable or UpdateTable with the columns merged; BatchCreatePartition and
+ * BatchDeletePartition.
  */
 #include "aws/glue.h"
 
@@ -387,75 +388,72 @@ static cp_status partition_errors(const cp_aws_response *r, const char *what, co
     return st;
 }
 
-cp_status cp_glue_add_partitions(cp_aws *aws, const cp_glue_table *t,
-                                 const char *const *const *values, const char *const *locations,
-                                 size_t n, size_t *added, cp_error *err)
+/* {"Values": [t's partition key values]} with location's StorageDescriptor when not NULL. */
+static json_t *partition_input(const cp_glue_table *t, const char *const *values,
+                               const char *location)
 {
-    if (added)
-        *added = 0;
+    json_t *v = json_array();
+    for (size_t k = 0; v && k < t->npartition_keys; k++)
+        json_array_append_new(v, json_string(values[k]));
+    if (!location)
+        return json_pack("{s:o*}", "Values", v);
+    return json_pack("{s:o*,s:o*}", "Values", v, "StorageDescriptor",
+                     storage(location, columns_json(t->columns, t->ncolumns)));
+}
+
+/*
+ * Glue's operation op (BatchCreatePartition, BatchDeletePartition) over the n partitions
+ * of t, per_call at a time, each call's partitions (partition_input of values[i] and, when
+ * locations is not NULL, locations[i]) under list_key. An error whose code contains fine
+ * is no failure; *done (NULL allowed) counts the partitions with no error.
+ */
+static cp_status batch_partitions(cp_aws *aws, const cp_glue_table *t, const char *op,
+                                  const char *list_key, size_t per_call,
+                                  const char *const *const *values, const char *const *locations,
+                                  size_t n, const char *fine, size_t *done, cp_error *err)
+{
+    if (done)
+        *done = 0;
     char what[400];
-    snprintf(what, sizeof what, "Glue BatchCreatePartition %s.%s", t->database, t->name);
+    snprintf(what, sizeof what, "Glue %s %s.%s", op, t->database, t->name);
     cp_status st = CP_OK;
-    for (size_t at = 0; st == CP_OK && at < n; at += PARTITIONS_PER_CALL) {
-        const size_t m = n - at < PARTITIONS_PER_CALL ? n - at : PARTITIONS_PER_CALL;
+    for (size_t at = 0; st == CP_OK && at < n; at += per_call) {
+        const size_t m = n - at < per_call ? n - at : per_call;
         json_t *list = json_array();
         for (size_t i = 0; list && i < m; i++) {
-            json_t *v = json_array();
-            for (size_t k = 0; v && k < t->npartition_keys; k++)
-                json_array_append_new(v, json_string(values[at + i][k]));
-            if (json_array_append_new(
-                    list, json_pack("{s:o*,s:o*}", "Values", v, "StorageDescriptor",
-                                    storage(locations[at + i],
-                                            columns_json(t->columns, t->ncolumns)))) != 0) {
+            if (json_array_append_new(list,
+                                      partition_input(t, values[at + i],
+                                                      locations ? locations[at + i] : NULL)) != 0) {
                 json_decref(list);
                 list = NULL;
             }
         }
         json_t *body = json_pack("{s:s,s:s,s:o*}", "DatabaseName", t->database, "TableName",
-                                 t->name, "PartitionInputList", list);
+                                 t->name, list_key, list);
         cp_aws_response r;
         cp_aws_response_init(&r);
-        st = call(aws, "BatchCreatePartition", body, &r, err);
+        st = call(aws, op, body, &r, err);
         if (st == CP_OK && r.status != 200)
             st = cp_aws_fail(&r, err, what);
         if (st == CP_OK)
-            st = partition_errors(&r, what, "AlreadyExists", m, added, err);
+            st = partition_errors(&r, what, fine, m, done, err);
         cp_aws_response_release(&r);
     }
     return st;
+}
+
+cp_status cp_glue_add_partitions(cp_aws *aws, const cp_glue_table *t,
+                                 const char *const *const *values, const char *const *locations,
+                                 size_t n, size_t *added, cp_error *err)
+{
+    return batch_partitions(aws, t, "BatchCreatePartition", "PartitionInputList",
+                            PARTITIONS_PER_CALL, values, locations, n, "AlreadyExists", added, err);
 }
 
 cp_status cp_glue_delete_partitions(cp_aws *aws, const cp_glue_table *t,
                                     const char *const *const *values, size_t n, size_t *deleted,
                                     cp_error *err)
 {
-    if (deleted)
-        *deleted = 0;
-    char what[400];
-    snprintf(what, sizeof what, "Glue BatchDeletePartition %s.%s", t->database, t->name);
-    cp_status st = CP_OK;
-    for (size_t at = 0; st == CP_OK && at < n; at += DELETES_PER_CALL) {
-        const size_t m = n - at < DELETES_PER_CALL ? n - at : DELETES_PER_CALL;
-        json_t *list = json_array();
-        for (size_t i = 0; list && i < m; i++) {
-            json_t *v = json_array();
-            for (size_t k = 0; v && k < t->npartition_keys; k++)
-                json_array_append_new(v, json_string(values[at + i][k]));
-            if (json_array_append_new(list, json_pack("{s:o*}", "Values", v)) != 0) {
-                json_decref(list);
-                list = NULL;
-            }
-        }
-        json_t *body = json_pack("{s:s,s:s,s:o*}", "DatabaseName", t->database, "TableName",
-                                 t->name, "PartitionsToDelete", list);
-        cp_aws_response r;
-        cp_aws_response_init(&r);
-        st = call(aws, "BatchDeletePartition", body, &r, err);
-        if (st == CP_OK && r.status != 200)
-            st = cp_aws_fail(&r, err, what);
-        if (st == CP_OK)
-            st = partition_errors(&r, what, "EntityNotFound", m, deleted, err);
-        cp_aws_response_release(&r);
-    }
-    return st;
+    return batch_partitions(aws, t, "BatchDeletePartition", "PartitionsToDelete", DELETES_PER_CALL,
+                            values, NULL, n, "EntityNotFound", deleted, err);
 }
