@@ -3,12 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect *d, bool detected,
-                             const cp_tokenizer_options *limits, cp_error *err)
+/*
+ * Zeroes r and starts it in dialect d on src: text in encoding enc (detected: found by
+ * sniffing) continued from dec's state when dec is not NULL, tokenized with limits (NULL:
+ * the defaults). Out of memory leaves nothing to release.
+ */
+static cp_status start(cp_csv_reader *r, cp_source *src, const cp_dialect *d, cp_encoding enc,
+                       bool detected, const cp_decoder *dec, const cp_tokenizer_options *limits,
+                       cp_error *err)
 {
     memset(r, 0, sizeof *r);
     r->dialect = *d;
-    CP_RETURN_IF_ERROR(cp_source_rewind(src, err));
     cp_tokenizer_options o;
     if (limits)
         o = *limits;
@@ -16,13 +21,24 @@ cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect 
         cp_tokenizer_options_default(&o);
     o.delimiter = d->delimiter;
     o.quote = d->quote;
-    if (cp_text_reader_init(&r->text, src, d->encoding, detected, 0) != CP_OK)
+    if (cp_text_reader_init(&r->text, src, enc, detected, 0) != CP_OK)
         return cp_error_set(err, CP_NOMEM, "out of memory");
+    if (dec)
+        r->text.dec = *dec;
     r->tok = cp_tokenizer_new(&o, cp_text_reader_fill, &r->text);
     if (!r->tok) {
         cp_text_reader_release(&r->text);
         return cp_error_set(err, CP_NOMEM, "out of memory");
     }
+    return CP_OK;
+}
+
+cp_status cp_csv_reader_open(cp_csv_reader *r, cp_source *src, const cp_dialect *d, bool detected,
+                             const cp_tokenizer_options *limits, cp_error *err)
+{
+    memset(r, 0, sizeof *r);
+    CP_RETURN_IF_ERROR(cp_source_rewind(src, err));
+    CP_RETURN_IF_ERROR(start(r, src, d, d->encoding, detected, NULL, limits, err));
     cp_status st = cp_tokenizer_skip_lines(r->tok, d->skip_lines, err);
     if (st != CP_OK) {
         cp_csv_reader_close(r);
@@ -69,20 +85,8 @@ cp_status cp_csv_reader_open_at(cp_csv_reader *r, cp_source *src, const cp_diale
                                 const cp_decoder *dec, const cp_csv_reader *like,
                                 const cp_tokenizer_options *limits, cp_error *err)
 {
-    memset(r, 0, sizeof *r);
-    r->dialect = *d;
-    cp_tokenizer_options o;
-    if (limits)
-        o = *limits;
-    else
-        cp_tokenizer_options_default(&o);
-    o.delimiter = d->delimiter;
-    o.quote = d->quote;
-    if (cp_text_reader_init(&r->text, src, dec->enc, false, 0) != CP_OK)
-        return cp_error_set(err, CP_NOMEM, "out of memory");
-    r->text.dec = *dec;
-    r->tok = cp_tokenizer_new(&o, cp_text_reader_fill, &r->text);
-    if (!r->tok || copy_header(r, like) != CP_OK) {
+    CP_RETURN_IF_ERROR(start(r, src, d, dec->enc, false, dec, limits, err));
+    if (copy_header(r, like) != CP_OK) {
         cp_csv_reader_close(r);
         return cp_error_set(err, CP_NOMEM, "out of memory");
     }
