@@ -19,18 +19,11 @@
 #
 # Usage: bench/dynamodb_vs_boto3.sh [BUILD_DIR]. Env: RUNS (3), ROWS (20000), SERVER.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
 runs=${RUNS:-3}
 rows=${ROWS:-20000}
 server=${SERVER:-dynalite}
-csvpipe="$build/csvpipe"
-gen="$build/tools/gen_sales"
-if [ ! -x "$csvpipe" ] || [ ! -x "$gen" ]; then
-    [ "$build" = "$root/build" ] || { echo "no $csvpipe or $gen" >&2; exit 1; }
-    (cd "$root" && make)
-fi
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 1; }
 python3 -c 'import boto3' || { echo "boto3 is needed (scripts/deps.sh installs it)" >&2; exit 1; }
 case $server in
 dynalite) "$root/scripts/node-deps.sh" "$root/bench/dynamodb" ;;

@@ -13,17 +13,10 @@
 # Usage: bench/items_vs_parquet.sh [BUILD_DIR]   (default build/, built with `make` when
 #        its csvpipe or tools/gen_sales is missing). Env: RUNS, ROWS (default 2000000).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
 runs=${RUNS:-3}
 rows=${ROWS:-2000000}
-csvpipe="$build/csvpipe"
-gen="$build/tools/gen_sales"
-if [ ! -x "$csvpipe" ] || [ ! -x "$gen" ]; then
-    [ "$build" = "$root/build" ] || { echo "no $csvpipe or $gen" >&2; exit 1; }
-    (cd "$root" && make)
-fi
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is needed to count the items" >&2; exit 1; }
 
 data="$root/bench/data"

@@ -15,16 +15,9 @@
 # Usage: bench/partition_memory.sh [BUILD_DIR]   (default build/, built with `make` when
 #        its csvpipe or tools/gen_sales is missing). Env: ROWS (default 2000000).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
 rows=${ROWS:-2000000}
-csvpipe="$build/csvpipe"
-gen="$build/tools/gen_sales"
-if [ ! -x "$csvpipe" ] || [ ! -x "$gen" ]; then
-    [ "$build" = "$root/build" ] || { echo "no $csvpipe or $gen" >&2; exit 1; }
-    (cd "$root" && make)
-fi
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 1; }
 
 data="$root/bench/data"
 mkdir -p "$data" "$root/bench/results"
