@@ -279,3 +279,13 @@ fake_http *fake_http_start_for(const char *endpoint_var)
     setenv(endpoint_var, fake_http_url(s), 1);
     return s;
 }
+
+cp_aws *fake_http_aws(fake_http *s, const uint8_t *data, size_t size, cp_error *err)
+{
+    fake_http_script(s, data, size);
+    cp_error_clear(err);
+    cp_aws *aws = NULL;
+    if (cp_aws_new(&aws, err) != CP_OK)
+        abort();
+    return aws;
+}

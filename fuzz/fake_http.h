@@ -25,6 +25,8 @@
 #ifndef CP_FUZZ_FAKE_HTTP_H
 #define CP_FUZZ_FAKE_HTTP_H
 
+#include "aws/aws.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +42,11 @@ const char *fake_http_hostport(const fake_http *s);
 void fake_http_script(fake_http *s, const uint8_t *data, size_t size);
 /* Requests answered since the last fake_http_script. */
 size_t fake_http_requests(fake_http *s);
+/*
+ * One exchange of a target: fake_http_script(s, data, size), *err cleared, and a new AWS
+ * client (cp_aws_new; the caller frees it with cp_aws_free). Aborts when it cannot be made.
+ */
+cp_aws *fake_http_aws(fake_http *s, const uint8_t *data, size_t size, cp_error *err);
 
 /*
  * Sets what every fuzz target talking to the server needs: no proxies, AWS test

@@ -91,12 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token, 1);
         break;
     }
-    fake_http_script(server, mode == 2 ? NULL : data + 1, mode == 2 ? 0 : size - 1);
     cp_error err;
-    cp_error_clear(&err);
-    cp_aws *aws = NULL;
-    if (cp_aws_new(&aws, &err) != CP_OK)
-        abort();
+    cp_aws *aws =
+        fake_http_aws(server, mode == 2 ? NULL : data + 1, mode == 2 ? 0 : size - 1, &err);
     for (int round = 0; round < 2; round++) {
         const char *ak = NULL, *sk = NULL, *tok = NULL, *source = NULL;
         cp_error_clear(&err);

@@ -73,12 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_table((const char *)data + 1, size - 1);
         return 0;
     }
-    fake_http_script(server, data + 1, size - 1);
     cp_error err;
-    cp_error_clear(&err);
-    cp_aws *aws = NULL;
-    if (cp_aws_new(&aws, &err) != CP_OK)
-        abort();
+    cp_aws *aws = fake_http_aws(server, data + 1, size - 1, &err);
     const cp_glue_column columns[] = {{"id", cp_type_of(CP_TYPE_INT64)},
                                       {"amount", cp_type_decimal(18, 2)},
                                       {"at", cp_type_of(CP_TYPE_TIMESTAMPTZ)}};

@@ -144,12 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(secret);
         return 0;
     }
-    fake_http_script(server, data + 1, size - 1);
     cp_error err;
-    cp_error_clear(&err);
-    cp_aws *aws = NULL;
-    if (cp_aws_new(&aws, &err) != CP_OK)
-        abort();
+    cp_aws *aws = fake_http_aws(server, data + 1, size - 1, &err);
     char *secret = NULL;
     cp_status st = cp_secrets_get(
         aws, "arn:aws:secretsmanager:us-east-1:123456789012:secret:csvpipe-db-AbCdEf", &secret,
