@@ -144,12 +144,8 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
         stats->rows = stats->rejected = 0;
         for (;;) {
             cp_row row;
-            cp_error rowerr; /* only its code and first bytes are reset: this runs per row */
-            rowerr.code = CP_OK;
-            rowerr.line = 0;
-            rowerr.column = 0;
-            rowerr.offset = 0;
-            rowerr.message[0] = '\0';
+            cp_error rowerr;
+            cp_error_reset(&rowerr);
             st = cp_csv_reader_next(&r, &row, &rowerr);
             if (st == CP_BAD_QUOTE) {
                 stats->rejected++;

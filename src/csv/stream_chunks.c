@@ -255,12 +255,8 @@ static void parse(shared *sh, uint64_t start, uint64_t end, const cp_decoder *de
     bool have_first = false;
     while (s) {
         cp_row row;
-        cp_error rowerr; /* only its code and first bytes are reset: this runs per row */
-        rowerr.code = CP_OK;
-        rowerr.line = 0;
-        rowerr.column = 0;
-        rowerr.offset = 0;
-        rowerr.message[0] = '\0';
+        cp_error rowerr;
+        cp_error_reset(&rowerr);
         cp_status st = cp_csv_reader_next(&r, &row, &rowerr);
         const bool has_row = st == CP_OK || st == CP_BAD_QUOTE;
         const bool at_eof = st == CP_OK && row.nfields == 0;

@@ -62,6 +62,19 @@ typedef struct cp_error {
 void cp_error_clear(cp_error *err);
 
 /*
+ * Readies err for another call without clearing the rest of its message: the code, the
+ * position and the message's first byte. Cheap enough for an error struct reused per row.
+ */
+static inline void cp_error_reset(cp_error *err)
+{
+    err->code = CP_OK;
+    err->line = 0;
+    err->column = 0;
+    err->offset = 0;
+    err->message[0] = '\0';
+}
+
+/*
  * Sets err->code and a printf-formatted message; returns code so callers can write
  * `return cp_error_set(err, CP_X, ...)`. err may be NULL (then only code is returned).
  * A CP_NOMEM message that does not say so ends in ": out of memory".
