@@ -69,24 +69,28 @@ cp_status cp_file_sink_write(void *ctx, const void *data, size_t len)
     return CP_OK;
 }
 
-cp_status cp_file_sink_suspend(cp_file_sink *s, cp_error *err)
+/* Aborts s after its step (a system call) failed with errno e; CP_IO, err says so. */
+static cp_status failed(cp_file_sink *s, const char *step, int e, cp_error *err)
+{
+    cp_error_set(err, CP_IO, "%s: %s failed: %s (nothing published)", s->path, step, strerror(e));
+    cp_file_sink_abort(s);
+    return CP_IO;
+}
+
+/* CP_OK when s is open and every write succeeded; a failed write aborts s. */
+static cp_status check_open(cp_file_sink *s, cp_error *err)
 {
     if (s->fd < 0 || !s->tmp_path)
         return cp_error_set(err, CP_USAGE, "file sink is not open (committed or aborted already)");
-    if (s->write_status != CP_OK) {
-        cp_error_set(err, CP_IO, "%s: write failed: %s (nothing published)", s->path,
-                     strerror(s->write_errno));
-        cp_file_sink_abort(s);
-        return CP_IO;
-    }
+    return s->write_status == CP_OK ? CP_OK : failed(s, "write", s->write_errno, err);
+}
+
+cp_status cp_file_sink_suspend(cp_file_sink *s, cp_error *err)
+{
+    CP_RETURN_IF_ERROR(check_open(s, err));
     const int rc = close(s->fd), e = errno;
     s->fd = -1;
-    if (rc != 0) {
-        cp_error_set(err, CP_IO, "%s: close failed: %s (nothing published)", s->path, strerror(e));
-        cp_file_sink_abort(s);
-        return CP_IO;
-    }
-    return CP_OK;
+    return rc == 0 ? CP_OK : failed(s, "close", e, err);
 }
 
 cp_status cp_file_sink_resume(cp_file_sink *s, cp_error *err)
@@ -121,14 +125,7 @@ cp_status cp_file_sink_sync(cp_file_sink *s, cp_error *err)
 {
     if (s->synced)
         return CP_OK;
-    if (s->fd < 0 || !s->tmp_path)
-        return cp_error_set(err, CP_USAGE, "file sink is not open (committed or aborted already)");
-    if (s->write_status != CP_OK) {
-        cp_error_set(err, CP_IO, "%s: write failed: %s (nothing published)", s->path,
-                     strerror(s->write_errno));
-        cp_file_sink_abort(s);
-        return CP_IO;
-    }
+    CP_RETURN_IF_ERROR(check_open(s, err));
     const char *step = "fsync";
     int rc = fsync(s->fd);
     int e = errno;
@@ -140,12 +137,8 @@ cp_status cp_file_sink_sync(cp_file_sink *s, cp_error *err)
         step = "close";
     }
     s->fd = -1;
-    if (rc != 0) {
-        cp_error_set(err, CP_IO, "%s: %s failed: %s (nothing published)", s->path, step,
-                     strerror(e));
-        cp_file_sink_abort(s);
-        return CP_IO;
-    }
+    if (rc != 0)
+        return failed(s, step, e, err);
     s->synced = true;
     return CP_OK;
 }
