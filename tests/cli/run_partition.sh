@@ -57,6 +57,21 @@ for l in sys.stdin:
     r = json.loads(l); print("|".join("null" if v is None else v for v in r))'
 }
 
+# rewrite_csv SRC DST EXPR: DST gets SRC's header, then the rows the Python expression EXPR
+# makes of rows (SRC's data rows) and d (the index of their Data column).
+rewrite_csv() {
+    python3 - "$@" <<'PY'
+import csv, sys
+src, dst, expr = sys.argv[1:]
+with open(src, newline='', encoding='utf-8') as f:
+    header, *rows = list(csv.reader(f))
+with open(dst, 'w', newline='', encoding='utf-8') as f:
+    w = csv.writer(f, lineterminator='\n')
+    w.writerow(header)
+    w.writerows(eval(expr, {'rows': rows, 'd': header.index('Data')}))
+PY
+}
+
 load() {
     run "$CSVPIPE" run --quiet --json --no-nosql --out lake --partition-writers 3 \
         --partition-by 'month(data)' "$@"
@@ -107,15 +122,7 @@ else
 fi
 
 # a new version with three months only: the other months' files and folders go
-python3 - <<'PY'
-import csv
-rows = list(csv.reader(open('sales.csv', newline='', encoding='utf-8')))
-d = rows[0].index('Data')
-with open('sales.new', 'w', newline='', encoding='utf-8') as f:
-    w = csv.writer(f, lineterminator='\n')
-    w.writerow(rows[0])
-    w.writerows(r for r in rows[1:] if r[d][:7] in ('2024-01', '2024-02', '2024-03'))
-PY
+rewrite_csv sales.csv sales.new "[r for r in rows if r[d][:7] in ('2024-01', '2024-02', '2024-03')]"
 mv sales.new sales.csv
 # what csvpipe before this version wrote when a partition's writer was evicted
 cp lake/parquet/sales/data_month=2024-01/sales.parquet lake/parquet/sales/data_month=2024-01/'sales~2.parquet'
@@ -142,16 +149,8 @@ expect_rc "a load rejected for its bad row" 1
 expect_eq "the failed load published nothing" "$(snapshot)" "$(cat before.txt)"
 
 # a crash between two partition files: the retry converges
-python3 - <<'PY'
-import csv
-rows = list(csv.reader(open('good.csv', newline='', encoding='utf-8')))
-d = rows[0].index('Data')
-with open('sales.csv', 'w', newline='', encoding='utf-8') as f:
-    w = csv.writer(f, lineterminator='\n')
-    w.writerow(rows[0])
-    w.writerows([r[:d] + ['2025-01' + r[d][7:]] + r[d + 1:] for r in rows[1:] if r[d][:7] == '2024-01'])
-    w.writerows(r for r in rows[1:] if r[d][:7] == '2024-02')
-PY
+rewrite_csv good.csv sales.csv "([r[:d] + ['2025-01' + r[d][7:]] + r[d + 1:] for r in rows if r[d][:7] == '2024-01']
+    + [r for r in rows if r[d][:7] == '2024-02'])"
 crash_at "crash between partition files" parquet-partition-published@1 \
     "$CSVPIPE" run --quiet --json --no-nosql --out lake --partition-by 'month(data)' sales.csv
 load sales.csv
