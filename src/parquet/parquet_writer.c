@@ -172,9 +172,9 @@ static cp_status flush_row_group(cp_pq_writer *w, cp_error *err)
 {
     if (w->rg_rows == 0)
         return CP_OK;
-    if (w->nrow_groups == INT16_MAX)
+    if (w->nrow_groups == CP_PQ_MAX_ROW_GROUPS)
         return cp_error_set(err, CP_TOO_LARGE,
-                            "more than 32767 Parquet row groups; raise the row group size");
+                            "more than 32,767 Parquet row groups; raise the row group size");
     cp_thrift_writer t;
     cp_thrift_init(&t, &w->row_groups);
     cp_thrift_struct_begin(&t); /* RowGroup */

@@ -78,7 +78,13 @@ cp_status cp_pq_writer_suspend(cp_pq_writer *w, cp_error *err);
 /* Flushes the last row group and writes the footer. Call once; then free. */
 cp_status cp_pq_writer_finish(cp_pq_writer *w, cp_error *err);
 
-/* Rows written so far, and row groups flushed so far. */
+/* The most row groups a Parquet file holds (the footer's ordinal is an i16). */
+#define CP_PQ_MAX_ROW_GROUPS 32767
+
+/*
+ * Rows written so far, and row groups flushed so far: a write, suspend or finish that
+ * would make one more than CP_PQ_MAX_ROW_GROUPS fails with CP_TOO_LARGE.
+ */
 uint64_t cp_pq_writer_rows(const cp_pq_writer *w);
 uint32_t cp_pq_writer_row_groups(const cp_pq_writer *w);
 /* Bytes handed to the callback so far. */

@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include "aws/s3.h"
+#include "parquet/parquet_writer.h"
 #include "pipeline/output.h"
 #include "pipeline/sink.h"
 #include "table/partition.h"
@@ -58,6 +59,7 @@ typedef struct partition {
     void *writer;    /* NULL once finished */
     bool active;     /* writer holds buffers and file an open descriptor; in the LRU list */
     struct partition *newer, *older; /* the LRU list of active writers */
+    unsigned suspends;               /* times its writer was suspended (each a row group) */
     size_t nrows;                    /* rows of the current batch (while a batch is split) */
     size_t next;
 } partition;
@@ -213,6 +215,29 @@ static void deactivate(partition_sink *s, partition *q)
     s->nopen--;
 }
 
+/*
+ * What the failure st of q's writer (before it is freed), writing into pf, tells the user:
+ * an I/O error is pf's (cp_output_failed), a Parquet file full of the row groups of the
+ * suspensions says why it has so many and what to do.
+ */
+static cp_status writer_failed(const partition_sink *s, const partition *q, part_file *pf,
+                               cp_status st, cp_error *err)
+{
+    if (st == CP_IO)
+        return cp_output_failed(&pf->out, pf->location, st, err);
+    if (st == CP_TOO_LARGE && s->f == &cp_sink_parquet && q->writer && q->suspends &&
+        cp_pq_writer_row_groups(q->writer) >= CP_PQ_MAX_ROW_GROUPS)
+        return cp_error_set(
+            err, st,
+            "%s: a Parquet file holds at most 32,767 row groups, and this partition's writer "
+            "made one each of the %u times it was suspended to let another partition's rows "
+            "in (more partitions than --partition-writers %u, their rows interleaved): raise "
+            "--partition-writers to the number of partitions, or sort the input by the "
+            "partition columns",
+            pf->location, q->suspends, s->l->o->partition_writers);
+    return st;
+}
+
 /* Suspends the active writer of q: its rows in its file, its buffers freed, the file closed. */
 static cp_status suspend_writer(partition_sink *s, partition *q, cp_error *err)
 {
@@ -220,7 +245,8 @@ static cp_status suspend_writer(partition_sink *s, partition *q, cp_error *err)
     deactivate(s, q);
     cp_status st = s->f->suspend(q->writer, err);
     if (st != CP_OK)
-        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+        return writer_failed(s, q, pf, st, err);
+    q->suspends++;
     return cp_output_suspend(&pf->out, err);
 }
 
@@ -234,10 +260,12 @@ static cp_status close_writer(partition_sink *s, partition *q, cp_error *err)
         CP_RETURN_IF_ERROR(cp_output_resume(&pf->out, err));
     deactivate(s, q);
     cp_status st = s->f->finish(q->writer, err);
+    if (st != CP_OK)
+        st = writer_failed(s, q, pf, st, err);
     s->f->free(q->writer);
     q->writer = NULL;
     if (st != CP_OK)
-        return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+        return st;
     pf->bytes = pf->out.bytes;
     return cp_output_sync(&pf->out, err);
 }
@@ -285,7 +313,7 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
                                         &pf->out, &q->writer, err);
         if (st != CP_OK) {
             q->writer = NULL;
-            return st == CP_IO ? cp_output_failed(&pf->out, pf->location, st, err) : st;
+            return writer_failed(s, q, pf, st, err);
         }
         q->file = pf;
     }
@@ -482,8 +510,8 @@ static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
         }
         s->sub.row_numbers = s->sub_rows;
         at += nrows;
-        if (st == CP_OK && (st = s->f->write(q->writer, &s->sub, err)) == CP_IO)
-            st = cp_output_failed(&q->file->out, q->file->location, st, err);
+        if (st == CP_OK && (st = s->f->write(q->writer, &s->sub, err)) != CP_OK)
+            st = writer_failed(s, q, q->file, st, err);
     }
     return st;
 }
