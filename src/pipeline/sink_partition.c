@@ -107,6 +107,22 @@ typedef struct partition_sink {
 /* the spool files of this process; the sinks of two formats may open files on two threads */
 static unsigned spool_seq;
 
+/*
+ * items (n used of *cap, each of size bytes) with room for one more: as it is when there
+ * is, else grown to twice *cap (16 at first), *cap updated. NULL when out of memory; items
+ * is kept then.
+ */
+static void *room_for_one(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    const size_t grown_cap = *cap ? *cap * 2 : 16;
+    void *grown = realloc(items, grown_cap * size);
+    if (grown)
+        *cap = grown_cap;
+    return grown;
+}
+
 static uint64_t hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull;
@@ -149,14 +165,10 @@ static cp_status find_partition(partition_sink *s, size_t *out, cp_error *err)
             return CP_OK;
         }
     }
-    if (s->nparts == s->capparts) {
-        size_t cap = s->capparts ? s->capparts * 2 : 16;
-        partition **grown = realloc(s->parts, cap * sizeof *grown);
-        if (!grown)
-            return cp_error_set(err, CP_NOMEM, "out of memory");
-        s->parts = grown;
-        s->capparts = cap;
-    }
+    partition **parts = room_for_one(s->parts, s->nparts, &s->capparts, sizeof *parts);
+    if (!parts)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->parts = parts;
     partition *q = calloc(1, sizeof *q);
     if (!q || !(q->path = strndup(p, n))) {
         free(q);
@@ -283,14 +295,10 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
     if (q->writer) {
         CP_RETURN_IF_ERROR(cp_output_resume(&q->file->out, err));
     } else {
-        if (s->nfiles == s->capfiles) {
-            size_t cap = s->capfiles ? s->capfiles * 2 : 16;
-            part_file **grown = realloc(s->files, cap * sizeof *grown);
-            if (!grown)
-                return cp_error_set(err, CP_NOMEM, "out of memory");
-            s->files = grown;
-            s->capfiles = cap;
-        }
+        part_file **files = room_for_one(s->files, s->nfiles, &s->capfiles, sizeof *files);
+        if (!files)
+            return cp_error_set(err, CP_NOMEM, "out of memory");
+        s->files = files;
         part_file *pf = calloc(1, sizeof *pf);
         if (!pf)
             return cp_error_set(err, CP_NOMEM, "out of memory");
@@ -611,14 +619,10 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
     const char *rel = location + n + 1, *slash = strrchr(location, '/');
     if (strncmp(location, s->folder, n) != 0 || location[n] != '/' || slash <= rel)
         return CP_OK; /* the dataset's own folder: no partition */
-    if (s->nemptied == s->capemptied) {
-        size_t cap = s->capemptied ? s->capemptied * 2 : 16;
-        char **grown = realloc(s->emptied, cap * sizeof *grown);
-        if (!grown)
-            return cp_error_set(err, CP_NOMEM, "out of memory");
-        s->emptied = grown;
-        s->capemptied = cap;
-    }
+    char **emptied = room_for_one(s->emptied, s->nemptied, &s->capemptied, sizeof *emptied);
+    if (!emptied)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->emptied = emptied;
     if (!(s->emptied[s->nemptied] = strndup(rel, (size_t)(slash - rel))))
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->nemptied++;
@@ -628,14 +632,10 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
 /* Adds location to the source's stale files, to remove. */
 static cp_status add_stale(partition_sink *s, const char *location, cp_error *err)
 {
-    if (s->nstale == s->capstale) {
-        size_t cap = s->capstale ? s->capstale * 2 : 16;
-        char **grown = realloc(s->stale, cap * sizeof *grown);
-        if (!grown)
-            return cp_error_set(err, CP_NOMEM, "out of memory");
-        s->stale = grown;
-        s->capstale = cap;
-    }
+    char **stale = room_for_one(s->stale, s->nstale, &s->capstale, sizeof *stale);
+    if (!stale)
+        return cp_error_set(err, CP_NOMEM, "out of memory");
+    s->stale = stale;
     if (!(s->stale[s->nstale] = strdup(location)))
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->nstale++;
