@@ -11,6 +11,7 @@
  */
 #include "aws/dynamodb.h"
 #include "util/fault.h"
+#include "util/hash.h"
 #include "util/json_escape.h"
 #include "util/log.h"
 
@@ -107,14 +108,6 @@ void cp_ddb_aimd_throttled(cp_ddb_aimd *a, uint64_t seq)
     a->cuts++;
 }
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static void entry_free(entry *e)
 {
     free(e->json);
@@ -135,7 +128,7 @@ static cp_status entry_set(entry *e, const char *json, size_t len, const char *p
     e->json[len] = '\0';
     e->len = len;
     snprintf(e->key, kl, "%s\x1f%s", pk, sk);
-    e->hash = fnv(e->key);
+    e->hash = cp_hash_fnv1a(e->key, kl - 1);
     return CP_OK;
 }
 

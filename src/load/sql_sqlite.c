@@ -53,6 +53,7 @@
 #include "load/sql_backend.h"
 #include "load/sqlite_db.h"
 #include "util/fault.h"
+#include "util/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,10 +227,7 @@ static cp_status sq_lock_source(cp_sql *db, const char *source_uri, bool (*stop)
             return cp_error_set(err, CP_DATABASE, "%s: cannot open the lock file: %s", path,
                                 strerror(errno));
     }
-    uint64_t h = 14695981039346656037u;
-    for (const char *p = source_uri; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
-    off_t byte = (off_t)(h & 0x3fffffffffffu);
+    off_t byte = (off_t)(cp_hash_fnv1a(source_uri, strlen(source_uri)) & 0x3fffffffffffu);
     CP_RETURN_IF_ERROR(cp_sql_wait_lock(try_lock_byte, db, &byte, stop, source_uri, err));
     s->source_locked = true;
     s->lock_byte = byte;

@@ -33,6 +33,7 @@
 #include "pipeline/sink.h"
 #include "table/partition.h"
 #include "util/fault.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -123,14 +124,6 @@ static void *room_for_one(void *items, size_t n, size_t *cap, size_t size)
     return grown;
 }
 
-static uint64_t hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static cp_status grow_index(partition_sink *s)
 {
     size_t n = s->nindex ? s->nindex * 2 : 64;
@@ -139,7 +132,7 @@ static cp_status grow_index(partition_sink *s)
         return CP_NOMEM;
     for (size_t i = 0; i < s->nparts; i++) {
         const char *p = s->parts[i]->path;
-        size_t h = (size_t)hash(p, strlen(p)) & (n - 1);
+        size_t h = (size_t)cp_hash_fnv1a(p, strlen(p)) & (n - 1);
         while (index[h])
             h = (h + 1) & (n - 1);
         index[h] = i + 1;
@@ -157,7 +150,7 @@ static cp_status find_partition(partition_sink *s, size_t *out, cp_error *err)
     const size_t n = s->path.len;
     if (s->nindex == 0 && grow_index(s) != CP_OK)
         return cp_error_set(err, CP_NOMEM, "out of memory");
-    size_t h = (size_t)hash(p, n) & (s->nindex - 1);
+    size_t h = (size_t)cp_hash_fnv1a(p, n) & (s->nindex - 1);
     for (; s->index[h]; h = (h + 1) & (s->nindex - 1)) {
         const partition *q = s->parts[s->index[h] - 1];
         if (strlen(q->path) == n && memcmp(q->path, p, n) == 0) {
