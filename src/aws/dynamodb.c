@@ -10,6 +10,7 @@
  * halves it.
  */
 #include "aws/dynamodb.h"
+#include "util/array.h"
 #include "util/fault.h"
 #include "util/hash.h"
 #include "util/json_escape.h"
@@ -242,14 +243,10 @@ static cp_status fail(cp_ddb_writer *w, cp_error *err)
 
 static cp_status enqueue(cp_ddb_writer *w, batch *b)
 {
-    if (w->nqueue == w->capqueue) {
-        size_t cap = w->capqueue ? w->capqueue * 2 : 16;
-        batch **q = realloc(w->queue, cap * sizeof *q);
-        if (!q)
-            return CP_NOMEM;
-        w->queue = q;
-        w->capqueue = cap;
-    }
+    batch **q = cp_array_room(w->queue, w->nqueue, &w->capqueue, sizeof *q);
+    if (!q)
+        return CP_NOMEM;
+    w->queue = q;
     w->queue[w->nqueue++] = b;
     w->outstanding_bytes += b->bytes;
     return CP_OK;

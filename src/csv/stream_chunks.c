@@ -2,6 +2,7 @@
 
 #include "csv/chunks.h"
 #include "csv/stream_internal.h"
+#include "util/array.h"
 #include "util/log.h"
 
 #include <fcntl.h>
@@ -134,14 +135,10 @@ static void drop_result(shared *sh, result *res)
 
 static cp_status add_reject(slot *s, const cp_row *row, const cp_error *why)
 {
-    if (s->nrej == s->caprej) {
-        size_t cap = s->caprej ? s->caprej * 2 : 16;
-        reject *n = realloc(s->rej, cap * sizeof *n);
-        if (!n)
-            return CP_NOMEM;
-        s->rej = n;
-        s->caprej = cap;
-    }
+    reject *grown = cp_array_room(s->rej, s->nrej, &s->caprej, sizeof *grown);
+    if (!grown)
+        return CP_NOMEM;
+    s->rej = grown;
     reject *j = &s->rej[s->nrej];
     j->text = malloc(row->text_len ? row->text_len : 1);
     if (!j->text)

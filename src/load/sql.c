@@ -7,6 +7,7 @@
  */
 #include "load/sql_backend.h"
 #include "table/cell.h"
+#include "util/array.h"
 #include "util/fault.h"
 
 #include <jansson.h>
@@ -292,14 +293,10 @@ void cp_sql_table_release(cp_sql_table *t)
 cp_status cp_sql_table_add(cp_sql_table *t, const char *name, const char *declared, cp_type type,
                            bool known, bool notnull)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        cp_sql_column *grown = realloc(t->cols, cap * sizeof *grown);
-        if (!grown)
-            return CP_NOMEM;
-        t->cols = grown;
-        t->cap = cap;
-    }
+    cp_sql_column *grown = cp_array_room(t->cols, t->n, &t->cap, sizeof *grown);
+    if (!grown)
+        return CP_NOMEM;
+    t->cols = grown;
     cp_sql_column *c = &t->cols[t->n];
     c->name = strdup(name ? name : "");
     c->declared = strdup(declared ? declared : "");

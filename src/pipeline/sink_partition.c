@@ -32,6 +32,7 @@
 #include "pipeline/output.h"
 #include "pipeline/sink.h"
 #include "table/partition.h"
+#include "util/array.h"
 #include "util/fault.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -108,22 +109,6 @@ typedef struct partition_sink {
 /* the spool files of this process; the sinks of two formats may open files on two threads */
 static unsigned spool_seq;
 
-/*
- * items (n used of *cap, each of size bytes) with room for one more: as it is when there
- * is, else grown to twice *cap (16 at first), *cap updated. NULL when out of memory; items
- * is kept then.
- */
-static void *room_for_one(void *items, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return items;
-    const size_t grown_cap = *cap ? *cap * 2 : 16;
-    void *grown = realloc(items, grown_cap * size);
-    if (grown)
-        *cap = grown_cap;
-    return grown;
-}
-
 static cp_status grow_index(partition_sink *s)
 {
     size_t n = s->nindex ? s->nindex * 2 : 64;
@@ -158,7 +143,7 @@ static cp_status find_partition(partition_sink *s, size_t *out, cp_error *err)
             return CP_OK;
         }
     }
-    partition **parts = room_for_one(s->parts, s->nparts, &s->capparts, sizeof *parts);
+    partition **parts = cp_array_room(s->parts, s->nparts, &s->capparts, sizeof *parts);
     if (!parts)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->parts = parts;
@@ -288,7 +273,7 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
     if (q->writer) {
         CP_RETURN_IF_ERROR(cp_output_resume(&q->file->out, err));
     } else {
-        part_file **files = room_for_one(s->files, s->nfiles, &s->capfiles, sizeof *files);
+        part_file **files = cp_array_room(s->files, s->nfiles, &s->capfiles, sizeof *files);
         if (!files)
             return cp_error_set(err, CP_NOMEM, "out of memory");
         s->files = files;
@@ -612,7 +597,7 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
     const char *rel = location + n + 1, *slash = strrchr(location, '/');
     if (strncmp(location, s->folder, n) != 0 || location[n] != '/' || slash <= rel)
         return CP_OK; /* the dataset's own folder: no partition */
-    char **emptied = room_for_one(s->emptied, s->nemptied, &s->capemptied, sizeof *emptied);
+    char **emptied = cp_array_room(s->emptied, s->nemptied, &s->capemptied, sizeof *emptied);
     if (!emptied)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->emptied = emptied;
@@ -625,7 +610,7 @@ static cp_status note_folder(partition_sink *s, const char *location, cp_error *
 /* Adds location to the source's stale files, to remove. */
 static cp_status add_stale(partition_sink *s, const char *location, cp_error *err)
 {
-    char **stale = room_for_one(s->stale, s->nstale, &s->capstale, sizeof *stale);
+    char **stale = cp_array_room(s->stale, s->nstale, &s->capstale, sizeof *stale);
     if (!stale)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     s->stale = stale;
