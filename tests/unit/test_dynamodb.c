@@ -188,7 +188,9 @@ static void test_writer_halves_on_unprocessed(void **state)
     assert_int_equal(st.unprocessed, 1);
     assert_int_equal(st.requests, 21);
     assert_int_equal(st.cuts, 1);
-    assert_int_equal(st.peak_window, 8);
+    /* the unprocessed answer is the server's first, but the writer may handle up to 7 of
+       the window's other answers (each growing it by one in slow start) before it */
+    assert_true(st.peak_window >= 8 && st.peak_window <= 15);
     free(s);
 }
 
