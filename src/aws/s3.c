@@ -1,6 +1,6 @@
 /*
  * s3.c - S3 GET as a pull-based source over curl's push-based transfer, and the
- * part-at-a-time multipart upload.
+ * multipart upload with its parts in flight on a multi handle.
  *
  * The source drives its transfers through a private multi handle from the reading thread.
  * An object of at most one GET part is one streaming GET: a read points the write
@@ -868,19 +868,64 @@ uint64_t cp_s3_source_parts_early(const cp_source *src)
 
 /* ---- uploads ------------------------------------------------------------------------------- */
 
+/*
+ * Parts in flight: a full part moves into a free slot and goes out as an UploadPart on the
+ * upload's own multi handle. Every later write (each 64 KiB) and the commit drive the
+ * transfers; a write waits only when every slot is taken. A failed attempt that may be
+ * retried waits in its slot for its backoff and starts again from the same loop, so parts
+ * finish in any order; their ETags are kept by part number for CompleteMultipartUpload.
+ */
+
+#define DEFAULT_IN_FLIGHT 2
+#define MAX_IN_FLIGHT 16
+#define POKE_BYTES (64u << 10)
+
+typedef struct s3_part {
+    unsigned number; /* 1-based; 0 = a free slot */
+    cp_buf data;
+    size_t sent;
+    CURL *easy;
+    void *hl;
+    bool active;       /* in the multi handle; otherwise waiting for not_before */
+    int attempt;       /* attempts started */
+    double not_before; /* monotonic ms */
+    cp_aws_response resp;
+    char curl_msg[CURL_ERROR_SIZE];
+} s3_part;
+
 struct cp_s3_upload {
     cp_aws *aws;
     char *uri, *bucket, *key;
     size_t part_size;
-    cp_buf part;
+    cp_buf part; /* the part being filled */
     char *upload_id;
-    char **etags;
-    unsigned nparts;
-    uint64_t bytes;
+    char **etags; /* by part number - 1; NULL until that part is sent */
+    unsigned nqueued;
+    CURLM *multi;
+    s3_part *slots;
+    unsigned nslots, nbusy;
+    uint64_t bytes, unpoked;
     bool committed, aborted;
     cp_error err; /* first failure; err.code CP_OK when none */
     cp_buf url, q;
 };
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void init_slots(cp_s3_upload *u)
+{
+    for (unsigned i = 0; i < u->nslots; i++) {
+        cp_buf_release(&u->slots[i].data);
+        cp_buf_init(&u->slots[i].data, u->part_size);
+    }
+    cp_buf_release(&u->part);
+    cp_buf_init(&u->part, u->part_size);
+}
 
 cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_error *err)
 {
@@ -909,23 +954,42 @@ cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_
             cp_log_warn("CSVPIPE_S3_PART_SIZE=%s ignored: between %u and 5 GiB bytes please", ps,
                         MIN_PART);
     }
+    u->nslots = DEFAULT_IN_FLIGHT;
+    const char *fl = getenv("CSVPIPE_S3_PUTS_IN_FLIGHT");
+    if (fl && *fl) {
+        char *end;
+        unsigned long v = strtoul(fl, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= MAX_IN_FLIGHT)
+            u->nslots = (unsigned)v;
+        else
+            cp_log_warn("CSVPIPE_S3_PUTS_IN_FLIGHT=%s ignored: 1 to %d please", fl, MAX_IN_FLIGHT);
+    }
     cp_buf_init(&u->url, 1u << 16);
     cp_buf_init(&u->q, 1u << 16);
-    cp_buf_init(&u->part, u->part_size);
+    u->slots = calloc(u->nslots, sizeof *u->slots);
+    u->multi = curl_multi_init();
+    if (!u->slots || !u->multi) {
+        cp_s3_upload_free(u);
+        return cp_error_set(err, CP_NOMEM, "out of memory starting the upload of %s", uri);
+    }
+    for (unsigned i = 0; i < u->nslots; i++) {
+        cp_aws_response_init(&u->slots[i].resp);
+        u->slots[i].resp.body.max = 64 * 1024;
+    }
+    init_slots(u);
     *out = u;
     return CP_OK;
 }
 
 cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err)
 {
-    if (u->bytes || u->nparts)
+    if (u->bytes || u->nqueued)
         return cp_error_set(err, CP_USAGE, "the part size must be set before the first write");
     if (bytes < MIN_PART)
         return cp_error_set(err, CP_USAGE, "S3 parts are at least 5 MiB (%u bytes), not %zu",
                             MIN_PART, bytes);
-    cp_buf_release(&u->part);
     u->part_size = bytes;
-    cp_buf_init(&u->part, bytes);
+    init_slots(u);
     return CP_OK;
 }
 
@@ -936,7 +1000,7 @@ uint64_t cp_s3_upload_bytes(const cp_s3_upload *u)
 
 unsigned cp_s3_upload_parts(const cp_s3_upload *u)
 {
-    return u->nparts;
+    return u->nqueued;
 }
 
 /* q = "uploadId=<enc>" prefixed by prefix (already encoded, sorted before uploadId). */
@@ -977,51 +1041,219 @@ static cp_status create_upload(cp_s3_upload *u, cp_error *err)
     return st;
 }
 
-static cp_status send_part(cp_s3_upload *u, cp_error *err)
+static size_t part_read(char *out, size_t size, size_t n, void *ctx)
 {
-    if (!u->upload_id)
-        CP_RETURN_IF_ERROR(create_upload(u, err));
-    if (u->nparts >= MAX_PARTS)
-        return cp_error_set(err, CP_TOO_LARGE,
-                            "%s: more than %d parts of %zu bytes; raise CSVPIPE_S3_PART_SIZE",
-                            u->uri, MAX_PARTS, u->part_size);
+    s3_part *p = ctx;
+    size_t k = p->data.len - p->sent;
+    if (k > size * n)
+        k = size * n;
+    if (k)
+        memcpy(out, p->data.data + p->sent, k);
+    p->sent += k;
+    return k;
+}
+
+static size_t part_body(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_part *p = ctx;
+    cp_buf_append(&p->resp.body, data, size * n); /* bounded; the rest is dropped */
+    return size * n;
+}
+
+static size_t part_head(char *data, size_t size, size_t n, void *ctx)
+{
+    s3_part *p = ctx;
+    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        cp_buf_reset(&p->resp.head);
+    if (cp_buf_append(&p->resp.head, data, size * n) != CP_OK)
+        return 0;
+    return size * n;
+}
+
+static void stop_part(cp_s3_upload *u, s3_part *p)
+{
+    if (p->easy) {
+        if (p->active)
+            curl_multi_remove_handle(u->multi, p->easy);
+        curl_easy_cleanup(p->easy); /* never reused: see aws.c */
+    }
+    p->easy = NULL;
+    p->active = false;
+    curl_slist_free_all(p->hl);
+    p->hl = NULL;
+}
+
+/* Starts the next attempt of the part in slot p; failures go to u->err. */
+static cp_status start_part(cp_s3_upload *u, s3_part *p)
+{
     char prefix[48];
-    snprintf(prefix, sizeof prefix, "partNumber=%u&", u->nparts + 1);
+    snprintf(prefix, sizeof prefix, "partNumber=%u&", p->number);
     cp_status st = upload_query(u, prefix);
     if (st != CP_OK)
-        return cp_error_set(err, st, "%s: building the request", u->uri);
+        return cp_error_set(&u->err, st, "%s: building the request", u->uri);
+    if (!(p->easy = curl_easy_init()))
+        return cp_error_set(&u->err, CP_NOMEM, "%s: out of memory", u->uri);
     cp_aws_request req = {.service = CP_AWS_S3,
                           .method = "PUT",
                           .url = u->url.data,
-                          .body = u->part.data,
-                          .body_len = u->part.len,
+                          .body_len = p->data.len,
                           .timeout_ms = 600000};
-    cp_aws_response r;
-    cp_aws_response_init(&r);
-    st = cp_aws_call(u->aws, &req, &r, err);
-    char etag[512];
-    if (st == CP_OK && r.status != 200) {
-        char what[600];
-        snprintf(what, sizeof what, "%s: UploadPart %u", u->uri, u->nparts + 1);
-        st = cp_aws_fail(&r, err, what);
-    } else if (st == CP_OK && !cp_aws_response_header(&r, "ETag", etag, sizeof etag)) {
-        st = cp_error_set(err, CP_IO, "%s: UploadPart %u answered without an ETag", u->uri,
-                          u->nparts + 1);
-    }
-    cp_aws_response_release(&r);
-    if (st != CP_OK)
+    st = cp_aws_prepare(u->aws, p->easy, &req, &p->hl, &u->err);
+    if (st != CP_OK) {
+        stop_part(u, p);
         return st;
-    char **grown = realloc(u->etags, (u->nparts + 1) * sizeof *grown);
-    if (!grown || !(grown[u->nparts] = strdup(etag))) {
-        if (grown)
-            u->etags = grown;
-        return cp_error_set(err, CP_NOMEM, "out of memory");
     }
-    u->etags = grown;
-    u->nparts++;
-    cp_buf_reset(&u->part);
-    cp_fault_point("s3-part-sent");
+    p->sent = 0;
+    p->attempt++;
+    p->resp.status = 0;
+    p->resp.code[0] = p->resp.message[0] = '\0';
+    cp_buf_reset(&p->resp.body);
+    cp_buf_reset(&p->resp.head);
+    p->curl_msg[0] = '\0';
+    curl_easy_setopt(p->easy, CURLOPT_READFUNCTION, part_read);
+    curl_easy_setopt(p->easy, CURLOPT_READDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, part_body);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, part_head);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->curl_msg);
+    curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+    if (curl_multi_add_handle(u->multi, p->easy) != CURLM_OK) {
+        stop_part(u, p);
+        return cp_error_set(&u->err, CP_INTERNAL, "%s: curl_multi_add_handle failed", u->uri);
+    }
+    p->active = true;
     return CP_OK;
+}
+
+/* The attempt of slot p ended with result: the part is sent, waits to be retried, or failed. */
+static void part_done(cp_s3_upload *u, s3_part *p, CURLcode result)
+{
+    long status = 0;
+    if (result == CURLE_OK)
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+    p->resp.status = status;
+    stop_part(u, p);
+    char etag[512];
+    if (result == CURLE_OK && status == 200) {
+        if (!cp_aws_response_header(&p->resp, "ETag", etag, sizeof etag)) {
+            cp_error_set(&u->err, CP_IO, "%s: UploadPart %u answered without an ETag", u->uri,
+                         p->number);
+            return;
+        }
+        if (!(u->etags[p->number - 1] = strdup(etag))) {
+            cp_error_set(&u->err, CP_NOMEM, "out of memory");
+            return;
+        }
+        p->number = 0;
+        cp_buf_reset(&p->data);
+        u->nbusy--;
+        cp_fault_point("s3-part-sent");
+        return;
+    }
+    bool retry;
+    if (result != CURLE_OK) {
+        retry = cp_aws_retryable((int)result, 0, NULL);
+    } else {
+        cp_aws_parse_error(&p->resp);
+        retry = cp_aws_retryable(0, status, p->resp.code);
+    }
+    if (retry && p->attempt < cp_aws_max_attempts(u->aws)) {
+        cp_log_debug("%s: UploadPart %u: %s (HTTP %ld %s), retrying (attempt %d of %d)", u->uri,
+                     p->number, result ? curl_easy_strerror(result) : "answered", status,
+                     p->resp.code, p->attempt + 1, cp_aws_max_attempts(u->aws));
+        p->not_before = now_ms() + (double)cp_aws_backoff_ms(p->attempt);
+        return;
+    }
+    if (u->err.code != CP_OK)
+        return;
+    if (result != CURLE_OK) {
+        cp_error_set(&u->err, CP_IO, "%s: UploadPart %u failed after %d attempt%s: %s", u->uri,
+                     p->number, p->attempt, p->attempt == 1 ? "" : "s",
+                     p->curl_msg[0] ? p->curl_msg : curl_easy_strerror(result));
+    } else {
+        char what[600];
+        snprintf(what, sizeof what, "%s: UploadPart %u (attempt %d)", u->uri, p->number,
+                 p->attempt);
+        cp_aws_fail(&p->resp, &u->err, what);
+    }
+}
+
+typedef enum { PUMP_ONCE, PUMP_SLOT, PUMP_ALL } pump_goal;
+
+/*
+ * Drives the parts in flight (starting those whose backoff is over) once, or until a slot
+ * is free, or until every part is sent. Returns u->err's code.
+ */
+static cp_status pump_parts(cp_s3_upload *u, pump_goal goal)
+{
+    for (;;) {
+        double now = now_ms(), next = 0;
+        for (unsigned i = 0; i < u->nslots && u->err.code == CP_OK; i++) {
+            s3_part *p = &u->slots[i];
+            if (!p->number || p->active)
+                continue;
+            if (p->not_before <= now)
+                start_part(u, p);
+            else if (next == 0 || p->not_before < next)
+                next = p->not_before;
+        }
+        if (u->err.code != CP_OK)
+            return u->err.code;
+        int running = 0;
+        curl_multi_perform(u->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(u->multi, &left)))
+            if (m->msg == CURLMSG_DONE) {
+                s3_part *p = NULL;
+                CURLcode result = m->data.result;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+                part_done(u, p, result);
+            }
+        if (u->err.code != CP_OK)
+            return u->err.code;
+        if (goal == PUMP_ONCE || (goal == PUMP_SLOT && u->nbusy < u->nslots) ||
+            (goal == PUMP_ALL && u->nbusy == 0))
+            return CP_OK;
+        int wait = 1000;
+        if (next > 0) {
+            double w = next - now_ms() + 1;
+            wait = w < 1 ? 1 : w < 1000 ? (int)w : 1000;
+        }
+        curl_multi_poll(u->multi, NULL, 0, wait, NULL);
+    }
+}
+
+/* Hands the filled part to a free slot (waiting for one) and starts sending it. */
+static cp_status queue_part(cp_s3_upload *u)
+{
+    if (!u->upload_id)
+        CP_RETURN_IF_ERROR(create_upload(u, &u->err));
+    if (u->nqueued >= MAX_PARTS)
+        return cp_error_set(&u->err, CP_TOO_LARGE,
+                            "%s: more than %d parts of %zu bytes; raise CSVPIPE_S3_PART_SIZE",
+                            u->uri, MAX_PARTS, u->part_size);
+    char **grown = realloc(u->etags, (u->nqueued + 1) * sizeof *grown);
+    if (!grown)
+        return cp_error_set(&u->err, CP_NOMEM, "out of memory");
+    u->etags = grown;
+    grown[u->nqueued] = NULL;
+    if (u->nbusy == u->nslots)
+        CP_RETURN_IF_ERROR(pump_parts(u, PUMP_SLOT));
+    s3_part *p = u->slots;
+    while (p->number)
+        p++;
+    cp_buf filled = u->part;
+    u->part = p->data;
+    p->data = filled;
+    cp_buf_reset(&u->part);
+    p->number = ++u->nqueued;
+    p->attempt = 0;
+    p->not_before = 0;
+    u->nbusy++;
+    u->unpoked = 0;
+    return pump_parts(u, PUMP_ONCE);
 }
 
 cp_status cp_s3_upload_write(void *upload, const void *data, size_t len)
@@ -1031,13 +1263,14 @@ cp_status cp_s3_upload_write(void *upload, const void *data, size_t len)
         return u->err.code;
     if (u->committed || u->aborted)
         return cp_error_set(&u->err, CP_USAGE, "%s: write after commit or abort", u->uri);
+    if (u->nbusy && (u->unpoked += len) >= POKE_BYTES) {
+        u->unpoked = 0;
+        CP_RETURN_IF_ERROR(pump_parts(u, PUMP_ONCE));
+    }
     const char *p = data;
     while (len) {
-        if (u->part.len == u->part_size) {
-            cp_status st = send_part(u, &u->err);
-            if (st != CP_OK)
-                return st;
-        }
+        if (u->part.len == u->part_size)
+            CP_RETURN_IF_ERROR(queue_part(u));
         size_t k = u->part_size - u->part.len;
         if (k > len)
             k = len;
@@ -1051,7 +1284,6 @@ cp_status cp_s3_upload_write(void *upload, const void *data, size_t len)
     }
     return CP_OK;
 }
-
 cp_status cp_s3_put(cp_aws *aws, const char *uri, const void *data, size_t len,
                     const char *content_type, cp_error *err)
 {
@@ -1105,7 +1337,7 @@ static bool completed_meanwhile(cp_s3_upload *u)
         return false;
     const char *etag = cp_s3_source_etag(s);
     char suffix[32];
-    snprintf(suffix, sizeof suffix, "-%u", u->nparts);
+    snprintf(suffix, sizeof suffix, "-%u", u->nqueued);
     size_t el = strlen(etag), sl = strlen(suffix);
     bool ok = (uint64_t)s->size == u->bytes && el > sl && strcmp(etag + el - sl, suffix) == 0;
     cp_source_free(s);
@@ -1117,7 +1349,7 @@ static cp_status complete_upload(cp_s3_upload *u, cp_error *err)
     cp_buf body;
     cp_buf_init(&body, CP_BUF_UNLIMITED);
     cp_status st = cp_buf_append_str(&body, "<CompleteMultipartUpload>");
-    for (unsigned i = 0; st == CP_OK && i < u->nparts; i++) {
+    for (unsigned i = 0; st == CP_OK && i < u->nqueued; i++) {
         st = cp_buf_printf(&body, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
         for (const char *c = u->etags[i]; st == CP_OK && *c; c++)
             st = *c == '"'   ? cp_buf_append_str(&body, "&quot;")
@@ -1181,7 +1413,11 @@ cp_status cp_s3_upload_commit(cp_s3_upload *u, cp_error *err)
     if (!u->upload_id) {
         st = cp_s3_put(u->aws, u->uri, u->part.data ? u->part.data : "", u->part.len, NULL, err);
     } else {
-        st = u->part.len ? send_part(u, err) : CP_OK;
+        st = u->part.len ? queue_part(u) : CP_OK;
+        if (st == CP_OK)
+            st = pump_parts(u, PUMP_ALL);
+        if (st != CP_OK && err)
+            *err = u->err;
         if (st == CP_OK)
             st = complete_upload(u, err);
     }
@@ -1191,6 +1427,8 @@ cp_status cp_s3_upload_commit(cp_s3_upload *u, cp_error *err)
     }
     u->committed = true;
     cp_buf_release(&u->part);
+    for (unsigned i = 0; i < u->nslots; i++)
+        cp_buf_release(&u->slots[i].data);
     return CP_OK;
 }
 
@@ -1200,6 +1438,12 @@ void cp_s3_upload_abort(cp_s3_upload *u)
         return;
     u->aborted = true;
     cp_buf_release(&u->part);
+    for (unsigned i = 0; u->slots && i < u->nslots; i++) {
+        stop_part(u, &u->slots[i]);
+        u->slots[i].number = 0;
+        cp_buf_release(&u->slots[i].data);
+    }
+    u->nbusy = 0;
     if (!u->upload_id)
         return;
     if (upload_query(u, "") != CP_OK)
@@ -1224,9 +1468,16 @@ void cp_s3_upload_free(cp_s3_upload *u)
     if (!u)
         return;
     cp_s3_upload_abort(u);
-    for (unsigned i = 0; i < u->nparts; i++)
+    for (unsigned i = 0; i < u->nqueued; i++)
         free(u->etags[i]);
     free(u->etags);
+    for (unsigned i = 0; u->slots && i < u->nslots; i++) {
+        cp_buf_release(&u->slots[i].data);
+        cp_aws_response_release(&u->slots[i].resp);
+    }
+    free(u->slots);
+    if (u->multi)
+        curl_multi_cleanup(u->multi);
     free(u->upload_id);
     free(u->uri);
     free(u->bucket);

@@ -6,7 +6,7 @@
  * most one GET part keeps at most one curl write chunk (16 KiB) beyond what the reader
  * asked for; a larger object is read by ranged GETs in parallel and the source holds at
  * most CSVPIPE_S3_GETS_IN_FLIGHT x CSVPIPE_S3_GET_PART_BYTES (4 x 8 MiB = 32 MiB by
- * default) of it. The upload holds one part.
+ * default) of it. An upload holds the part being filled and the parts in flight.
  * Object keys are percent-encoded once (RFC 3986, '/' kept) into the request path; with a
  * custom endpoint (AWS_ENDPOINT_URL[_S3]) buckets are addressed path-style.
  *
@@ -67,10 +67,18 @@ uint64_t cp_s3_source_parts_early(const cp_source *src);
 /*
  * A streaming upload. Bytes arrive through cp_s3_upload_write; each time a part fills
  * (default 8 MiB; CSVPIPE_S3_PART_SIZE or cp_s3_upload_set_part_size, at least 5 MiB) it
- * is sent, the first full part starting the multipart upload, so memory holds one part.
- * Commit sends the last part and CompleteMultipartUpload, or one PutObject when
- * everything fit in one part (including an empty object). Nothing is visible at the key
- * before commit; abort (or free without commit) sends AbortMultipartUpload so no part is
+ * is queued as an UploadPart, the first full part starting the multipart upload. Up to
+ * CSVPIPE_S3_PUTS_IN_FLIGHT parts (1 to 16, default 2) are sent at once over the upload's
+ * own curl multi handle, driven by the later writes and by the commit: a write returns
+ * while its parts transfer and waits only when that many are already in flight. Memory:
+ * (in flight + 1) x part size per upload, 24 MiB by default. Parts complete in any order;
+ * a failed part is retried like any request (aws.h: backoff, CSVPIPE_AWS_MAX_ATTEMPTS) while
+ * the others go on, and a part that fails for good fails the upload: the next write or the
+ * commit returns that error, and abort then sends AbortMultipartUpload. Commit sends the
+ * last part, waits for every part and sends CompleteMultipartUpload listing the parts in
+ * number order with their ETags, or one PutObject when everything fit in one part
+ * (including an empty object). Nothing is visible at the key before commit; abort (or free
+ * without commit) stops the parts in flight and sends AbortMultipartUpload so no part is
  * left billed. At most 10,000 parts: a larger object needs a larger part size.
  */
 typedef struct cp_s3_upload cp_s3_upload;
@@ -83,21 +91,23 @@ cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_
 /* Sets the part size in bytes (>= 5 MiB) before the first write; CP_USAGE otherwise. */
 cp_status cp_s3_upload_set_part_size(cp_s3_upload *u, size_t bytes, cp_error *err);
 /*
- * A cp_write_fn: ctx is the cp_s3_upload. Copies data into the current part and sends
- * full parts. On failure returns its status, keeps the first error and fails every later
- * write and the commit the same way (the commit reports that error).
+ * A cp_write_fn: ctx is the cp_s3_upload. Copies data into the current part, queues full
+ * parts and drives the parts in flight. On failure (its own or a part's, sent earlier)
+ * returns its status, keeps the first error and fails every later write and the commit the
+ * same way (the commit reports that error).
  */
 cp_status cp_s3_upload_write(void *upload, const void *data, size_t len);
 /*
- * Publishes the object. After a failed write, returns that failure (and the caller
- * aborts). On failure of the commit itself the upload is aborted.
+ * Publishes the object once every part is sent. After a failed write, returns that failure
+ * (and the caller aborts). On failure of the commit itself (a part included) the upload is
+ * aborted.
  */
 cp_status cp_s3_upload_commit(cp_s3_upload *u, cp_error *err);
 /* Abandons the upload (AbortMultipartUpload, errors only logged); safe after commit, safe twice. */
 void cp_s3_upload_abort(cp_s3_upload *u);
 /* Frees; NULL ok; aborts if not committed. */
 void cp_s3_upload_free(cp_s3_upload *u);
-/* Bytes accepted so far and parts sent so far (for summaries and tests). */
+/* Bytes accepted so far and parts queued so far, sent or in flight (for summaries and tests). */
 uint64_t cp_s3_upload_bytes(const cp_s3_upload *u);
 unsigned cp_s3_upload_parts(const cp_s3_upload *u);
 

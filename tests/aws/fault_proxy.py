@@ -2,7 +2,8 @@
 
     fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE [--rate 0.3] [--seed 7]
                    [--faults throttle,unprocessed,500,reset] [--lifetime 150] [--stats FILE]
-                   [--record FILE] [--hold-first-part]
+                   [--record FILE] [--hold-first-part] [--fail-part N[:K]]
+                   [--barrier-parts N] [--barrier-timeout 30]
 
 Each request that a fault applies to draws from a seeded random generator; with
 probability --rate it gets one of the enabled faults that fit it:
@@ -14,6 +15,11 @@ probability --rate it gets one of the enabled faults that fit it:
   500          500 InternalError (not forwarded)
   reset        S3 GET of an object: the response starts, then the connection is reset
                (RST) after a random part of the body
+--fail-part N[:K] answers 500 InternalError to the first K attempts (every attempt without
+:K) of S3 UploadPart number N, whatever the rate. --barrier-parts N holds the first N S3
+UploadPart requests (their bodies read) until all N have arrived, so they pass only when
+the client sends that many parts at once; after --barrier-timeout seconds without them
+they go on anyway and the statistics count a "barrier_timeout".
 Everything else is forwarded unchanged (same Host header and signature). The proxy exits
 after --lifetime seconds. Counts of injected faults go to --stats (JSON) after every
 fault. --record appends every request as one JSON line (method, path, the X-Amz-Target,
@@ -37,7 +43,7 @@ from urllib.parse import urlsplit
 
 lock = threading.Lock()
 stats = {"requests": 0, "throttle": 0, "unprocessed": 0, "unprocessed_items": 0, "500": 0,
-         "reset": 0}
+         "reset": 0, "part_failed": 0, "barrier_met": 0, "barrier_timeout": 0}
 
 
 def main():
@@ -51,7 +57,17 @@ def main():
     ap.add_argument("--stats")
     ap.add_argument("--record")
     ap.add_argument("--hold-first-part", action="store_true")
+    ap.add_argument("--fail-part")
+    ap.add_argument("--barrier-parts", type=int, default=0)
+    ap.add_argument("--barrier-timeout", type=float, default=30)
     a = ap.parse_args()
+    fail_part, fail_times = None, None
+    if a.fail_part:
+        n, _, k = a.fail_part.partition(":")
+        fail_part, fail_times = n, int(k) if k else None
+    part_attempts = {}
+    barrier = threading.Barrier(a.barrier_parts) if a.barrier_parts > 0 else None
+    barrier_seen = [0]
     up = urlsplit(a.upstream)
     rng = random.Random(a.seed)
     faults = set(a.faults.split(","))
@@ -78,6 +94,32 @@ def main():
             path = urlsplit(self.path)
             is_object_get = (service == "s3" and self.command == "GET" and
                              path.path.count("/") >= 2 and not path.query)
+            query = dict(q.split("=", 1) for q in path.query.split("&") if "=" in q)
+            part = (query.get("partNumber") if service == "s3" and self.command == "PUT" and
+                    "uploadId" in query else None)
+            if part is not None and barrier is not None:
+                with lock:
+                    barrier_seen[0] += 1
+                    waits = barrier_seen[0] <= a.barrier_parts
+                if waits:
+                    try:
+                        barrier.wait(timeout=a.barrier_timeout)
+                        key = "barrier_met"
+                    except threading.BrokenBarrierError:
+                        key = "barrier_timeout"
+                    with lock:
+                        stats[key] += 1
+                        save_stats()
+            if part is not None and part == fail_part:
+                with lock:
+                    part_attempts[part] = part_attempts.get(part, 0) + 1
+                    fails = fail_times is None or part_attempts[part] <= fail_times
+                    if fails:
+                        stats["part_failed"] += 1
+                        save_stats()
+                if fails:
+                    return self.reply(500, b"<Error><Code>InternalError</Code><Message>injected "
+                                      b"(part)</Message></Error>", "application/xml")
             with lock:
                 stats["requests"] += 1
                 fault = None
