@@ -425,6 +425,31 @@ static cp_status set_creds(cp_aws *aws, const char *ak, const char *sk, const ch
     return CP_OK;
 }
 
+cp_status cp_aws_clone(const cp_aws *src, cp_aws **out, cp_error *err)
+{
+    *out = NULL;
+    cp_aws *aws = calloc(1, sizeof *aws);
+    if (!aws || !(aws->region = strdup(src->region)))
+        goto nomem;
+    for (int i = 0; i < CP_AWS_NSERVICES; i++)
+        if (!(aws->endpoint[i] = strdup(src->endpoint[i])))
+            goto nomem;
+    aws->s3_path_style = src->s3_path_style;
+    aws->max_attempts = src->max_attempts;
+    if (src->have_creds && set_creds(aws, src->access_key_id, src->secret_key, src->session_token,
+                                     src->expiration, src->cred_source) != CP_OK)
+        goto nomem;
+    if (!(aws->share = curl_share_init()))
+        goto nomem;
+    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    *out = aws;
+    return CP_OK;
+nomem:
+    cp_aws_free(aws);
+    return cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))

@@ -62,6 +62,13 @@ typedef struct cp_aws cp_aws;
 cp_status cp_aws_new(cp_aws **out, cp_error *err);
 /* Frees the client and its connections; NULL allowed. */
 void cp_aws_free(cp_aws *aws);
+/*
+ * A second client into *out with src's configuration and a copy of its cached credentials
+ * (each refreshes its own from then on), and connections of its own: for another thread
+ * (an S3 output written by a worker). Reads src, so it runs on src's thread. CP_NOMEM, *out
+ * NULL, on failure. Free with cp_aws_free.
+ */
+cp_status cp_aws_clone(const cp_aws *src, cp_aws **out, cp_error *err);
 
 /* The services this client signs for. */
 typedef enum cp_aws_service {

@@ -4,6 +4,7 @@
  * an S3 multipart upload, which becomes visible at publish.
  */
 #define _GNU_SOURCE
+#include "aws/aws.h"
 #include "pipeline/output.h"
 #include "pipeline/sink.h"
 #include "util/fault.h"
@@ -17,6 +18,7 @@ typedef struct file_sink {
     const cp_sink_load *l;
     char *location;
     cp_output out;
+    cp_aws *aws; /* an S3 output's own client (aws.h: one thread at a time) */
     void *writer;
     bool published;
 } file_sink;
@@ -25,9 +27,15 @@ static cp_status file_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
                            cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    /* an S3 upload shares the load's AWS client with the source and the other uploads */
-    k->threaded = !cp_location_is_s3(s->location);
-    CP_RETURN_IF_ERROR(cp_output_open(&s->out, s->l->aws, s->location, err));
+    cp_aws *aws = s->l->aws;
+    if (aws && cp_location_is_s3(s->location)) {
+        /* written by a worker while the load's client reads the source */
+        if (!s->aws)
+            CP_RETURN_IF_ERROR(cp_aws_clone(aws, &s->aws, err));
+        aws = s->aws;
+    }
+    k->threaded = true;
+    CP_RETURN_IF_ERROR(cp_output_open(&s->out, aws, s->location, err));
     cp_status st = s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
     return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
 }
@@ -85,6 +93,7 @@ static cp_status file_report(const cp_sink *k, cp_load_summary *sum)
 static void file_free(cp_sink *k)
 {
     file_release(k);
+    cp_aws_free(((file_sink *)k)->aws);
     free(((file_sink *)k)->location);
 }
 

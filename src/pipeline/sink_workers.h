@@ -1,6 +1,6 @@
 /*
  * sink_workers.h - private to src/pipeline: the threaded sinks of a load (cp_sink.threaded:
- * the local Parquet and NDJSON files, the item store sqlite:) written on worker threads
+ * the Parquet and NDJSON files, local or on S3, the item store sqlite:) written on worker threads
  * while the pipeline's thread reads and types the next batches and writes the other sinks.
  *
  * Each threaded sink belongs to one worker (sink i of the threaded ones to worker

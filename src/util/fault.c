@@ -91,7 +91,8 @@ static void load(void)
 
 static bool reached(fault_target *t, const char *name)
 {
-    return t->name[0] && strcmp(t->name, name) == 0 && ++t->hits == t->at;
+    return t->name[0] && strcmp(t->name, name) == 0 &&
+           __atomic_add_fetch(&t->hits, 1, __ATOMIC_RELAXED) == t->at; /* points of workers too */
 }
 
 void cp_fault_point(const char *name)

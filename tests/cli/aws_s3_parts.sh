@@ -6,7 +6,7 @@
 # number of times or for good. Checks: the object equals the bytes written; a part that
 # fails twice is retried and the upload completes; a part that fails for good fails the
 # upload, leaves no object and no multipart upload in progress; `csvpipe run` to S3 with
-# 5 MiB parts, 3 in flight, writes the same bytes as to a local folder, at 1 and 3 threads,
+# 5 MiB parts, 3 in flight, writes the same bytes as to a local folder, at 1, 2 and 3 threads,
 # and a part that fails for good fails the load with nothing published.
 source "$(dirname "$0")/lib.bash"
 source "$CP_SOURCE_DIR/tests/aws/moto.bash"
@@ -54,7 +54,7 @@ expect_eq "it was tried 3 times" "$(proxy_stat part_failed)" 3
 expect_eq "no object" "$(python3 "$AWS_PY" exists parts-out failed.bin)" no
 expect_eq "no multipart upload left" "$(python3 "$AWS_PY" uploads parts-out)" 0
 
-# The pipeline: the same bytes on S3 as in a local folder, at 1 and 3 threads.
+# The pipeline: the same bytes on S3 as in a local folder, at 1, 2 and 3 threads.
 python3 -c 'import random
 r = random.Random(15)
 print("id,amount,day,note")
@@ -69,7 +69,7 @@ expect_rc "the local outputs" 0
 local_pq=$(md5sum <local/parquet/wide/wide.parquet | cut -d' ' -f1)
 local_js=$(md5sum <local/json/wide/wide.jsonl | cut -d' ' -f1)
 expect_eq "NDJSON spans several parts" "$(($(stat -c %s local/json/wide/wide.jsonl) > 3 * part))" 1
-for t in 1 3; do
+for t in 1 2 3; do
     run env CSVPIPE_S3_PART_SIZE=$part CSVPIPE_S3_PUTS_IN_FLIGHT=3 "$CSVPIPE" run "${opts[@]}" \
         --threads $t --out "s3://parts-out/t$t" s3://parts-in/wide.csv
     expect_rc "S3 outputs at $t threads" 0
