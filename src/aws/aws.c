@@ -59,6 +59,19 @@ static char *strip_slash_dup(const char *s)
     return d;
 }
 
+/* The last step of making a client: its DNS and connection cache; *out on success. */
+static cp_status share_connections(cp_aws *aws, cp_aws **out, cp_error *err)
+{
+    if (!(aws->share = curl_share_init())) {
+        cp_aws_free(aws);
+        return cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
+    }
+    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    *out = aws;
+    return CP_OK;
+}
+
 cp_status cp_aws_new(cp_aws **out, cp_error *err)
 {
     static bool curl_ready;
@@ -106,13 +119,7 @@ cp_status cp_aws_new(cp_aws **out, cp_error *err)
         if (v >= 1 && v <= 100)
             aws->max_attempts = (int)v;
     }
-    aws->share = curl_share_init();
-    if (!aws->share)
-        goto nomem;
-    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    *out = aws;
-    return CP_OK;
+    return share_connections(aws, out, err);
 nomem:
     cp_aws_free(aws);
     return cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
@@ -439,12 +446,7 @@ cp_status cp_aws_clone(const cp_aws *src, cp_aws **out, cp_error *err)
     if (src->have_creds && set_creds(aws, src->access_key_id, src->secret_key, src->session_token,
                                      src->expiration, src->cred_source) != CP_OK)
         goto nomem;
-    if (!(aws->share = curl_share_init()))
-        goto nomem;
-    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    *out = aws;
-    return CP_OK;
+    return share_connections(aws, out, err);
 nomem:
     cp_aws_free(aws);
     return cp_error_set(err, CP_NOMEM, "out of memory setting up the AWS client");
@@ -783,7 +785,7 @@ static size_t write_body(char *data, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-static size_t write_head(char *data, size_t size, size_t n, void *ctx)
+size_t cp_aws_head_callback(char *data, size_t size, size_t n, void *ctx)
 {
     cp_aws_response *r = ctx;
     if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
@@ -905,7 +907,7 @@ cp_status cp_aws_call(cp_aws *aws, const cp_aws_request *req, cp_aws_response *r
         curl_easy_setopt(h, CURLOPT_READDATA, &br);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, write_head);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
         curl_msg[0] = '\0';

@@ -179,6 +179,12 @@ int cp_aws_max_attempts(const cp_aws *aws);
  */
 cp_status cp_aws_prepare(cp_aws *aws, void *easy, const cp_aws_request *req, void **extra,
                          cp_error *err);
+/*
+ * A CURLOPT_HEADERFUNCTION whose userdata is a cp_aws_response: keeps the header lines of
+ * the answer in resp->head (restarted at each status line; 0, a failed transfer, past its
+ * bound).
+ */
+size_t cp_aws_head_callback(char *data, size_t size, size_t n, void *resp);
 /* Parses the error code and message of a 4xx/5xx body (XML or JSON) into resp. */
 void cp_aws_parse_error(cp_aws_response *resp);
 

@@ -1060,16 +1060,6 @@ static size_t part_body(char *data, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-static size_t part_head(char *data, size_t size, size_t n, void *ctx)
-{
-    s3_part *p = ctx;
-    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        cp_buf_reset(&p->resp.head);
-    if (cp_buf_append(&p->resp.head, data, size * n) != CP_OK)
-        return 0;
-    return size * n;
-}
-
 static void stop_part(cp_s3_upload *u, s3_part *p)
 {
     if (p->easy) {
@@ -1114,8 +1104,8 @@ static cp_status start_part(cp_s3_upload *u, s3_part *p)
     curl_easy_setopt(p->easy, CURLOPT_READDATA, p);
     curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, part_body);
     curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, part_head);
-    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, &p->resp);
     curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->curl_msg);
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     if (curl_multi_add_handle(u->multi, p->easy) != CURLM_OK) {
