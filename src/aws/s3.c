@@ -880,18 +880,18 @@ uint64_t cp_s3_source_parts_early(const cp_source *src)
 #define MAX_IN_FLIGHT 16
 #define POKE_BYTES (64u << 10)
 
-typedef struct s3_part {
+typedef struct upload_part {
     unsigned number; /* 1-based; 0 = a free slot */
     cp_buf data;
     size_t sent;
     CURL *easy;
     void *hl;
-    bool active;       /* in the multi handle; otherwise waiting for not_before */
-    int attempt;       /* attempts started */
-    double not_before; /* monotonic ms */
+    bool active;          /* in the multi handle; otherwise waiting for not_before */
+    int attempt;          /* attempts started */
+    long long not_before; /* monotonic ms */
     cp_aws_response resp;
     char curl_msg[CURL_ERROR_SIZE];
-} s3_part;
+} upload_part;
 
 struct cp_s3_upload {
     cp_aws *aws;
@@ -902,20 +902,13 @@ struct cp_s3_upload {
     char **etags; /* by part number - 1; NULL until that part is sent */
     unsigned nqueued;
     CURLM *multi;
-    s3_part *slots;
+    upload_part *slots;
     unsigned nslots, nbusy;
     uint64_t bytes, unpoked;
     bool committed, aborted;
     cp_error err; /* first failure; err.code CP_OK when none */
     cp_buf url, q;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void init_slots(cp_s3_upload *u)
 {
@@ -1043,7 +1036,7 @@ static cp_status create_upload(cp_s3_upload *u, cp_error *err)
 
 static size_t part_read(char *out, size_t size, size_t n, void *ctx)
 {
-    s3_part *p = ctx;
+    upload_part *p = ctx;
     size_t k = p->data.len - p->sent;
     if (k > size * n)
         k = size * n;
@@ -1055,12 +1048,12 @@ static size_t part_read(char *out, size_t size, size_t n, void *ctx)
 
 static size_t part_body(char *data, size_t size, size_t n, void *ctx)
 {
-    s3_part *p = ctx;
+    upload_part *p = ctx;
     cp_buf_append(&p->resp.body, data, size * n); /* bounded; the rest is dropped */
     return size * n;
 }
 
-static void stop_part(cp_s3_upload *u, s3_part *p)
+static void stop_part(cp_s3_upload *u, upload_part *p)
 {
     if (p->easy) {
         if (p->active)
@@ -1074,7 +1067,7 @@ static void stop_part(cp_s3_upload *u, s3_part *p)
 }
 
 /* Starts the next attempt of the part in slot p; failures go to u->err. */
-static cp_status start_part(cp_s3_upload *u, s3_part *p)
+static cp_status start_part(cp_s3_upload *u, upload_part *p)
 {
     char prefix[48];
     snprintf(prefix, sizeof prefix, "partNumber=%u&", p->number);
@@ -1117,7 +1110,7 @@ static cp_status start_part(cp_s3_upload *u, s3_part *p)
 }
 
 /* The attempt of slot p ended with result: the part is sent, waits to be retried, or failed. */
-static void part_done(cp_s3_upload *u, s3_part *p, CURLcode result)
+static void part_done(cp_s3_upload *u, upload_part *p, CURLcode result)
 {
     long status = 0;
     if (result == CURLE_OK)
@@ -1152,7 +1145,7 @@ static void part_done(cp_s3_upload *u, s3_part *p, CURLcode result)
         cp_log_debug("%s: UploadPart %u: %s (HTTP %ld %s), retrying (attempt %d of %d)", u->uri,
                      p->number, result ? curl_easy_strerror(result) : "answered", status,
                      p->resp.code, p->attempt + 1, cp_aws_max_attempts(u->aws));
-        p->not_before = now_ms() + (double)cp_aws_backoff_ms(p->attempt);
+        p->not_before = now_ms() + cp_aws_backoff_ms(p->attempt);
         return;
     }
     if (u->err.code != CP_OK)
@@ -1178,9 +1171,9 @@ typedef enum { PUMP_ONCE, PUMP_SLOT, PUMP_ALL } pump_goal;
 static cp_status pump_parts(cp_s3_upload *u, pump_goal goal)
 {
     for (;;) {
-        double now = now_ms(), next = 0;
+        long long now = now_ms(), next = 0;
         for (unsigned i = 0; i < u->nslots && u->err.code == CP_OK; i++) {
-            s3_part *p = &u->slots[i];
+            upload_part *p = &u->slots[i];
             if (!p->number || p->active)
                 continue;
             if (p->not_before <= now)
@@ -1196,7 +1189,7 @@ static cp_status pump_parts(cp_s3_upload *u, pump_goal goal)
         int left;
         while ((m = curl_multi_info_read(u->multi, &left)))
             if (m->msg == CURLMSG_DONE) {
-                s3_part *p = NULL;
+                upload_part *p = NULL;
                 CURLcode result = m->data.result;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
                 part_done(u, p, result);
@@ -1208,7 +1201,7 @@ static cp_status pump_parts(cp_s3_upload *u, pump_goal goal)
             return CP_OK;
         int wait = 1000;
         if (next > 0) {
-            double w = next - now_ms() + 1;
+            long long w = next - now_ms() + 1;
             wait = w < 1 ? 1 : w < 1000 ? (int)w : 1000;
         }
         curl_multi_poll(u->multi, NULL, 0, wait, NULL);
@@ -1231,7 +1224,7 @@ static cp_status queue_part(cp_s3_upload *u)
     grown[u->nqueued] = NULL;
     if (u->nbusy == u->nslots)
         CP_RETURN_IF_ERROR(pump_parts(u, PUMP_SLOT));
-    s3_part *p = u->slots;
+    upload_part *p = u->slots;
     while (p->number)
         p++;
     cp_buf filled = u->part;
