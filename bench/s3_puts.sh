@@ -2,8 +2,8 @@
 # Issue 15, section 2: S3 to S3 with Parquet + NDJSON outputs (moto on loopback), the
 # parts of each upload sent CSVPIPE_S3_PUTS_IN_FLIGHT at once and the S3 outputs written on
 # the worker threads. Whole-process wall time and peak RSS of `csvpipe run s3:// --out
-# s3://` at --threads 1 and 2, with 1 part in flight (one at a time, as before) and the
-# default 2, and, when BEFORE names another csvpipe binary (a build of the code before this
+# s3://` at --threads 1 and 2, with 1 part in flight (the default: one part goes out while
+# the next fills), 2 and 4, and, when BEFORE names another csvpipe binary (a build of the code before this
 # change), that binary too. Medians of RUNS (3). moto's own speed says little (Python, same
 # 2 cores): the ratios and the memory are the point. Writes bench/results/s3_puts.md.
 # Usage: bench/s3_puts.sh [BUILD_DIR] [BYTES]   (default build, 200 MiB)
@@ -63,8 +63,8 @@ if [ -n "${BEFORE:-}" ]; then
 fi
 for c in ${CONFIGS:-1:1 2:1 1:2 2:2 2:4}; do # threads:in-flight
     case ${c#*:} in
-    1) label="this build, 1 part in flight" ;;
-    2) label="this build, default (2 in flight)" ;;
+    1) label="this build, default (1 part in flight)" ;;
+    2) label="this build, 2 in flight" ;;
     *) label="this build, ${c#*:} in flight" ;;
     esac
     one "$label" "$csvpipe" "${c%:*}" "${c#*:}"

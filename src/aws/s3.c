@@ -876,7 +876,8 @@ uint64_t cp_s3_source_parts_early(const cp_source *src)
  * finish in any order; their ETags are kept by part number for CompleteMultipartUpload.
  */
 
-#define DEFAULT_IN_FLIGHT 2
+#define DEFAULT_IN_FLIGHT                                                                          \
+    1 /* 2 takes S3 to S3 with Parquet + NDJSON past 128 MB (bench/results/s3_puts.md) */
 #define MAX_IN_FLIGHT 16
 #define POKE_BYTES (64u << 10)
 

@@ -68,12 +68,13 @@ uint64_t cp_s3_source_parts_early(const cp_source *src);
  * A streaming upload. Bytes arrive through cp_s3_upload_write; each time a part fills
  * (default 8 MiB; CSVPIPE_S3_PART_SIZE or cp_s3_upload_set_part_size, at least 5 MiB) it
  * is queued as an UploadPart, the first full part starting the multipart upload. Up to
- * CSVPIPE_S3_PUTS_IN_FLIGHT parts (1 to 16, default 2) are sent at once over the upload's
+ * CSVPIPE_S3_PUTS_IN_FLIGHT parts (1 to 16, default 1) are sent at once over the upload's
  * own curl multi handle, driven by the later writes and by the commit: a write returns
  * while its parts transfer and waits only when that many are already in flight. Memory:
- * (in flight + 1) x part size per upload, 24 MiB by default. Parts complete in any order;
- * a failed part is retried like any request (aws.h: backoff, CSVPIPE_AWS_MAX_ATTEMPTS) while
- * the others go on, and a part that fails for good fails the upload: the next write or the
+ * (in flight + 1) x part size per upload, 16 MiB by default (with 2, S3 to S3 with
+ * Parquet + NDJSON and the source's ranged GETs passes the 128 MB Lambda goal). Parts complete in
+ * any order; a failed part is retried like any request (aws.h: backoff, CSVPIPE_AWS_MAX_ATTEMPTS)
+ * while the others go on, and a part that fails for good fails the upload: the next write or the
  * commit returns that error, and abort then sends AbortMultipartUpload. Commit sends the
  * last part, waits for every part and sends CompleteMultipartUpload listing the parts in
  * number order with their ETags, or one PutObject when everything fit in one part
