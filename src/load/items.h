@@ -10,10 +10,11 @@
  * spreads over up to 128 partition keys and is listed by querying its 128 pks. Every item carries
  * `_dataset`, `_source` and `_row` besides its columns; nulls are absent attributes.
  *
- * Puts are idempotent, so a retried load converges; the SQLite store also holds a file's
- * puts in one transaction, so a rejected file leaves no item. Keyless, a file's items replace
- * those of its source's previous version: the SQLite store deletes them all in the file's
- * transaction, DynamoDB at cp_items_finish the items of rows past the new row count.
+ * Puts are idempotent, so a retried load converges; the SQLite store also shows none of a
+ * file's items before cp_items_finish, so a rejected file leaves no item. Keyless, a file's
+ * items replace those of its source's previous version: the SQLite store writes them as a new
+ * generation, invisible until cp_items_finish switches the source to it at once, DynamoDB
+ * deletes at cp_items_finish the items of rows past the new row count.
  *
  * Backends (items.c dispatches on the URL scheme; items_backend.h is their interface):
  * - sqlite:PATH - read through the view items(pk TEXT, sk TEXT, item TEXT (JSON object)), one
@@ -81,17 +82,20 @@ cp_status cp_items_begin(cp_items *s, const char *dataset, const cp_schema *sche
 cp_status cp_items_write(cp_items *s, const cp_batch *b, cp_error *err);
 /*
  * Makes the puts durable and, keyless, the source's previous items gone: DynamoDB deletes
- * the items of rows rows_now+1..rows_before; the SQLite store deleted all of them at
- * cp_items_begin, in the same transaction, and ignores both counts.
+ * the items of rows rows_now+1..rows_before; the SQLite store switches the source to the
+ * file's generation and deletes the older ones in one transaction, and ignores both counts
+ * (if a load of the same source begun later has already switched it, the file's items are
+ * deleted instead and the later version stays: CP_OK all the same).
  */
 cp_status cp_items_finish(cp_items *s, uint64_t rows_now, uint64_t rows_before, cp_error *err);
 /*
- * Gives up the current file. The SQLite store rolls its puts back (one transaction per
- * file). DynamoDB cannot roll back: the requests not yet sent are dropped and those in
- * flight abandoned, but the puts DynamoDB already acknowledged stay. That is harmless for
- * a retry, which rewrites the same keys (puts are idempotent), but an abandoned file that
- * is never retried leaves those items behind (keyless: under its own source's keys; keyed:
- * with the new values of the rows written so far).
+ * Gives up the current file. The SQLite store rolls back its open transaction and deletes
+ * the file's blocks already committed (invisible; a process killed instead leaves them, and
+ * the next load of the source deletes them). DynamoDB cannot roll back: the requests not yet sent
+ * are dropped and those in flight abandoned, but the puts DynamoDB already acknowledged stay. That
+ * is harmless for a retry, which rewrites the same keys (puts are idempotent), but an abandoned
+ * file that is never retried leaves those items behind (keyless: under its own source's keys;
+ * keyed: with the new values of the rows written so far).
  */
 void cp_items_abort(cp_items *s);
 

@@ -4,28 +4,42 @@
  * Layout (docs/design.md, "Item keys"):
  * - item_rows(pk, sk, item) WITHOUT ROWID: one row per keyed item (--key), item a JSON
  *   object, put with INSERT OR REPLACE (a later row or file with the same key wins);
- * - item_blocks(pk, sk_first, sk_last, head, items), PRIMARY KEY (pk, sk_first): the
- *   keyless items (no --key) in blocks, one row per run of up to BLOCK_ITEMS consecutive
+ * - item_blocks(pk, gen, sk_first, sk_last, head, items), PRIMARY KEY (pk, gen, sk_first):
+ *   the keyless items (no --key) in blocks, one row per run of up to BLOCK_ITEMS consecutive
  *   items of one partition key (or until the run passes BLOCK_BYTES), kept open across
  *   batches: items is a JSON object whose keys are the items' sks in ascending order and
  *   whose values are the items without _dataset and _source, which are the same for the
  *   whole block: head is {"_dataset":...,"_source":..., and an item is head followed by its
- *   value without the value's opening brace;
- * - the view items(pk, sk, item): every item once, item_rows' rows and each block's
- *   entries through json_each (head || substr(value, 2)), so plain sqlite3 reads one row
- *   per item, byte for byte the item the row per item layout held.
- * Keyless items are never updated one by one: a source's items are replaced as a whole by
- * its next version. So a file's load deletes, in its own transaction, every block of the
- * source's CP_ITEM_SHARDS partition keys (and any keyless item of it left in item_rows by
- * an older csvpipe), then writes its blocks.
+ *   value without the value's opening brace; gen is the generation of the load that wrote
+ *   it;
+ * - item_live(pk, gen) WITHOUT ROWID: the live generation of a keyless partition key;
+ *   item_gen: one row, the last generation handed out;
+ * - the view items(pk, sk, item): every item once, item_rows' rows and the entries of each
+ *   live block (of its pk's item_live generation, or of generation 0 for a pk without one)
+ *   through json_each (head || substr(value, 2)), so plain sqlite3 reads one row per item,
+ *   byte for byte the item the row per item layout held.
+ *
+ * Generations. Keyless items are never updated one by one: a source's items are replaced
+ * as a whole by its next version. A file's load takes a generation G at cp_items_begin (a
+ * short BEGIN IMMEDIATE transaction on item_gen, so concurrent processes never share one),
+ * writes its blocks as generation G in transactions of commit_bytes of blocks each (about
+ * 32 MiB, CSVPIPE_ITEMS_COMMIT_BYTES), invisible to the view, and switches the source at
+ * cp_items_finish in one short transaction (switch_generation): the source's CP_ITEM_SHARDS
+ * pks live at G, their blocks of older generations deleted (the previous version, and any
+ * orphan of a killed load), and any keyless item of the source left in item_rows by an
+ * older csvpipe. So readers see the previous version until that commit, then the new one,
+ * whole. A later-started load of the same source (a greater generation) wins whichever
+ * finishes first: the earlier one, finding a greater live generation, deletes its own
+ * blocks and returns CP_OK. An abort rolls back and deletes G's committed blocks; a killed
+ * process leaves them, invisible, for the next load of the source to delete. Concurrent
+ * loads of different sources take turns on the write lock per transaction, no longer per
+ * load. Keyed items are one transaction per file, as before: BEGIN IMMEDIATE at
+ * cp_items_begin, COMMIT at cp_items_finish.
  *
  * Each item is {"_dataset": ..., "_source": ..., "_row": N, <non-null columns>...} with
- * the columns' JSON forms (cp_cell_append_json); keys come from table/item_key.h. A file's
- * puts and deletes are one transaction (BEGIN IMMEDIATE at cp_items_begin, so concurrent
- * csvpipe processes wait on the busy timeout rather than fail): a file whose load is
- * abandoned (too many bad rows, an error, a restart) leaves nothing behind and its
- * source's previous version in place, and cp_items_finish makes the file's items and the
- * deletes of the previous version's durable at once.
+ * the columns' JSON forms (cp_cell_append_json); keys come from table/item_key.h. Every
+ * transaction is BEGIN IMMEDIATE, so concurrent csvpipe processes wait on the busy timeout
+ * rather than fail.
  *
  * Why blocks (2M rows of the sales file, 10 columns, items of about 340 bytes with their
  * keys; bench/results/items.md): with a row per item nearly all the time went into SQLite
@@ -61,16 +75,21 @@
  * items in buffers of up to twice that, kept from file to file (2M rows: peak RSS 38 MB
  * against 30 MB with a row per item).
  *
- * An older store (a table items(pk, sk, item) of one row per item) is migrated on open in
- * one transaction: the table is renamed item_rows, item_blocks and the view created; its
- * items stay where they are and are read through the view.
+ * An older store is migrated on open in one transaction (migrate): a table items(pk, sk,
+ * item) of one row per item is renamed item_rows; an item_blocks without gen is copied into
+ * the new one as generation 0; then the tables and the view are created. Its items read
+ * back through the view byte for byte as before.
  */
 #include "load/items_backend.h"
 #include "load/sqlite_db.h"
 #include "table/cell.h"
+#include "util/fault.h"
 #include "util/json_escape.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,14 +106,27 @@
 #define BLOCK_ITEMS 256
 #define BLOCK_BYTES 65536
 
+/* the default of CSVPIPE_ITEMS_COMMIT_BYTES, and its floor */
+#define COMMIT_BYTES (16u << 20)
+#define COMMIT_BYTES_MIN 4096u
+/* the writer waits for the checkpointer every this many commits (checkpoint_soon) */
+#define CHECKPOINT_EVERY 4u
+
 static const char ITEMS_SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS item_rows (pk TEXT NOT NULL, sk TEXT NOT NULL, item TEXT NOT "
     "NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS item_blocks (pk TEXT NOT NULL, sk_first TEXT NOT NULL, sk_last "
-    "TEXT NOT NULL, head TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY (pk, sk_first));"
+    "CREATE TABLE IF NOT EXISTS item_blocks (pk TEXT NOT NULL, gen INTEGER NOT NULL, sk_first "
+    "TEXT NOT NULL, sk_last TEXT NOT NULL, head TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY "
+    "(pk, gen, sk_first));"
+    "CREATE TABLE IF NOT EXISTS item_gen (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER "
+    "NOT NULL);"
+    "INSERT OR IGNORE INTO item_gen (id, last) VALUES (0, 0);"
+    "CREATE TABLE IF NOT EXISTS item_live (pk TEXT PRIMARY KEY, gen INTEGER NOT NULL) WITHOUT "
+    "ROWID;"
     "CREATE VIEW IF NOT EXISTS items (pk, sk, item) AS SELECT pk, sk, item FROM item_rows "
     "UNION ALL SELECT b.pk, j.key, b.head || substr(j.value, 2) FROM item_blocks AS b, "
-    "json_each(b.items) AS j;";
+    "json_each(b.items) AS j WHERE b.gen = coalesce((SELECT l.gen FROM item_live AS l WHERE "
+    "l.pk = b.pk), 0);";
 
 /* The open block of one partition key: items {"<sk>":<item>,... without its closing brace. */
 typedef struct items_block {
@@ -103,23 +135,60 @@ typedef struct items_block {
     uint64_t first, last; /* ordinals of its first and last item */
 } items_block;
 
+/*
+ * Copies the WAL's committed pages into the database on a thread of its own, through a
+ * connection of its own, while the writer goes on: woken after every commit, it runs a
+ * PASSIVE checkpoint (which never blocks the writer, nor waits for it). SQLite writes the
+ * WAL from its start again only when a write transaction begins on a WAL copied whole; the
+ * writer's next transaction begins right after its commit, before that copy is done, so
+ * every `every` commits the writer waits for the checkpointer, and the WAL stays within
+ * about `every` transactions (CHECKPOINT_EVERY * COMMIT_BYTES: 64 MiB) instead of growing
+ * as big as the file's items.
+ */
+typedef struct checkpointer {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, idle;
+    bool running, want, busy, stop;
+    unsigned every, commits; /* the writer waits for it every `every` commits */
+} checkpointer;
+
 typedef struct sqlite_items {
     cp_items base; /* base.file: the open file */
     sqlite3 *db;
-    sqlite3_stmt *put;        /* a keyed item into item_rows */
-    sqlite3_stmt *put_block;  /* a block into item_blocks */
-    sqlite3_stmt *del_blocks; /* the blocks of one pk */
-    sqlite3_stmt *del_rows;   /* the keyless items of one pk in item_rows (older csvpipe) */
-    cp_buf head;              /* {"_dataset":...,"_source":..., of the open file */
+    checkpointer ckpt;
+    sqlite3_stmt *put;       /* a keyed item into item_rows */
+    sqlite3_stmt *put_block; /* a block of generation ?2 into item_blocks */
+    sqlite3_stmt *take_gen;  /* a new generation */
+    sqlite3_stmt *live_gen;  /* the live generation of one pk */
+    sqlite3_stmt *set_live;  /* the live generation of one pk set */
+    sqlite3_stmt *del_older; /* the blocks of one pk older than a generation */
+    sqlite3_stmt *del_gen;   /* the blocks of one pk of one generation */
+    sqlite3_stmt *del_rows;  /* the keyless items of one pk in item_rows (older csvpipe) */
+    cp_buf head;             /* {"_dataset":...,"_source":..., of the open file */
     cp_buf item;
     cp_buf sk_last;
     items_block blocks[CP_ITEM_SHARDS]; /* keyless: block i holds ordinals = i mod SHARDS */
+    int64_t gen;                        /* keyless: the open file's generation, else 0 */
+    size_t commit_bytes;                /* a transaction of the stream ends past this */
+    size_t uncommitted;                 /* bytes of blocks put in the open transaction */
+    bool committed;                     /* some of the generation's blocks committed */
+    bool switching;                     /* in the last transaction: no commit in between */
 } sqlite_items;
+
+/* Deletes the blocks of the open file's generation (committed ones included), best effort. */
+static void drop_generation(sqlite_items *s);
 
 static void end_file(sqlite_items *s)
 {
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->committed)
+        drop_generation(s);
+    s->gen = 0;
+    s->uncommitted = 0;
+    s->committed = s->switching = false;
     cp_buf_reset(&s->head);
     for (size_t i = 0; i < CP_ITEM_SHARDS; i++) {
         cp_buf_reset(&s->blocks[i].items);
@@ -149,29 +218,183 @@ static cp_status schema_has(sqlite3 *db, const char *type, const char *name, boo
 }
 
 /*
- * Creates the tables and the view when missing; a store of the older layout (a table
- * named items) has it renamed item_rows first. Without a write lock when there is
- * nothing to do, so opening a store does not wait for another process's load.
+ * In the open transaction: brings the schema up to this version's. A store of the oldest
+ * layout (a table items of one item a row) has it renamed item_rows; one of the previous
+ * layout (item_blocks without gen) has its blocks copied into the new item_blocks as
+ * generation 0, which the view shows for a pk without a row in item_live.
+ */
+static cp_status migrate(sqlite3 *db, cp_error *err)
+{
+    bool has = false;
+    CP_RETURN_IF_ERROR(schema_has(db, "table", "item_live", &has, err));
+    if (has)
+        return CP_OK; /* another process did it */
+    CP_RETURN_IF_ERROR(schema_has(db, "table", "items", &has, err));
+    if (has)
+        CP_RETURN_IF_ERROR(
+            cp_sqlite_exec(db, "ALTER TABLE items RENAME TO item_rows",
+                           "renaming the items table of an older item store item_rows", err));
+    CP_RETURN_IF_ERROR(
+        cp_sqlite_exec(db, "DROP VIEW IF EXISTS items", "dropping the older items view", err));
+    bool blocks = false;
+    CP_RETURN_IF_ERROR(schema_has(db, "table", "item_blocks", &blocks, err));
+    if (blocks)
+        CP_RETURN_IF_ERROR(cp_sqlite_exec(db, "ALTER TABLE item_blocks RENAME TO item_blocks_old",
+                                          "setting the older item blocks aside", err));
+    CP_RETURN_IF_ERROR(cp_sqlite_exec(db, ITEMS_SCHEMA, "creating the item store's tables", err));
+    if (blocks)
+        CP_RETURN_IF_ERROR(cp_sqlite_exec(
+            db,
+            "INSERT INTO item_blocks (pk, gen, sk_first, sk_last, head, items) SELECT pk, 0, "
+            "sk_first, sk_last, head, items FROM item_blocks_old ORDER BY rowid;"
+            "DROP TABLE item_blocks_old;",
+            "copying the older item blocks as generation 0", err));
+    return CP_OK;
+}
+
+/*
+ * Creates the tables and the view when missing, migrating an older store (migrate), in
+ * one transaction. Without a write lock when there is nothing to do, so opening a store
+ * does not wait for another process's load.
  */
 static cp_status prepare_schema(sqlite3 *db, cp_error *err)
 {
-    bool view = false, table = false;
-    CP_RETURN_IF_ERROR(schema_has(db, "view", "items", &view, err));
-    if (view)
+    bool current = false;
+    CP_RETURN_IF_ERROR(schema_has(db, "table", "item_live", &current, err));
+    if (current)
         return CP_OK;
     CP_RETURN_IF_ERROR(
         cp_sqlite_exec(db, "BEGIN IMMEDIATE", "starting the item store's schema", err));
-    cp_status st = schema_has(db, "table", "items", &table, err);
-    if (st == CP_OK && table)
-        st = cp_sqlite_exec(db, "ALTER TABLE items RENAME TO item_rows",
-                            "renaming the items table of an older item store item_rows", err);
-    if (st == CP_OK)
-        st = cp_sqlite_exec(db, ITEMS_SCHEMA, "creating the item store's tables", err);
+    cp_status st = migrate(db, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(db, "COMMIT", "committing the item store's schema", err);
     if (st != CP_OK)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return st;
+}
+
+/* CSVPIPE_ITEMS_COMMIT_BYTES, or COMMIT_BYTES; at least COMMIT_BYTES_MIN. */
+static size_t commit_bytes(void)
+{
+    const char *v = getenv("CSVPIPE_ITEMS_COMMIT_BYTES");
+    char *end = NULL;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+    if (!n || (end && *end))
+        return COMMIT_BYTES;
+    if (n < COMMIT_BYTES_MIN)
+        return COMMIT_BYTES_MIN;
+    return n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+}
+
+static const struct {
+    size_t offset; /* of the statement in sqlite_items */
+    const char *sql;
+} STATEMENTS[] = {
+    {offsetof(sqlite_items, put),
+     "INSERT OR REPLACE INTO item_rows (pk, sk, item) VALUES (?1, ?2, ?3)"},
+    {offsetof(sqlite_items, put_block), "INSERT INTO item_blocks (pk, gen, sk_first, sk_last, "
+                                        "head, items) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+    {offsetof(sqlite_items, take_gen), "UPDATE item_gen SET last = last + 1 RETURNING last"},
+    {offsetof(sqlite_items, live_gen), "SELECT gen FROM item_live WHERE pk = ?1"},
+    {offsetof(sqlite_items, set_live),
+     "INSERT OR REPLACE INTO item_live (pk, gen) VALUES (?1, ?2)"},
+    {offsetof(sqlite_items, del_older), "DELETE FROM item_blocks WHERE pk = ?1 AND gen < ?2"},
+    {offsetof(sqlite_items, del_gen), "DELETE FROM item_blocks WHERE pk = ?1 AND gen = ?2"},
+    {offsetof(sqlite_items, del_rows), "DELETE FROM item_rows WHERE pk = ?1 AND sk <> ?2"},
+};
+#define NSTATEMENTS (sizeof STATEMENTS / sizeof STATEMENTS[0])
+
+static sqlite3_stmt **statement(sqlite_items *s, size_t i)
+{
+    return (sqlite3_stmt **)((char *)s + STATEMENTS[i].offset);
+}
+
+static void *checkpointer_main(void *arg)
+{
+    checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stop)
+            pthread_cond_wait(&c->wake, &c->mu);
+        if (c->stop)
+            break; /* what is left is checkpointed when the last connection closes */
+        c->want = false;
+        c->busy = true;
+        pthread_mutex_unlock(&c->mu);
+        /* a failure (another checkpoint running, I/O) leaves the pages in the WAL, where
+           the next checkpoint, or the close of the last connection, copies them */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_cond_broadcast(&c->idle);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Wakes the checkpointer, if there is one, after a commit. */
+static void checkpoint_soon(sqlite_items *s)
+{
+    checkpointer *c = &s->ckpt;
+    if (!c->running)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->want = true;
+    pthread_cond_signal(&c->wake);
+    if (c->every && ++c->commits % c->every == 0)
+        while (c->want || c->busy)
+            pthread_cond_wait(&c->idle, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Starts the checkpointer and leaves the writer's connection without its automatic
+   checkpoints; without one (it could not start), the writer checkpoints as before. */
+static void checkpointer_start(sqlite_items *s, const char *path)
+{
+    checkpointer *c = &s->ckpt;
+    const char *env = getenv("CSVPIPE_ITEMS_CHECKPOINTER");
+    if (env && strcmp(env, "0") == 0)
+        return;
+    const char *every = getenv("CSVPIPE_ITEMS_CKPT_EVERY");
+    c->every = every ? (unsigned)atoi(every) : CHECKPOINT_EVERY;
+    cp_error ignored;
+    if (cp_sqlite_open(path, "item store", 0, &c->db, &ignored) != CP_OK)
+        return;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        sqlite3_close_v2(c->db);
+        c->db = NULL;
+        return;
+    }
+    pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->idle);
+        pthread_mutex_destroy(&c->mu);
+        sqlite3_close_v2(c->db);
+        c->db = NULL;
+        return;
+    }
+    c->running = true;
+    sqlite3_wal_autocheckpoint(s->db, 0);
+}
+
+static void checkpointer_stop(sqlite_items *s)
+{
+    checkpointer *c = &s->ckpt;
+    if (!c->running)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->idle);
+    pthread_mutex_destroy(&c->mu);
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
+    c->running = false;
 }
 
 static cp_items *sqlite_open(const char *path, cp_error *err)
@@ -186,6 +409,7 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
     cp_buf_init(&s->sk_last, CP_BUF_UNLIMITED);
     for (size_t i = 0; i < CP_ITEM_SHARDS; i++)
         cp_buf_init(&s->blocks[i].items, CP_BUF_UNLIMITED);
+    s->commit_bytes = commit_bytes();
     cp_status st = cp_sqlite_open(path, "item store", ITEMS_PAGE_SIZE, &s->db, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db, ITEMS_CACHE_PRAGMA, "setting the page cache size", err);
@@ -193,21 +417,11 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
         st = cp_sqlite_exec(s->db, ITEMS_SECURE_DELETE_PRAGMA, "setting secure_delete", err);
     if (st == CP_OK)
         st = prepare_schema(s->db, err);
-    if (st == CP_OK)
-        st = cp_sqlite_prepare(
-            s->db, "INSERT OR REPLACE INTO item_rows (pk, sk, item) VALUES (?1, ?2, ?3)", -1,
-            &s->put, "preparing the item put", err);
-    if (st == CP_OK)
-        st = cp_sqlite_prepare(s->db,
-                               "INSERT INTO item_blocks (pk, sk_first, sk_last, head, items) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5)",
-                               -1, &s->put_block, "preparing the item block put", err);
-    if (st == CP_OK)
-        st = cp_sqlite_prepare(s->db, "DELETE FROM item_blocks WHERE pk = ?1", -1, &s->del_blocks,
-                               "preparing the item block delete", err);
-    if (st == CP_OK)
-        st = cp_sqlite_prepare(s->db, "DELETE FROM item_rows WHERE pk = ?1 AND sk <> ?2", -1,
-                               &s->del_rows, "preparing the item delete", err);
+    for (size_t i = 0; st == CP_OK && i < NSTATEMENTS; i++)
+        st = cp_sqlite_prepare(s->db, STATEMENTS[i].sql, -1, statement(s, i),
+                               "preparing the item store's statements", err);
+    if (st == CP_OK && strcmp(path, ":memory:") != 0)
+        checkpointer_start(s, path);
     if (st != CP_OK) {
         sqlite_close(&s->base);
         return NULL;
@@ -219,10 +433,9 @@ static void sqlite_close(cp_items *base)
 {
     sqlite_items *s = (sqlite_items *)base;
     end_file(s);
-    sqlite3_finalize(s->put);
-    sqlite3_finalize(s->put_block);
-    sqlite3_finalize(s->del_blocks);
-    sqlite3_finalize(s->del_rows);
+    checkpointer_stop(s);
+    for (size_t i = 0; i < NSTATEMENTS; i++)
+        sqlite3_finalize(*statement(s, i));
     sqlite3_close_v2(s->db);
     cp_buf_release(&s->head);
     cp_buf_release(&s->item);
@@ -242,26 +455,94 @@ static cp_status build_head(sqlite_items *s)
     return cp_buf_append_char(&s->head, ',');
 }
 
-/* Deletes the previous version of the open keyless file's source: its blocks, and the
-   items an older csvpipe put one per row. */
-static cp_status delete_source(sqlite_items *s, cp_error *err)
+/* The pk of partition key `shard` of the open keyless file into s->base.file.pk. */
+static cp_status shard_pk(sqlite_items *s, uint64_t shard, cp_error *err)
 {
     cp_items_file *f = &s->base.file;
+    cp_status st = cp_item_keyless_key(f->dataset, f->source, shard, &f->pk, &f->sk);
+    if (st != CP_OK)
+        return cp_error_set(err, st, "building the keys of %s", f->source);
+    return CP_OK;
+}
+
+/* Runs st to its end, ?1 bound to the pk in s->base.file.pk and ?2 to gen unless 0. */
+static int step_pk(sqlite_items *s, sqlite3_stmt *st, int64_t gen)
+{
+    cp_items_file *f = &s->base.file;
+    sqlite3_bind_text64(st, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+    if (gen)
+        sqlite3_bind_int64(st, 2, gen);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void drop_generation(sqlite_items *s)
+{
+    cp_error ignored;
+    if (!s->db || !s->gen || cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "", &ignored) != CP_OK)
+        return;
+    bool ok = true;
+    for (uint64_t shard = 0; ok && shard < CP_ITEM_SHARDS; shard++)
+        ok = shard_pk(s, shard, &ignored) == CP_OK && step_pk(s, s->del_gen, s->gen) == SQLITE_DONE;
+    sqlite3_exec(s->db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A new generation for the open keyless file, in a transaction of its own. */
+static cp_status take_generation(sqlite_items *s, cp_error *err)
+{
+    CP_RETURN_IF_ERROR(
+        cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err));
+    int rc = sqlite3_step(s->take_gen);
+    if (rc == SQLITE_ROW)
+        s->gen = sqlite3_column_int64(s->take_gen, 0);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(s->take_gen);
+    sqlite3_reset(s->take_gen);
+    if (rc != SQLITE_DONE || s->gen <= 0) {
+        s->gen = 0;
+        return cp_sqlite_fail(s->db, err, "taking a generation for the items of %s",
+                              s->base.file.source);
+    }
+    return cp_sqlite_exec(s->db, "COMMIT", "taking a generation for the items of a file", err);
+}
+
+/*
+ * In the last transaction of the open keyless file: switches its source to the file's
+ * generation, unless a later-started load of the same source switched it first (its
+ * generation is live and greater), in which case the file's blocks are deleted and its
+ * items never show. The older generations' blocks go (the live one, and those a crashed
+ * load left), never a later one's (a later load may be writing it), and so do the
+ * source's keyless items an older csvpipe put in item_rows.
+ */
+static cp_status switch_generation(sqlite_items *s, cp_error *err)
+{
+    cp_items_file *f = &s->base.file;
+    bool lost = false;
+    for (uint64_t shard = 0; !lost && shard < CP_ITEM_SHARDS; shard++) {
+        CP_RETURN_IF_ERROR(shard_pk(s, shard, err));
+        sqlite3_bind_text64(s->live_gen, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+        int rc = sqlite3_step(s->live_gen);
+        lost = rc == SQLITE_ROW && sqlite3_column_int64(s->live_gen, 0) > s->gen;
+        sqlite3_reset(s->live_gen);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return cp_sqlite_fail(s->db, err, "reading the live items of %s", f->source);
+    }
     for (uint64_t shard = 0; shard < CP_ITEM_SHARDS; shard++) {
-        cp_status st = cp_item_keyless_key(f->dataset, f->source, shard, &f->pk, &f->sk);
-        if (st != CP_OK)
-            return cp_error_set(err, st, "building the keys of %s", f->source);
-        sqlite3_bind_text64(s->del_blocks, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
-        int rc = sqlite3_step(s->del_blocks);
-        sqlite3_reset(s->del_blocks);
-        if (rc == SQLITE_DONE) {
-            sqlite3_bind_text64(s->del_rows, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
+        CP_RETURN_IF_ERROR(shard_pk(s, shard, err));
+        int rc = step_pk(s, lost ? s->del_gen : s->set_live, s->gen);
+        if (rc == SQLITE_DONE && !lost)
+            rc = step_pk(s, s->del_older, s->gen);
+        if (rc == SQLITE_DONE && !lost) {
             sqlite3_bind_text(s->del_rows, 2, f->dataset, -1, SQLITE_STATIC);
-            rc = sqlite3_step(s->del_rows);
-            sqlite3_reset(s->del_rows);
+            rc = step_pk(s, s->del_rows, 0);
         }
         if (rc != SQLITE_DONE)
-            return cp_sqlite_fail(s->db, err, "deleting the previous items of %s", f->source);
+            return cp_sqlite_fail(s->db, err, "replacing the previous items of %s", f->source);
     }
     return CP_OK;
 }
@@ -275,16 +556,17 @@ static cp_status sqlite_begin(cp_items *base, const cp_schema *schema, cp_error 
         end_file(s);
         return cp_error_set(err, st, "building the item form of %s", base->file.source);
     }
-    st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err);
-    if (st == CP_OK && base->file.keys.ncolumns == 0)
-        st = delete_source(s, err);
+    if (base->file.keys.ncolumns == 0)
+        st = take_generation(s, err); /* the blocks' transactions begin with the first */
+    else
+        st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err);
     if (st != CP_OK)
         end_file(s);
     return st;
 }
 
-/* v in decimal, as "%" PRIu64 writes it (without printf's cost on every item). */
-static cp_status append_u64(cp_buf *o, uint64_t v)
+/* v in decimal, at least `digits` digits (zero-padded), without printf's cost on every item. */
+static cp_status append_digits(cp_buf *o, uint64_t v, size_t digits)
 {
     char tmp[20];
     size_t n = sizeof tmp;
@@ -292,21 +574,21 @@ static cp_status append_u64(cp_buf *o, uint64_t v)
         tmp[--n] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
+    while (n > 0 && sizeof tmp - n < digits)
+        tmp[--n] = '0';
     return cp_buf_append(o, tmp + n, sizeof tmp - n);
+}
+
+/* v as "%" PRIu64 writes it. */
+static cp_status append_u64(cp_buf *o, uint64_t v)
+{
+    return append_digits(o, v, 1);
 }
 
 /* The sk of the keyless item of ordinal v (cp_item_keyless_key's): 12 digits at least. */
 static cp_status append_sk(cp_buf *o, uint64_t v)
 {
-    char tmp[20];
-    size_t n = sizeof tmp;
-    do {
-        tmp[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n > sizeof tmp - 12)
-        tmp[--n] = '0';
-    return cp_buf_append(o, tmp + n, sizeof tmp - n);
+    return append_digits(o, v, 12);
 }
 
 /* Appends the JSON object of row `row` of b to o; without _dataset and _source unless
@@ -360,7 +642,26 @@ static cp_status put_row(sqlite_items *s, const cp_batch *b, size_t r, cp_error 
     return CP_OK;
 }
 
-/* Writes block i into item_blocks and empties it; a no-op when it is empty. */
+/*
+ * Ends the open transaction of the stream once it holds commit_bytes of blocks, so that
+ * the WAL stays small and is checkpointed while the stream goes on. The blocks of the
+ * file's generation stay invisible until the last transaction (switch_generation).
+ */
+static cp_status commit_part(sqlite_items *s, cp_error *err)
+{
+    if (s->switching || s->uncommitted < s->commit_bytes)
+        return CP_OK;
+    CP_RETURN_IF_ERROR(
+        cp_sqlite_exec(s->db, "COMMIT", "committing part of the items of a file", err));
+    s->uncommitted = 0;
+    s->committed = true;
+    checkpoint_soon(s);
+    cp_fault_point("items-part-committed");
+    return CP_OK;
+}
+
+/* Writes block i into item_blocks (in a transaction begun if none is) and empties it; a
+   no-op when it is empty. */
 static cp_status flush_block(sqlite_items *s, size_t i, cp_error *err)
 {
     items_block *k = &s->blocks[i];
@@ -376,21 +677,26 @@ static cp_status flush_block(sqlite_items *s, size_t i, cp_error *err)
         return cp_error_set(err, st,
                             "building the item block of rows %" PRIu64 "..%" PRIu64 " of %s",
                             k->first, k->last, f->source);
+    if (sqlite3_get_autocommit(s->db))
+        CP_RETURN_IF_ERROR(
+            cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err));
     sqlite3_stmt *put = s->put_block;
     sqlite3_bind_text64(put, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_text64(put, 2, f->sk.data, f->sk.len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_text64(put, 3, s->sk_last.data, s->sk_last.len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_text64(put, 4, s->head.data, s->head.len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_text64(put, 5, k->items.data, k->items.len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(put, 2, s->gen);
+    sqlite3_bind_text64(put, 3, f->sk.data, f->sk.len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(put, 4, s->sk_last.data, s->sk_last.len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(put, 5, s->head.data, s->head.len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(put, 6, k->items.data, k->items.len, SQLITE_STATIC, SQLITE_UTF8);
     int rc = sqlite3_step(put);
     sqlite3_reset(put);
+    s->uncommitted += k->items.len;
     cp_buf_reset(&k->items);
     k->n = 0;
     if (rc != SQLITE_DONE)
         return cp_sqlite_fail(s->db, err,
                               "putting the items of rows %" PRIu64 "..%" PRIu64 " of %s", k->first,
                               k->last, f->source);
-    return CP_OK;
+    return commit_part(s, err);
 }
 
 /* Adds the keyless item of row r of b to the block of its partition key, written when full. */
@@ -427,8 +733,8 @@ static cp_status sqlite_write(cp_items *base, const cp_batch *b, cp_error *err)
     return CP_OK;
 }
 
-/* The source's previous version went at begin (keyless): rows_now and rows_before are not
-   needed here. */
+/* Keyless: the last transaction flushes the open blocks and switches the source to the
+   file's generation (switch_generation). rows_now and rows_before are not needed. */
 static cp_status sqlite_finish(cp_items *base, uint64_t rows_now, uint64_t rows_before,
                                cp_error *err)
 {
@@ -436,11 +742,23 @@ static cp_status sqlite_finish(cp_items *base, uint64_t rows_now, uint64_t rows_
     (void)rows_now;
     (void)rows_before;
     cp_status st = CP_OK;
-    for (size_t i = 0; st == CP_OK && i < CP_ITEM_SHARDS; i++)
-        st = flush_block(s, i, err);
+    if (s->gen) {
+        s->switching = true;
+        if (sqlite3_get_autocommit(s->db))
+            st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items' last transaction",
+                                err);
+        for (size_t i = 0; st == CP_OK && i < CP_ITEM_SHARDS; i++)
+            st = flush_block(s, i, err);
+        if (st == CP_OK)
+            st = switch_generation(s, err);
+    }
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db, "COMMIT", "committing the items of a file", err);
-    end_file(s); /* rolls back what failed */
+    if (st == CP_OK) {
+        s->committed = false; /* the generation is live, or gone */
+        checkpoint_soon(s);
+    }
+    end_file(s); /* rolls back what failed, and deletes the generation's committed blocks */
     return st;
 }
 
