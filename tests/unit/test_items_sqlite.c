@@ -728,6 +728,250 @@ static void test_previous_version_store_racing(void **state)
     cp_schema_release(&schema);
 }
 
+/*
+ * Generations (keyless): with a tiny CSVPIPE_ITEMS_COMMIT_BYTES every block of about 64 KiB
+ * is committed as it is written; files of 128 * 33 items of about 2 KiB fill a block per
+ * partition key during the stream.
+ */
+#define GEN_ROWS (128 * 33)
+
+static cp_items *open_small_commits(void)
+{
+    assert_int_equal(setenv("CSVPIPE_ITEMS_COMMIT_BYTES", "4096", 1), 0);
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_int_equal(unsetenv("CSVPIPE_ITEMS_COMMIT_BYTES"), 0);
+    assert_non_null(s);
+    note_len = 2000;
+    return s;
+}
+
+static int64_t blocks_of_version(sqlite3 *db, int v)
+{
+    char like[32];
+    snprintf(like, sizeof like, "%%\"v%dn%%", v);
+    return count(db, "SELECT count(*) FROM item_blocks WHERE items LIKE ?1", like);
+}
+
+/* A reader during a load sees the previous version, whole, though the new one's blocks are
+   committed; then the new one, whole, and no block of the old one is left. */
+static void test_reader_during_load(void **state)
+{
+    cp_items *s = open_small_commits();
+    cp_schema schema;
+    make_schema(&schema);
+    version = 1;
+    put_file(s, &schema, "a.csv", GEN_ROWS, NULL, 0, 0);
+    version = 2;
+    write_file(s, &schema, "a.csv", GEN_ROWS - 100, NULL, 0);
+    sqlite3 *db = reader();
+    assert_true(blocks_of_version(db, 2) >= 128); /* committed, not shown */
+    version = 1;
+    check_source(db, "a.csv", GEN_ROWS);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), GEN_ROWS);
+    cp_error err;
+    assert_int_equal(cp_items_finish(s, GEN_ROWS - 100, GEN_ROWS, &err), CP_OK);
+    version = 2;
+    check_source(db, "a.csv", GEN_ROWS - 100);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), GEN_ROWS - 100);
+    assert_int_equal(blocks_of_version(db, 1), 0);
+    sqlite3_close(db);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+    note_len = 0;
+    version = 0;
+}
+
+/* An aborted load after commits: the previous version stays, and none of its blocks. */
+static void test_abort_after_commits(void **state)
+{
+    cp_items *s = open_small_commits();
+    cp_schema schema;
+    make_schema(&schema);
+    version = 1;
+    put_file(s, &schema, "a.csv", GEN_ROWS, NULL, 0, 0);
+    version = 2;
+    write_file(s, &schema, "a.csv", GEN_ROWS, NULL, 0);
+    sqlite3 *db = reader();
+    assert_true(blocks_of_version(db, 2) >= 128);
+    cp_items_abort(s);
+    assert_int_equal(blocks_of_version(db, 2), 0);
+    version = 1;
+    check_source(db, "a.csv", GEN_ROWS);
+    assert_int_equal(count(db, "SELECT count(DISTINCT gen) FROM item_blocks", NULL), 1);
+    sqlite3_close(db);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+    note_len = 0;
+    version = 0;
+}
+
+/* A load killed after commits leaves its blocks, invisible; the next load of the source
+   removes them, and another source's load does not touch them or anything else. */
+static void test_orphan_generation(void **state)
+{
+    cp_items *s = open_small_commits();
+    cp_schema schema;
+    make_schema(&schema);
+    version = 1;
+    put_file(s, &schema, "a.csv", GEN_ROWS, NULL, 0, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cp_items *c = open_small_commits();
+        version = 2;
+        write_file(c, &schema, "a.csv", GEN_ROWS, NULL, 0);
+        _exit(0); /* no finish, no close: as kill -9 */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    sqlite3 *db = reader();
+    const int64_t orphans = blocks_of_version(db, 2);
+    assert_true(orphans >= 128);
+    check_source(db, "a.csv", GEN_ROWS);
+    note_len = 0;
+    put_file(s, &schema, "b.csv", 10, NULL, 0, 0);
+    assert_int_equal(blocks_of_version(db, 2), orphans);
+    version = 3;
+    put_file(s, &schema, "a.csv", 300, NULL, 0, 0);
+    check_source(db, "a.csv", 300);
+    assert_int_equal(blocks_of_version(db, 2), 0);
+    assert_int_equal(blocks_of_version(db, 1), 10); /* b.csv's */
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 310);
+    sqlite3_close(db);
+    cp_items_close(s);
+    cp_schema_release(&schema);
+    version = 0;
+}
+
+/* Two loads of one source through two connections, interleaved: the one begun later wins,
+   whichever finishes first; no item twice or missing, no block of the other left. */
+static void test_interleaved_loads(void **state)
+{
+    cp_schema schema;
+    make_schema(&schema);
+    for (int later_first = 0; later_first < 2; later_first++) {
+        cp_items *s1 = open_small_commits(), *s2 = open_small_commits();
+        cp_error err;
+        version = 2;
+        write_file(s1, &schema, "a.csv", GEN_ROWS, NULL, 0);
+        version = 3;
+        write_file(s2, &schema, "a.csv", GEN_ROWS - 50, NULL, 0);
+        if (later_first) {
+            assert_int_equal(cp_items_finish(s2, GEN_ROWS - 50, 0, &err), CP_OK);
+            assert_int_equal(cp_items_finish(s1, GEN_ROWS, 0, &err), CP_OK);
+        } else {
+            assert_int_equal(cp_items_finish(s1, GEN_ROWS, 0, &err), CP_OK);
+            assert_int_equal(cp_items_finish(s2, GEN_ROWS - 50, 0, &err), CP_OK);
+        }
+        sqlite3 *db = reader();
+        check_source(db, "a.csv", GEN_ROWS - 50);
+        assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), GEN_ROWS - 50);
+        check_once(db);
+        assert_int_equal(blocks_of_version(db, 2), 0);
+        assert_int_equal(count(db, "SELECT count(DISTINCT gen) FROM item_blocks", NULL), 1);
+        sqlite3_close(db);
+        cp_items_close(s1);
+        cp_items_close(s2);
+    }
+    cp_schema_release(&schema);
+    note_len = 0;
+    version = 0;
+}
+
+/* Every item of the view, "pk|sk|item" a line in pk, sk order (where: a filter or ""). */
+static char *dump(sqlite3 *db, const char *where)
+{
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT group_concat(pk || '|' || sk || '|' || item, char(10)) FROM (SELECT * FROM "
+             "items %s ORDER BY pk, sk)",
+             where);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    assert_non_null(out);
+    return out;
+}
+
+/*
+ * A store of the previous layout (item_blocks without generations), made with its schema:
+ * opened, its blocks become generation 0 and every item reads back byte for byte the
+ * same; a new version of one source replaces its items, the others stay the same.
+ */
+static void test_blocks_store_migrated(void **state)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/out'", dir);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
+            "CREATE TABLE IF NOT EXISTS item_rows (pk TEXT NOT NULL, sk TEXT NOT NULL, item TEXT "
+            "NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS item_blocks (pk TEXT NOT NULL, sk_first TEXT NOT NULL, "
+            "sk_last TEXT NOT NULL, head TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY (pk, "
+            "sk_first));"
+            "CREATE VIEW IF NOT EXISTS items (pk, sk, item) AS SELECT pk, sk, item FROM item_rows "
+            "UNION ALL SELECT b.pk, j.key, b.head || substr(j.value, 2) FROM item_blocks AS b, "
+            "json_each(b.items) AS j;"
+            "INSERT INTO item_rows VALUES ('sales#7', 'sales', '{\"_dataset\":\"sales\"}');"
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 300), "
+            "s(src) AS (VALUES ('a.csv'), ('b.csv')) INSERT INTO item_blocks SELECT 'sales#' || "
+            "src || '#' || (n % 128), printf('%012d', min(n)), printf('%012d', max(n)), "
+            "'{\"_dataset\":\"sales\",\"_source\":\"' || src || '\",', '{' || "
+            "group_concat('\"' || printf('%012d', n) || '\":{\"_row\":' || n || "
+            "',\"name\":\"\\u00e9\\\"' || n || '\",\"price\":1.50}', ',') || '}' FROM r, s "
+            "GROUP BY src, n % 128;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    char *before = dump(db, "");
+    char *b_before = dump(db, "WHERE pk LIKE 'sales#b.csv#%'");
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 601);
+    sqlite3_close(db);
+
+    cp_error err;
+    cp_items *s = cp_items_open(url, &err);
+    assert_non_null(s);
+    db = reader();
+    check_type(db, "items", "view");
+    check_type(db, "item_live", "table");
+    assert_int_equal(count(db, "SELECT count(*) FROM item_blocks WHERE gen = 0", NULL), 256);
+    assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%old%'", NULL),
+                     0);
+    char *after = dump(db, "");
+    assert_string_equal(after, before);
+    free(after);
+    sqlite3_close(db);
+
+    cp_schema schema;
+    make_schema(&schema);
+    version = 1;
+    put_file(s, &schema, "a.csv", 100, NULL, 0, 300);
+    cp_items_close(s);
+    db = reader();
+    check_source(db, "a.csv", 100);
+    after = dump(db, "WHERE pk LIKE 'sales#b.csv#%'");
+    assert_string_equal(after, b_before);
+    free(after);
+    assert_int_equal(count(db, "SELECT count(*) FROM items", NULL), 100 + 300 + 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM item_blocks WHERE gen = 0", NULL), 128);
+    assert_int_equal(count(db, "PRAGMA page_size", NULL), 16384);
+    sqlite3_close(db);
+    free(before);
+    free(b_before);
+    cp_schema_release(&schema);
+    version = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -740,6 +984,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_version_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_version_store_racing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_during_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_after_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_generation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interleaved_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocks_store_migrated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
