@@ -23,7 +23,7 @@
  * as a whole by its next version. A file's load takes a generation G at cp_items_begin (a
  * short BEGIN IMMEDIATE transaction on item_gen, so concurrent processes never share one),
  * writes its blocks as generation G in transactions of commit_bytes of blocks each (about
- * 32 MiB, CSVPIPE_ITEMS_COMMIT_BYTES), invisible to the view, and switches the source at
+ * 16 MiB, CSVPIPE_ITEMS_COMMIT_BYTES), invisible to the view, and switches the source at
  * cp_items_finish in one short transaction (switch_generation): the source's CP_ITEM_SHARDS
  * pks live at G, their blocks of older generations deleted (the previous version, and any
  * orphan of a killed load), and any keyless item of the source left in item_rows by an
@@ -58,10 +58,13 @@
  * writes stays on the pipeline's thread), the writeback of the WAL and of the checkpoint
  * starts every 8 MiB (sqlite_db.c) so that the fdatasyncs find little left to write, and
  * secure_delete is FAST (ITEMS_SECURE_DELETE_PRAGMA): items-only 3.1x the Parquet-only wall
- * time, 2.1x its CPU time. About half of it now comes after the stream, on one thread: the commit
- * (SQLite re-reads about half the WAL to rewrite its checksums, because a B-tree page was spilled
- * twice), the checkpoint's copy of every page into the database, and the deletion of the
- * WAL at close (the kernel dropping its pages).
+ * time, 2.1x its CPU time, about half of it after the stream, on one thread: the commit of
+ * the one 449 MB transaction (SQLite re-reading about half the WAL to rewrite its
+ * checksums, because a B-tree page was spilled twice), the checkpoint's copy of every page
+ * into the database, and the deletion of the WAL at close (the kernel dropping its pages).
+ * Hence the generations (above): transactions of COMMIT_BYTES, and the checkpointer
+ * (below) copying them while the stream goes on, the WAL within about 64 MiB; what is
+ * left after the stream is the last transaction and the switch (measured: bench/README.md).
  *
  * An object keyed by sk rather than an array gives the view each item's sk without parsing
  * the item or computing it from _row (which may pass 2^63). What still holds from the row
@@ -88,6 +91,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -312,6 +316,9 @@ static sqlite3_stmt **statement(sqlite_items *s, size_t i)
 static void *checkpointer_main(void *arg)
 {
     checkpointer *c = arg;
+    sigset_t all; /* signals are for the threads that act on them */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (!c->want && !c->stop)
@@ -348,15 +355,15 @@ static void checkpoint_soon(sqlite_items *s)
 }
 
 /* Starts the checkpointer and leaves the writer's connection without its automatic
-   checkpoints; without one (it could not start), the writer checkpoints as before. */
+   checkpoints; without one (it could not start, or CSVPIPE_ITEMS_CHECKPOINTER=0 for a
+   measurement), the writer checkpoints after its commits (SQLite's wal_autocheckpoint). */
 static void checkpointer_start(sqlite_items *s, const char *path)
 {
     checkpointer *c = &s->ckpt;
     const char *env = getenv("CSVPIPE_ITEMS_CHECKPOINTER");
     if (env && strcmp(env, "0") == 0)
         return;
-    const char *every = getenv("CSVPIPE_ITEMS_CKPT_EVERY");
-    c->every = every ? (unsigned)atoi(every) : CHECKPOINT_EVERY;
+    c->every = CHECKPOINT_EVERY;
     cp_error ignored;
     if (cp_sqlite_open(path, "item store", 0, &c->db, &ignored) != CP_OK)
         return;
