@@ -83,6 +83,7 @@
  * the new one as generation 0; then the tables and the view are created. Its items read
  * back through the view byte for byte as before.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "load/items_backend.h"
 #include "load/sqlite_db.h"
 #include "table/cell.h"
@@ -319,6 +320,7 @@ static void *checkpointer_main(void *arg)
     sigset_t all; /* signals are for the threads that act on them */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_setname_np(pthread_self(), "csvpipe-ckpt");
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (!c->want && !c->stop)
