@@ -23,7 +23,8 @@
  * as a whole by its next version. A file's load takes a generation G at cp_items_begin (a
  * short BEGIN IMMEDIATE transaction on item_gen, so concurrent processes never share one),
  * writes its blocks as generation G in transactions of commit_bytes of blocks each (about
- * 16 MiB, CSVPIPE_ITEMS_COMMIT_BYTES), invisible to the view, and switches the source at
+ * 16 MiB, CSVPIPE_ITEMS_COMMIT_BYTES; committed without waiting for the disk: begin_at),
+ * invisible to the view, and switches the source at
  * cp_items_finish in one short transaction (switch_generation): the source's CP_ITEM_SHARDS
  * pks live at G, their blocks of older generations deleted (the previous version, and any
  * orphan of a killed load), and any keyless item of the source left in item_rows by an
@@ -178,6 +179,7 @@ typedef struct sqlite_items {
     int64_t gen;                        /* keyless: the open file's generation, else 0 */
     size_t commit_bytes;                /* a transaction of the stream ends past this */
     size_t uncommitted;                 /* bytes of blocks put in the open transaction */
+    int sync_full, sync_part, sync_now; /* PRAGMA synchronous: as opened, for invisible parts */
     bool committed;                     /* some of the generation's blocks committed */
     bool switching;                     /* in the last transaction: no commit in between */
 } sqlite_items;
@@ -406,6 +408,22 @@ static void checkpointer_stop(sqlite_items *s)
     c->running = false;
 }
 
+/* The connection's PRAGMA synchronous as opened (FULL), and NORMAL or lower for the parts. */
+static cp_status read_sync(sqlite_items *s, cp_error *err)
+{
+    sqlite3_stmt *st;
+    CP_RETURN_IF_ERROR(cp_sqlite_prepare(s->db, "PRAGMA synchronous", -1, &st,
+                                         "reading the item store's sync level", err));
+    int rc = sqlite3_step(st);
+    s->sync_full = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 2;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return cp_sqlite_fail(s->db, err, "reading the item store's sync level");
+    s->sync_now = s->sync_full;
+    s->sync_part = s->sync_full < 1 ? s->sync_full : 1;
+    return CP_OK;
+}
+
 static cp_items *sqlite_open(const char *path, cp_error *err)
 {
     sqlite_items *s = calloc(1, sizeof *s);
@@ -426,6 +444,8 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
         st = cp_sqlite_exec(s->db, ITEMS_SECURE_DELETE_PRAGMA, "setting secure_delete", err);
     if (st == CP_OK)
         st = prepare_schema(s->db, err);
+    if (st == CP_OK)
+        st = read_sync(s, err);
     for (size_t i = 0; st == CP_OK && i < NSTATEMENTS; i++)
         st = cp_sqlite_prepare(s->db, STATEMENTS[i].sql, -1, statement(s, i),
                                "preparing the item store's statements", err);
@@ -488,10 +508,28 @@ static int step_pk(sqlite_items *s, sqlite3_stmt *st, int64_t gen)
     return rc;
 }
 
+/*
+ * BEGIN IMMEDIATE at synchronous level `level`. The transactions of a generation before the
+ * switch run at sync_part (NORMAL: the commit does not wait for the disk): a power cut may
+ * lose them, but they are invisible, and the switch's commit at sync_full (as opened: FULL)
+ * syncs the WAL with every frame before its own. SQLite refuses the change inside a
+ * transaction, hence here.
+ */
+static cp_status begin_at(sqlite_items *s, int level, const char *doing, cp_error *err)
+{
+    if (level != s->sync_now) {
+        char sql[40];
+        snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
+        CP_RETURN_IF_ERROR(cp_sqlite_exec(s->db, sql, "setting the items' sync level", err));
+        s->sync_now = level;
+    }
+    return cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", doing, err);
+}
+
 static void drop_generation(sqlite_items *s)
 {
     cp_error ignored;
-    if (!s->db || !s->gen || cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "", &ignored) != CP_OK)
+    if (!s->db || !s->gen || begin_at(s, s->sync_part, "", &ignored) != CP_OK)
         return;
     bool ok = true;
     for (uint64_t shard = 0; ok && shard < CP_ITEM_SHARDS; shard++)
@@ -504,8 +542,7 @@ static void drop_generation(sqlite_items *s)
 /* A new generation for the open keyless file, in a transaction of its own. */
 static cp_status take_generation(sqlite_items *s, cp_error *err)
 {
-    CP_RETURN_IF_ERROR(
-        cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err));
+    CP_RETURN_IF_ERROR(begin_at(s, s->sync_part, "starting the items of a file", err));
     int rc = sqlite3_step(s->take_gen);
     if (rc == SQLITE_ROW)
         s->gen = sqlite3_column_int64(s->take_gen, 0);
@@ -568,7 +605,7 @@ static cp_status sqlite_begin(cp_items *base, const cp_schema *schema, cp_error 
     if (base->file.keys.ncolumns == 0)
         st = take_generation(s, err); /* the blocks' transactions begin with the first */
     else
-        st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err);
+        st = begin_at(s, s->sync_full, "starting the items of a file", err);
     if (st != CP_OK)
         end_file(s);
     return st;
@@ -687,8 +724,8 @@ static cp_status flush_block(sqlite_items *s, size_t i, cp_error *err)
                             "building the item block of rows %" PRIu64 "..%" PRIu64 " of %s",
                             k->first, k->last, f->source);
     if (sqlite3_get_autocommit(s->db))
-        CP_RETURN_IF_ERROR(
-            cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items of a file", err));
+        CP_RETURN_IF_ERROR(begin_at(s, s->switching ? s->sync_full : s->sync_part,
+                                    "starting the items of a file", err));
     sqlite3_stmt *put = s->put_block;
     sqlite3_bind_text64(put, 1, f->pk.data, f->pk.len, SQLITE_STATIC, SQLITE_UTF8);
     sqlite3_bind_int64(put, 2, s->gen);
@@ -752,10 +789,13 @@ static cp_status sqlite_finish(cp_items *base, uint64_t rows_now, uint64_t rows_
     (void)rows_before;
     cp_status st = CP_OK;
     if (s->gen) {
+        if (!sqlite3_get_autocommit(s->db)) { /* the stream's, at sync_part */
+            st = cp_sqlite_exec(s->db, "COMMIT", "committing part of the items of a file", err);
+            s->committed = s->committed || st == CP_OK;
+        }
         s->switching = true;
-        if (sqlite3_get_autocommit(s->db))
-            st = cp_sqlite_exec(s->db, "BEGIN IMMEDIATE", "starting the items' last transaction",
-                                err);
+        if (st == CP_OK)
+            st = begin_at(s, s->sync_full, "starting the items' last transaction", err);
         for (size_t i = 0; st == CP_OK && i < CP_ITEM_SHARDS; i++)
             st = flush_block(s, i, err);
         if (st == CP_OK)
