@@ -343,19 +343,24 @@ static void *checkpointer_main(void *arg)
     return NULL;
 }
 
-/* Wakes the checkpointer, if there is one, after a commit. */
-static void checkpoint_soon(sqlite_items *s)
+/* Wakes the checkpointer to copy what is committed or, stop, to end; after a commit,
+   every `every` commits, waits until it has copied everything. */
+static void checkpointer_wake(checkpointer *c, bool stop)
 {
-    checkpointer *c = &s->ckpt;
-    if (!c->running)
-        return;
     pthread_mutex_lock(&c->mu);
-    c->want = true;
+    *(stop ? &c->stop : &c->want) = true;
     pthread_cond_signal(&c->wake);
-    if (c->every && ++c->commits % c->every == 0)
+    if (!stop && c->every && ++c->commits % c->every == 0)
         while (c->want || c->busy)
             pthread_cond_wait(&c->idle, &c->mu);
     pthread_mutex_unlock(&c->mu);
+}
+
+/* After a commit: wakes the checkpointer, if there is one. */
+static void checkpoint_soon(sqlite_items *s)
+{
+    if (s->ckpt.running)
+        checkpointer_wake(&s->ckpt, false);
 }
 
 /* Starts the checkpointer and leaves the writer's connection without its automatic
@@ -395,10 +400,7 @@ static void checkpointer_stop(sqlite_items *s)
     checkpointer *c = &s->ckpt;
     if (!c->running)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = true;
-    pthread_cond_signal(&c->wake);
-    pthread_mutex_unlock(&c->mu);
+    checkpointer_wake(c, true);
     pthread_join(c->thread, NULL);
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->idle);
