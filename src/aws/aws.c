@@ -341,6 +341,7 @@ bool cp_aws_retryable(int curl_code, long status, const char *code)
     case CURLE_PARTIAL_FILE:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
@@ -380,14 +381,16 @@ bool cp_aws_retryable(int curl_code, long status, const char *code)
     return false;
 }
 
-static uint64_t rng_state;
+/* per thread: S3 outputs retry on the worker threads while the pipeline's thread backs off */
+static _Thread_local uint64_t rng_state;
 
 static uint64_t rng_next(void)
 {
     if (!rng_state) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
+        rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid() ^
+                    (uint64_t)(uintptr_t)&rng_state ^ 0x9e3779b97f4a7c15ull;
     }
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
@@ -760,14 +763,9 @@ cp_status cp_aws_credentials(cp_aws *aws, const char **access_key_id, const char
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-typedef struct body_reader {
-    const char *data;
-    size_t len, pos;
-} body_reader;
-
 static size_t read_body(char *out, size_t size, size_t n, void *ctx)
 {
-    body_reader *r = ctx;
+    cp_aws_body *r = ctx;
     size_t k = r->len - r->pos;
     if (k > size * n)
         k = size * n;
@@ -775,6 +773,23 @@ static size_t read_body(char *out, size_t size, size_t n, void *ctx)
         memcpy(out, r->data + r->pos, k);
     r->pos += k;
     return k;
+}
+
+static int seek_body(void *ctx, curl_off_t offset, int origin)
+{
+    cp_aws_body *r = ctx;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > r->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    r->pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+void cp_aws_set_body(void *easy, cp_aws_body *body)
+{
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(easy, CURLOPT_READDATA, body);
+    curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(easy, CURLOPT_SEEKDATA, body);
 }
 
 static size_t write_body(char *data, size_t size, size_t n, void *ctx)
@@ -902,9 +917,8 @@ cp_status cp_aws_call(cp_aws *aws, const cp_aws_request *req, cp_aws_response *r
             curl_easy_cleanup(h);
             return st;
         }
-        body_reader br = {req->body, req->body_len, 0};
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
-        curl_easy_setopt(h, CURLOPT_READDATA, &br);
+        cp_aws_body br = {req->body, req->body_len, 0};
+        cp_aws_set_body(h, &br);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);

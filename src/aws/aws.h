@@ -185,6 +185,17 @@ cp_status cp_aws_prepare(cp_aws *aws, void *easy, const cp_aws_request *req, voi
  * bound).
  */
 size_t cp_aws_head_callback(char *data, size_t size, size_t n, void *resp);
+
+/* A request body in memory that curl reads from pos on, and rewinds (pos back to the
+   offset curl asks for) when it sends the request again on a new connection. */
+typedef struct cp_aws_body {
+    const char *data;
+    size_t len, pos;
+} cp_aws_body;
+
+/* Makes the curl easy handle (void *, as for cp_aws_prepare) read its request body from
+   body, which must outlive the transfer. */
+void cp_aws_set_body(void *easy, cp_aws_body *body);
 /* Parses the error code and message of a 4xx/5xx body (XML or JSON) into resp. */
 void cp_aws_parse_error(cp_aws_response *resp);
 

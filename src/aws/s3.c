@@ -884,7 +884,7 @@ uint64_t cp_s3_source_parts_early(const cp_source *src)
 typedef struct upload_part {
     unsigned number; /* 1-based; 0 = a free slot */
     cp_buf data;
-    size_t sent;
+    cp_aws_body body; /* data, as curl sends it */
     CURL *easy;
     void *hl;
     bool active;          /* in the multi handle; otherwise waiting for not_before */
@@ -1035,18 +1035,6 @@ static cp_status create_upload(cp_s3_upload *u, cp_error *err)
     return st;
 }
 
-static size_t part_read(char *out, size_t size, size_t n, void *ctx)
-{
-    upload_part *p = ctx;
-    size_t k = p->data.len - p->sent;
-    if (k > size * n)
-        k = size * n;
-    if (k)
-        memcpy(out, p->data.data + p->sent, k);
-    p->sent += k;
-    return k;
-}
-
 static size_t part_body(char *data, size_t size, size_t n, void *ctx)
 {
     upload_part *p = ctx;
@@ -1087,15 +1075,14 @@ static cp_status start_part(cp_s3_upload *u, upload_part *p)
         stop_part(u, p);
         return st;
     }
-    p->sent = 0;
+    p->body = (cp_aws_body){p->data.data, p->data.len, 0};
     p->attempt++;
     p->resp.status = 0;
     p->resp.code[0] = p->resp.message[0] = '\0';
     cp_buf_reset(&p->resp.body);
     cp_buf_reset(&p->resp.head);
     p->curl_msg[0] = '\0';
-    curl_easy_setopt(p->easy, CURLOPT_READFUNCTION, part_read);
-    curl_easy_setopt(p->easy, CURLOPT_READDATA, p);
+    cp_aws_set_body(p->easy, &p->body);
     curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, part_body);
     curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);
