@@ -70,7 +70,10 @@ uint64_t cp_s3_source_parts_early(const cp_source *src);
  * is queued as an UploadPart, the first full part starting the multipart upload. Up to
  * CSVPIPE_S3_PUTS_IN_FLIGHT parts (1 to 16, default 1) are sent at once over the upload's
  * own curl multi handle, driven by the later writes and by the commit: a write returns
- * while its parts transfer and waits only when that many are already in flight. Memory:
+ * while its parts transfer and waits only when that many are already in flight. Between
+ * writes nothing drives them (only the kernel's socket buffer keeps sending), so a part
+ * queued at the end of a burst of writes (a Parquet row group) moves on with the next
+ * burst or the commit; a server that times the pause out makes it a retried part. Memory:
  * (in flight + 1) x part size per upload, 16 MiB by default (with 2, S3 to S3 with
  * Parquet + NDJSON and the source's ranged GETs passes the 128 MB Lambda goal). Parts complete in
  * any order; a failed part is retried like any request (aws.h: backoff, CSVPIPE_AWS_MAX_ATTEMPTS)
@@ -79,8 +82,10 @@ uint64_t cp_s3_source_parts_early(const cp_source *src);
  * last part, waits for every part and sends CompleteMultipartUpload listing the parts in
  * number order with their ETags, or one PutObject when everything fit in one part
  * (including an empty object). Nothing is visible at the key before commit; abort (or free
- * without commit) stops the parts in flight and sends AbortMultipartUpload so no part is
- * left billed. At most 10,000 parts: a larger object needs a larger part size.
+ * without commit) stops the parts in flight and sends AbortMultipartUpload; a part whose
+ * body had already reached S3 may still land after it (S3 documents this), so the stack's
+ * lifecycle rule for incomplete uploads is what guarantees no part stays billed. At most
+ * 10,000 parts: a larger object needs a larger part size.
  */
 typedef struct cp_s3_upload cp_s3_upload;
 

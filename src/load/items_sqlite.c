@@ -30,12 +30,14 @@
  * orphan of a killed load), and any keyless item of the source left in item_rows by an
  * older csvpipe. So readers see the previous version until that commit, then the new one,
  * whole. A later-started load of the same source (a greater generation) wins whichever
- * finishes first: the earlier one, finding a greater live generation, deletes its own
- * blocks and returns CP_OK. An abort rolls back and deletes G's committed blocks; a killed
+ * finishes first, by start time only, not by the source's version (the ledger orders
+ * versions): the earlier one, finding a greater live generation, deletes its own blocks,
+ * logs it and returns CP_OK. An abort rolls back and deletes G's committed blocks; a killed
  * process leaves them, invisible, for the next load of the source to delete. Concurrent
  * loads of different sources take turns on the write lock per transaction, no longer per
- * load. Keyed items are one transaction per file, as before: BEGIN IMMEDIATE at
- * cp_items_begin, COMMIT at cp_items_finish.
+ * load (a transaction stays open until 16 MiB of blocks, so a slow source holds the lock
+ * as long as its 16 MiB take to arrive). Keyed items are one transaction per file, as before: BEGIN
+ * IMMEDIATE at cp_items_begin, COMMIT at cp_items_finish.
  *
  * Each item is {"_dataset": ..., "_source": ..., "_row": N, <non-null columns>...} with
  * the columns' JSON forms (cp_cell_append_json); keys come from table/item_key.h. Every
@@ -90,6 +92,7 @@
 #include "table/cell.h"
 #include "util/fault.h"
 #include "util/json_escape.h"
+#include "util/log.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -592,6 +595,10 @@ static cp_status switch_generation(sqlite_items *s, cp_error *err)
         if (rc != SQLITE_DONE)
             return cp_sqlite_fail(s->db, err, "replacing the previous items of %s", f->source);
     }
+    if (lost)
+        cp_log_info("item store: a load of %s that started later replaced its items first; "
+                    "this load's items were dropped",
+                    f->source);
     return CP_OK;
 }
 
