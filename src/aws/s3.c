@@ -202,31 +202,63 @@ static cp_status prepare_get(s3_source *s, CURL *h, uint64_t from, uint64_t to, 
     return CP_OK;
 }
 
-/* ---- one streaming GET ---- */
+/* ---- what the streaming GET and the ranged GETs share ---- */
 
-static size_t src_head(char *data, size_t size, size_t n, void *ctx)
+/* On an answer's first body bytes: its status into resp, *seen, and *ok (200 or 206); true when
+ * this call recorded it. */
+static bool answer_status(CURL *easy, cp_aws_response *resp, bool *seen, bool *ok)
 {
-    s3_source *s = ctx;
-    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        cp_buf_reset(&s->resp.head);
-    if (cp_buf_append(&s->resp.head, data, size * n) != CP_OK)
-        return 0;
-    return size * n;
+    if (*seen)
+        return false;
+    long st = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &st);
+    resp->status = st;
+    *seen = true;
+    *ok = st == 200 || st == 206;
+    return true;
 }
+
+/* The status of an ended GET, also into resp: curl's when no body bytes came. */
+static long ended_status(CURL *easy, cp_aws_response *resp, bool seen)
+{
+    long status = resp->status;
+    if (!seen)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    resp->status = status;
+    return status;
+}
+
+/* Whether a GET that ended short is worth another try: a transfer error or error answer
+ * (parsed into resp) that may pass, or a short body. */
+static bool ended_retryable(CURLcode result, bool ok, cp_aws_response *resp)
+{
+    if (result != CURLE_OK)
+        return cp_aws_retryable((int)result, 0, NULL);
+    if (!ok) {
+        cp_aws_parse_error(resp);
+        return cp_aws_retryable(0, resp->status, resp->code);
+    }
+    return true; /* a short body */
+}
+
+/* Drops from the chunk (*data, *len) the bytes still to skip, counting *skip down. */
+static void drop_skipped(uint64_t *skip, char **data, size_t *len)
+{
+    size_t k = *skip < *len ? (size_t)*skip : *len;
+    *skip -= k;
+    *data += k;
+    *len -= k;
+}
+
+/* ---- one streaming GET ---- */
 
 static size_t src_write(char *data, size_t size, size_t n, void *ctx)
 {
     s3_source *s = ctx;
     size_t len = size * n;
-    if (!s->status_seen) {
-        long st = 0;
-        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &st);
-        s->resp.status = st;
-        s->status_seen = true;
-        s->ok_status = st == 200 || st == 206;
-        if (st == 200 && s->fetched > 0)
-            s->skip = s->fetched; /* the whole object again: drop what we have */
-    }
+    if (answer_status(s->easy, &s->resp, &s->status_seen, &s->ok_status) && s->resp.status == 200 &&
+        s->fetched > 0)
+        s->skip = s->fetched; /* the whole object again: drop what we have */
     if (!s->ok_status) {
         cp_buf_append(&s->resp.body, data, len); /* bounded; the rest is dropped */
         return len;
@@ -236,12 +268,7 @@ static size_t src_write(char *data, size_t size, size_t n, void *ctx)
         return CURL_WRITEFUNC_PAUSE;
     }
     size_t total = len;
-    if (s->skip) {
-        size_t k = s->skip < len ? (size_t)s->skip : len;
-        s->skip -= k;
-        data += k;
-        len -= k;
-    }
+    drop_skipped(&s->skip, &data, &len);
     if (s->base.size >= 0 && s->fetched + len > (uint64_t)s->base.size)
         return 0; /* more bytes than the object has: the object changed */
     size_t k = s->target_cap - s->target_got;
@@ -286,8 +313,8 @@ static cp_status start_transfer(s3_source *s, cp_error *err)
     CP_RETURN_IF_ERROR(prepare_get(s, s->easy, s->fetched, UINT64_MAX, &s->hl, err));
     curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, src_write);
     curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, src_head);
-    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, &s->resp);
     cp_buf_reset(&s->resp.body);
     cp_buf_reset(&s->resp.head);
     s->resp.status = 0;
@@ -355,10 +382,7 @@ static cp_status stream_read(s3_source *s, void *buf, size_t cap, size_t *n, cp_
         s->target = NULL;
         s->target_cap = s->target_got = 0;
         if (ended) {
-            long status = s->resp.status;
-            if (!s->status_seen)
-                curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-            s->resp.status = status;
+            long status = ended_status(s->easy, &s->resp, s->status_seen);
             stop_transfer(s);
             if (result == CURLE_OK && s->ok_status && s->fetched >= (uint64_t)base->size) {
                 /* complete */
@@ -368,16 +392,7 @@ static cp_status stream_read(s3_source *s, void *buf, size_t cap, size_t *n, cp_
                 return cp_error_set(err, CP_IO, "%s sent more bytes than its size %" PRId64,
                                     base->name, base->size);
             } else {
-                bool retry;
-                if (result != CURLE_OK) {
-                    retry = cp_aws_retryable((int)result, 0, NULL);
-                } else if (!s->ok_status) {
-                    cp_aws_parse_error(&s->resp);
-                    retry = cp_aws_retryable(0, status, s->resp.code);
-                } else {
-                    retry = true; /* a short body */
-                }
-                if (!retry) {
+                if (!ended_retryable(result, s->ok_status, &s->resp)) {
                     if (result != CURLE_OK)
                         return cp_error_set(err, CP_IO, "%s: GET failed: %s", base->name,
                                             curl_easy_strerror(result));
@@ -416,40 +431,18 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static size_t part_head(char *data, size_t size, size_t n, void *ctx)
-{
-    s3_part *p = ctx;
-    if (n * size >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        cp_buf_reset(&p->resp.head);
-    if (cp_buf_append(&p->resp.head, data, size * n) != CP_OK)
-        return 0;
-    return size * n;
-}
-
 static size_t part_write(char *data, size_t size, size_t n, void *ctx)
 {
     s3_part *p = ctx;
     size_t len = size * n;
-    if (!p->status_seen) {
-        long st = 0;
-        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &st);
-        p->resp.status = st;
-        p->status_seen = true;
-        p->ok_status = st == 200 || st == 206;
-        if (st == 200)
-            p->skip = p->start + p->got; /* Range ignored: the whole object */
-    }
+    if (answer_status(p->easy, &p->resp, &p->status_seen, &p->ok_status) && p->resp.status == 200)
+        p->skip = p->start + p->got; /* Range ignored: the whole object */
     if (!p->ok_status) {
         cp_buf_append(&p->resp.body, data, len); /* bounded; the rest is dropped */
         return len;
     }
     size_t total = len;
-    if (p->skip) {
-        size_t k = p->skip < len ? (size_t)p->skip : len;
-        p->skip -= k;
-        data += k;
-        len -= k;
-    }
+    drop_skipped(&p->skip, &data, &len);
     size_t room = p->len - p->got;
     if (len > room) {
         if (p->resp.status == 206) {
@@ -502,8 +495,8 @@ static cp_status part_start(s3_source *s, s3_part *p, cp_error *err)
         prepare_get(s, p->easy, p->start + p->got, p->start + p->len - 1, &p->hl, err));
     curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, part_write);
     curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, part_head);
-    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, cp_aws_head_callback);
+    curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, &p->resp);
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     curl_easy_setopt(p->easy, CURLOPT_BUFFERSIZE, (long)PART_RECV_BUFFER);
     cp_buf_reset(&p->resp.body);
@@ -525,10 +518,7 @@ static cp_status part_start(s3_source *s, s3_part *p, cp_error *err)
  * read. */
 static cp_status part_ended(s3_source *s, s3_part *p, CURLcode result, cp_error *err)
 {
-    long status = p->resp.status;
-    if (!p->status_seen)
-        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-    p->resp.status = status;
+    long status = ended_status(p->easy, &p->resp, p->status_seen);
     part_stop(s, p);
     uint64_t first = p->start, last = p->start + p->len - 1;
     if (p->ok_status && !p->overflow && p->got == p->len) {
@@ -549,16 +539,7 @@ static cp_status part_ended(s3_source *s, s3_part *p, CURLcode result, cp_error 
                             "%s answered more than the bytes %" PRIu64 "-%" PRIu64
                             " it was asked for; the object changed or the server is not S3",
                             s->base.name, first, last);
-    bool retry;
-    if (result != CURLE_OK) {
-        retry = cp_aws_retryable((int)result, 0, NULL);
-    } else if (!p->ok_status) {
-        cp_aws_parse_error(&p->resp);
-        retry = cp_aws_retryable(0, status, p->resp.code);
-    } else {
-        retry = true; /* a short body */
-    }
-    if (!retry) {
+    if (!ended_retryable(result, p->ok_status, &p->resp)) {
         if (result != CURLE_OK)
             return cp_error_set(err, CP_IO, "%s: GET of bytes %" PRIu64 "-%" PRIu64 " failed: %s",
                                 s->base.name, first, last, curl_easy_strerror(result));
