@@ -10,29 +10,15 @@
 # Usage: bench/s3_get.sh [BUILD_DIR] [BYTES]   (default build, 512 MiB); env RUNS, FLIGHTS,
 # MBPS, STATIC (1; 0 skips s3_static.py), MOTO (1; 0 skips moto), OUT (the results file)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
+[ -x "$build/tests/aws/aws_tool" ] || { echo "no $build/tests/aws/aws_tool (a build with -DCSVPIPE_TESTS=ON)" >&2; exit 1; }
 bytes=${2:-536870912}
 runs=${RUNS:-3}
 flights=${FLIGHTS:-1 4 8}
-csvpipe="$build/csvpipe"
-[ -x "$csvpipe" ] && [ -x "$build/tests/aws/aws_tool" ] || (cd "$root" && make build >/dev/null)
-mkdir -p "$root/bench/data" "$root/bench/results"
-data="$root/bench/data/sales-$bytes.csv"
-if [ ! -f "$data" ]; then
-    echo "generating $data" >&2
-    "$build/tools/gen_sales" --bytes "$bytes" --style utf8 --seed 9 >"$data.tmp" 2>/dev/null
-    mv "$data.tmp" "$data"
-fi
+bench_sales "$bytes"
 mb_in=$(($(stat -c %s "$data") / 1048576))
-
-export CSVPIPE="$csvpipe" CP_SOURCE_DIR="$root" CP_BUILD_DIR="$build"
-source "$root/tests/cli/lib.bash"
-source "$root/tests/aws/moto.bash"
-AWS_TOOL="$build/tests/aws/aws_tool"
-set +e
-moto_start
-python3 "$AWS_PY" mb bench-in
+bench_moto
 if [ "${MOTO:-1}" != 0 ]; then
     echo "uploading $mb_in MB to moto" >&2
     python3 "$AWS_PY" put bench-in incoming/sales/big.csv "$data"

@@ -6,26 +6,11 @@
 # (the first thing a Python Lambda does). Writes bench/results/s3_lambda.md.
 # Usage: bench/s3_lambda.sh [BUILD_DIR] [BYTES]   (default build, 2 GiB)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
 bytes=${2:-2147483648}
-csvpipe="$build/csvpipe"
-[ -x "$csvpipe" ] || (cd "$root" && make build >/dev/null)
-mkdir -p "$root/bench/data" "$root/bench/results"
-data="$root/bench/data/sales-$bytes.csv"
-if [ ! -f "$data" ]; then
-    echo "generating $data" >&2
-    "$build/tools/gen_sales" --bytes "$bytes" --style utf8 --seed 9 >"$data.tmp" 2>/dev/null
-    mv "$data.tmp" "$data"
-fi
-
-# The helpers of the AWS tests (moto on a free loopback port, killed at exit).
-export CSVPIPE="$csvpipe" CP_SOURCE_DIR="$root" CP_BUILD_DIR="$build"
-source "$root/tests/cli/lib.bash"
-source "$root/tests/aws/moto.bash"
-set +e
-moto_start
-python3 "$AWS_PY" mb bench-in
+bench_sales "$bytes"
+bench_moto
 python3 "$AWS_PY" mb bench-out
 echo "uploading $(($(stat -c %s "$data") / 1048576)) MB to moto" >&2
 python3 "$AWS_PY" put bench-in incoming/sales/big.csv "$data"

@@ -10,26 +10,12 @@
 # Env: BEFORE (another csvpipe), RUNS (3), CONFIGS ("1:1 2:1 1:2 2:2 2:4": threads:in flight),
 # OUT (bench/results/s3_puts.md).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+source "$(dirname "$0")/lib.sh"
+bench_build "${1:-}"
 bytes=${2:-209715200}
 runs=${RUNS:-3}
-csvpipe="$build/csvpipe"
-[ -x "$csvpipe" ] || (cd "$root" && make build >/dev/null)
-mkdir -p "$root/bench/data" "$root/bench/results"
-data="$root/bench/data/sales-$bytes.csv"
-if [ ! -f "$data" ]; then
-    echo "generating $data" >&2
-    "$build/tools/gen_sales" --bytes "$bytes" --style utf8 --seed 9 >"$data.tmp" 2>/dev/null
-    mv "$data.tmp" "$data"
-fi
-
-export CSVPIPE="$csvpipe" CP_SOURCE_DIR="$root" CP_BUILD_DIR="$build"
-source "$root/tests/cli/lib.bash"
-source "$root/tests/aws/moto.bash"
-set +e
-moto_start
-python3 "$AWS_PY" mb bench-in
+bench_sales "$bytes"
+bench_moto
 python3 "$AWS_PY" mb bench-out
 python3 "$AWS_PY" put bench-in incoming/sales/big.csv "$data"
 load_avg() { cut -d' ' -f1 /proc/loadavg; }
