@@ -16,8 +16,10 @@ import http.server
 import os
 import re
 import sys
-import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "aws"))
+import loopback_server  # noqa: E402
 
 
 def main():
@@ -57,15 +59,7 @@ def main():
             r = conn.getresponse()
             data = r.read()
             conn.close()
-            self.send_response(r.status)
-            for k, v in r.getheaders():
-                if k.lower() not in ("connection", "transfer-encoding", "content-length"):
-                    self.send_header(k, v)
-            length = r.getheader("Content-Length") if self.command == "HEAD" else None
-            self.send_header("Content-Length", length or str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            loopback_server.relay(self, r, data)
 
         do_PUT = do_POST = do_DELETE = forward
 
@@ -104,13 +98,7 @@ def main():
                         if ahead > 0:
                             time.sleep(ahead)
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.replace(a.port_file + ".tmp", a.port_file)
-    threading.Timer(a.lifetime, srv.shutdown).start()
-    srv.serve_forever()
+    loopback_server.serve(Handler, a.port_file, a.lifetime)
 
 
 if __name__ == "__main__":

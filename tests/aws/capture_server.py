@@ -12,9 +12,10 @@ Listens on 127.0.0.1 only; exits after --lifetime seconds (default 120).
 """
 import argparse
 import json
-import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import loopback_server
 
 
 def main():
@@ -50,12 +51,7 @@ def main():
 
         do_GET = do_PUT = do_POST = do_DELETE = handle_any
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.replace(args.port_file + ".tmp", args.port_file)
-    threading.Timer(args.lifetime, srv.shutdown).start()
-    srv.serve_forever()
+    loopback_server.serve(Handler, args.port_file, args.lifetime, daemon_threads=False)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import loopback_server
+
 lock = threading.Lock()
 stats = {"requests": 0, "throttle": 0, "unprocessed": 0, "unprocessed_items": 0, "500": 0,
          "reset": 0, "part_failed": 0, "barrier_met": 0, "barrier_timeout": 0}
@@ -198,18 +200,8 @@ def main():
                 self.close_connection = True
                 self.connection.close()
                 return
-            self.send_response(r.status)
-            for k, v in r.getheaders():
-                if k.lower() not in ("connection", "transfer-encoding", "content-length",
-                                     "server", "date"):
-                    self.send_header(k, v)
-            # a HEAD answer keeps the object's length
-            length = r.getheader("Content-Length") if self.command == "HEAD" else None
-            self.send_header("Content-Length", length or str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-                self.wfile.flush()
+            loopback_server.relay(self, r, data, drop=("server", "date"))
+            self.wfile.flush()
             if ranged and not first_part and r.status == 206:
                 other_part_sent.set()
 
@@ -249,13 +241,7 @@ def main():
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_any
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.replace(a.port_file + ".tmp", a.port_file)
-    threading.Timer(a.lifetime, srv.shutdown).start()
-    srv.serve_forever()
+    loopback_server.serve(Handler, a.port_file, a.lifetime)
     save_stats()
 
 
