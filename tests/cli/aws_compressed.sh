@@ -38,16 +38,7 @@ local_run() { # NAME FILE: the plain file, loaded locally
     expect_rc "local $2" 0
 }
 # same NAME PLAIN DATASET STEM: out-NAME's Parquet and NDJSON are out-PLAIN's
-same() {
-    local f
-    for f in "parquet/$3/$4.parquet" "json/$3/$4.jsonl"; do
-        if [ -f "out-$1/$f" ] && cmp -s "out-$2/$f" "out-$1/$f"; then
-            pass "$1: $f is the same as from the plain CSV"
-        else
-            fail "$1: $f differs from the plain CSV's (or is missing)"
-        fi
-    done
-}
+same() { expect_same_files "out-$1" "out-$2" "parquet/$3/$4.parquet" "json/$3/$4.jsonl"; }
 local_run plain sales.csv
 local_run wplain widen.csv
 

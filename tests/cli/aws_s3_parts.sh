@@ -55,12 +55,7 @@ expect_eq "no object" "$(python3 "$AWS_PY" exists parts-out failed.bin)" no
 expect_eq "no multipart upload left" "$(python3 "$AWS_PY" uploads parts-out)" 0
 
 # The pipeline: the same bytes on S3 as in a local folder, at 1, 2 and 3 threads.
-python3 -c 'import random
-r = random.Random(15)
-print("id,amount,day,note")
-for i in range(1, 2201):
-    print(f"{i},{r.randrange(1000, 100000) / 100:.2f},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
-          + "".join(r.choice("0123456789abcdef") for _ in range(9000)))' >wide.csv
+wide_csv 15 2200 >wide.csv
 python3 "$AWS_PY" mb parts-in
 python3 "$AWS_PY" put parts-in wide.csv wide.csv
 opts=(--json --quiet --no-sql --no-nosql --formats parquet,json)

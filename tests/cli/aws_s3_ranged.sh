@@ -99,16 +99,7 @@ python3 "$AWS_PY" put csvpipe-in incoming/sales/sales.csv sales.csv
 } >widen.csv
 python3 "$AWS_PY" put csvpipe-in incoming/widen/widen.csv widen.csv
 # same NAME LOCAL DATASET STEM: out-NAME's Parquet and NDJSON are out-LOCAL's
-same() {
-    local f
-    for f in "parquet/$3/$4.parquet" "json/$3/$4.jsonl"; do
-        if [ -f "out-$1/$f" ] && cmp -s "out-$2/$f" "out-$1/$f"; then
-            pass "$1: $f is the same as from the local file"
-        else
-            fail "$1: $f differs from the local file's (or is missing)"
-        fi
-    done
-}
+same() { expect_same_files "out-$1" "out-$2" "parquet/$3/$4.parquet" "json/$3/$4.jsonl"; }
 for f in sales widen; do
     run "$CSVPIPE" run --json --quiet --no-sql --no-nosql --out "out-local-$f" "$f.csv"
     expect_rc "local $f.csv" 0

@@ -21,12 +21,7 @@ python3 "$AWS_PY" mb crash-out
 "$AWS_TOOL" ddb-create crash-items
 "$GEN_SALES" --rows 500 --seed 33 >base.csv 2>/dev/null
 # 700 rows of 9 KB: Parquet and NDJSON of some 6 MB, two parts of 5 MiB each
-python3 -c 'import random
-r = random.Random(34)
-print("id,amount,day,note")
-for i in range(1, 701):
-    print(f"{i},{r.randrange(1000, 100000) / 100:.2f},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
-          + "".join(r.choice("0123456789abcdef") for _ in range(9000)))' >wide.csv
+wide_csv 34 700 >wide.csv
 WIDE_TYPES=(--types "INT64 DECIMAL(18,2) DATE STRING")
 [ ${#ORACLE_TYPES[@]} -eq 0 ] && WIDE_TYPES=()
 export CSVPIPE_S3_PART_SIZE=5242880

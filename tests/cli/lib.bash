@@ -128,6 +128,30 @@ expect_eq() {
     fi
 }
 
+# expect_same_files A B FILE...: each FILE under folder A is there and byte for byte the one under B
+expect_same_files() {
+    local a=$1 b=$2 f
+    shift 2
+    for f in "$@"; do
+        if [ -f "$a/$f" ] && cmp -s "$b/$f" "$a/$f"; then
+            pass "$a/$f is the same as $b's"
+        else
+            fail "$a/$f differs from $b's (or is missing)"
+        fi
+    done
+}
+
+# wide_csv SEED ROWS: a CSV on stdout, id,amount,day,note with a random 9000-character note a
+# row (some 9 KB a row: few rows fill multipart parts), the same for the same SEED
+wide_csv() {
+    python3 -c 'import random, sys
+r = random.Random(int(sys.argv[1]))
+print("id,amount,day,note")
+for i in range(1, int(sys.argv[2]) + 1):
+    print(f"{i},{r.randrange(1000, 100000) / 100:.2f},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
+          + "".join(r.choice("0123456789abcdef") for _ in range(9000)))' "$1" "$2"
+}
+
 finish() {
     _check_pending
     echo "$passes passed, $failures failed"

@@ -46,14 +46,8 @@ load() {
 
 # same_as_plain NAME PLAIN: every output of out-NAME equals out-PLAIN's
 same_as_plain() {
-    local n=$1 p=${2:-plain} f
-    for f in parquet/sales/sales.parquet json/sales/sales.jsonl; do
-        if [ -f "out-$n/$f" ] && cmp -s "out-$p/$f" "out-$n/$f"; then
-            pass "$n: $f is the same as from the plain CSV"
-        else
-            fail "$n: $f differs from the plain CSV's (or is missing)"
-        fi
-    done
+    local n=$1 p=${2:-plain}
+    expect_same_files "out-$n" "out-$p" parquet/sales/sales.parquet json/sales/sales.jsonl
     table_rows "out-$p/warehouse.db" sales >"$p.rows"
     table_rows "out-$n/warehouse.db" sales >"$n.rows"
     if [ -s "$n.rows" ] && cmp -s "$p.rows" "$n.rows"; then
