@@ -250,6 +250,16 @@ static void drop_skipped(uint64_t *skip, char **data, size_t *len)
     *len -= k;
 }
 
+/* Adds a prepared GET to the multi handle; on failure frees its header list *hl. */
+static cp_status add_transfer(s3_source *s, CURL *easy, void **hl, cp_error *err)
+{
+    if (curl_multi_add_handle(s->multi, easy) == CURLM_OK)
+        return CP_OK;
+    curl_slist_free_all(*hl);
+    *hl = NULL;
+    return cp_error_set(err, CP_INTERNAL, "%s: curl_multi_add_handle failed", s->base.name);
+}
+
 /* ---- one streaming GET ---- */
 
 static size_t src_write(char *data, size_t size, size_t n, void *ctx)
@@ -320,11 +330,7 @@ static cp_status start_transfer(s3_source *s, cp_error *err)
     s->resp.status = 0;
     s->status_seen = s->ok_status = s->paused = false;
     s->skip = 0;
-    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
-        curl_slist_free_all(s->hl);
-        s->hl = NULL;
-        return cp_error_set(err, CP_INTERNAL, "%s: curl_multi_add_handle failed", s->base.name);
-    }
+    CP_RETURN_IF_ERROR(add_transfer(s, s->easy, &s->hl, err));
     s->active = true;
     return CP_OK;
 }
@@ -505,11 +511,7 @@ static cp_status part_start(s3_source *s, s3_part *p, cp_error *err)
     p->status_seen = p->ok_status = p->overflow = false;
     p->skip = 0;
     p->got_at_start = p->got;
-    if (curl_multi_add_handle(s->multi, p->easy) != CURLM_OK) {
-        curl_slist_free_all(p->hl);
-        p->hl = NULL;
-        return cp_error_set(err, CP_INTERNAL, "%s: curl_multi_add_handle failed", s->base.name);
-    }
+    CP_RETURN_IF_ERROR(add_transfer(s, p->easy, &p->hl, err));
     p->active = true;
     return CP_OK;
 }
