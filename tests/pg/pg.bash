@@ -78,8 +78,9 @@ pg_start() {
     PG_LOG="$PG_DIR/server.log"
     PG_PORT=$(pg_free_port)
     PG_URL="postgresql://csvpipe@127.0.0.1:$PG_PORT/postgres"
-    # the EXIT trap of lib.bash removes $TMP; keep doing that
-    trap 'pg_cleanup; rm -rf "${TMP:-/nonexistent}"' EXIT
+    # this replaces the EXIT traps of lib.bash (removes $TMP) and of moto.bash when it was
+    # sourced before (kills moto and the proxies): keep doing both
+    trap 'pg_cleanup; if declare -F aws_cleanup >/dev/null; then aws_cleanup; fi; rm -rf "${TMP:-/nonexistent}"' EXIT
     if ! pg_as_owner "$PG_BIN/initdb" -D "$PG_DATA" -U csvpipe --auth=trust -E UTF8 --locale=C \
         --no-sync >"$PG_DIR/initdb.log" 2>&1; then
         echo "pg.bash: initdb failed:" >&2
