@@ -14,11 +14,11 @@
  * missing byte with a Range request conditioned on the ETag.
  */
 #include "aws/s3.h"
+#include "util/env.h"
 #include "util/fault.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -706,30 +706,13 @@ static const char *unquote(char *etag)
     return etag;
 }
 
-/* A positive count from the environment variable name clamped to [lo, hi]; dflt when unset or not a
- * count (with a warning). */
-static uint64_t env_count(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return dflt;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || *end || v[0] == '-' || x == 0) {
-        cp_log_warn("%s: '%s' is not a positive whole number; ignored", name, v);
-        return dflt;
-    }
-    return x < lo ? lo : x > hi ? hi : (uint64_t)x;
-}
-
 /* After the HEAD: ranged GETs in parallel for an object larger than one part. */
 static cp_status plan_parts(s3_source *s, cp_error *err)
 {
     s->part_bytes =
-        env_count("CSVPIPE_S3_GET_PART_BYTES", GET_PART_DEFAULT, GET_PART_MIN, GET_PART_MAX);
+        cp_env_count("CSVPIPE_S3_GET_PART_BYTES", GET_PART_DEFAULT, GET_PART_MIN, GET_PART_MAX);
     uint64_t in_flight =
-        env_count("CSVPIPE_S3_GETS_IN_FLIGHT", GETS_IN_FLIGHT_DEFAULT, 1, GETS_IN_FLIGHT_MAX);
+        cp_env_count("CSVPIPE_S3_GETS_IN_FLIGHT", GETS_IN_FLIGHT_DEFAULT, 1, GETS_IN_FLIGHT_MAX);
     uint64_t size = (uint64_t)s->base.size;
     if (in_flight < 2 || size <= s->part_bytes)
         return CP_OK;

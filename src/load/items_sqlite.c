@@ -90,6 +90,7 @@
 #include "load/items_backend.h"
 #include "load/sqlite_db.h"
 #include "table/cell.h"
+#include "util/env.h"
 #include "util/fault.h"
 #include "util/json_escape.h"
 #include "util/log.h"
@@ -283,19 +284,6 @@ static cp_status prepare_schema(sqlite3 *db, cp_error *err)
     return st;
 }
 
-/* CSVPIPE_ITEMS_COMMIT_BYTES, or COMMIT_BYTES; at least COMMIT_BYTES_MIN. */
-static size_t commit_bytes(void)
-{
-    const char *v = getenv("CSVPIPE_ITEMS_COMMIT_BYTES");
-    char *end = NULL;
-    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
-    if (!n || (end && *end))
-        return COMMIT_BYTES;
-    if (n < COMMIT_BYTES_MIN)
-        return COMMIT_BYTES_MIN;
-    return n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
-}
-
 static const struct {
     size_t offset; /* of the statement in sqlite_items */
     const char *sql;
@@ -441,7 +429,8 @@ static cp_items *sqlite_open(const char *path, cp_error *err)
     cp_buf_init(&s->sk_last, CP_BUF_UNLIMITED);
     for (size_t i = 0; i < CP_ITEM_SHARDS; i++)
         cp_buf_init(&s->blocks[i].items, CP_BUF_UNLIMITED);
-    s->commit_bytes = commit_bytes();
+    s->commit_bytes =
+        cp_env_count("CSVPIPE_ITEMS_COMMIT_BYTES", COMMIT_BYTES, COMMIT_BYTES_MIN, SIZE_MAX / 2);
     cp_status st = cp_sqlite_open(path, "item store", ITEMS_PAGE_SIZE, &s->db, err);
     if (st == CP_OK)
         st = cp_sqlite_exec(s->db, ITEMS_CACHE_PRAGMA, "setting the page cache size", err);
