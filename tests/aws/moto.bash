@@ -1,6 +1,7 @@
 # moto.bash - a moto server for the AWS tests (source after tests/cli/lib.bash).
 #
-# moto_start: starts `moto_server` on a free loopback port (readiness wait bounded to 30 s),
+# moto_start: starts moto's server (tests/aws/moto_server.py: moto_server with DynamoDB's
+#   actions one at a time, see there) on a free loopback port (readiness wait bounded to 30 s),
 #   exports AWS_ENDPOINT_URL, AWS_REGION and fake credentials, and isolates the test from
 #   the user's AWS configuration (no shared file, no instance metadata).
 # moto_enable_auth: creates an IAM user with an allow-all policy and an access key in moto,
@@ -48,7 +49,8 @@ bg_start() {
 
 moto_start() {
     MOTO_PORT=$(free_port)
-    bg_start moto env -u INITIAL_NO_AUTH_ACTION_COUNT moto_server -H 127.0.0.1 -p "$MOTO_PORT"
+    bg_start moto env -u INITIAL_NO_AUTH_ACTION_COUNT python3 "$CP_SOURCE_DIR/tests/aws/moto_server.py" \
+        -H 127.0.0.1 -p "$MOTO_PORT"
     if ! wait_http "http://127.0.0.1:$MOTO_PORT/moto-api/data.json" 30; then
         echo "moto_server did not start:" >&2
         cat "$TMP/moto.log" >&2
