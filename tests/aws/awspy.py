@@ -14,6 +14,9 @@ Usage: awspy.py COMMAND ARGS...   (endpoint and credentials from the environment
   secret NAME VALUE          create a Secrets Manager secret
   ddb-scan TABLE OUT         every item of a table as NDJSON (DynamoDB JSON) into OUT
   ddb-check TABLE N SOURCE   keyless items of SOURCE: exactly rows 1..N, each once, right values
+  ddb-missing TABLE DATASET SOURCE N
+                             the rows of 1..N whose keyless item a Scan lacks, and for each
+                             whether GetItem finds it (a Scan's miss, or an item not stored)
 """
 import hashlib
 import json
@@ -114,6 +117,16 @@ def main(argv):
             print("problem:", p)
         print(f"{len(items)} items, {len(problems)} problems")
         return 1 if problems else 0
+    elif cmd == "ddb-missing":
+        table, dataset, source, n = args[0], args[1], args[2], int(args[3])
+        seen = {int(it["_row"]["N"]) for it in scan(table) if it["_source"]["S"] == source}
+        missing = [r for r in range(1, n + 1) if r not in seen]
+        ddb = client("dynamodb")
+        for r in missing[:20]:
+            key = {"pk": {"S": f"{dataset}#{source}#{r % 128}"}, "sk": {"S": f"{r:012d}"}}
+            stored = "Item" in ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
+            print(f"row {r}: {'in the table, missed by the Scan' if stored else 'not in the table'}")
+        print(f"{len(missing)} of {n} rows missing from the Scan")
     else:
         print(__doc__, file=sys.stderr)
         return 2
