@@ -24,8 +24,16 @@ typedef struct cp_file_sink {
     int fd;                 /* -1 when closed */
     cp_status write_status; /* first failure of cp_file_sink_write */
     int write_errno;
-    bool synced; /* cp_file_sink_sync done: the bytes are on disk, fd closed */
+    bool synced;      /* cp_file_sink_sync done: the bytes are on disk, fd closed */
+    size_t unflushed; /* bytes written since the kernel was last asked to write back */
 } cp_file_sink;
+
+/*
+ * Every this many bytes written, the kernel is asked to start writing the file out
+ * (sync_file_range where there is one), so the fsync of cp_file_sink_sync waits for the
+ * tail only instead of the whole file.
+ */
+#define CP_FILE_SINK_WRITEBACK_BYTES ((size_t)8 << 20)
 
 /* Creates the temporary file (mode 0644, truncating a stale one). CP_IO with errno text. */
 cp_status cp_file_sink_open(cp_file_sink *s, const char *path, cp_error *err);
