@@ -21,6 +21,12 @@ typedef struct mem_text {
     size_t len, pos;
 } mem_text;
 
+/*
+ * Text a sample's tokenizer takes at a time: a scan may stop after a few thousand rows,
+ * and the tokenizer's buffer grows for a longer row anyway.
+ */
+#define SCAN_CHUNK_BYTES ((size_t)64 << 10)
+
 static cp_status mem_fill(void *ctx, char *dst, size_t cap, size_t *n, cp_error *err)
 {
     mem_text *m = ctx;
@@ -31,7 +37,11 @@ static cp_status mem_fill(void *ctx, char *dst, size_t cap, size_t *n, cp_error 
     return CP_OK;
 }
 
-/* The rows of the sample, copied out of the tokenizer. */
+/*
+ * The rows of the sample, out of the tokenizer: a value points into the sample's text
+ * where the same bytes stand there (most do), else into a copy in the arena. The text
+ * outlives the sample.
+ */
 typedef struct sample {
     cp_arena arena;
     cp_field **rows;
@@ -49,7 +59,20 @@ static void sample_release(sample *s)
     memset(s, 0, sizeof *s);
 }
 
-static cp_status sample_add(sample *s, const cp_row *row)
+/* Where the bytes of f stand in text, or NULL: f points into the tokenizer's copy of row. */
+static const char *in_text(const mem_text *text, const cp_row *row, const cp_field *f)
+{
+    if (f->data < row->text || f->len > row->text_len ||
+        (size_t)(f->data - row->text) > row->text_len - f->len)
+        return NULL;
+    const uint64_t at = row->offset + (uint64_t)(f->data - row->text);
+    if (at > text->len || f->len > text->len - at)
+        return NULL;
+    const char *p = text->p + at;
+    return memcmp(p, f->data, f->len) == 0 ? p : NULL;
+}
+
+static cp_status sample_add(sample *s, const cp_row *row, const mem_text *text)
 {
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 256;
@@ -71,8 +94,8 @@ static cp_status sample_add(sample *s, const cp_row *row)
     if (!fields)
         return CP_NOMEM;
     for (size_t i = 0; i < row->nfields; i++) {
-        char *d = cp_arena_strndup(&s->arena, row->fields[i].data, row->fields[i].len);
-        if (!d)
+        const char *d = in_text(text, row, &row->fields[i]);
+        if (!d && !(d = cp_arena_strndup(&s->arena, row->fields[i].data, row->fields[i].len)))
             return CP_NOMEM;
         fields[i].data = d;
         fields[i].len = row->fields[i].len;
@@ -124,7 +147,7 @@ static cp_status scan(const char *text, size_t len, bool complete, uint64_t skip
     cp_tokenizer_options o = *limits;
     o.delimiter = delim;
     o.quote = quote;
-    o.chunk_bytes = len + 64 < o.chunk_bytes ? len + 64 : o.chunk_bytes;
+    o.chunk_bytes = SCAN_CHUNK_BYTES;
     cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
     if (!t)
         return CP_NOMEM;
@@ -167,7 +190,7 @@ static cp_status scan(const char *text, size_t len, bool complete, uint64_t skip
                 st->dec_comma++;
         }
         counts[st->rows++] = row.nfields;
-        if (keep && (ret = sample_add(keep, &row)) != CP_OK)
+        if (keep && (ret = sample_add(keep, &row, &(mem_text){text, len, 0})) != CP_OK)
             break;
         last_kept = keep != NULL;
     }
@@ -852,7 +875,7 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
         cp_tokenizer_options o = opts->limits;
         o.delimiter = d->delimiter;
         o.quote = d->quote;
-        o.chunk_bytes = tlen + 64 < o.chunk_bytes ? tlen + 64 : o.chunk_bytes;
+        o.chunk_bytes = SCAN_CHUNK_BYTES;
         cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
         cp_row row;
         if (!t) {
