@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         sink s = {0};
         cp_stream_callbacks cb = {on_batch, on_reject, NULL, &s, NULL, NULL};
-        cp_stream_options so = {7, 256, 3, 1};
+        cp_stream_options so = {7, 256, 3, 1, 0};
         cp_stream_stats stats;
         cp_csv_stream(src, &sr, &o, &so, &cb, &stats, &err);
         cp_sniff_result_release(&sr);

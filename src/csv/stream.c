@@ -63,6 +63,16 @@ cp_status cp_stream_learn_widening(cp_csv_reader *r, cp_type *types, const cp_sc
     }
 }
 
+bool cp_stream_ring_grows(const cp_batch *ring, size_t nmade, size_t memory)
+{
+    if (nmade < CP_STREAM_MIN_BATCHES || !memory)
+        return true;
+    size_t held = 0;
+    for (size_t i = 0; i < nmade; i++)
+        held += cp_batch_memory(&ring[i]);
+    return held < memory;
+}
+
 /* Puts the source's name first; a source's own error (after "line N: ") loses its copy. */
 void cp_stream_name_error(cp_error *err, const char *name)
 {
@@ -101,7 +111,7 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                         const cp_stream_options *so, const cp_stream_callbacks *cb,
                         cp_stream_stats *stats, cp_error *err)
 {
-    cp_stream_options defaults = {8192, (size_t)16 << 20, 3, 1};
+    cp_stream_options defaults = {CP_STREAM_BATCH_ROWS, (size_t)16 << 20, 3, 1, 0};
     if (!so)
         so = &defaults;
     const size_t batch_rows = so->batch_rows ? so->batch_rows : defaults.batch_rows;
@@ -233,6 +243,10 @@ cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_o
                     break;
                 if (cb->on_reuse) {
                     cur = (cur + 1) % nring;
+                    if (cur == nmade && !cp_stream_ring_grows(ring, nmade, so->batches_memory)) {
+                        nring = nmade;
+                        cur = 0;
+                    }
                     if (cur == nmade) {
                         if ((st = cp_batch_init(&ring[cur], schema, batch_rows, batch_bytes,
                                                 max_row)) != CP_OK) {

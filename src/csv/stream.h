@@ -59,7 +59,7 @@ typedef struct cp_stream_callbacks {
 } cp_stream_callbacks;
 
 typedef struct cp_stream_options {
-    size_t batch_rows;     /* default 8192 */
+    size_t batch_rows;     /* default CP_STREAM_BATCH_ROWS */
     size_t batch_bytes;    /* string budget per batch, default 16 MiB */
     unsigned max_restarts; /* default 3 */
     /*
@@ -68,9 +68,16 @@ typedef struct cp_stream_options {
      * the same whatever the count.
      */
     unsigned batches;
+    /*
+     * 0, or the memory (cp_batch_memory) past which the stream makes no more batches: it
+     * then goes round the ones made, never fewer than CP_STREAM_MIN_BATCHES of them.
+     */
+    size_t batches_memory;
 } cp_stream_options;
 
-#define CP_STREAM_MAX_BATCHES 8
+#define CP_STREAM_BATCH_ROWS 8192
+#define CP_STREAM_MIN_BATCHES 3
+#define CP_STREAM_MAX_BATCHES 16
 
 /*
  * Streams src with the sniffed dialect and schema; sniffed->schema is widened in place

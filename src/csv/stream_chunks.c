@@ -414,6 +414,7 @@ typedef struct consumer {
     const char *name;
     cp_batch ring[CP_STREAM_MAX_BATCHES];
     size_t nring, nmade, cur;
+    size_t batches_memory; /* cp_stream_options.batches_memory */
     cp_batch *b;
     uint64_t delta; /* lines before the parse being handed over */
     cp_status stop; /* what stopped a parse handing over on this thread */
@@ -448,6 +449,10 @@ static cp_status flush(consumer *c)
         return st;
     if (cb->on_reuse) {
         c->cur = (c->cur + 1) % c->nring;
+        if (c->cur == c->nmade && !cp_stream_ring_grows(c->ring, c->nmade, c->batches_memory)) {
+            c->nring = c->nmade;
+            c->cur = 0;
+        }
         if (c->cur == c->nmade) {
             if ((st = cp_batch_init(&c->ring[c->cur], sh->schema, sh->batch_rows, sh->batch_bytes,
                                     sh->max_row)) != CP_OK)
@@ -714,7 +719,7 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
     memset(&sh, 0, sizeof sh);
     if (!fits(path, src, sniffed, co, cb, &sh.fd, &sh.size))
         return cp_csv_stream(src, sniffed, opts, so, cb, stats, err);
-    cp_stream_options defaults = {8192, (size_t)16 << 20, 3, 1};
+    cp_stream_options defaults = {CP_STREAM_BATCH_ROWS, (size_t)16 << 20, 3, 1, 0};
     if (!so)
         so = &defaults;
     cp_tokenizer_options limits;
@@ -794,6 +799,7 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
         c.name = src->name;
         c.encoding = CP_ENC_UTF8;
         c.nring = so->batches && cb->on_reuse ? so->batches : 1;
+        c.batches_memory = so->batches_memory;
         if (c.nring > CP_STREAM_MAX_BATCHES)
             c.nring = CP_STREAM_MAX_BATCHES;
         for (size_t i = 0; i < schema->ncolumns; i++)

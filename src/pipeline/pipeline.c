@@ -39,9 +39,12 @@
 
 /*
  * Batches a threaded load keeps in flight: the one being filled and the ones the workers
- * encode (sink_workers.h). It bounds the memory threads add (README.md, "Threads").
+ * encode (sink_workers.h). The more there are, the longer the reading thread runs on while
+ * a worker writes out a row group; new ones are made only while those made hold less than
+ * THREADED_BATCH_MEMORY (cp_stream_options.batches_memory), which bounds the memory threads
+ * add (README.md, "Threads").
  */
-#define THREADED_BATCHES 3
+#define THREADED_BATCH_MEMORY ((size_t)16 << 20)
 
 static volatile sig_atomic_t interrupted;
 
@@ -920,7 +923,7 @@ static cp_status stream_into_sinks(load *l, cp_error *e)
                               l,
                               l->nchecks ? on_row : NULL,
                               l->workers ? on_reuse : NULL};
-    cp_stream_options so = {0, 0, 0, l->workers ? THREADED_BATCHES : 1};
+    cp_stream_options so = {0, 0, 0, l->workers ? CP_STREAM_MAX_BATCHES : 1, THREADED_BATCH_MEMORY};
     /*
      * Parsing in chunks only from 3 threads, on N - 1 of them: at 2 the reading thread and
      * one encoder already fill 2 cores, and chunks add the copy into one thread's batches

@@ -91,6 +91,18 @@ void cp_batch_release(cp_batch *b)
     memset(b, 0, sizeof *b);
 }
 
+size_t cp_batch_memory(const cp_batch *b)
+{
+    const size_t words = (b->capacity + 63) / 64;
+    size_t n = 0;
+    for (size_t i = 0; i < b->schema->ncolumns; i++) {
+        const cp_type_id id = b->schema->columns[i].type.id;
+        n += words * sizeof(uint64_t) + b->cols[i].strings.cap +
+             (id == CP_TYPE_STRING ? b->capacity + 1 : b->capacity) * value_size(id);
+    }
+    return n;
+}
+
 void cp_batch_clear(cp_batch *b, uint64_t first_row)
 {
     b->nrows = 0;

@@ -73,6 +73,8 @@ static inline uint64_t cp_batch_row_number(const cp_batch *b, size_t r)
 cp_status cp_batch_init(cp_batch *b, const cp_schema *schema, size_t capacity, size_t string_budget,
                         size_t max_row_bytes);
 void cp_batch_release(cp_batch *b);
+/* Bytes the batch has allocated: its value arrays, validity bitmaps and string buffers. */
+size_t cp_batch_memory(const cp_batch *b);
 /* Empties the batch; the next row appended is data row number first_row (row_numbers NULL). */
 void cp_batch_clear(cp_batch *b, uint64_t first_row);
 static inline bool cp_batch_full(const cp_batch *b)

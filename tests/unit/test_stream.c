@@ -87,7 +87,7 @@ static cp_status run(const char *text, size_t sample_rows, size_t batch_rows, co
     cp_status st = cp_sniff(src, &o, r, err);
     if (st != CP_OK)
         fail_msg("sniff: %s", err->message);
-    cp_stream_options so = {batch_rows, 0, 0, 1};
+    cp_stream_options so = {batch_rows, 0, 0, 1, 0};
     cp_stream_callbacks cb = {on_batch, on_reject, on_restart, c, NULL, NULL};
     st = cp_csv_stream(src, r, &o, &so, &cb, stats, err);
     cp_source_free(src);
@@ -162,7 +162,7 @@ static void test_batches_in_flight(void **state)
         assert_int_equal(cp_sniff(src, &opt, &r, &err), CP_OK);
         holding h;
         memset(&h, 0, sizeof h);
-        cp_stream_options so = {64, 0, 0, nb};
+        cp_stream_options so = {64, 0, 0, nb, 0};
         cp_stream_callbacks cb = {hold_batch, NULL, hold_restart, &h, NULL, reuse_batch};
         cp_stream_stats st;
         assert_int_equal(cp_csv_stream(src, &r, &opt, &so, &cb, &st, &err), CP_OK);
@@ -173,6 +173,50 @@ static void test_batches_in_flight(void **state)
         assert_int_equal(h.handed, 1000 / 64 + 1 + 900 / 64); /* before and after the restart */
         assert_int_equal(h.most, nb);
         assert_int_equal(h.reused, h.handed);
+        cp_sniff_result_release(&r);
+        cp_source_free(src);
+    }
+}
+
+/* With batches_memory the ring stops growing once its batches hold that much. */
+static void test_batches_memory(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t o = (size_t)snprintf(text, sizeof text, "id,v\n");
+    for (int i = 1; i <= 1000; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%d,%d\n", i, i % 7);
+    size_t one = 0;
+    const struct {
+        size_t batches_of_memory; /* 0: no bound; else the bound is this many batches + 1 byte */
+        size_t most;
+    } cases[] = {{0, CP_STREAM_MAX_BATCHES}, {1, CP_STREAM_MIN_BATCHES}, {4, 5}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cp_source *src = cp_source_open_memory(text, strlen(text), "m.csv");
+        assert_non_null(src);
+        cp_sniff_result r;
+        cp_error err;
+        cp_error_clear(&err);
+        assert_int_equal(cp_sniff(src, NULL, &r, &err), CP_OK);
+        if (!one) {
+            cp_batch probe;
+            assert_int_equal(cp_batch_init(&probe, &r.schema, 64, (size_t)16 << 20, 1024), CP_OK);
+            one = cp_batch_memory(&probe);
+            cp_batch_release(&probe);
+            assert_true(one > 0);
+        }
+        holding h;
+        memset(&h, 0, sizeof h);
+        cp_stream_options so = {64, 0, 0, CP_STREAM_MAX_BATCHES,
+                                cases[k].batches_of_memory ? cases[k].batches_of_memory * one + 1
+                                                           : 0};
+        cp_stream_callbacks cb = {hold_batch, NULL, hold_restart, &h, NULL, reuse_batch};
+        cp_stream_stats st;
+        assert_int_equal(cp_csv_stream(src, &r, NULL, &so, &cb, &st, &err), CP_OK);
+        assert_int_equal(h.rows, 1000);
+        assert_int_equal(h.handed, 1000 / 64 + 1);
+        assert_int_equal(h.most, cases[k].most);
+        assert_int_equal(h.nheld, 0);
         cp_sniff_result_release(&r);
         cp_source_free(src);
     }
@@ -407,7 +451,7 @@ static void test_repeated_header(void **state)
     assert_int_equal(cp_sniff(src, &opts, &r, &err), CP_OK);
     r.schema.columns[1].forced = true;
     memset(&c, 0, sizeof c);
-    cp_stream_options so = {16, 0, 0, 1};
+    cp_stream_options so = {16, 0, 0, 1, 0};
     cp_stream_callbacks cb = {on_batch, on_reject, on_restart, &c, NULL, NULL};
     assert_int_equal(cp_csv_stream(src, &r, &opts, &so, &cb, &st, &err), CP_OK);
     assert_int_equal(st.rows, 297);
@@ -448,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_widen_after_sample),   cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_repeated_header),
         cmocka_unit_test(test_preamble_and_restart), cmocka_unit_test(test_batches_in_flight),
+        cmocka_unit_test(test_batches_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
