@@ -1,11 +1,15 @@
 /*
  * The scanner works on buf[pos..len) with a sentinel line end at buf[len], so the search
- * for the end of an unquoted field checks no bounds: it reads eight bytes at a time and
- * finds the first delimiter, quote, CR or LF among them with word arithmetic (the buffer
- * has eight bytes of padding after the sentinel). When a row runs past the buffered text,
- * the partial row moves to the front, more text is filled in behind it and the row is
- * scanned again from its start: rows are short next to the buffer, so the rescans cost
- * little and the scanner keeps no state between calls.
+ * for the end of an unquoted field checks no bounds. It looks at the buffer in 64-byte
+ * blocks (at multiples of 64 from buf): one pass over a block makes a mask with a bit per
+ * delimiter, CR and LF (SSE2 compares, or word arithmetic elsewhere), and the fields of the
+ * block cost a count of trailing zeros each. The buffer has 64 bytes of padding after the
+ * sentinel, so the block holding it can be read whole. The mask of the last block stays
+ * cached across rows and is dropped whenever the buffer changes (refill). When a row runs
+ * past the buffered text, the partial row moves to the front, more text is filled in
+ * behind it and the row is scanned again from its start: rows are short next to the
+ * buffer, so the rescans cost little and the scanner keeps no state between calls but
+ * that cache.
  */
 #include "csv/tokenizer.h"
 
@@ -17,8 +21,9 @@
 
 enum { C_PLAIN = 0, C_DELIM, C_QUOTE, C_CR, C_LF };
 
-/* bytes readable past the sentinel, so a 16-byte read that starts before it stays inside */
-#define PAD 16
+/* bytes readable past the sentinel, so the 64-byte block holding it can be read whole */
+#define PAD 64
+#define NO_BLOCK SIZE_MAX
 
 struct cp_tokenizer {
     cp_tokenizer_options o;
@@ -36,7 +41,11 @@ struct cp_tokenizer {
     size_t nescaped;
     cp_buf unescaped; /* fields with doubled quotes, undoubled, so the row text stays raw */
     size_t nalloc;
-    uint64_t delim_word, quote_word; /* the delimiter and the quote in every byte */
+    int delim;           /* the delimiter as unsigned char, or -1 when it is the quote, CR or LF */
+    char split;          /* the delimiter, or LF when delim is -1 */
+    uint64_t split_word; /* split in every byte */
+    size_t blk;          /* buf index of the cached block (a multiple of 64), or NO_BLOCK */
+    uint64_t blk_mask;   /* bit k: buf[blk + k] is a delimiter, CR or LF */
     unsigned char cls[256];
 };
 
@@ -91,8 +100,11 @@ cp_tokenizer *cp_tokenizer_new(const cp_tokenizer_options *opts, cp_text_fill_fn
     t->cls[(unsigned char)t->o.quote] = C_QUOTE;
     t->cls['\r'] = C_CR;
     t->cls['\n'] = C_LF;
-    t->delim_word = 0x0101010101010101ULL * (unsigned char)t->o.delimiter;
-    t->quote_word = 0x0101010101010101ULL * (unsigned char)t->o.quote;
+    t->delim =
+        t->cls[(unsigned char)t->o.delimiter] == C_DELIM ? (unsigned char)t->o.delimiter : -1;
+    t->split = t->delim < 0 ? '\n' : t->o.delimiter;
+    t->split_word = 0x0101010101010101ULL * (unsigned char)t->split;
+    t->blk = NO_BLOCK;
     return t;
 }
 
@@ -125,6 +137,7 @@ uint64_t cp_tokenizer_offset(const cp_tokenizer *t)
 /* Moves the partial row to the front and reads more text behind it. */
 static cp_status refill(cp_tokenizer *t, cp_error *err)
 {
+    t->blk = NO_BLOCK;
     if (t->pos > 0) {
         memmove(t->buf, t->buf + t->pos, t->len - t->pos);
         t->len -= t->pos;
@@ -214,47 +227,82 @@ static scan_result skip_line(cp_tokenizer *t, size_t i, size_t *end, size_t *nex
     return SCAN_ROW;
 }
 
-/* A word with the high bit set in each byte of w that equals the byte repeated in pattern. */
+#if !(defined(__SSE2__) && defined(__GNUC__)) && defined(__BYTE_ORDER__) &&                        \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The high bit of each byte of w that equals the byte repeated in pattern, exactly. */
 static inline uint64_t bytes_equal(uint64_t w, uint64_t pattern)
 {
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
     uint64_t x = w ^ pattern;
-    return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+    return ~(((x & low7) + low7) | x) & ~low7;
 }
+#endif
 
-/*
- * The index of the first delimiter, quote, CR or LF at or after i. Stops at the sentinel.
- * SSE2 compares 16 bytes at once; elsewhere the word test flags the bytes of a 64-bit word
- * (a byte above a true match can be flagged too; the lowest flag is exact).
- */
-static inline size_t find_special(const cp_tokenizer *t, const char *b, size_t i)
+/* The mask of split bytes, CRs and LFs among the 64 bytes at p. */
+static inline uint64_t block_mask(const cp_tokenizer *t, const char *p)
 {
 #if defined(__SSE2__) && defined(__GNUC__)
-    const __m128i delim = _mm_set1_epi8(t->o.delimiter), quote = _mm_set1_epi8(t->o.quote);
+    const __m128i delim = _mm_set1_epi8(t->split);
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    for (;;) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, quote)),
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, delim),
                                    _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-        unsigned m = (unsigned)_mm_movemask_epi8(hit);
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-        i += 16;
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(hit) << (16 * k);
     }
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
-    for (;;) {
+    return m;
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t m = 0;
+    for (int k = 0; k < 8; k++) {
         uint64_t w;
-        memcpy(&w, b + i, 8);
-        uint64_t m = bytes_equal(w, t->delim_word) | bytes_equal(w, t->quote_word) |
-                     bytes_equal(w, 0x0A0A0A0A0A0A0A0AULL) | bytes_equal(w, 0x0D0D0D0D0D0D0D0DULL);
-        if (m)
-            return i + ((size_t)__builtin_ctzll(m) >> 3);
-        i += 8;
+        memcpy(&w, p + 8 * k, 8);
+        uint64_t h = bytes_equal(w, t->split_word) | bytes_equal(w, 0x0A0A0A0A0A0A0A0AULL) |
+                     bytes_equal(w, 0x0D0D0D0D0D0D0D0DULL);
+        /* the high bits of the eight bytes gathered into the top byte, byte 0 lowest */
+        m |= (((h >> 7) * 0x0102040810204080ULL) >> 56) << (8 * k);
     }
+    return m;
 #else
-    while (t->cls[(unsigned char)b[i]] == C_PLAIN)
-        i++;
-    return i;
+    uint64_t m = 0;
+    for (int k = 0; k < 64; k++) {
+        m |= (uint64_t)(p[k] == t->split || p[k] == '\r' || p[k] == '\n') << k;
+    }
+    return m;
 #endif
+}
+
+static inline unsigned lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m);
+#else
+    unsigned k = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        k++;
+    }
+    return k;
+#endif
+}
+
+/* The bits of the block holding buf[i] at i and above; caches the block's mask. */
+static inline uint64_t mask_from(cp_tokenizer *t, size_t i)
+{
+    size_t blk = i & ~(size_t)63;
+    if (blk != t->blk) {
+        t->blk = blk;
+        t->blk_mask = block_mask(t, t->buf + blk);
+    }
+    return t->blk_mask & (~0ULL << (i - blk));
+}
+
+/* The mask of the next block, which becomes the cached one. */
+static inline uint64_t next_block(cp_tokenizer *t)
+{
+    t->blk += 64;
+    t->blk_mask = block_mask(t, t->buf + t->blk);
+    return t->blk_mask;
 }
 
 /*
@@ -269,6 +317,7 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
     char *b = t->buf;
     const size_t len = t->len;
     const char q = t->o.quote;
+    const int delim = t->delim;
     size_t i = t->pos;
     size_t n = 0;
     *lines = 0;
@@ -290,18 +339,24 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
         *lines = 1;
         return SCAN_BLANK;
     }
+    /* the split, CR and LF bits of block t->blk at i and above */
+    uint64_t m = mask_from(t, i);
+    size_t room = t->nalloc < t->o.max_columns ? t->nalloc : t->o.max_columns;
     for (;;) {
-        if (n == t->nalloc && !grow_fields(t)) {
-            cp_error_set(err, CP_NOMEM, "out of memory");
-            return SCAN_ERROR;
-        }
-        if (n >= t->o.max_columns) {
-            cp_error_set(err, CP_TOO_MANY_COLUMNS,
-                         "line %llu: more than %zu fields in one row (the column limit)",
-                         (unsigned long long)(t->line + *lines), t->o.max_columns);
-            if (err)
-                err->line = t->line + *lines;
-            return SCAN_ERROR;
+        if (n == room) {
+            if (n >= t->o.max_columns) {
+                cp_error_set(err, CP_TOO_MANY_COLUMNS,
+                             "line %llu: more than %zu fields in one row (the column limit)",
+                             (unsigned long long)(t->line + *lines), t->o.max_columns);
+                if (err)
+                    err->line = t->line + *lines;
+                return SCAN_ERROR;
+            }
+            if (!grow_fields(t)) {
+                cp_error_set(err, CP_NOMEM, "out of memory");
+                return SCAN_ERROR;
+            }
+            room = t->nalloc < t->o.max_columns ? t->nalloc : t->o.max_columns;
         }
         cp_field *f = &t->fields[n++];
         f->quoted = false;
@@ -358,6 +413,7 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
             }
             if (i < len && cls[(unsigned char)b[i]] == C_DELIM) {
                 i++;
+                m = mask_from(t, i);
                 continue;
             }
             if (i == len || b[i] == '\n' || b[i] == '\r')
@@ -390,14 +446,10 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
             }
         }
         const size_t start = i;
-        for (;;) {
-            i = find_special(t, b, i);
-            if (b[i] == q) {
-                i++;
-                continue;
-            }
-            break;
-        }
+        while (!m)
+            m = next_block(t);
+        i = t->blk + lowest_bit(m);
+        m &= m - 1;
         /* b[i] is a delimiter, CR, LF or the sentinel at len */
         f->data = b + start;
         f->len = i - start;
@@ -417,7 +469,7 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
                 return SCAN_MORE;
             goto row_end;
         }
-        if (cls[(unsigned char)b[i]] == C_DELIM) {
+        if ((unsigned char)b[i] == delim) {
             i++;
             continue;
         }

@@ -602,6 +602,156 @@ static void test_skip_lines(void **state)
     }
 }
 
+/*
+ * A plain reference for the cases below: the same rendering as tokenize(), byte by byte,
+ * for the default delimiter and quote.
+ */
+static void reference(const char *s, size_t len, cp_buf *out)
+{
+    uint64_t line = 1;
+    size_t i = 0;
+    cp_buf_reset(out);
+    while (i < len) {
+        if (s[i] == '\n' || s[i] == '\r') {
+            i += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n' ? 2 : 1;
+            line++;
+            continue;
+        }
+        uint64_t end_line = line;
+        size_t mark = out->len;
+        assert_int_equal(cp_buf_printf(out, "%llu:", (unsigned long long)line), CP_OK);
+        bool bad = false;
+        for (size_t nf = 0;; nf++) {
+            if (nf)
+                assert_int_equal(cp_buf_append_char(out, '|'), CP_OK);
+            if (i < len && s[i] == '"') {
+                uint64_t qline = end_line;
+                assert_int_equal(cp_buf_append_char(out, '<'), CP_OK);
+                for (i++;; i++) {
+                    if (i == len) {
+                        out->len = mark;
+                        assert_int_equal(cp_buf_printf(out, "!UNTERMINATED_QUOTE@%llu\n",
+                                                       (unsigned long long)qline),
+                                         CP_OK);
+                        return;
+                    }
+                    if (s[i] == '"' && i + 1 < len && s[i + 1] == '"')
+                        i++;
+                    else if (s[i] == '"')
+                        break;
+                    end_line +=
+                        s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'));
+                    assert_int_equal(cp_buf_append_char(out, s[i]), CP_OK);
+                }
+                i++;
+                assert_int_equal(cp_buf_append_char(out, '>'), CP_OK);
+                if (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r') {
+                    bad = true;
+                    while (i < len && s[i] != '\n' && s[i] != '\r')
+                        i++;
+                    break;
+                }
+            } else {
+                while (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r')
+                    assert_int_equal(cp_buf_append_char(out, s[i++]), CP_OK);
+            }
+            if (i == len || s[i] != ',')
+                break;
+            i++;
+        }
+        if (bad) {
+            out->len = mark;
+            assert_int_equal(cp_buf_printf(out, "%llu!BAD_QUOTE\n", (unsigned long long)line),
+                             CP_OK);
+        } else if (end_line != line) {
+            /* the row starts with LINE: make it LINE-END: */
+            char head[48];
+            int hn = snprintf(head, sizeof head, "%llu-%llu:", (unsigned long long)line,
+                              (unsigned long long)end_line);
+            size_t old = (size_t)snprintf(NULL, 0, "%llu:", (unsigned long long)line);
+            size_t tail = out->len - mark - old;
+            assert_int_equal(cp_buf_reserve(out, (size_t)hn), CP_OK);
+            memmove(out->data + mark + (size_t)hn, out->data + mark + old, tail);
+            memcpy(out->data + mark, head, (size_t)hn);
+            out->len = mark + (size_t)hn + tail;
+        }
+        if (!bad)
+            assert_int_equal(cp_buf_append_char(out, '\n'), CP_OK);
+        if (i < len) {
+            i += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n' ? 2 : 1;
+            end_line++;
+        }
+        line = end_line;
+    }
+}
+
+static uint32_t next_rand(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(*state >> 33);
+}
+
+/*
+ * Rows of every shape placed at every offset of the scanner's 64-byte blocks, filled in
+ * small pieces into a small buffer, so fields end on both sides of each block edge and
+ * of each refill: the tokenizer must agree with the reference everywhere.
+ */
+static void test_block_boundaries(void **state)
+{
+    (void)state;
+    static const mode bmodes[] = {{SIZE_MAX, 0}, {1, 128},  {7, 128},   {63, 128},
+                                  {64, 128},     {65, 128}, {128, 128}, {13, 200}};
+    static const char *const pieces[] = {",",     "\n",         "\r\n",       "\r",
+                                         "\"q\"", "\"a\"\"b\"", "\"x\r\ny\"", "\"\"",
+                                         "a\"b",  "\n\n",       "\"z\"k"};
+    cp_buf text, want, got;
+    cp_buf_init(&text, CP_BUF_UNLIMITED);
+    cp_buf_init(&want, CP_BUF_UNLIMITED);
+    cp_buf_init(&got, CP_BUF_UNLIMITED);
+    uint64_t seed = 1;
+    for (int round = 0; round < 600; round++) {
+        cp_buf_reset(&text);
+        if (round < 200) {
+            /* one piece after every prefix length around the first block edges */
+            size_t pre = 40 + (size_t)round % 100;
+            for (size_t k = 0; k < pre; k++)
+                assert_int_equal(cp_buf_append_char(&text, (char)('a' + k % 7)), CP_OK);
+            const char *p = pieces[(size_t)round % (sizeof pieces / sizeof *pieces)];
+            assert_int_equal(cp_buf_printf(&text, ",%s%s,e\n", p, p), CP_OK);
+            for (size_t k = 0; k < pre; k++)
+                assert_int_equal(cp_buf_append_char(&text, (char)('b' + k % 5)), CP_OK);
+        } else {
+            /* random rows: short fields, some quoted, mixed line ends, blank lines */
+            size_t target = 100 + next_rand(&seed) % 600;
+            while (text.len < target) {
+                uint32_t r = next_rand(&seed) % 16;
+                if (r < 6) {
+                    size_t n = next_rand(&seed) % 12;
+                    for (size_t k = 0; k < n; k++)
+                        assert_int_equal(cp_buf_append_char(&text, (char)('a' + k)), CP_OK);
+                } else if (r < 11) {
+                    assert_int_equal(cp_buf_append_char(&text, ','), CP_OK);
+                } else {
+                    const char *p = pieces[next_rand(&seed) % (sizeof pieces / sizeof *pieces)];
+                    assert_int_equal(cp_buf_append(&text, p, strlen(p)), CP_OK);
+                }
+            }
+        }
+        reference(text.data, text.len, &want);
+        assert_int_equal(cp_buf_append_char(&want, '\0'), CP_OK);
+        for (size_t m = 0; m < sizeof bmodes / sizeof *bmodes; m++) {
+            tokenize(text.data, text.len, NULL, bmodes[m], &got, NULL, NULL);
+            assert_int_equal(cp_buf_append_char(&got, '\0'), CP_OK);
+            if (strcmp(got.data, want.data) != 0)
+                fail_msg("round %d, mode %zu/%zu:\n--- got\n%s--- expected\n%s", round,
+                         bmodes[m].piece, bmodes[m].chunk, got.data, want.data);
+        }
+    }
+    cp_buf_release(&text);
+    cp_buf_release(&want);
+    cp_buf_release(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_columns),           cmocka_unit_test(test_row_too_large),
         cmocka_unit_test(test_offsets_and_fills), cmocka_unit_test(test_scan_word_boundaries),
         cmocka_unit_test(test_skip_lines),        cmocka_unit_test(test_bad_quote_message_utf8),
+        cmocka_unit_test(test_block_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
