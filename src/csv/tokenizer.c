@@ -464,15 +464,12 @@ static scan_result scan_row(cp_tokenizer *t, size_t *nf, size_t *end, size_t *ne
             }
             return SCAN_ERROR;
         }
-        if (i == len) {
-            if (!t->eof)
-                return SCAN_MORE;
-            goto row_end;
-        }
         if ((unsigned char)b[i] == delim) {
             i++;
             continue;
         }
+        if (i == len && !t->eof)
+            return SCAN_MORE; /* the sentinel */
         goto row_end;
     }
 row_end:
