@@ -191,8 +191,8 @@ static cp_status flush_row_group(cp_pq_writer *w, cp_error *err)
         if (st != CP_OK)
             return cp_error_set(err, st, "Parquet statistics: %s", cp_status_message(st));
         cp_pq_encode_column_chunk(&t, &m);
-        CP_RETURN_IF_ERROR(emit(w, c->dict_page.data, c->dict_page.len, err));
-        CP_RETURN_IF_ERROR(emit(w, c->chunk.data, c->chunk.len, err));
+        for (size_t k = 0; k < c->pages.npieces; k++)
+            CP_RETURN_IF_ERROR(emit(w, c->pages.pieces[k].data, c->pages.pieces[k].len, err));
         uncompressed += m.total_uncompressed_size;
         compressed += m.total_compressed_size;
         cp_pq_column_reset(c);
@@ -224,7 +224,7 @@ static size_t held(const cp_pq_writer *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->schema.ncolumns; i++)
-        n += w->cols[i].chunk.len;
+        n += w->cols[i].pages.len;
     return n;
 }
 

@@ -33,8 +33,9 @@ typedef struct cp_pq_options {
                                 less for wide schemas (as page_bytes),
                                 CP_PQ_NO_DICTIONARY = never use dictionaries */
     size_t row_group_memory; /* a row group also closes once the pages it holds in memory
-                                (allocated bytes) pass this; 0 = 32 MiB. It bounds memory
-                                where dictionaries make the encoded pages compress little */
+                                (their bytes in the file, not the slabs around them, see
+                                pq_pages.h) pass this; 0 = 32 MiB. It bounds memory where
+                                dictionaries make the encoded pages compress little */
 } cp_pq_options;
 
 #define CP_PQ_NO_DICTIONARY ((size_t)-1)

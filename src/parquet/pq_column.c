@@ -49,10 +49,8 @@ cp_status cp_pq_column_init(cp_pq_column *c, cp_type type, size_t page_bytes,
     c->defs_lazy = true;
     cp_pq_dict_init(&c->dict, c->physical == CP_PQ_T_BYTE_ARRAY, dictionary_limit);
     cp_buf_init(&c->values, buf_max);
-    cp_buf_init(&c->chunk, buf_max);
-    cp_buf_init(&c->dict_page, buf_max);
+    cp_pq_pages_init(&c->pages, buf_max);
     cp_buf_init(&c->body, buf_max);
-    cp_buf_init(&c->comp, buf_max);
     cp_buf_init(&c->hdr, 4096);
     cp_pq_stats_init(&c->stats, type);
     c->defs = malloc(CP_PQ_PAGE_MAX_VALUES);
@@ -72,10 +70,8 @@ void cp_pq_column_release(cp_pq_column *c)
     free(c->bools);
     cp_pq_dict_release(&c->dict);
     cp_buf_release(&c->values);
-    cp_buf_release(&c->chunk);
-    cp_buf_release(&c->dict_page);
+    cp_pq_pages_release(&c->pages);
     cp_buf_release(&c->body);
-    cp_buf_release(&c->comp);
     cp_buf_release(&c->hdr);
     cp_pq_stats_release(&c->stats);
     memset(c, 0, sizeof *c);
@@ -90,28 +86,40 @@ static void materialize_defs(cp_pq_column *c)
     }
 }
 
-/* Compresses `body` and appends header + compressed body to dst. */
-static cp_status emit_page(cp_pq_column *c, int type, int32_t num_values, int encoding, cp_buf *dst,
+static cp_status chunk_error(cp_status st, cp_error *err)
+{
+    return cp_error_set(err, st, "Parquet column chunk buffer: %s", cp_status_message(st));
+}
+
+/* Compresses `body` into the chunk's pages, its header before it (first: as the first page). */
+static cp_status emit_page(cp_pq_column *c, int type, int32_t num_values, int encoding, bool first,
                            int64_t *uncompressed, int64_t *compressed, cp_error *err)
 {
     if (c->body.len > INT32_MAX)
         return cp_error_set(err, CP_TOO_LARGE, "a Parquet page passed 2 GiB");
-    cp_buf_reset(&c->comp);
-    CP_RETURN_IF_ERROR(cp_pq_compress(c->compressor, c->body.data ? c->body.data : "", c->body.len,
-                                      &c->comp, err));
-    if (c->comp.len > INT32_MAX)
-        return cp_error_set(err, CP_TOO_LARGE, "a compressed Parquet page passed 2 GiB");
-    cp_pq_page_header h = {type, (int32_t)c->body.len, (int32_t)c->comp.len, num_values, encoding};
-    cp_buf_reset(&c->hdr);
-    cp_status st = cp_pq_encode_page_header(&c->hdr, &h);
-    if (st == CP_OK)
-        st = cp_buf_append(dst, c->hdr.data, c->hdr.len);
-    if (st == CP_OK)
-        st = cp_buf_append(dst, c->comp.data, c->comp.len);
+    size_t bound = cp_pq_compress_bound(c->compressor->codec, c->body.len);
+    unsigned char *room;
+    cp_status st = cp_pq_pages_reserve(&c->pages, CP_PQ_PAGE_HEADER_MAX + bound, &room);
     if (st != CP_OK)
-        return cp_error_set(err, st, "Parquet column chunk buffer: %s", cp_status_message(st));
+        return chunk_error(st, err);
+    unsigned char *body = room + CP_PQ_PAGE_HEADER_MAX;
+    size_t body_len;
+    CP_RETURN_IF_ERROR(cp_pq_compress_into(c->compressor, c->body.data ? c->body.data : "",
+                                           c->body.len, body, &body_len, err));
+    if (body_len > INT32_MAX)
+        return cp_error_set(err, CP_TOO_LARGE, "a compressed Parquet page passed 2 GiB");
+    cp_pq_page_header h = {type, (int32_t)c->body.len, (int32_t)body_len, num_values, encoding};
+    cp_buf_reset(&c->hdr);
+    st = cp_pq_encode_page_header(&c->hdr, &h);
+    if (st == CP_OK && c->hdr.len > CP_PQ_PAGE_HEADER_MAX)
+        st = CP_INTERNAL;
+    if (st != CP_OK)
+        return chunk_error(st, err);
+    unsigned char *page = body - c->hdr.len;
+    memcpy(page, c->hdr.data, c->hdr.len);
+    cp_pq_pages_commit(&c->pages, page, c->hdr.len + body_len, first);
     *uncompressed += (int64_t)(c->hdr.len + c->body.len);
-    *compressed += (int64_t)(c->hdr.len + c->comp.len);
+    *compressed += (int64_t)(c->hdr.len + body_len);
     return CP_OK;
 }
 
@@ -154,7 +162,7 @@ static cp_status flush_page(cp_pq_column *c, cp_error *err)
     if (st != CP_OK)
         return cp_error_set(err, st, "Parquet page buffer: %s", cp_status_message(st));
     CP_RETURN_IF_ERROR(emit_page(c, CP_PQ_PAGE_DATA, (int32_t)c->ndefs,
-                                 dict_page ? CP_PQ_ENC_RLE_DICTIONARY : CP_PQ_ENC_PLAIN, &c->chunk,
+                                 dict_page ? CP_PQ_ENC_RLE_DICTIONARY : CP_PQ_ENC_PLAIN, false,
                                  &c->chunk_uncompressed, &c->chunk_compressed, err));
     if (dict_page) {
         c->dict_data_pages++;
@@ -666,17 +674,15 @@ size_t cp_pq_column_buffered(const cp_pq_column *c)
 cp_status cp_pq_column_finish(cp_pq_column *c, cp_error *err)
 {
     CP_RETURN_IF_ERROR(flush_page(c, err));
-    cp_buf_reset(&c->dict_page);
-    c->dict_uncompressed = 0;
+    c->dict_uncompressed = c->dict_compressed = 0;
     if (c->dict_data_pages == 0)
         return CP_OK;
     cp_buf_reset(&c->body);
     cp_status st = cp_buf_append(&c->body, c->dict.plain.data, c->dict.plain.len);
     if (st != CP_OK)
         return cp_error_set(err, st, "Parquet dictionary page: %s", cp_status_message(st));
-    int64_t compressed = 0;
-    return emit_page(c, CP_PQ_PAGE_DICTIONARY, (int32_t)c->dict.n, CP_PQ_ENC_PLAIN, &c->dict_page,
-                     &c->dict_uncompressed, &compressed, err);
+    return emit_page(c, CP_PQ_PAGE_DICTIONARY, (int32_t)c->dict.n, CP_PQ_ENC_PLAIN, true,
+                     &c->dict_uncompressed, &c->dict_compressed, err);
 }
 
 cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, int64_t offset,
@@ -688,9 +694,9 @@ cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, 
     m->codec = codec;
     m->num_values = c->num_values;
     m->total_uncompressed_size = c->chunk_uncompressed + c->dict_uncompressed;
-    m->total_compressed_size = c->chunk_compressed + (int64_t)c->dict_page.len;
-    m->dictionary_page_offset = c->dict_page.len ? offset : -1;
-    m->data_page_offset = offset + (int64_t)c->dict_page.len;
+    m->total_compressed_size = c->chunk_compressed + c->dict_compressed;
+    m->dictionary_page_offset = c->dict_compressed ? offset : -1;
+    m->data_page_offset = offset + c->dict_compressed;
     m->dict_data_pages = c->dict_data_pages;
     m->plain_data_pages = c->plain_data_pages;
     m->null_count = c->stats.null_count;
@@ -712,15 +718,14 @@ cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, 
 
 void cp_pq_column_reset(cp_pq_column *c)
 {
-    cp_buf_reset(&c->chunk);
-    cp_buf_reset(&c->dict_page);
+    cp_pq_pages_reset(&c->pages);
     cp_pq_dict_reset(&c->dict);
     cp_pq_stats_reset(&c->stats);
     c->use_dict = c->dict_ok;
     c->dict_probed = false;
     c->dict_values = 0;
     c->num_values = 0;
-    c->chunk_uncompressed = c->chunk_compressed = c->dict_uncompressed = 0;
+    c->chunk_uncompressed = c->chunk_compressed = c->dict_uncompressed = c->dict_compressed = 0;
     c->dict_data_pages = c->plain_data_pages = 0;
     c->ndefs = c->nidx = c->nbools = 0;
     c->defs_lazy = true;

@@ -5,7 +5,7 @@
  * page (definition levels plus either PLAIN value bytes or dictionary indices); once the
  * page holds about page_bytes of PLAIN-equivalent data (or CP_PQ_PAGE_MAX_VALUES values)
  * it is encoded as a data page v1 (4-byte length + RLE/bit-packed definition levels,
- * then the values), compressed, and appended with its header to `chunk`.
+ * then the values) and compressed straight into `pages`, its header right before it.
  *
  * Dictionary: every non-BOOLEAN column starts in RLE_DICTIONARY; when the dictionary would
  * pass dictionary_limit bytes the pending page is closed and the rest of the chunk is
@@ -13,13 +13,14 @@
  * also given up once CP_PQ_DICT_PROBE_VALUES values of the chunk were encoded with it and
  * more than 9 in 10 of them were distinct (an `id` column): if no page was written yet the
  * pending page is turned into PLAIN and the chunk has no dictionary at all, otherwise the
- * page is closed as above. The dictionary page is produced by cp_pq_column_finish into
- * `dict_page` and must be stored before `chunk`.
+ * page is closed as above. The dictionary page is produced by cp_pq_column_finish as the first
+ * piece of `pages`.
  *
  * Statistics: a value already in the dictionary was counted when it entered it, so in
  * dictionary mode only new entries update min/max (NaNs are counted for every value).
  *
- * Memory: the compressed pages of one chunk, one pending page and the dictionary.
+ * Memory: the compressed pages of one chunk (in slabs kept for the next chunk, pq_pages.h),
+ * one pending page and the dictionary.
  */
 #ifndef CP_PQ_COLUMN_H
 #define CP_PQ_COLUMN_H
@@ -27,6 +28,7 @@
 #include "parquet/pq_compress.h"
 #include "parquet/pq_dict.h"
 #include "parquet/pq_meta.h"
+#include "parquet/pq_pages.h"
 #include "parquet/pq_stats.h"
 #include "table/batch.h"
 
@@ -60,13 +62,13 @@ typedef struct cp_pq_column {
     cp_pq_dict dict;
 
     /* the chunk */
-    cp_buf chunk;           /* data pages with their headers */
-    cp_buf dict_page;       /* dictionary page with its header, after cp_pq_column_finish */
-    cp_buf body, comp, hdr; /* scratch */
+    cp_pq_pages pages; /* the dictionary page (once finished), then the data pages */
+    cp_buf body, hdr;  /* scratch */
     int64_t num_values;
-    int64_t chunk_uncompressed; /* of `chunk`, headers included */
+    int64_t chunk_uncompressed; /* of the data pages, headers included */
     int64_t chunk_compressed;
-    int64_t dict_uncompressed; /* of `dict_page`, header included */
+    int64_t dict_uncompressed; /* of the dictionary page, header included (0: none) */
+    int64_t dict_compressed;
     int32_t dict_data_pages;
     int32_t plain_data_pages;
     cp_pq_stats stats;
@@ -91,8 +93,8 @@ size_t cp_pq_column_buffered(const cp_pq_column *c);
 cp_status cp_pq_column_finish(cp_pq_column *c, cp_error *err);
 
 /*
- * Fills the chunk's footer entry for a chunk stored at file offset `offset` (dict_page then
- * chunk). min/max point into bounds_min/bounds_max, which the caller owns and resets.
+ * Fills the chunk's footer entry for a chunk stored at file offset `offset` (the pieces of
+ * `pages` in order). min/max point into bounds_min/bounds_max, which the caller owns and resets.
  */
 cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, int64_t offset,
                             cp_buf *bounds_min, cp_buf *bounds_max, cp_pq_chunk_meta *m);

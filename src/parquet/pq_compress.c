@@ -4,6 +4,7 @@
 #include "parquet/pq_compress.h"
 
 #include <snappy-c.h>
+#include <string.h>
 #include <strings.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -56,69 +57,81 @@ void cp_pq_compressor_release(cp_pq_compressor *c)
     c->zstd_cctx = NULL;
 }
 
-static cp_status gzip_compress(const void *in, size_t len, cp_buf *out, cp_error *err)
+/* The gzip header and trailer around a deflate stream. */
+#define GZIP_WRAPPER_BYTES 18
+
+size_t cp_pq_compress_bound(cp_pq_codec codec, size_t len)
+{
+    switch (codec) {
+    case CP_PQ_SNAPPY:
+        return snappy_max_compressed_length(len);
+    case CP_PQ_ZSTD:
+        return ZSTD_compressBound(len);
+    case CP_PQ_GZIP:
+        return compressBound((uLong)len) + GZIP_WRAPPER_BYTES;
+    default:
+        return len;
+    }
+}
+
+static cp_status gzip_into(const void *in, size_t len, void *out, size_t *produced, cp_error *err)
 {
     z_stream zs = {0};
     /* windowBits 15 + 16: a gzip header and trailer around the deflate stream */
     if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
         Z_OK)
         return cp_error_set(err, CP_NOMEM, "gzip: cannot initialize the compressor");
-    uLong bound = deflateBound(&zs, (uLong)len);
-    cp_status st = cp_buf_reserve(out, bound);
-    if (st != CP_OK) {
-        deflateEnd(&zs);
-        return cp_error_set(err, st, "gzip: no room for a compressed page of %zu bytes", len);
-    }
+    size_t room = cp_pq_compress_bound(CP_PQ_GZIP, len);
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
-    zs.next_out = (Bytef *)out->data + out->len;
-    zs.avail_out = (uInt)bound;
+    zs.next_out = out;
+    zs.avail_out = (uInt)room;
     int rc = deflate(&zs, Z_FINISH);
-    size_t produced = bound - zs.avail_out;
+    *produced = room - zs.avail_out;
     deflateEnd(&zs);
     if (rc != Z_STREAM_END)
         return cp_error_set(err, CP_INTERNAL, "gzip: compression failed (%d)", rc);
-    out->len += produced;
-    out->data[out->len] = '\0';
     return CP_OK;
+}
+
+cp_status cp_pq_compress_into(cp_pq_compressor *c, const void *in, size_t len, void *out,
+                              size_t *produced, cp_error *err)
+{
+    size_t room = cp_pq_compress_bound(c->codec, len);
+    switch (c->codec) {
+    case CP_PQ_UNCOMPRESSED:
+        if (len)
+            memcpy(out, in, len);
+        *produced = len;
+        return CP_OK;
+    case CP_PQ_SNAPPY:
+        *produced = room;
+        if (snappy_compress(in, len, out, produced) != SNAPPY_OK)
+            return cp_error_set(err, CP_INTERNAL, "snappy: compression failed");
+        return CP_OK;
+    case CP_PQ_ZSTD:
+        if (!c->zstd_cctx && !(c->zstd_cctx = ZSTD_createCCtx()))
+            return cp_error_set(err, CP_NOMEM, "zstd: cannot create a compression context");
+        *produced = ZSTD_compressCCtx(c->zstd_cctx, out, room, in, len, 3);
+        if (ZSTD_isError(*produced))
+            return cp_error_set(err, CP_INTERNAL, "zstd: %s", ZSTD_getErrorName(*produced));
+        return CP_OK;
+    case CP_PQ_GZIP:
+        return gzip_into(in, len, out, produced, err);
+    }
+    return cp_error_set(err, CP_USAGE, "unknown Parquet codec %d", (int)c->codec);
 }
 
 cp_status cp_pq_compress(cp_pq_compressor *c, const void *in, size_t len, cp_buf *out,
                          cp_error *err)
 {
-    cp_status st;
-    switch (c->codec) {
-    case CP_PQ_UNCOMPRESSED:
-        st = cp_buf_append(out, in, len);
-        return st == CP_OK ? CP_OK : cp_error_set(err, st, "page buffer: cannot grow");
-    case CP_PQ_SNAPPY: {
-        size_t bound = snappy_max_compressed_length(len);
-        st = cp_buf_reserve(out, bound);
-        if (st != CP_OK)
-            return cp_error_set(err, st, "snappy: no room for a page of %zu bytes", len);
-        size_t produced = bound;
-        if (snappy_compress(in, len, out->data + out->len, &produced) != SNAPPY_OK)
-            return cp_error_set(err, CP_INTERNAL, "snappy: compression failed");
-        out->len += produced;
-        out->data[out->len] = '\0';
-        return CP_OK;
-    }
-    case CP_PQ_ZSTD: {
-        if (!c->zstd_cctx && !(c->zstd_cctx = ZSTD_createCCtx()))
-            return cp_error_set(err, CP_NOMEM, "zstd: cannot create a compression context");
-        size_t bound = ZSTD_compressBound(len);
-        st = cp_buf_reserve(out, bound);
-        if (st != CP_OK)
-            return cp_error_set(err, st, "zstd: no room for a page of %zu bytes", len);
-        size_t produced = ZSTD_compressCCtx(c->zstd_cctx, out->data + out->len, bound, in, len, 3);
-        if (ZSTD_isError(produced))
-            return cp_error_set(err, CP_INTERNAL, "zstd: %s", ZSTD_getErrorName(produced));
-        out->len += produced;
-        out->data[out->len] = '\0';
-        return CP_OK;
-    }
-    case CP_PQ_GZIP:
-        return gzip_compress(in, len, out, err);
-    }
-    return cp_error_set(err, CP_USAGE, "unknown Parquet codec %d", (int)c->codec);
+    cp_status st = cp_buf_reserve(out, cp_pq_compress_bound(c->codec, len));
+    if (st != CP_OK)
+        return cp_error_set(err, st, "%s: no room for a compressed page of %zu bytes",
+                            cp_pq_codec_name(c->codec), len);
+    size_t produced = 0;
+    CP_RETURN_IF_ERROR(cp_pq_compress_into(c, in, len, out->data + out->len, &produced, err));
+    out->len += produced;
+    out->data[out->len] = '\0';
+    return CP_OK;
 }

@@ -29,7 +29,9 @@ const char *cp_pq_codec_name(cp_pq_codec codec);
 
 /*
  * A compressor owns the codec's reusable state (a zstd context); init allocates nothing.
- * cp_pq_compress appends the compressed form of in[0..len) to out (the caller resets out).
+ * cp_pq_compress_into writes the compressed form of in[0..len) to out, which has room for
+ * cp_pq_compress_bound(codec, len) bytes, and sets *produced; cp_pq_compress appends it to
+ * a buffer instead (the caller resets out).
  */
 typedef struct cp_pq_compressor {
     cp_pq_codec codec;
@@ -38,6 +40,9 @@ typedef struct cp_pq_compressor {
 
 void cp_pq_compressor_init(cp_pq_compressor *c, cp_pq_codec codec);
 void cp_pq_compressor_release(cp_pq_compressor *c);
+size_t cp_pq_compress_bound(cp_pq_codec codec, size_t len);
+cp_status cp_pq_compress_into(cp_pq_compressor *c, const void *in, size_t len, void *out,
+                              size_t *produced, cp_error *err);
 cp_status cp_pq_compress(cp_pq_compressor *c, const void *in, size_t len, cp_buf *out,
                          cp_error *err);
 

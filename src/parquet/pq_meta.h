@@ -57,7 +57,11 @@ typedef struct cp_pq_page_header {
     int encoding;              /* of the values */
 } cp_pq_page_header;
 
-/* Appends a PageHeader (data page v1 with RLE level encodings, or a dictionary page). */
+/*
+ * Appends a PageHeader (data page v1 with RLE level encodings, or a dictionary page) of at
+ * most CP_PQ_PAGE_HEADER_MAX bytes.
+ */
+#define CP_PQ_PAGE_HEADER_MAX 64
 cp_status cp_pq_encode_page_header(cp_buf *out, const cp_pq_page_header *h);
 
 /* What the footer says about one column chunk. */

@@ -16,6 +16,7 @@
 #include "util/file_sink.h"
 
 #include <math.h>
+#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,331 @@ static void test_row_groups_by_memory(void **state)
     cp_schema_release(&s);
 }
 
+/* Reserves n bytes in p, fills the last len of them with byte v and commits those. */
+static void put_piece(cp_pq_pages *p, size_t n, size_t len, unsigned char v, bool first)
+{
+    unsigned char *room;
+    assert_int_equal(cp_pq_pages_reserve(p, n, &room), CP_OK);
+    memset(room + n - len, v, len);
+    cp_pq_pages_commit(p, room + n - len, len, first);
+}
+
+/*
+ * The page store: pieces in commit order (a first one in front), reservations larger than
+ * any slab so far, slabs kept by reset and replaced when too small, the size limit.
+ */
+static void test_pages_store(void **state)
+{
+    (void)state;
+    cp_pq_pages p;
+    cp_pq_pages_init(&p, (size_t)64 << 20);
+    for (int round = 0; round < 3; round++) {
+        const size_t big = round == 2 ? (size_t)5 << 20 : 300000;
+        for (unsigned char v = 1; v <= 40; v++)
+            put_piece(&p, v % 10 == 0 ? big : 5000, v % 10 == 0 ? big - 64 : 4000, v, false);
+        put_piece(&p, 100000, 99000, 99, true);
+        assert_int_equal(p.npieces, 41);
+        assert_int_equal(p.len, 99000 + 36 * 4000 + 4 * (big - 64));
+        assert_int_equal(p.pieces[0].len, 99000);
+        assert_int_equal(p.pieces[0].data[98999], 99);
+        for (size_t k = 1; k < p.npieces; k++) {
+            const cp_pq_piece *pc = &p.pieces[k];
+            assert_int_equal(pc->len, k % 10 == 0 ? big - 64 : 4000);
+            assert_int_equal(pc->data[0], k);
+            assert_int_equal(pc->data[pc->len - 1], k);
+        }
+        assert_true(p.nslabs > 2);
+        cp_pq_pages_reset(&p);
+        assert_int_equal(p.len, 0);
+    }
+    unsigned char *room;
+    assert_int_equal(cp_pq_pages_reserve(&p, (size_t)65 << 20, &room), CP_TOO_LARGE);
+    cp_pq_pages_release(&p);
+    assert_int_equal(p.nslabs, 0);
+    cp_pq_pages_release(&p);
+}
+
+/* The large-page file of test_pages_in_slabs: STRING columns then small INT64 ones. */
+#define SLAB_STRINGS 6
+#define SLAB_INTS 30
+#define SLAB_ROWS 24000
+
+static uint64_t mix(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Value of row r in STRING column k: its column and row, then 20 to 339 random letters. */
+static size_t slab_string(size_t k, size_t r, char *out)
+{
+    int n = snprintf(out, 32, "c%02zu r%07zu ", k, r);
+    uint64_t h = mix(k * 1000003 + r);
+    size_t len = (size_t)n + 20 + h % 320;
+    for (size_t i = (size_t)n; i < len; i++) {
+        h = mix(h + i);
+        out[i] = (char)('A' + h % 58);
+    }
+    return len;
+}
+
+static uint64_t uvarint(const unsigned char **p)
+{
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+}
+
+/* A compact-protocol i32 field value. */
+static int32_t zigzag32(const unsigned char **p)
+{
+    uint64_t v = uvarint(p);
+    return (int32_t)((v >> 1) ^ (~(v & 1) + 1));
+}
+
+typedef struct page_header {
+    int32_t type, uncompressed, compressed, num_values, encoding;
+} page_header;
+
+/* Reads the PageHeader at *p (only i32 fields and one nested header, as csvpipe writes). */
+static page_header read_page_header(const unsigned char **p)
+{
+    page_header h = {-1, -1, -1, -1, -1};
+    int id = 0;
+    for (unsigned char b; (b = *(*p)++) != 0;) {
+        id += b >> 4;
+        if ((b & 15) == 12) {
+            int sub = 0;
+            for (unsigned char c; (c = *(*p)++) != 0;) {
+                sub += c >> 4;
+                assert_int_equal(c & 15, 5);
+                int32_t v = zigzag32(p);
+                if (sub == 1)
+                    h.num_values = v;
+                else if (sub == 2)
+                    h.encoding = v;
+            }
+            continue;
+        }
+        assert_int_equal(b & 15, 5);
+        int32_t v = zigzag32(p);
+        if (id == 1)
+            h.type = v;
+        else if (id == 2)
+            h.uncompressed = v;
+        else if (id == 3)
+            h.compressed = v;
+    }
+    return h;
+}
+
+/* What the reader knows: the chunk's dictionary and the next row of every column. */
+typedef struct slab_reader {
+    unsigned char *dict; /* the body of the last dictionary page */
+    size_t dict_len;
+    const unsigned char **entries; /* its values, PLAIN */
+    size_t nentries;
+    size_t next[SLAB_STRINGS + SLAB_INTS];
+} slab_reader;
+
+/* One PLAIN value at *p (STRING or INT64 by its column), the next of its column. */
+static void check_value(slab_reader *rd, const unsigned char *p)
+{
+    if (p[4] != 'c') {
+        int64_t v = (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
+        size_t k = (size_t)(v / 100);
+        assert_true(k >= SLAB_STRINGS && k < SLAB_STRINGS + SLAB_INTS);
+        assert_int_equal(v % 100, rd->next[k]++ % 7);
+        return;
+    }
+    char want[400];
+    size_t k = (size_t)(p[5] - '0') * 10 + (size_t)(p[6] - '0');
+    assert_true(k < SLAB_STRINGS);
+    assert_int_equal(le32(p), slab_string(k, rd->next[k]++, want));
+    assert_memory_equal(p + 4, want, le32(p));
+}
+
+/* PLAIN bytes of the value at p. */
+static size_t plain_len(const unsigned char *p, bool strings)
+{
+    return strings ? 4 + le32(p) : 8;
+}
+
+static void read_dictionary(slab_reader *rd, const unsigned char *body, size_t len, int32_t n)
+{
+    free(rd->dict);
+    free(rd->entries);
+    rd->dict = malloc(len + 8);
+    rd->entries = malloc((size_t)n * sizeof *rd->entries);
+    assert_true(rd->dict && rd->entries);
+    memcpy(rd->dict, body, len);
+    bool strings = (size_t)n * 8 != len;
+    size_t off = 0;
+    for (int32_t i = 0; i < n; i++) {
+        rd->entries[i] = rd->dict + off;
+        off += plain_len(rd->dict + off, strings);
+    }
+    assert_int_equal(off, len);
+    rd->nentries = (size_t)n;
+}
+
+/* A data page without nulls: PLAIN values, or dictionary indices in the RLE/bit-packed hybrid. */
+static void read_data_page(slab_reader *rd, const unsigned char *body, size_t len, page_header h)
+{
+    const unsigned char *end = body + len;
+    body += 4 + le32(body); /* definition levels */
+    if (h.encoding == 0) {
+        bool strings = body[4] == 'c';
+        for (int32_t i = 0; i < h.num_values; i++) {
+            check_value(rd, body);
+            body += plain_len(body, strings);
+        }
+        assert_ptr_equal(body, end);
+        return;
+    }
+    assert_int_equal(h.encoding, 8);
+    unsigned bw = *body++;
+    int32_t done = 0;
+    while (done < h.num_values) {
+        uint64_t run = uvarint(&body);
+        if (run & 1) { /* bit-packed groups of 8 */
+            size_t count = (size_t)(run >> 1) * 8;
+            for (size_t i = 0; i < count && done < h.num_values; i++, done++) {
+                size_t idx = 0;
+                for (unsigned bit = 0; bit < bw; bit++) {
+                    size_t at = i * bw + bit;
+                    idx |= (size_t)((body[at / 8] >> (at % 8)) & 1) << bit;
+                }
+                assert_true(idx < rd->nentries);
+                check_value(rd, rd->entries[idx]);
+            }
+            body += (size_t)(run >> 1) * bw;
+        } else {
+            size_t idx = 0;
+            for (unsigned i = 0; i < (bw + 7) / 8; i++)
+                idx |= (size_t)*body++ << (8 * i);
+            assert_true(idx < rd->nentries);
+            for (uint64_t i = 0; i < run >> 1; i++, done++)
+                check_value(rd, rd->entries[idx]);
+        }
+    }
+    assert_ptr_equal(body, end);
+}
+
+/*
+ * Walks the pages of the file front to the footer, decoding each: every value comes back
+ * in its column in row order.
+ */
+static void read_back_slab_file(const cp_buf *file, cp_pq_codec codec)
+{
+    const unsigned char *p = (const unsigned char *)file->data + 4;
+    const unsigned char *footer = (const unsigned char *)file->data + file->len - 8 -
+                                  le32((const unsigned char *)file->data + file->len - 8);
+    slab_reader rd = {0};
+    unsigned dict_pages = 0;
+    unsigned char *plain = malloc((size_t)4 << 20);
+    assert_non_null(plain);
+    while (p < footer) {
+        page_header h = read_page_header(&p);
+        assert_true(h.compressed >= 0 && p + h.compressed <= footer);
+        const unsigned char *body = p;
+        if (codec == CP_PQ_SNAPPY) {
+            size_t n = (size_t)4 << 20;
+            assert_int_equal(
+                snappy_uncompress((const char *)p, (size_t)h.compressed, (char *)plain, &n),
+                SNAPPY_OK);
+            assert_int_equal(n, h.uncompressed);
+            body = plain;
+        } else {
+            assert_int_equal(h.compressed, h.uncompressed);
+        }
+        if (h.type == 2) {
+            dict_pages++;
+            read_dictionary(&rd, body, (size_t)h.uncompressed, h.num_values);
+        } else {
+            assert_int_equal(h.type, 0);
+            read_data_page(&rd, body, (size_t)h.uncompressed, h);
+        }
+        p += h.compressed;
+    }
+    assert_ptr_equal(p, footer);
+    for (size_t k = 0; k < SLAB_STRINGS + SLAB_INTS; k++)
+        assert_int_equal(rd.next[k], SLAB_ROWS);
+    assert_true(dict_pages >= SLAB_INTS * 3);
+    free(rd.dict);
+    free(rd.entries);
+    free(plain);
+}
+
+/*
+ * Pages of 256 KiB, past the first slab of a chunk, in chunks of several slabs (the later
+ * ones mapped), next to many small chunks whose dictionary page is stored last and written
+ * first, over several row groups that reuse the slabs: read back page by page.
+ */
+static void test_pages_in_slabs(void **state)
+{
+    (void)state;
+    const size_t ncols = SLAB_STRINGS + SLAB_INTS;
+    cp_schema s;
+    assert_int_equal(cp_schema_init(&s, ncols), CP_OK);
+    char names[SLAB_STRINGS + SLAB_INTS][8];
+    const char *headers[SLAB_STRINGS + SLAB_INTS];
+    size_t lens[SLAB_STRINGS + SLAB_INTS];
+    for (size_t i = 0; i < ncols; i++) {
+        s.columns[i].type = cp_type_of(i < SLAB_STRINGS ? CP_TYPE_STRING : CP_TYPE_INT64);
+        lens[i] = (size_t)snprintf(names[i], sizeof names[i], "c%zu", i);
+        headers[i] = names[i];
+    }
+    assert_int_equal(cp_schema_set_names(&s, headers, lens, NULL), CP_OK);
+    const size_t batch_rows = 4000;
+    cp_batch b;
+    assert_int_equal(cp_batch_init(&b, &s, batch_rows, 8 << 20, 1024), CP_OK);
+    const cp_pq_codec codecs[] = {CP_PQ_UNCOMPRESSED, CP_PQ_SNAPPY};
+    for (size_t ci = 0; ci < 2; ci++) {
+        mem_out m = {0};
+        cp_buf_init(&m.buf, 256 << 20);
+        cp_pq_options o;
+        cp_pq_options_init(&o);
+        o.codec = codecs[ci];
+        o.page_bytes = 256 << 10;
+        o.row_group_bytes = 8 << 20;
+        cp_error err;
+        cp_pq_writer *w;
+        assert_int_equal(cp_pq_writer_new(&s, &o, mem_write, &m, &w, &err), CP_OK);
+        for (size_t r0 = 0; r0 < SLAB_ROWS; r0 += batch_rows) {
+            cp_batch_clear(&b, 1 + r0);
+            for (size_t i = 0; i < ncols; i++)
+                memset(b.cols[i].validity, 0xff, (batch_rows + 63) / 64 * 8);
+            for (size_t r = 0; r < batch_rows; r++) {
+                for (size_t k = 0; k < SLAB_STRINGS; k++) {
+                    char tmp[400];
+                    size_t len = slab_string(k, r0 + r, tmp);
+                    cp_column_data *d = &b.cols[k];
+                    d->v.offsets[r] = (uint32_t)d->strings.len;
+                    assert_int_equal(cp_buf_append(&d->strings, tmp, len), CP_OK);
+                    d->v.offsets[r + 1] = (uint32_t)d->strings.len;
+                }
+                for (size_t k = SLAB_STRINGS; k < ncols; k++)
+                    b.cols[k].v.i64[r] = (int64_t)(k * 100 + (r0 + r) % 7);
+            }
+            b.nrows = batch_rows;
+            assert_int_equal(cp_pq_writer_write_batch(w, &b, &err), CP_OK);
+        }
+        assert_int_equal(cp_pq_writer_finish(w, &err), CP_OK);
+        assert_true(cp_pq_writer_row_groups(w) >= 3);
+        read_back_slab_file(&m.buf, codecs[ci]);
+        cp_pq_writer_free(w);
+        cp_buf_release(&m.buf);
+    }
+    cp_batch_release(&b);
+    cp_schema_release(&s);
+}
+
 /* Rows [0, n) of column 0 of b into c, in slices of 256 rows as the writer does. */
 static void write_slices(cp_pq_column *c, const cp_batch *b, size_t n)
 {
@@ -310,12 +636,20 @@ static void write_slices(cp_pq_column *c, const cp_batch *b, size_t n)
         assert_int_equal(cp_pq_column_write(c, b, 0, r, r + 256 < n ? r + 256 : n, &err), CP_OK);
 }
 
-static bool contains_bytes(const cp_buf *b, const void *p, size_t n)
+/* Whether the chunk's stored pages, in file order, hold the n bytes at p. */
+static bool contains_bytes(const cp_pq_column *c, const void *p, size_t n)
 {
-    for (size_t i = 0; i + n <= b->len; i++)
-        if (memcmp(b->data + i, p, n) == 0)
-            return true;
-    return false;
+    cp_buf all;
+    cp_buf_init(&all, CP_BUF_UNLIMITED);
+    for (size_t k = 0; k < c->pages.npieces; k++)
+        assert_int_equal(cp_buf_append(&all, c->pages.pieces[k].data, c->pages.pieces[k].len),
+                         CP_OK);
+    assert_int_equal(all.len, c->pages.len);
+    bool found = false;
+    for (size_t i = 0; !found && i + n <= all.len; i++)
+        found = memcmp(all.data + i, p, n) == 0;
+    cp_buf_release(&all);
+    return found;
 }
 
 /* One INT64 column chunk of n rows, value(r) for row r, through the column writer. */
@@ -369,7 +703,7 @@ static void test_dictionary_give_up(void **state)
     int64_chunk(&c, &comp, (size_t)1 << 20, n, unique_value);
     assert_int_equal(c.dict_data_pages, 0);
     assert_int_equal(c.plain_data_pages, 1);
-    assert_int_equal(c.dict_page.len, 0);
+    assert_int_equal(c.dict_compressed, 0);
     assert_int_equal(c.dict.n, 0);
     assert_int_equal(c.stats.min.i64, unique_value(0));
     assert_int_equal(c.stats.max.i64, unique_value(n - 1));
@@ -379,14 +713,14 @@ static void test_dictionary_give_up(void **state)
     for (size_t r = 0; r < n; r++)
         for (int k = 0; k < 8; k++)
             plain[r * 8 + k] = (unsigned char)((uint64_t)unique_value(r) >> (8 * k));
-    assert_true(contains_bytes(&c.chunk, plain, n * 8)); /* every value, PLAIN, in order */
+    assert_true(contains_bytes(&c, plain, n * 8)); /* every value, PLAIN, in order */
     cp_pq_column_release(&c);
 
     int64_chunk(&c, &comp, (size_t)1 << 20, n, few_values);
     assert_int_equal(c.dict_data_pages, 1);
     assert_int_equal(c.plain_data_pages, 0);
     assert_int_equal(c.dict.n, 10);
-    assert_true(c.dict_page.len > 0);
+    assert_true(c.dict_compressed > 0);
     assert_int_equal(c.stats.min.i64, -3);
     assert_int_equal(c.stats.max.i64, 6);
     cp_pq_column_release(&c);
@@ -395,10 +729,10 @@ static void test_dictionary_give_up(void **state)
     int64_chunk(&c, &comp, 2048, n, unique_value);
     assert_int_equal(c.dict_data_pages, CP_PQ_DICT_PROBE_VALUES / 256);
     assert_int_equal(c.plain_data_pages, (n - CP_PQ_DICT_PROBE_VALUES + 255) / 256);
-    assert_true(c.dict_page.len > 0);
+    assert_true(c.dict_compressed > 0);
     assert_int_equal(c.stats.min.i64, unique_value(0));
     assert_int_equal(c.stats.max.i64, unique_value(n - 1));
-    assert_true(contains_bytes(&c.chunk, plain + (n - 16) * 8, 16 * 8));
+    assert_true(contains_bytes(&c, plain + (n - 16) * 8, 16 * 8));
     cp_pq_column_release(&c);
     free(plain);
 
@@ -441,7 +775,7 @@ static void test_dictionary_give_up(void **state)
     assert_int_equal(c.dict_data_pages, 0);
     assert_int_equal(c.plain_data_pages, 1);
     assert_int_equal(c.stats.null_count, (int64_t)nulls);
-    assert_true(contains_bytes(&c.chunk, want.data, want.len));
+    assert_true(contains_bytes(&c, want.data, want.len));
     assert_int_equal(c.stats.smin.len, strlen(smin));
     assert_memory_equal(c.stats.smin.data, smin, strlen(smin));
     assert_int_equal(c.stats.smax.len, strlen(smax));
@@ -594,6 +928,8 @@ int main(void)
         cmocka_unit_test(test_zero_rows),
         cmocka_unit_test(test_row_groups_by_size),
         cmocka_unit_test(test_row_groups_by_memory),
+        cmocka_unit_test(test_pages_store),
+        cmocka_unit_test(test_pages_in_slabs),
         cmocka_unit_test(test_suspend),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_sink),

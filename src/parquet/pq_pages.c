@@ -1,0 +1,158 @@
+/* pq_pages.c - column chunk pages in slabs (see pq_pages.h). */
+#include "parquet/pq_pages.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SLAB_MIN ((size_t)64 << 10)
+#define SLAB_MAX ((size_t)4 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void cp_pq_pages_init(cp_pq_pages *p, size_t max)
+{
+    memset(p, 0, sizeof *p);
+    p->max = max;
+}
+
+/* size bytes aligned to a huge page and advised to use them; NULL when mmap fails. */
+static unsigned char *map_huge(size_t size)
+{
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    size_t span = size + HUGE_PAGE;
+    unsigned char *m =
+        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uintptr_t aligned = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    unsigned char *start = m + (aligned - (uintptr_t)m);
+    if (start > m)
+        munmap(m, (size_t)(start - m));
+    munmap(start + size, span - size - (size_t)(start - m));
+    (void)madvise(start, size, MADV_HUGEPAGE);
+    return start;
+#else
+    (void)size;
+    return NULL;
+#endif
+}
+
+static cp_status slab_new(cp_pq_slab *s, size_t size)
+{
+    s->cap = size;
+    s->mapped = false;
+    if (size >= HUGE_PAGE && (s->data = map_huge(size)) != NULL) {
+        s->mapped = true;
+        return CP_OK;
+    }
+    s->data = malloc(size);
+    return s->data ? CP_OK : CP_NOMEM;
+}
+
+static void slab_free(cp_pq_slab *s)
+{
+    if (s->mapped)
+        munmap(s->data, s->cap);
+    else
+        free(s->data);
+}
+
+void cp_pq_pages_release(cp_pq_pages *p)
+{
+    for (size_t i = 0; i < p->nslabs; i++)
+        slab_free(&p->slabs[i]);
+    free(p->slabs);
+    free(p->pieces);
+    cp_pq_pages_init(p, p->max);
+}
+
+void cp_pq_pages_reset(cp_pq_pages *p)
+{
+    p->npieces = 0;
+    p->len = 0;
+    p->cur = 0;
+    p->used = 0;
+}
+
+/* The size of a new slab at index `at` for a reservation of n bytes. */
+static size_t slab_size(const cp_pq_pages *p, size_t at, size_t n)
+{
+    size_t size = at ? 2 * p->slabs[at - 1].cap : SLAB_MIN;
+    if (size > SLAB_MAX)
+        size = SLAB_MAX;
+    if (n <= SIZE_MAX / 4 && size < 4 * n)
+        size = 4 * n;
+    if (size > p->max)
+        size = n > SLAB_MIN ? n : SLAB_MIN;
+    if (size >= HUGE_PAGE && size <= SIZE_MAX - HUGE_PAGE)
+        size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    return size;
+}
+
+/* table with room for twice *cap elements of elem bytes (*cap updated); NULL: no memory. */
+static void *grow_table(void *table, size_t *cap, size_t elem)
+{
+    size_t n = *cap ? 2 * *cap : 16;
+    void *t = realloc(table, n * elem);
+    if (t)
+        *cap = n;
+    return t;
+}
+
+/* Moves on to a slab with n free bytes: the next kept one when it is big enough, else a new one. */
+static cp_status next_slab(cp_pq_pages *p, size_t n)
+{
+    size_t at = p->used && p->cur < p->nslabs ? p->cur + 1 : p->cur;
+    if (at < p->nslabs && p->slabs[at].cap >= n) {
+        p->cur = at;
+        p->used = 0;
+        return CP_OK;
+    }
+    if (at == p->slabs_cap) {
+        cp_pq_slab *t = grow_table(p->slabs, &p->slabs_cap, sizeof *p->slabs);
+        if (!t)
+            return CP_NOMEM;
+        p->slabs = t;
+    }
+    cp_pq_slab s;
+    CP_RETURN_IF_ERROR(slab_new(&s, slab_size(p, at, n)));
+    if (at < p->nslabs)
+        slab_free(&p->slabs[at]);
+    else
+        p->nslabs++;
+    p->slabs[at] = s;
+    p->cur = at;
+    p->used = 0;
+    return CP_OK;
+}
+
+cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room)
+{
+    if (n > p->max || p->len > p->max - n)
+        return CP_TOO_LARGE;
+    if (p->npieces == p->pieces_cap) {
+        cp_pq_piece *t = grow_table(p->pieces, &p->pieces_cap, sizeof *p->pieces);
+        if (!t)
+            return CP_NOMEM;
+        p->pieces = t;
+    }
+    if (p->cur >= p->nslabs || p->slabs[p->cur].cap - p->used < n)
+        CP_RETURN_IF_ERROR(next_slab(p, n));
+    *room = p->slabs[p->cur].data + p->used;
+    return CP_OK;
+}
+
+void cp_pq_pages_commit(cp_pq_pages *p, const unsigned char *start, size_t len, bool first)
+{
+    p->used = (size_t)(start + len - p->slabs[p->cur].data);
+    cp_pq_piece piece = {start, len};
+    if (first) {
+        memmove(p->pieces + 1, p->pieces, p->npieces * sizeof *p->pieces);
+        p->pieces[0] = piece;
+    } else {
+        p->pieces[p->npieces] = piece;
+    }
+    p->npieces++;
+    p->len += len;
+}
