@@ -9,6 +9,7 @@
 #define SLAB_MIN ((size_t)64 << 10)
 #define SLAB_MAX ((size_t)4 << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
+#define MAPPED_MIN ((size_t)1 << 20) /* slabs from here on are whole huge pages */
 
 void cp_pq_pages_init(cp_pq_pages *p, size_t max)
 {
@@ -21,8 +22,7 @@ static unsigned char *map_huge(size_t size)
 {
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
     size_t span = size + HUGE_PAGE;
-    unsigned char *m =
-        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
     uintptr_t aligned = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
@@ -42,7 +42,7 @@ static cp_status slab_new(cp_pq_slab *s, size_t size)
 {
     s->cap = size;
     s->mapped = false;
-    if (size >= HUGE_PAGE && (s->data = map_huge(size)) != NULL) {
+    if (size >= MAPPED_MIN && (s->data = map_huge(size)) != NULL) {
         s->mapped = true;
         return CP_OK;
     }
@@ -85,7 +85,7 @@ static size_t slab_size(const cp_pq_pages *p, size_t at, size_t n)
         size = 4 * n;
     if (size > p->max)
         size = n > SLAB_MIN ? n : SLAB_MIN;
-    if (size >= HUGE_PAGE && size <= SIZE_MAX - HUGE_PAGE)
+    if (size >= MAPPED_MIN && size <= SIZE_MAX - HUGE_PAGE)
         size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     return size;
 }

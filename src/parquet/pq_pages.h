@@ -9,9 +9,9 @@
  *
  * Slabs never move: when the current one lacks room the next is taken, twice the size of
  * the one before (from 64 KiB up to 4 MiB, and at least four reservations of the size
- * asked). Slabs of 2 MiB and more are mapped from the system and asked for transparent
- * huge pages, where the system grants them (malloc otherwise). cp_pq_pages_reset keeps the
- * slabs for the next chunk; cp_pq_pages_release frees them.
+ * asked). Slabs of 1 MiB and more are mapped from the system in whole 2 MiB huge pages
+ * and asked for transparent huge pages, where the system grants them (malloc otherwise).
+ * cp_pq_pages_reset keeps the slabs for the next chunk; cp_pq_pages_release frees them.
  *
  * Memory: the slabs, at most the bytes of the pieces plus the last slab and an unused tail
  * per slab.
