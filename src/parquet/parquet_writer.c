@@ -32,6 +32,7 @@ struct cp_pq_writer {
     cp_pq_write_fn write;
     void *ctx;
     cp_pq_compressor comp;
+    cp_pq_slabs slabs; /* the pages of the row group being built */
     cp_pq_column *cols;
     uint64_t offset; /* bytes handed to the callback */
     uint64_t rows;
@@ -75,6 +76,7 @@ static void release_columns(cp_pq_writer *w)
         w->cols = NULL;
     }
     cp_pq_compressor_release(&w->comp);
+    cp_pq_slabs_release(&w->slabs);
     cp_buf_release(&w->bmin);
     cp_buf_release(&w->bmax);
 }
@@ -84,6 +86,7 @@ static cp_status init_columns(cp_pq_writer *w)
     const size_t dict_limit =
         w->opts.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : w->opts.dictionary_limit;
     cp_pq_compressor_init(&w->comp, w->opts.codec);
+    cp_pq_slabs_init(&w->slabs);
     cp_buf_init(&w->bmin, CP_BUF_UNLIMITED);
     cp_buf_init(&w->bmax, CP_BUF_UNLIMITED);
     w->cols = calloc(w->schema.ncolumns ? w->schema.ncolumns : 1, sizeof *w->cols);
@@ -92,7 +95,7 @@ static cp_status init_columns(cp_pq_writer *w)
     cp_status st = CP_OK;
     for (size_t i = 0; st == CP_OK && i < w->schema.ncolumns; i++)
         st = cp_pq_column_init(&w->cols[i], w->schema.columns[i].type, w->opts.page_bytes,
-                               dict_limit, w->buf_max, &w->comp);
+                               dict_limit, w->buf_max, &w->comp, &w->slabs);
     return st;
 }
 
@@ -197,6 +200,7 @@ static cp_status flush_row_group(cp_pq_writer *w, cp_error *err)
         compressed += m.total_compressed_size;
         cp_pq_column_reset(c);
     }
+    cp_pq_slabs_reset(&w->slabs);
     cp_thrift_field_i64(&t, 2, uncompressed);
     cp_thrift_field_i64(&t, 3, (int64_t)w->rg_rows);
     cp_thrift_field_i64(&t, 5, first);

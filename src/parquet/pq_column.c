@@ -16,7 +16,8 @@
 #include <string.h>
 
 cp_status cp_pq_column_init(cp_pq_column *c, cp_type type, size_t page_bytes,
-                            size_t dictionary_limit, size_t buf_max, cp_pq_compressor *comp)
+                            size_t dictionary_limit, size_t buf_max, cp_pq_compressor *comp,
+                            cp_pq_slabs *slabs)
 {
     memset(c, 0, sizeof *c);
     c->all_null = type.id == CP_TYPE_NULL;
@@ -49,7 +50,7 @@ cp_status cp_pq_column_init(cp_pq_column *c, cp_type type, size_t page_bytes,
     c->defs_lazy = true;
     cp_pq_dict_init(&c->dict, c->physical == CP_PQ_T_BYTE_ARRAY, dictionary_limit);
     cp_buf_init(&c->values, buf_max);
-    cp_pq_pages_init(&c->pages, buf_max);
+    cp_pq_pages_init(&c->pages, slabs, buf_max);
     cp_buf_init(&c->body, buf_max);
     cp_buf_init(&c->hdr, 4096);
     cp_pq_stats_init(&c->stats, type);

@@ -19,8 +19,8 @@
  * Statistics: a value already in the dictionary was counted when it entered it, so in
  * dictionary mode only new entries update min/max (NaNs are counted for every value).
  *
- * Memory: the compressed pages of one chunk (in slabs kept for the next chunk, pq_pages.h),
- * one pending page and the dictionary.
+ * Memory: the compressed pages of one chunk (in slabs shared with the other columns,
+ * pq_pages.h), one pending page and the dictionary.
  */
 #ifndef CP_PQ_COLUMN_H
 #define CP_PQ_COLUMN_H
@@ -76,10 +76,12 @@ typedef struct cp_pq_column {
 
 /*
  * buf_max bounds each internal buffer (CP_TOO_LARGE past it); dictionary_limit 0 turns
- * dictionaries off. Allocates the page arrays; CP_NOMEM.
+ * dictionaries off; the pages go to slabs (shared, not owned). Allocates the page arrays;
+ * CP_NOMEM.
  */
 cp_status cp_pq_column_init(cp_pq_column *c, cp_type type, size_t page_bytes,
-                            size_t dictionary_limit, size_t buf_max, cp_pq_compressor *comp);
+                            size_t dictionary_limit, size_t buf_max, cp_pq_compressor *comp,
+                            cp_pq_slabs *slabs);
 void cp_pq_column_release(cp_pq_column *c);
 
 /* Appends rows [r0, r1) of column `col` of batch b. */
@@ -99,7 +101,10 @@ cp_status cp_pq_column_finish(cp_pq_column *c, cp_error *err);
 cp_status cp_pq_column_meta(const cp_pq_column *c, const char *name, int codec, int64_t offset,
                             cp_buf *bounds_min, cp_buf *bounds_max, cp_pq_chunk_meta *m);
 
-/* Forgets the chunk (after it was written out), keeping memory. */
+/*
+ * Forgets the chunk (after it was written out), keeping memory; its pages' bytes are taken
+ * until cp_pq_slabs_reset.
+ */
 void cp_pq_column_reset(cp_pq_column *c);
 
 #endif

@@ -1,4 +1,4 @@
-/* pq_pages.c - column chunk pages in slabs (see pq_pages.h). */
+/* pq_pages.c - column chunk pages in shared slabs (see pq_pages.h). */
 #include "parquet/pq_pages.h"
 
 #include <stdint.h>
@@ -11,10 +11,9 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 #define MAPPED_MIN ((size_t)1 << 20) /* slabs from here on are whole huge pages */
 
-void cp_pq_pages_init(cp_pq_pages *p, size_t max)
+void cp_pq_slabs_init(cp_pq_slabs *s)
 {
-    memset(p, 0, sizeof *p);
-    p->max = max;
+    memset(s, 0, sizeof *s);
 }
 
 /* size bytes aligned to a huge page and advised to use them; NULL when mmap fails. */
@@ -58,32 +57,29 @@ static void slab_free(cp_pq_slab *s)
         free(s->data);
 }
 
-void cp_pq_pages_release(cp_pq_pages *p)
+void cp_pq_slabs_release(cp_pq_slabs *s)
 {
-    for (size_t i = 0; i < p->nslabs; i++)
-        slab_free(&p->slabs[i]);
-    free(p->slabs);
-    free(p->pieces);
-    cp_pq_pages_init(p, p->max);
+    for (size_t i = 0; i < s->nslabs; i++)
+        slab_free(&s->slabs[i]);
+    free(s->slabs);
+    cp_pq_slabs_init(s);
 }
 
-void cp_pq_pages_reset(cp_pq_pages *p)
+void cp_pq_slabs_reset(cp_pq_slabs *s)
 {
-    p->npieces = 0;
-    p->len = 0;
-    p->cur = 0;
-    p->used = 0;
+    s->cur = 0;
+    s->used = 0;
 }
 
-/* The size of a new slab at index `at` for a reservation of n bytes. */
-static size_t slab_size(const cp_pq_pages *p, size_t at, size_t n)
+/* The size of a new slab at index `at` for a reservation of n bytes of a store of max. */
+static size_t slab_size(const cp_pq_slabs *s, size_t at, size_t n, size_t max)
 {
-    size_t size = at ? 2 * p->slabs[at - 1].cap : SLAB_MIN;
+    size_t size = at ? 2 * s->slabs[at - 1].cap : SLAB_MIN;
     if (size > SLAB_MAX)
         size = SLAB_MAX;
     if (n <= SIZE_MAX / 4 && size < 4 * n)
         size = 4 * n;
-    if (size > p->max)
+    if (size > max)
         size = n > SLAB_MIN ? n : SLAB_MIN;
     if (size >= MAPPED_MIN && size <= SIZE_MAX - HUGE_PAGE)
         size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
@@ -101,30 +97,49 @@ static void *grow_table(void *table, size_t *cap, size_t elem)
 }
 
 /* Moves on to a slab with n free bytes: the next kept one when it is big enough, else a new one. */
-static cp_status next_slab(cp_pq_pages *p, size_t n)
+static cp_status next_slab(cp_pq_slabs *s, size_t n, size_t max)
 {
-    size_t at = p->used && p->cur < p->nslabs ? p->cur + 1 : p->cur;
-    if (at < p->nslabs && p->slabs[at].cap >= n) {
-        p->cur = at;
-        p->used = 0;
+    size_t at = s->used && s->cur < s->nslabs ? s->cur + 1 : s->cur;
+    if (at < s->nslabs && s->slabs[at].cap >= n) {
+        s->cur = at;
+        s->used = 0;
         return CP_OK;
     }
-    if (at == p->slabs_cap) {
-        cp_pq_slab *t = grow_table(p->slabs, &p->slabs_cap, sizeof *p->slabs);
+    if (at == s->slabs_cap) {
+        cp_pq_slab *t = grow_table(s->slabs, &s->slabs_cap, sizeof *s->slabs);
         if (!t)
             return CP_NOMEM;
-        p->slabs = t;
+        s->slabs = t;
     }
-    cp_pq_slab s;
-    CP_RETURN_IF_ERROR(slab_new(&s, slab_size(p, at, n)));
-    if (at < p->nslabs)
-        slab_free(&p->slabs[at]);
+    cp_pq_slab slab;
+    CP_RETURN_IF_ERROR(slab_new(&slab, slab_size(s, at, n, max)));
+    if (at < s->nslabs)
+        slab_free(&s->slabs[at]);
     else
-        p->nslabs++;
-    p->slabs[at] = s;
-    p->cur = at;
-    p->used = 0;
+        s->nslabs++;
+    s->slabs[at] = slab;
+    s->cur = at;
+    s->used = 0;
     return CP_OK;
+}
+
+void cp_pq_pages_init(cp_pq_pages *p, cp_pq_slabs *slabs, size_t max)
+{
+    memset(p, 0, sizeof *p);
+    p->slabs = slabs;
+    p->max = max;
+}
+
+void cp_pq_pages_release(cp_pq_pages *p)
+{
+    free(p->pieces);
+    cp_pq_pages_init(p, p->slabs, p->max);
+}
+
+void cp_pq_pages_reset(cp_pq_pages *p)
+{
+    p->npieces = 0;
+    p->len = 0;
 }
 
 cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room)
@@ -137,15 +152,17 @@ cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room)
             return CP_NOMEM;
         p->pieces = t;
     }
-    if (p->cur >= p->nslabs || p->slabs[p->cur].cap - p->used < n)
-        CP_RETURN_IF_ERROR(next_slab(p, n));
-    *room = p->slabs[p->cur].data + p->used;
+    cp_pq_slabs *s = p->slabs;
+    if (s->cur >= s->nslabs || s->slabs[s->cur].cap - s->used < n)
+        CP_RETURN_IF_ERROR(next_slab(s, n, p->max));
+    *room = s->slabs[s->cur].data + s->used;
     return CP_OK;
 }
 
 void cp_pq_pages_commit(cp_pq_pages *p, const unsigned char *start, size_t len, bool first)
 {
-    p->used = (size_t)(start + len - p->slabs[p->cur].data);
+    cp_pq_slabs *s = p->slabs;
+    s->used = (size_t)(start + len - s->slabs[s->cur].data);
     cp_pq_piece piece = {start, len};
     if (first) {
         memmove(p->pieces + 1, p->pieces, p->npieces * sizeof *p->pieces);

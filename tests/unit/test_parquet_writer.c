@@ -313,18 +313,24 @@ static void put_piece(cp_pq_pages *p, size_t n, size_t len, unsigned char v, boo
 }
 
 /*
- * The page store: pieces in commit order (a first one in front), reservations larger than
- * any slab so far, slabs kept by reset and replaced when too small, the size limit.
+ * Two page stores on shared slabs: pieces in commit order (a first one in front), however
+ * the stores take turns; reservations larger than any slab so far; slabs kept by reset and
+ * replaced when too small; the size limit.
  */
 static void test_pages_store(void **state)
 {
     (void)state;
-    cp_pq_pages p;
-    cp_pq_pages_init(&p, (size_t)64 << 20);
+    cp_pq_slabs slabs;
+    cp_pq_slabs_init(&slabs);
+    cp_pq_pages p, q;
+    cp_pq_pages_init(&p, &slabs, (size_t)64 << 20);
+    cp_pq_pages_init(&q, &slabs, (size_t)64 << 20);
     for (int round = 0; round < 3; round++) {
         const size_t big = round == 2 ? (size_t)5 << 20 : 300000;
-        for (unsigned char v = 1; v <= 40; v++)
+        for (unsigned char v = 1; v <= 40; v++) {
             put_piece(&p, v % 10 == 0 ? big : 5000, v % 10 == 0 ? big - 64 : 4000, v, false);
+            put_piece(&q, 3000, 100, (unsigned char)(100 + v), false);
+        }
         put_piece(&p, 100000, 99000, 99, true);
         assert_int_equal(p.npieces, 41);
         assert_int_equal(p.len, 99000 + 36 * 4000 + 4 * (big - 64));
@@ -336,15 +342,25 @@ static void test_pages_store(void **state)
             assert_int_equal(pc->data[0], k);
             assert_int_equal(pc->data[pc->len - 1], k);
         }
-        assert_true(p.nslabs >= 2);
+        assert_int_equal(q.npieces, 40);
+        assert_int_equal(q.len, 4000);
+        for (size_t k = 0; k < q.npieces; k++) {
+            assert_int_equal(q.pieces[k].data[0], 101 + k);
+            assert_int_equal(q.pieces[k].data[99], 101 + k);
+        }
+        assert_true(slabs.nslabs >= 2);
         cp_pq_pages_reset(&p);
+        cp_pq_pages_reset(&q);
+        cp_pq_slabs_reset(&slabs);
         assert_int_equal(p.len, 0);
     }
     unsigned char *room;
     assert_int_equal(cp_pq_pages_reserve(&p, (size_t)65 << 20, &room), CP_TOO_LARGE);
     cp_pq_pages_release(&p);
-    assert_int_equal(p.nslabs, 0);
-    cp_pq_pages_release(&p);
+    cp_pq_pages_release(&q);
+    cp_pq_slabs_release(&slabs);
+    assert_int_equal(slabs.nslabs, 0);
+    cp_pq_slabs_release(&slabs);
 }
 
 /* The large-page file of test_pages_in_slabs: STRING columns then small INT64 ones. */
@@ -652,6 +668,9 @@ static bool contains_bytes(const cp_pq_column *c, const void *p, size_t n)
     return found;
 }
 
+/* The slabs of the chunks the column tests write (released at the end of each). */
+static cp_pq_slabs test_slabs;
+
 /* One INT64 column chunk of n rows, value(r) for row r, through the column writer. */
 static void int64_chunk(cp_pq_column *c, cp_pq_compressor *comp, size_t page_bytes, size_t n,
                         int64_t (*value)(size_t))
@@ -666,8 +685,9 @@ static void int64_chunk(cp_pq_column *c, cp_pq_compressor *comp, size_t page_byt
         b.cols[0].validity[r >> 6] |= 1ULL << (r & 63);
     }
     b.nrows = n;
-    assert_int_equal(
-        cp_pq_column_init(c, t[0], page_bytes, (size_t)1 << 20, (size_t)64 << 20, comp), CP_OK);
+    assert_int_equal(cp_pq_column_init(c, t[0], page_bytes, (size_t)1 << 20, (size_t)64 << 20, comp,
+                                       &test_slabs),
+                     CP_OK);
     write_slices(c, &b, n);
     cp_error err;
     assert_int_equal(cp_pq_column_finish(c, &err), CP_OK);
@@ -766,9 +786,9 @@ static void test_dictionary_give_up(void **state)
         b.cols[0].v.offsets[r + 1] = (uint32_t)b.cols[0].strings.len;
     }
     b.nrows = n;
-    assert_int_equal(
-        cp_pq_column_init(&c, t[0], (size_t)1 << 20, (size_t)1 << 20, (size_t)64 << 20, &comp),
-        CP_OK);
+    assert_int_equal(cp_pq_column_init(&c, t[0], (size_t)1 << 20, (size_t)1 << 20, (size_t)64 << 20,
+                                       &comp, &test_slabs),
+                     CP_OK);
     write_slices(&c, &b, n);
     cp_error err;
     assert_int_equal(cp_pq_column_finish(&c, &err), CP_OK);
@@ -785,6 +805,7 @@ static void test_dictionary_give_up(void **state)
     cp_batch_release(&b);
     cp_schema_release(&s);
     cp_pq_compressor_release(&comp);
+    cp_pq_slabs_release(&test_slabs);
 }
 
 /*
@@ -809,7 +830,8 @@ static void test_dictionary_full_mid_page(void **state)
     }
     b.nrows = 8;
     cp_pq_column c;
-    assert_int_equal(cp_pq_column_init(&c, t[0], 4096, 16, (size_t)1 << 20, &comp), CP_OK);
+    assert_int_equal(cp_pq_column_init(&c, t[0], 4096, 16, (size_t)1 << 20, &comp, &test_slabs),
+                     CP_OK);
     write_slices(&c, &b, 8);
     cp_error err;
     assert_int_equal(cp_pq_column_finish(&c, &err), CP_OK);
@@ -825,6 +847,7 @@ static void test_dictionary_full_mid_page(void **state)
     cp_batch_release(&b);
     cp_schema_release(&s);
     cp_pq_compressor_release(&comp);
+    cp_pq_slabs_release(&test_slabs);
 }
 
 static void test_errors(void **state)
