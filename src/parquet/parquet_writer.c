@@ -86,7 +86,7 @@ static cp_status init_columns(cp_pq_writer *w)
     const size_t dict_limit =
         w->opts.dictionary_limit == CP_PQ_NO_DICTIONARY ? 0 : w->opts.dictionary_limit;
     cp_pq_compressor_init(&w->comp, w->opts.codec);
-    cp_pq_slabs_init(&w->slabs);
+    cp_pq_slabs_init(&w->slabs, w->opts.row_group_memory >= CP_PQ_HUGE_PAGES_MEMORY);
     cp_buf_init(&w->bmin, CP_BUF_UNLIMITED);
     cp_buf_init(&w->bmax, CP_BUF_UNLIMITED);
     w->cols = calloc(w->schema.ncolumns ? w->schema.ncolumns : 1, sizeof *w->cols);

@@ -35,7 +35,8 @@ typedef struct cp_pq_options {
     size_t row_group_memory; /* a row group also closes once the pages it holds in memory
                                 (their bytes in the file, not the slabs around them, see
                                 pq_pages.h) pass this; 0 = 32 MiB. It bounds memory where
-                                dictionaries make the encoded pages compress little */
+                                dictionaries make the encoded pages compress little. From
+                                CP_PQ_HUGE_PAGES_MEMORY on the pages sit in huge pages */
 } cp_pq_options;
 
 #define CP_PQ_NO_DICTIONARY ((size_t)-1)
@@ -45,6 +46,7 @@ typedef struct cp_pq_options {
 #define CP_PQ_MIN_AUTO_PAGE_BYTES ((size_t)64 << 10)
 #define CP_PQ_DEFAULT_DICTIONARY_LIMIT ((size_t)1 << 20)
 #define CP_PQ_DEFAULT_ROW_GROUP_MEMORY ((size_t)32 << 20)
+#define CP_PQ_HUGE_PAGES_MEMORY ((size_t)16 << 20)
 
 /* The defaults above. */
 void cp_pq_options_init(cp_pq_options *o);

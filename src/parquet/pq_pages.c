@@ -11,9 +11,10 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 #define MAPPED_MIN ((size_t)1 << 20) /* slabs from here on are whole huge pages */
 
-void cp_pq_slabs_init(cp_pq_slabs *s)
+void cp_pq_slabs_init(cp_pq_slabs *s, bool huge_pages)
 {
     memset(s, 0, sizeof *s);
+    s->huge_pages = huge_pages;
 }
 
 /* size bytes aligned to a huge page and advised to use them; NULL when mmap fails. */
@@ -37,11 +38,11 @@ static unsigned char *map_huge(size_t size)
 #endif
 }
 
-static cp_status slab_new(cp_pq_slab *s, size_t size)
+static cp_status slab_new(cp_pq_slab *s, size_t size, bool huge_pages)
 {
     s->cap = size;
     s->mapped = false;
-    if (size >= MAPPED_MIN && (s->data = map_huge(size)) != NULL) {
+    if (huge_pages && size >= MAPPED_MIN && (s->data = map_huge(size)) != NULL) {
         s->mapped = true;
         return CP_OK;
     }
@@ -62,7 +63,7 @@ void cp_pq_slabs_release(cp_pq_slabs *s)
     for (size_t i = 0; i < s->nslabs; i++)
         slab_free(&s->slabs[i]);
     free(s->slabs);
-    cp_pq_slabs_init(s);
+    cp_pq_slabs_init(s, s->huge_pages);
 }
 
 void cp_pq_slabs_reset(cp_pq_slabs *s)
@@ -81,7 +82,7 @@ static size_t slab_size(const cp_pq_slabs *s, size_t at, size_t n, size_t max)
         size = 4 * n;
     if (size > max)
         size = n > SLAB_MIN ? n : SLAB_MIN;
-    if (size >= MAPPED_MIN && size <= SIZE_MAX - HUGE_PAGE)
+    if (s->huge_pages && size >= MAPPED_MIN && size <= SIZE_MAX - HUGE_PAGE)
         size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     return size;
 }
@@ -112,7 +113,7 @@ static cp_status next_slab(cp_pq_slabs *s, size_t n, size_t max)
         s->slabs = t;
     }
     cp_pq_slab slab;
-    CP_RETURN_IF_ERROR(slab_new(&slab, slab_size(s, at, n, max)));
+    CP_RETURN_IF_ERROR(slab_new(&slab, slab_size(s, at, n, max), s->huge_pages));
     if (at < s->nslabs)
         slab_free(&s->slabs[at]);
     else

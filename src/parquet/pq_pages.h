@@ -10,9 +10,10 @@
  * The chunks of a row group share one cp_pq_slabs, one reservation at a time, so small
  * chunks do not each hold a slab of their own. Slabs never move: when the current one lacks
  * room the next is taken, twice the size of the one before (from 64 KiB up to 4 MiB, and at
- * least four reservations of the size asked). Slabs of 1 MiB and more are mapped from the
- * system in whole 2 MiB huge pages and asked for transparent huge pages, where the system
- * grants them (malloc otherwise). cp_pq_slabs_reset keeps the slabs for the next row group;
+ * least four reservations of the size asked). With huge pages on, slabs of 1 MiB and more
+ * are mapped from the system in whole 2 MiB huge pages and asked for transparent huge
+ * pages, where the system grants them (malloc otherwise): fewer page faults, but the huge
+ * page being filled is resident whole. cp_pq_slabs_reset keeps the slabs for the next row group;
  * cp_pq_slabs_release frees them.
  *
  * Memory: the slabs, at most the bytes of the pieces plus the last slab and an unused tail
@@ -37,10 +38,11 @@ typedef struct cp_pq_slabs {
     size_t nslabs, slabs_cap;
     size_t cur;  /* the slab being filled */
     size_t used; /* bytes of slabs[cur] taken */
+    bool huge_pages;
 } cp_pq_slabs;
 
 /* No slab yet. Allocates nothing. */
-void cp_pq_slabs_init(cp_pq_slabs *s);
+void cp_pq_slabs_init(cp_pq_slabs *s, bool huge_pages);
 void cp_pq_slabs_release(cp_pq_slabs *s);
 /* Makes every slab free again, keeping them: the pieces of every store on s are gone. */
 void cp_pq_slabs_reset(cp_pq_slabs *s);

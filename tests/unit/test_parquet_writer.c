@@ -321,7 +321,7 @@ static void test_pages_store(void **state)
 {
     (void)state;
     cp_pq_slabs slabs;
-    cp_pq_slabs_init(&slabs);
+    cp_pq_slabs_init(&slabs, true);
     cp_pq_pages p, q;
     cp_pq_pages_init(&p, &slabs, (size_t)64 << 20);
     cp_pq_pages_init(&q, &slabs, (size_t)64 << 20);
