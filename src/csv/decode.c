@@ -289,20 +289,39 @@ static cp_status bad_byte(cp_decoder *d, cp_error *err, uint64_t at, const uint8
     return CP_BAD_ENCODING;
 }
 
+/* The valid UTF-8 s[0..v) was decoded: is it still all ASCII? */
+static void note_ascii(cp_decoder *d, const uint8_t *s, size_t v)
+{
+    if (!d->ascii_only)
+        return;
+    for (size_t k = 0; k < v; k++) {
+        if (s[k] & 0x80) {
+            d->ascii_only = false;
+            return;
+        }
+    }
+}
+
+bool cp_decoder_utf8_settled(const cp_decoder *d)
+{
+    return (d->enc == CP_ENC_UTF8 || d->enc == CP_ENC_UTF8_BOM) && !d->at_start;
+}
+
+size_t cp_decoder_take_utf8(cp_decoder *d, const uint8_t *s, size_t len)
+{
+    const size_t v = cp_utf8_valid_prefix(s, len);
+    note_ascii(d, s, v);
+    d->offset += v;
+    return v;
+}
+
 static cp_status decode_utf8(cp_decoder *d, const uint8_t *in, size_t len, bool eof, char *out,
                              size_t *consumed, size_t *produced, cp_error *err)
 {
     size_t i = 0;
     for (;;) {
         size_t v = cp_utf8_valid_prefix(in + i, len - i);
-        if (d->ascii_only) {
-            for (size_t k = 0; k < v; k++) {
-                if (in[i + k] & 0x80) {
-                    d->ascii_only = false;
-                    break;
-                }
-            }
-        }
+        note_ascii(d, in + i, v);
         memcpy(out + i, in + i, v);
         i += v;
         if (i == len)

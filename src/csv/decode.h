@@ -63,6 +63,18 @@ void cp_decoder_init(cp_decoder *d, cp_encoding enc, bool detected);
 cp_status cp_decoder_decode(cp_decoder *d, const uint8_t *in, size_t len, bool eof, char *out,
                             size_t *consumed, size_t *produced, cp_error *err);
 
+/* True for a UTF-8 decoder past the start of its input (the BOM settled). */
+bool cp_decoder_utf8_settled(const cp_decoder *d);
+
+/*
+ * For a decoder cp_decoder_utf8_settled: the number of leading bytes of s[0..len) that are
+ * valid, complete UTF-8, taken as decoded (the offset and the ASCII-ness advance as
+ * cp_decoder_decode would have them). These bytes are their own text, so a caller may read
+ * the input straight into its text buffer. The first byte not taken (a sequence cut by
+ * len, an invalid byte) goes to cp_decoder_decode.
+ */
+size_t cp_decoder_take_utf8(cp_decoder *d, const uint8_t *s, size_t len);
+
 /* Number of leading bytes of s that are valid, complete UTF-8 (fast for ASCII). */
 size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len);
 

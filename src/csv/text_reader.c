@@ -22,6 +22,26 @@ void cp_text_reader_release(cp_text_reader *r)
     r->raw = NULL;
 }
 
+/*
+ * UTF-8 past its start, nothing kept from before: the source is read straight into dst and
+ * its valid prefix is the text, without the copy through raw. What is not taken (a
+ * sequence cut by the read, a bad byte) is kept in raw for cp_decoder_decode. *n = 0 when
+ * nothing was taken.
+ */
+static cp_status fill_in_place(cp_text_reader *r, char *dst, size_t cap, size_t *n, cp_error *err)
+{
+    size_t want = cap - 16 < r->raw_cap ? cap - 16 : r->raw_cap, got;
+    CP_RETURN_IF_ERROR(cp_source_read(r->src, dst, want, &got, err));
+    if (got == 0) {
+        r->src_eof = true;
+        return CP_OK;
+    }
+    *n = cp_decoder_take_utf8(&r->dec, (const uint8_t *)dst, got);
+    memcpy(r->raw, dst + *n, got - *n);
+    r->raw_len = got - *n;
+    return CP_OK;
+}
+
 cp_status cp_text_reader_fill(void *reader, char *dst, size_t cap, size_t *n, cp_error *err)
 {
     cp_text_reader *r = reader;
@@ -30,6 +50,11 @@ cp_status cp_text_reader_fill(void *reader, char *dst, size_t cap, size_t *n, cp
         if (err)
             *err = r->pending;
         return r->pending.code;
+    }
+    if (r->raw_len == 0 && !r->src_eof && cap > 16 + 4 && cp_decoder_utf8_settled(&r->dec)) {
+        CP_RETURN_IF_ERROR(fill_in_place(r, dst, cap, n, err));
+        if (*n > 0)
+            return CP_OK;
     }
     for (;;) {
         /* how many raw bytes fit once decoded */

@@ -633,6 +633,69 @@ static void test_text_reader(void **state)
     cp_buf_release(&got);
 }
 
+/*
+ * UTF-8 read straight into the text buffer (cp_decoder_take_utf8): at every read and buffer
+ * size, the same text, the same fall-back and the same error offset as one decode of it all.
+ */
+static void test_text_reader_utf8_in_place(void **state)
+{
+    (void)state;
+    cp_buf in, got;
+    cp_buf_init(&in, CP_BUF_UNLIMITED);
+    cp_buf_init(&got, CP_BUF_UNLIMITED);
+    for (int i = 0; i < 300; i++) {
+        const char *row =
+            i % 3 ? "id,na\xc3\xafve,\xe2\x82\xac,\xf0\x9f\x98\x80\n" : "plain,ascii,row\n";
+        assert_int_equal(cp_buf_append(&in, row, strlen(row)), CP_OK);
+    }
+    const size_t caps[] = {64, 65, 67, 100, 257, 4096};
+    for (size_t raw = 4; raw <= 70; raw += 3) {
+        for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
+            cp_status end;
+            cp_error err;
+            cp_buf_reset(&got);
+            read_text((const uint8_t *)in.data, in.len, CP_ENC_UTF8, true, raw, caps[k], &got, &end,
+                      &err);
+            assert_int_equal(end, CP_OK);
+            assert_int_equal(got.len, in.len);
+            assert_memory_equal(got.data, in.data, in.len);
+        }
+    }
+    /* a bad byte after real UTF-8, deep in the text (in place of the last row's last comma):
+       the text before it, then its offset */
+    const size_t bad_at = in.len - 6;
+    assert_int_equal(in.data[bad_at], ',');
+    in.data[bad_at] = (char)0xff;
+    for (size_t raw = 4; raw <= 70; raw += 11) {
+        cp_status end;
+        cp_error err;
+        cp_buf_reset(&got);
+        read_text((const uint8_t *)in.data, in.len, CP_ENC_UTF8, true, raw, 100, &got, &end, &err);
+        assert_int_equal(end, CP_BAD_ENCODING);
+        assert_int_equal(err.offset, bad_at);
+        assert_int_equal(got.len, bad_at);
+        assert_memory_equal(got.data, in.data, bad_at);
+    }
+    /* ASCII for a long while, then Windows-1252: the switch at the first bad byte */
+    cp_buf_reset(&in);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(cp_buf_append(&in, "abc,def\n", 8), CP_OK);
+    const size_t ascii = in.len;
+    assert_int_equal(cp_buf_append(&in, "Pre\xe7o\n", 6), CP_OK);
+    for (size_t raw = 4; raw <= 70; raw += 11) {
+        cp_status end;
+        cp_error err;
+        cp_buf_reset(&got);
+        read_text((const uint8_t *)in.data, in.len, CP_ENC_UTF8, true, raw, 100, &got, &end, &err);
+        assert_int_equal(end, CP_OK);
+        assert_int_equal(got.len, ascii + 7);
+        assert_memory_equal(got.data, in.data, ascii);
+        assert_memory_equal(got.data + ascii, "Pre\xc3\xa7o\n", 7);
+    }
+    cp_buf_release(&in);
+    cp_buf_release(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_invalid_after_utf8),
         cmocka_unit_test(test_pieces),
         cmocka_unit_test(test_text_reader),
+        cmocka_unit_test(test_text_reader_utf8_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
