@@ -904,26 +904,9 @@ cp_status cp_s3_upload_new(cp_aws *aws, const char *uri, cp_s3_upload **out, cp_
         return cp_error_set(err, CP_USAGE, "%s: not an S3 object URI; expected s3://bucket/key",
                             uri);
     }
-    u->part_size = DEFAULT_PART;
-    const char *ps = getenv("CSVPIPE_S3_PART_SIZE");
-    if (ps && *ps) {
-        unsigned long long v = strtoull(ps, NULL, 10);
-        if (v >= MIN_PART && v <= (5ull << 30))
-            u->part_size = (size_t)v;
-        else
-            cp_log_warn("CSVPIPE_S3_PART_SIZE=%s ignored: between %u and 5 GiB bytes please", ps,
-                        MIN_PART);
-    }
-    u->nslots = DEFAULT_IN_FLIGHT;
-    const char *fl = getenv("CSVPIPE_S3_PUTS_IN_FLIGHT");
-    if (fl && *fl) {
-        char *end;
-        unsigned long v = strtoul(fl, &end, 10);
-        if (*end == '\0' && v >= 1 && v <= MAX_IN_FLIGHT)
-            u->nslots = (unsigned)v;
-        else
-            cp_log_warn("CSVPIPE_S3_PUTS_IN_FLIGHT=%s ignored: 1 to %d please", fl, MAX_IN_FLIGHT);
-    }
+    u->part_size = (size_t)cp_env_count("CSVPIPE_S3_PART_SIZE", DEFAULT_PART, MIN_PART, 5ull << 30);
+    u->nslots =
+        (unsigned)cp_env_count("CSVPIPE_S3_PUTS_IN_FLIGHT", DEFAULT_IN_FLIGHT, 1, MAX_IN_FLIGHT);
     cp_buf_init(&u->url, 1u << 16);
     cp_buf_init(&u->q, 1u << 16);
     u->slots = calloc(u->nslots, sizeof *u->slots);

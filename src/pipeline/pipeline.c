@@ -21,6 +21,7 @@
 #include "util/decompress.h"
 #include "util/fault.h"
 #include "util/json_escape.h"
+#include "util/env.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -75,16 +76,7 @@ void cp_pipeline_options_default(cp_pipeline_options *o)
     cp_csv_options_default(&o->csv);
     o->threads = cp_cpus_available();
     o->partition_writers = CP_PARTITION_WRITERS;
-    const char *chunk = getenv("CSVPIPE_CHUNK_BYTES");
-    if (chunk && *chunk) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = strtoull(chunk, &end, 10);
-        if (errno || *end || chunk[0] == '-' || v == 0)
-            cp_log_warn("CSVPIPE_CHUNK_BYTES: '%s' is not a byte count; ignored", chunk);
-        else
-            o->chunk_bytes = v < CP_CHUNK_MIN_BYTES ? CP_CHUNK_MIN_BYTES : (uint64_t)v;
-    }
+    o->chunk_bytes = cp_env_count("CSVPIPE_CHUNK_BYTES", 0, CP_CHUNK_MIN_BYTES, UINT64_MAX);
 }
 
 struct cp_pipeline {

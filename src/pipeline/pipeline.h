@@ -66,7 +66,8 @@ typedef struct cp_pipeline_options {
     /*
      * With threads above 1, the text of one chunk of a local file parsed by one thread
      * (csv/stream_chunks.h); 0: CP_CHUNK_BYTES. Env CSVPIPE_CHUNK_BYTES sets the default
-     * (raised to CP_CHUNK_MIN_BYTES; not a positive count: ignored with a warning).
+     * (util/env.h: raised to CP_CHUNK_MIN_BYTES; not a positive whole number: ignored,
+     * with a warning).
      */
     uint64_t chunk_bytes;
     /*

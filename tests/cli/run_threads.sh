@@ -330,7 +330,7 @@ THREADS="3" same chunk_lots
 expect_eq "CSVPIPE_CHUNK_BYTES=1: chunks of 64 bytes" \
     "$(grep -c 'chunks of about 64 bytes' t3/chunk_one/stderr.txt)" 1
 expect_eq "CSVPIPE_CHUNK_BYTES=lots: named and ignored" \
-    "$(grep -c "CSVPIPE_CHUNK_BYTES: 'lots' is not a byte count; ignored" t3/chunk_lots/stderr.txt)" 1
+    "$(grep -c "CSVPIPE_CHUNK_BYTES: 'lots' is not a positive whole number; ignored" t3/chunk_lots/stderr.txt)" 1
 expect_eq "CSVPIPE_CHUNK_BYTES=lots: the default chunks (one for this file)" \
     "$(grep -c 'chunks of about' t3/chunk_lots/stderr.txt)" 0
 
