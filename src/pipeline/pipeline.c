@@ -45,7 +45,7 @@
  * THREADED_BATCH_MEMORY (cp_stream_options.batches_memory), which bounds the memory threads
  * add (README.md, "Threads").
  */
-#define THREADED_BATCH_MEMORY ((size_t)16 << 20)
+#define THREADED_BATCH_MEMORY ((size_t)8 << 20)
 
 static volatile sig_atomic_t interrupted;
 
