@@ -633,6 +633,13 @@ static void test_text_reader(void **state)
     cp_buf_release(&got);
 }
 
+/* in, detected as UTF-8, read raw bytes at a time into a 100-byte text buffer: into got. */
+static void read_utf8(const cp_buf *in, size_t raw, cp_buf *got, cp_status *end, cp_error *err)
+{
+    cp_buf_reset(got);
+    read_text((const uint8_t *)in->data, in->len, CP_ENC_UTF8, true, raw, 100, got, end, err);
+}
+
 /*
  * UTF-8 read straight into the text buffer (cp_decoder_take_utf8): at every read and buffer
  * size, the same text, the same fall-back and the same error offset as one decode of it all.
@@ -669,8 +676,7 @@ static void test_text_reader_utf8_in_place(void **state)
     for (size_t raw = 4; raw <= 70; raw += 11) {
         cp_status end;
         cp_error err;
-        cp_buf_reset(&got);
-        read_text((const uint8_t *)in.data, in.len, CP_ENC_UTF8, true, raw, 100, &got, &end, &err);
+        read_utf8(&in, raw, &got, &end, &err);
         assert_int_equal(end, CP_BAD_ENCODING);
         assert_int_equal(err.offset, bad_at);
         assert_int_equal(got.len, bad_at);
@@ -685,8 +691,7 @@ static void test_text_reader_utf8_in_place(void **state)
     for (size_t raw = 4; raw <= 70; raw += 11) {
         cp_status end;
         cp_error err;
-        cp_buf_reset(&got);
-        read_text((const uint8_t *)in.data, in.len, CP_ENC_UTF8, true, raw, 100, &got, &end, &err);
+        read_utf8(&in, raw, &got, &end, &err);
         assert_int_equal(end, CP_OK);
         assert_int_equal(got.len, ascii + 7);
         assert_memory_equal(got.data, in.data, ascii);

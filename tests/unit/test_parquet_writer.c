@@ -410,36 +410,33 @@ typedef struct page_header {
     int32_t type, uncompressed, compressed, num_values, encoding;
 } page_header;
 
-/* Reads the PageHeader at *p (only i32 fields and one nested header, as csvpipe writes). */
-static page_header read_page_header(const unsigned char **p)
+/*
+ * Reads a compact-protocol struct at *p whose fields are i32s, field id i into v[i - 1] for
+ * ids up to n, and whose struct fields hold i32s too, into nested (nn of them).
+ */
+static void read_i32_struct(const unsigned char **p, int32_t *v, size_t n, int32_t *nested,
+                            size_t nn)
 {
-    page_header h = {-1, -1, -1, -1, -1};
     int id = 0;
     for (unsigned char b; (b = *(*p)++) != 0;) {
         id += b >> 4;
         if ((b & 15) == 12) {
-            int sub = 0;
-            for (unsigned char c; (c = *(*p)++) != 0;) {
-                sub += c >> 4;
-                assert_int_equal(c & 15, 5);
-                int32_t v = zigzag32(p);
-                if (sub == 1)
-                    h.num_values = v;
-                else if (sub == 2)
-                    h.encoding = v;
-            }
+            read_i32_struct(p, nested, nn, NULL, 0);
             continue;
         }
         assert_int_equal(b & 15, 5);
-        int32_t v = zigzag32(p);
-        if (id == 1)
-            h.type = v;
-        else if (id == 2)
-            h.uncompressed = v;
-        else if (id == 3)
-            h.compressed = v;
+        const int32_t x = zigzag32(p);
+        if (id >= 1 && (size_t)id <= n)
+            v[id - 1] = x;
     }
-    return h;
+}
+
+/* Reads the PageHeader at *p (only i32 fields and one nested header, as csvpipe writes). */
+static page_header read_page_header(const unsigned char **p)
+{
+    int32_t top[3] = {-1, -1, -1}, data[2] = {-1, -1};
+    read_i32_struct(p, top, 3, data, 2);
+    return (page_header){top[0], top[1], top[2], data[0], data[1]};
 }
 
 /* What the reader knows: the chunk's dictionary and the next row of every column. */
