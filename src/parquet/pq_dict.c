@@ -10,6 +10,7 @@
 #include "parquet/pq_dict.h"
 
 #include "parquet/pq_encoding.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,23 +41,15 @@ void cp_pq_dict_reset(cp_pq_dict *d)
     d->key_len = 0;
 }
 
+static uint64_t entry_hash(const void *ctx, size_t i)
+{
+    const cp_pq_dict *d = ctx;
+    return d->key_len ? cp_pq_dict_key_hash(d->keys[i]) : d->entries[i].hash;
+}
+
 static cp_status grow_table(cp_pq_dict *d)
 {
-    size_t nslots = d->nslots ? d->nslots * 2 : 1024;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return CP_NOMEM;
-    for (size_t i = 0; i < d->n; i++) {
-        size_t s =
-            (d->key_len ? cp_pq_dict_key_hash(d->keys[i]) : d->entries[i].hash) & (nslots - 1);
-        while (slots[s])
-            s = (s + 1) & (nslots - 1);
-        slots[s] = (uint32_t)i + 1;
-    }
-    free(d->slots);
-    d->slots = slots;
-    d->nslots = nslots;
-    return CP_OK;
+    return cp_hash_slots_grow(&d->slots, &d->nslots, 1024, d->n, entry_hash, d);
 }
 
 /* The capacity for entry n of an array now holding cap (0: big enough). */

@@ -82,7 +82,7 @@ typedef struct partition_sink {
     cp_batch sub;
     partition **parts;
     size_t nparts, capparts;
-    size_t *index; /* open addressing over parts by path: index+1, 0 empty */
+    uint32_t *index; /* open addressing over parts by path (util/hash.h) */
     size_t nindex;
     part_file **files;
     size_t nfiles, capfiles;
@@ -109,23 +109,15 @@ typedef struct partition_sink {
 /* the spool files of this process; the sinks of two formats may open files on two threads */
 static unsigned spool_seq;
 
+static uint64_t part_hash(const void *ctx, size_t i)
+{
+    const char *p = ((const partition_sink *)ctx)->parts[i]->path;
+    return cp_hash_fnv1a(p, strlen(p));
+}
+
 static cp_status grow_index(partition_sink *s)
 {
-    size_t n = s->nindex ? s->nindex * 2 : 64;
-    size_t *index = calloc(n, sizeof *index);
-    if (!index)
-        return CP_NOMEM;
-    for (size_t i = 0; i < s->nparts; i++) {
-        const char *p = s->parts[i]->path;
-        size_t h = (size_t)cp_hash_fnv1a(p, strlen(p)) & (n - 1);
-        while (index[h])
-            h = (h + 1) & (n - 1);
-        index[h] = i + 1;
-    }
-    free(s->index);
-    s->index = index;
-    s->nindex = n;
-    return CP_OK;
+    return cp_hash_slots_grow(&s->index, &s->nindex, 64, s->nparts, part_hash, s);
 }
 
 /* The partition of the path in s->path, made when new. */
@@ -153,7 +145,7 @@ static cp_status find_partition(partition_sink *s, size_t *out, cp_error *err)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     }
     s->parts[s->nparts] = q;
-    s->index[h] = ++s->nparts;
+    s->index[h] = (uint32_t)++s->nparts;
     *out = s->nparts - 1;
     if (s->nparts * 2 > s->nindex && grow_index(s) != CP_OK)
         return cp_error_set(err, CP_NOMEM, "out of memory");
