@@ -47,6 +47,16 @@ bg_start() {
     MOTO_PIDS+=($!)
 }
 
+# expect_get RC_LABEL BYTES_LABEL MD5 ARGS...: "$AWS_TOOL" ARGS... exits 0 and its output
+#   ($TMP/out) has md5sum MD5.
+expect_get() {
+    local rc_label=$1 bytes_label=$2 want=$3
+    shift 3
+    run "$AWS_TOOL" "$@"
+    expect_rc "$rc_label" 0
+    expect_eq "$bytes_label" "$(md5sum <"$TMP/out" | cut -d' ' -f1)" "$want"
+}
+
 moto_start() {
     MOTO_PORT=$(free_port)
     bg_start moto env -u INITIAL_NO_AUTH_ACTION_COUNT python3 "$CP_SOURCE_DIR/tests/aws/moto_server.py" \

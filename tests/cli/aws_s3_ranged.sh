@@ -24,21 +24,13 @@ head -c 3000001 /dev/urandom >obj
 python3 "$AWS_PY" put csvpipe-in dir/obj.bin obj
 want=$(md5 obj)
 
-run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
-expect_rc "GET in parts" 0
-expect_eq "the parts put together are the object" "$(md5 "$TMP/out")" "$want"
+expect_get "GET in parts" "the parts put together are the object" "$want" get s3://csvpipe-in/dir/obj.bin
 expect_err "46 parts of 64 KiB, no resume" "size=3000001 etag=[0-9a-f]{32} version=- resumes=0 position=3000001 parts=46 "
 
-run "$AWS_TOOL" get-rewind s3://csvpipe-in/dir/obj.bin 1000
-expect_rc "rewind inside the first part" 0
-expect_eq "after it the whole object again" "$(md5 "$TMP/out")" "$want"
-run "$AWS_TOOL" get-rewind s3://csvpipe-in/dir/obj.bin 1000000
-expect_rc "rewind from the 16th part" 0
-expect_eq "after it the whole object again" "$(md5 "$TMP/out")" "$want"
+expect_get "rewind inside the first part" "after it the whole object again" "$want" get-rewind s3://csvpipe-in/dir/obj.bin 1000
+expect_get "rewind from the 16th part" "after it the whole object again" "$want" get-rewind s3://csvpipe-in/dir/obj.bin 1000000
 
-CSVPIPE_S3_GETS_IN_FLIGHT=1 run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
-expect_rc "one GET in flight" 0
-expect_eq "one streaming GET reads the same bytes" "$(md5 "$TMP/out")" "$want"
+CSVPIPE_S3_GETS_IN_FLIGHT=1 expect_get "one GET in flight" "one streaming GET reads the same bytes" "$want" get s3://csvpipe-in/dir/obj.bin
 expect_err "one streaming GET, no parts" "parts=0 "
 
 CSVPIPE_S3_GET_PART_BYTES=lots CSVPIPE_S3_GETS_IN_FLIGHT=-3 run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
@@ -63,24 +55,18 @@ expect_err "65,536 bytes: one streaming GET" "size=65536 .* parts=0 "
 python3 "$AWS_PY" mb csvpipe-versioned
 python3 "$AWS_PY" versioning csvpipe-versioned
 python3 "$AWS_PY" put csvpipe-versioned v.bin obj
-run "$AWS_TOOL" get s3://csvpipe-versioned/v.bin
-expect_rc "a versioned object in parts" 0
-expect_eq "a versioned object reads whole" "$(md5 "$TMP/out")" "$want"
+expect_get "a versioned object in parts" "a versioned object reads whole" "$want" get s3://csvpipe-versioned/v.bin
 expect_err "with its version id" "version=[^-][^ ]* resumes=0 .* parts=46 "
 
 # the proxy answers part 0 only after another part: they complete out of order
 proxy_start --rate 0 --hold-first-part
-AWS_ENDPOINT_URL=$PROXY_URL run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
-expect_rc "GET with the first part held back" 0
-expect_eq "bytes in order though parts were not" "$(md5 "$TMP/out")" "$want"
+AWS_ENDPOINT_URL=$PROXY_URL expect_get "GET with the first part held back" "bytes in order though parts were not" "$want" get s3://csvpipe-in/dir/obj.bin
 early=$(sed -n 's/.* early=\([0-9]*\).*/\1/p' "$TMP/err")
 expect_eq "parts completed before an earlier one ($early)" "$((${early:-0} > 0))" 1
 
 export CSVPIPE_AWS_MAX_ATTEMPTS=12
 proxy_start --rate 0.3 --seed 5 --faults reset,500,throttle
-AWS_ENDPOINT_URL=$PROXY_URL run "$AWS_TOOL" get s3://csvpipe-in/dir/obj.bin
-expect_rc "GET in parts through connection resets, 500s and throttling" 0
-expect_eq "the object whole through the faults" "$(md5 "$TMP/out")" "$want"
+AWS_ENDPOINT_URL=$PROXY_URL expect_get "GET in parts through connection resets, 500s and throttling" "the object whole through the faults" "$want" get s3://csvpipe-in/dir/obj.bin
 resets=$(proxy_stat reset)
 others=$(($(proxy_stat 500) + $(proxy_stat throttle)))
 resumes=$(sed -n 's/.*resumes=\([0-9]*\).*/\1/p' "$TMP/err")
