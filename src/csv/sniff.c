@@ -1,6 +1,7 @@
 #include "csv/sniff.h"
 #include "util/arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +21,6 @@ typedef struct mem_text {
     const char *p;
     size_t len, pos;
 } mem_text;
-
-/*
- * Text a sample's tokenizer takes at a time: a scan may stop after a few thousand rows,
- * and the tokenizer's buffer grows for a longer row anyway.
- */
-#define SCAN_CHUNK_BYTES ((size_t)64 << 10)
 
 static cp_status mem_fill(void *ctx, char *dst, size_t cap, size_t *n, cp_error *err)
 {
@@ -62,10 +57,10 @@ static void sample_release(sample *s)
 /* Where the bytes of f stand in text, or NULL: f points into the tokenizer's copy of row. */
 static const char *in_text(const mem_text *text, const cp_row *row, const cp_field *f)
 {
-    if (f->data < row->text || f->len > row->text_len ||
-        (size_t)(f->data - row->text) > row->text_len - f->len)
-        return NULL;
-    const uint64_t at = row->offset + (uint64_t)(f->data - row->text);
+    const uintptr_t data = (uintptr_t)f->data, start = (uintptr_t)row->text;
+    if (data < start || f->len > row->text_len || data - start > row->text_len - f->len)
+        return NULL; /* not in the row's text: undoubled quotes, in the tokenizer's own buffer */
+    const uint64_t at = row->offset + (data - start);
     if (at > text->len || f->len > text->len - at)
         return NULL;
     const char *p = text->p + at;
@@ -147,7 +142,7 @@ static cp_status scan(const char *text, size_t len, bool complete, uint64_t skip
     cp_tokenizer_options o = *limits;
     o.delimiter = delim;
     o.quote = quote;
-    o.chunk_bytes = SCAN_CHUNK_BYTES;
+    o.chunk_bytes = len + 64 < o.chunk_bytes ? len + 64 : o.chunk_bytes;
     cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
     if (!t)
         return CP_NOMEM;
@@ -875,7 +870,7 @@ cp_status cp_sniff(cp_source *src, const cp_csv_options *opts, cp_sniff_result *
         cp_tokenizer_options o = opts->limits;
         o.delimiter = d->delimiter;
         o.quote = d->quote;
-        o.chunk_bytes = SCAN_CHUNK_BYTES;
+        o.chunk_bytes = tlen + 64 < o.chunk_bytes ? tlen + 64 : o.chunk_bytes;
         cp_tokenizer *t = cp_tokenizer_new(&o, mem_fill, &m);
         cp_row row;
         if (!t) {

@@ -2,6 +2,7 @@
 #include "parquet/pq_pages.h"
 
 #include <stdint.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -162,6 +163,7 @@ cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room)
 
 void cp_pq_pages_commit(cp_pq_pages *p, const unsigned char *start, size_t len, bool first)
 {
+    assert(len > 0);
     cp_pq_slabs *s = p->slabs;
     s->used = (size_t)(start + len - s->slabs[s->cur].data);
     cp_pq_piece piece = {start, len};

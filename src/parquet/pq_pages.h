@@ -75,7 +75,8 @@ void cp_pq_pages_reset(cp_pq_pages *p);
 cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room);
 /*
  * Records [start, start + len), inside the bytes of the last reservation, as the last piece
- * (or, first, as the first).
+ * (or, first, as the first). len is not 0: a slab holding only empty pieces could be
+ * replaced under them.
  */
 void cp_pq_pages_commit(cp_pq_pages *p, const unsigned char *start, size_t len, bool first);
 
