@@ -1,8 +1,8 @@
 /* pq_pages.c - column chunk pages in shared slabs (see pq_pages.h). */
 #include "parquet/pq_pages.h"
 
-#include <stdint.h>
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
