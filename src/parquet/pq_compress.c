@@ -121,17 +121,3 @@ cp_status cp_pq_compress_into(cp_pq_compressor *c, const void *in, size_t len, v
     }
     return cp_error_set(err, CP_USAGE, "unknown Parquet codec %d", (int)c->codec);
 }
-
-cp_status cp_pq_compress(cp_pq_compressor *c, const void *in, size_t len, cp_buf *out,
-                         cp_error *err)
-{
-    cp_status st = cp_buf_reserve(out, cp_pq_compress_bound(c->codec, len));
-    if (st != CP_OK)
-        return cp_error_set(err, st, "%s: no room for a compressed page of %zu bytes",
-                            cp_pq_codec_name(c->codec), len);
-    size_t produced = 0;
-    CP_RETURN_IF_ERROR(cp_pq_compress_into(c, in, len, out->data + out->len, &produced, err));
-    out->len += produced;
-    out->data[out->len] = '\0';
-    return CP_OK;
-}

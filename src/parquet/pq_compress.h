@@ -8,9 +8,10 @@
 #ifndef CP_PQ_COMPRESS_H
 #define CP_PQ_COMPRESS_H
 
-#include "util/buf.h"
+#include "util/status.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum cp_pq_codec {
     CP_PQ_UNCOMPRESSED = 0,
@@ -30,8 +31,7 @@ const char *cp_pq_codec_name(cp_pq_codec codec);
 /*
  * A compressor owns the codec's reusable state (a zstd context); init allocates nothing.
  * cp_pq_compress_into writes the compressed form of in[0..len) to out, which has room for
- * cp_pq_compress_bound(codec, len) bytes, and sets *produced; cp_pq_compress appends it to
- * a buffer instead (the caller resets out).
+ * cp_pq_compress_bound(codec, len) bytes, and sets *produced.
  */
 typedef struct cp_pq_compressor {
     cp_pq_codec codec;
@@ -43,7 +43,5 @@ void cp_pq_compressor_release(cp_pq_compressor *c);
 size_t cp_pq_compress_bound(cp_pq_codec codec, size_t len);
 cp_status cp_pq_compress_into(cp_pq_compressor *c, const void *in, size_t len, void *out,
                               size_t *produced, cp_error *err);
-cp_status cp_pq_compress(cp_pq_compressor *c, const void *in, size_t len, cp_buf *out,
-                         cp_error *err);
 
 #endif

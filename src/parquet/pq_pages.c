@@ -1,5 +1,6 @@
 /* pq_pages.c - column chunk pages in shared slabs (see pq_pages.h). */
 #include "parquet/pq_pages.h"
+#include "util/array.h"
 
 #include <assert.h>
 #include <stdint.h>
@@ -88,16 +89,6 @@ static size_t slab_size(const cp_pq_slabs *s, size_t at, size_t n, size_t max)
     return size;
 }
 
-/* table with room for twice *cap elements of elem bytes (*cap updated); NULL: no memory. */
-static void *grow_table(void *table, size_t *cap, size_t elem)
-{
-    size_t n = *cap ? 2 * *cap : 16;
-    void *t = realloc(table, n * elem);
-    if (t)
-        *cap = n;
-    return t;
-}
-
 /* Moves on to a slab with n free bytes: the next kept one when it is big enough, else a new one. */
 static cp_status next_slab(cp_pq_slabs *s, size_t n, size_t max)
 {
@@ -107,12 +98,10 @@ static cp_status next_slab(cp_pq_slabs *s, size_t n, size_t max)
         s->used = 0;
         return CP_OK;
     }
-    if (at == s->slabs_cap) {
-        cp_pq_slab *t = grow_table(s->slabs, &s->slabs_cap, sizeof *s->slabs);
-        if (!t)
-            return CP_NOMEM;
-        s->slabs = t;
-    }
+    cp_pq_slab *slabs = cp_array_room(s->slabs, at, &s->slabs_cap, sizeof *slabs);
+    if (!slabs)
+        return CP_NOMEM;
+    s->slabs = slabs;
     cp_pq_slab slab;
     CP_RETURN_IF_ERROR(slab_new(&slab, slab_size(s, at, n, max), s->huge_pages));
     if (at < s->nslabs)
@@ -148,12 +137,10 @@ cp_status cp_pq_pages_reserve(cp_pq_pages *p, size_t n, unsigned char **room)
 {
     if (n > p->max || p->len > p->max - n)
         return CP_TOO_LARGE;
-    if (p->npieces == p->pieces_cap) {
-        cp_pq_piece *t = grow_table(p->pieces, &p->pieces_cap, sizeof *p->pieces);
-        if (!t)
-            return CP_NOMEM;
-        p->pieces = t;
-    }
+    cp_pq_piece *pieces = cp_array_room(p->pieces, p->npieces, &p->pieces_cap, sizeof *pieces);
+    if (!pieces)
+        return CP_NOMEM;
+    p->pieces = pieces;
     cp_pq_slabs *s = p->slabs;
     if (s->cur >= s->nslabs || s->slabs[s->cur].cap - s->used < n)
         CP_RETURN_IF_ERROR(next_slab(s, n, p->max));
