@@ -107,6 +107,20 @@ struct cp_sink {
 void cp_sink_free(cp_sink *k);
 
 /*
+ * Defines the cp_sink_ops `var` of a sink implementing every op, as prefix_open,
+ * prefix_write, prefix_finish, prefix_publish, prefix_abort, prefix_report and prefix_free
+ * (its release).
+ */
+#define CP_SINK_OPS(var, prefix)                                                                   \
+    static const cp_sink_ops var = {.open = prefix##_open,                                         \
+                                    .write = prefix##_write,                                       \
+                                    .finish = prefix##_finish,                                     \
+                                    .publish = prefix##_publish,                                   \
+                                    .abort = prefix##_abort,                                       \
+                                    .report = prefix##_report,                                     \
+                                    .release = prefix##_free}
+
+/*
  * A file format: its writer as a file sink drives it. Its file goes to
  * <out>/<folder>/<dataset>/<stem><extension>, a local path or an S3 object (output.h).
  */
@@ -161,6 +175,22 @@ extern const cp_sink_format cp_sink_json;    /* sink_json.c */
 /* Every file format, in the order of the outputs in the summary and the ledger. */
 extern const cp_sink_format *const cp_sink_formats[];
 extern const size_t cp_sink_nformats;
+
+/* The head of the sinks writing a file format (sink_file.c, sink_partition.c). */
+typedef struct cp_format_sink {
+    cp_sink base;
+    const cp_sink_format *f;
+    const cp_sink_load *l;
+    char *location; /* the file, or the folder of the dataset's partitions; the sink frees it */
+} cp_format_sink;
+
+/*
+ * Makes *out a zeroed sink of size bytes, a struct starting with a cp_format_sink, of
+ * format f for the load l, driven by ops and published at CP_COMMIT_OUTPUTS. Its location
+ * is <out>/<folder>/<dataset>, followed by /<stem><extension> when file is true.
+ */
+cp_status cp_format_sink_new(size_t size, const cp_sink_ops *ops, const cp_sink_format *f,
+                             const cp_sink_load *l, bool file, void **out, cp_error *err);
 
 /* A sink writing the file of format f for the load l (sink_file.c). */
 cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,

@@ -13,10 +13,7 @@
 #include <stdlib.h>
 
 typedef struct file_sink {
-    cp_sink base;
-    const cp_sink_format *f;
-    const cp_sink_load *l;
-    char *location;
+    cp_format_sink h;
     cp_output out;
     cp_aws *aws; /* an S3 output's own client (aws.h: one thread at a time) */
     void *writer;
@@ -27,34 +24,35 @@ static cp_status file_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
                            cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    cp_aws *aws = s->l->aws;
-    if (aws && cp_location_is_s3(s->location)) {
+    cp_aws *aws = s->h.l->aws;
+    if (aws && cp_location_is_s3(s->h.location)) {
         /* written by a worker while the load's client reads the source */
         if (!s->aws)
             CP_RETURN_IF_ERROR(cp_aws_clone(aws, &s->aws, err));
         aws = s->aws;
     }
     k->threaded = true;
-    CP_RETURN_IF_ERROR(cp_output_open(&s->out, aws, s->location, err));
-    cp_status st = s->f->writer_new(s->l, schema, keys, cp_output_write, &s->out, &s->writer, err);
-    return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
+    CP_RETURN_IF_ERROR(cp_output_open(&s->out, aws, s->h.location, err));
+    cp_status st =
+        s->h.f->writer_new(s->h.l, schema, keys, cp_output_write, &s->out, &s->writer, err);
+    return st == CP_IO ? cp_output_failed(&s->out, s->h.location, st, err) : st;
 }
 
 static cp_status file_write(cp_sink *k, const cp_batch *b, cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    cp_status st = s->f->write(s->writer, b, err);
-    return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
+    cp_status st = s->h.f->write(s->writer, b, err);
+    return st == CP_IO ? cp_output_failed(&s->out, s->h.location, st, err) : st;
 }
 
 static cp_status file_finish(cp_sink *k, cp_error *err)
 {
     file_sink *s = (file_sink *)k;
-    cp_status st = s->f->finish(s->writer, err);
+    cp_status st = s->h.f->finish(s->writer, err);
     if (st != CP_OK)
-        return st == CP_IO ? cp_output_failed(&s->out, s->location, st, err) : st;
+        return st == CP_IO ? cp_output_failed(&s->out, s->h.location, st, err) : st;
     CP_RETURN_IF_ERROR(cp_output_sync(&s->out, err));
-    cp_fault_pointf("%s-written", s->f->name);
+    cp_fault_pointf("%s-written", s->h.f->name);
     return CP_OK;
 }
 
@@ -64,7 +62,7 @@ static cp_status file_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err
     (void)c;
     CP_RETURN_IF_ERROR(cp_output_commit(&s->out, err));
     s->published = true;
-    cp_fault_pointf("%s-published", s->f->name);
+    cp_fault_pointf("%s-published", s->h.f->name);
     return CP_OK;
 }
 
@@ -72,7 +70,7 @@ static void file_release(cp_sink *k)
 {
     file_sink *s = (file_sink *)k;
     if (s->writer)
-        s->f->free(s->writer);
+        s->h.f->free(s->writer);
     s->writer = NULL;
 }
 
@@ -87,40 +85,23 @@ static cp_status file_report(const cp_sink *k, cp_load_summary *sum)
     const file_sink *s = (const file_sink *)k;
     if (!s->published)
         return CP_OK;
-    return cp_load_summary_add_output(sum, s->f->name, s->location, s->out.bytes);
+    return cp_load_summary_add_output(sum, s->h.f->name, s->h.location, s->out.bytes);
 }
 
 static void file_free(cp_sink *k)
 {
     file_release(k);
     cp_aws_free(((file_sink *)k)->aws);
-    free(((file_sink *)k)->location);
+    free(((file_sink *)k)->h.location);
 }
 
-static const cp_sink_ops file_ops = {
-    .open = file_open,
-    .write = file_write,
-    .finish = file_finish,
-    .publish = file_publish,
-    .abort = file_abort,
-    .report = file_report,
-    .release = file_free,
-};
+CP_SINK_OPS(file_ops, file);
 
 cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                            cp_error *err)
 {
-    *out = NULL;
-    file_sink *s = calloc(1, sizeof *s);
-    if (!s || asprintf(&s->location, "%s/%s/%s/%s%s", l->o->out_dir, f->folder, l->dataset, l->stem,
-                       f->extension) < 0) {
-        free(s);
-        return cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
-    }
-    s->base.ops = &file_ops;
-    s->base.step = CP_COMMIT_OUTPUTS;
-    s->f = f;
-    s->l = l;
-    *out = &s->base;
+    file_sink *s;
+    CP_RETURN_IF_ERROR(cp_format_sink_new(sizeof *s, &file_ops, f, l, true, (void **)&s, err));
+    *out = &s->h.base;
     return CP_OK;
 }

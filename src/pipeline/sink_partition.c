@@ -67,12 +67,9 @@ typedef struct partition {
 } partition;
 
 typedef struct partition_sink {
-    cp_sink base;
-    const cp_sink_format *f;
-    const cp_sink_load *l;
+    cp_format_sink h;      /* location: <out>/<folder>/<dataset> */
     cp_pipeline_options o; /* the load's, with the Parquet budgets of one writer */
     cp_sink_load child;    /* what the writers are told: the load's, with o */
-    char *folder;          /* <out>/<folder>/<dataset> */
     bool s3;
     cp_partition_keys keys;
     cp_schema schema; /* the file's schema without the partition columns */
@@ -207,7 +204,7 @@ static cp_status writer_failed(const partition_sink *s, const partition *q, part
 {
     if (st == CP_IO)
         return cp_output_failed(&pf->out, pf->location, st, err);
-    if (st == CP_TOO_LARGE && s->f == &cp_sink_parquet && q->writer && q->suspends &&
+    if (st == CP_TOO_LARGE && s->h.f == &cp_sink_parquet && q->writer && q->suspends &&
         cp_pq_writer_row_groups(q->writer) >= CP_PQ_MAX_ROW_GROUPS)
         return cp_error_set(
             err, st,
@@ -216,7 +213,7 @@ static cp_status writer_failed(const partition_sink *s, const partition *q, part
             "in (more partitions than --partition-writers %u, their rows interleaved): raise "
             "--partition-writers to the number of partitions, or sort the input by the "
             "partition columns",
-            pf->location, q->suspends, s->l->o->partition_writers);
+            pf->location, q->suspends, s->h.l->o->partition_writers);
     return st;
 }
 
@@ -225,7 +222,7 @@ static cp_status suspend_writer(partition_sink *s, partition *q, cp_error *err)
 {
     part_file *pf = q->file;
     deactivate(s, q);
-    cp_status st = s->f->suspend(q->writer, err);
+    cp_status st = s->h.f->suspend(q->writer, err);
     if (st != CP_OK)
         return writer_failed(s, q, pf, st, err);
     q->suspends++;
@@ -241,10 +238,10 @@ static cp_status close_writer(partition_sink *s, partition *q, cp_error *err)
     if (!q->active)
         CP_RETURN_IF_ERROR(cp_output_resume(&pf->out, err));
     deactivate(s, q);
-    cp_status st = s->f->finish(q->writer, err);
+    cp_status st = s->h.f->finish(q->writer, err);
     if (st != CP_OK)
         st = writer_failed(s, q, pf, st, err);
-    s->f->free(q->writer);
+    s->h.f->free(q->writer);
     q->writer = NULL;
     if (st != CP_OK)
         return st;
@@ -260,7 +257,7 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
         lru_push(s, q);
         return CP_OK;
     }
-    if (s->nopen >= s->l->o->partition_writers && s->oldest)
+    if (s->nopen >= s->h.l->o->partition_writers && s->oldest)
         CP_RETURN_IF_ERROR(suspend_writer(s, s->oldest, err));
     if (q->writer) {
         CP_RETURN_IF_ERROR(cp_output_resume(&q->file->out, err));
@@ -274,11 +271,11 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
             return cp_error_set(err, CP_NOMEM, "out of memory");
         q->nfiles++;
         const char *tmp = getenv("TMPDIR");
-        if (asprintf(&pf->location, "%s/%s/%s%s", s->folder, q->path, s->l->stem, s->f->extension) <
-                0 ||
+        if (asprintf(&pf->location, "%s/%s/%s%s", s->h.location, q->path, s->h.l->stem,
+                     s->h.f->extension) < 0 ||
             (s->s3 && asprintf(&pf->spool, "%s/csvpipe-spool-%ld-%u%s", tmp && *tmp ? tmp : "/tmp",
                                (long)getpid(), __atomic_fetch_add(&spool_seq, 1, __ATOMIC_RELAXED),
-                               s->f->extension) < 0)) {
+                               s->h.f->extension) < 0)) {
             pf->location = pf->spool = NULL;
             free(pf);
             return cp_error_set(err, CP_NOMEM, "out of memory");
@@ -287,8 +284,8 @@ static cp_status open_writer(partition_sink *s, partition *q, cp_error *err)
         /* a spool name is this process's alone: no stale file of another to look for */
         CP_RETURN_IF_ERROR(pf->spool ? cp_output_open_private(&pf->out, pf->spool, err)
                                      : cp_output_open(&pf->out, NULL, pf->location, err));
-        cp_status st = s->f->writer_new(&s->child, &s->schema, &s->item_keys, cp_output_write,
-                                        &pf->out, &q->writer, err);
+        cp_status st = s->h.f->writer_new(&s->child, &s->schema, &s->item_keys, cp_output_write,
+                                          &pf->out, &q->writer, err);
         if (st != CP_OK) {
             q->writer = NULL;
             return writer_failed(s, q, pf, st, err);
@@ -306,7 +303,7 @@ static void drop_all(partition_sink *s)
     for (size_t i = 0; i < s->nparts; i++) {
         partition *q = s->parts[i];
         if (q->writer)
-            s->f->free(q->writer);
+            s->h.f->free(q->writer);
         free(q->path);
         free(q);
     }
@@ -350,13 +347,13 @@ static void drop_all(partition_sink *s)
  */
 static void budget(partition_sink *s, size_t ncolumns)
 {
-    const size_t writers = s->l->o->partition_writers ? s->l->o->partition_writers : 1;
+    const size_t writers = s->h.l->o->partition_writers ? s->h.l->o->partition_writers : 1;
     const size_t each = CP_PARTITION_MEMORY / writers;
     size_t per_column = each / 4 / (ncolumns ? ncolumns : 1);
     if (per_column < ((size_t)16 << 10))
         per_column = (size_t)16 << 10;
-    s->o = *s->l->o;
-    s->child = *s->l;
+    s->o = *s->h.l->o;
+    s->child = *s->h.l;
     s->child.o = &s->o;
     s->o.json_buffer = each / 8;
     cp_pq_options *pq = &s->o.parquet;
@@ -376,7 +373,7 @@ static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
     k->threaded = true; /* every file is local until publish */
     s->published = false;
     s->bytes = 0;
-    CP_RETURN_IF_ERROR(cp_partition_resolve(s->l->o->partition, schema, &s->keys, err));
+    CP_RETURN_IF_ERROR(cp_partition_resolve(s->h.l->o->partition, schema, &s->keys, err));
     size_t n = 0;
     for (size_t c = 0; c < schema->ncolumns; c++)
         n += !cp_partition_is_key_column(&s->keys, c);
@@ -384,7 +381,7 @@ static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
         return cp_error_set(err, CP_USAGE,
                             "--partition-by: every column of this file is a partition column; "
                             "the %s files would hold no column",
-                            s->f->name);
+                            s->h.f->name);
     s->cols = calloc(n, sizeof *s->cols);
     s->item_columns = calloc(keys->ncolumns + 1, sizeof *s->item_columns);
     if (!s->cols || !s->item_columns || cp_schema_init(&s->schema, n) != CP_OK)
@@ -407,7 +404,7 @@ static cp_status part_open(cp_sink *k, const cp_schema *schema, const cp_item_ke
     s->item_keys = *keys;
     s->item_keys.columns = s->item_columns;
     /* only DynamoDB JSON writes the key; a partition column leaves the files */
-    const bool keyed = s->f == &cp_sink_json && s->l->o->json_style == CP_JSON_STYLE_DYNAMODB;
+    const bool keyed = s->h.f == &cp_sink_json && s->h.l->o->json_style == CP_JSON_STYLE_DYNAMODB;
     for (size_t j = 0; j < keys->ncolumns; j++) {
         size_t i = 0;
         while (i < n && s->cols[i] != keys->columns[j])
@@ -488,7 +485,7 @@ static cp_status part_write(cp_sink *k, const cp_batch *b, cp_error *err)
         }
         s->sub.row_numbers = s->sub_rows;
         at += nrows;
-        if (st == CP_OK && (st = s->f->write(q->writer, &s->sub, err)) != CP_OK)
+        if (st == CP_OK && (st = s->h.f->write(q->writer, &s->sub, err)) != CP_OK)
             st = writer_failed(s, q, q->file, st, err);
     }
     return st;
@@ -499,7 +496,7 @@ static cp_status part_finish(cp_sink *k, cp_error *err)
     partition_sink *s = (partition_sink *)k;
     for (size_t i = 0; i < s->nparts; i++)
         CP_RETURN_IF_ERROR(close_writer(s, s->parts[i], err));
-    cp_fault_pointf("%s-written", s->f->name);
+    cp_fault_pointf("%s-written", s->h.f->name);
     return CP_OK;
 }
 
@@ -511,7 +508,7 @@ static cp_status upload(partition_sink *s, part_file *pf, cp_error *err)
         return cp_error_set(err, CP_IO, "%s: cannot read its spool file %s: %s", pf->location,
                             pf->spool, strerror(errno));
     cp_s3_upload *u = NULL;
-    cp_status st = cp_s3_upload_new(s->l->aws, pf->location, &u, err);
+    cp_status st = cp_s3_upload_new(s->h.l->aws, pf->location, &u, err);
     static char chunk[1 << 16];
     while (st == CP_OK) {
         ssize_t n = read(fd, chunk, sizeof chunk);
@@ -567,7 +564,7 @@ static bool published_here(const partition_sink *s, const char *location)
 /* name is <stem><ext> or <stem>~N<ext> */
 static bool is_sources_file(const partition_sink *s, const char *name)
 {
-    const char *stem = s->l->stem, *ext = s->f->extension;
+    const char *stem = s->h.l->stem, *ext = s->h.f->extension;
     const size_t ns = strlen(stem), ne = strlen(ext), n = strlen(name);
     if (n < ns + ne || strncmp(name, stem, ns) != 0 || strcmp(name + n - ne, ext) != 0)
         return false;
@@ -582,12 +579,12 @@ static bool is_sources_file(const partition_sink *s, const char *name)
     return true;
 }
 
-/* Notes the partition folder of location (under s->folder), one a stale file is in. */
+/* Notes the partition folder of location (under the dataset's), one a stale file is in. */
 static cp_status note_folder(partition_sink *s, const char *location, cp_error *err)
 {
-    const size_t n = strlen(s->folder);
+    const size_t n = strlen(s->h.location);
     const char *rel = location + n + 1, *slash = strrchr(location, '/');
-    if (strncmp(location, s->folder, n) != 0 || location[n] != '/' || slash <= rel)
+    if (strncmp(location, s->h.location, n) != 0 || location[n] != '/' || slash <= rel)
         return CP_OK; /* the dataset's own folder: no partition */
     char **emptied = cp_array_room(s->emptied, s->nemptied, &s->capemptied, sizeof *emptied);
     if (!emptied)
@@ -701,12 +698,12 @@ static cp_status holds_others(partition_sink *s, stale_ctx *c, const char *key, 
                               bool *others, cp_error *err)
 {
     char *where = NULL;
-    if (asprintf(&where, s->s3 ? "%s/%s/" : "%s/%s", s->s3 ? key : s->folder, rel) < 0)
+    if (asprintf(&where, s->s3 ? "%s/%s/" : "%s/%s", s->s3 ? key : s->h.location, rel) < 0)
         return cp_error_set(err, CP_NOMEM, "out of memory");
     cp_status st = CP_OK;
     c->others = 0;
     if (s->s3) {
-        st = cp_s3_list(s->l->aws, c->bucket, where, count_other_key, c, err);
+        st = cp_s3_list(s->h.l->aws, c->bucket, where, count_other_key, c, err);
     } else {
         DIR *d = opendir(where);
         struct dirent *e;
@@ -741,13 +738,13 @@ static cp_status find_stale(partition_sink *s, cp_error *err)
     if (st != CP_OK)
         return st;
     if (!s->s3)
-        st = find_stale_local(s, s->folder, 0, err);
-    else if (!cp_s3_parse_uri(s->folder, &c.bucket, &key))
-        st = cp_error_set(err, CP_USAGE, "%s: not an S3 URI", s->folder);
+        st = find_stale_local(s, s->h.location, 0, err);
+    else if (!cp_s3_parse_uri(s->h.location, &c.bucket, &key))
+        st = cp_error_set(err, CP_USAGE, "%s: not an S3 URI", s->h.location);
     else if (asprintf(&prefix, "%s/", key) < 0)
         st = cp_error_set(err, CP_NOMEM, "out of memory");
     else
-        st = cp_s3_list(s->l->aws, c.bucket, prefix, find_stale_s3_key, &c, err);
+        st = cp_s3_list(s->h.l->aws, c.bucket, prefix, find_stale_s3_key, &c, err);
     sort_stale(s);
     size_t kept = 0;
     for (size_t i = 0; i < s->nemptied; i++) {
@@ -770,10 +767,10 @@ cp_status cp_sink_partition_remove_stale(cp_sink *k, cp_error *err)
 {
     partition_sink *s = (partition_sink *)k;
     for (size_t i = 0; i < s->nstale; i++) {
-        CP_RETURN_IF_ERROR(cp_output_remove(s->l->aws, s->stale[i], err));
+        CP_RETURN_IF_ERROR(cp_output_remove(s->h.l->aws, s->stale[i], err));
         cp_log_info("%s: removed (this source's new version has no rows there)", s->stale[i]);
         /* local: the partition folders left empty, up to the dataset's */
-        const size_t n = strlen(s->folder);
+        const size_t n = strlen(s->h.location);
         char *dir = s->s3 ? NULL : strdup(s->stale[i]);
         for (char *slash; dir && (slash = strrchr(dir, '/')) && (size_t)(slash - dir) > n;) {
             *slash = '\0';
@@ -782,7 +779,7 @@ cp_status cp_sink_partition_remove_stale(cp_sink *k, cp_error *err)
         }
         free(dir);
     }
-    cp_fault_pointf("%s-stale-removed", s->f->name);
+    cp_fault_pointf("%s-stale-removed", s->h.f->name);
     return CP_OK;
 }
 
@@ -807,10 +804,10 @@ static cp_status part_publish(cp_sink *k, const cp_sink_commit *c, cp_error *err
         }
         pf->published = true;
         s->bytes += pf->bytes;
-        cp_fault_pointf("%s-partition-published", s->f->name);
+        cp_fault_pointf("%s-partition-published", s->h.f->name);
     }
     s->published = true;
-    cp_fault_pointf("%s-published", s->f->name);
+    cp_fault_pointf("%s-published", s->h.f->name);
     CP_RETURN_IF_ERROR(find_stale(s, err));
     return s->defer_stale ? CP_OK : cp_sink_partition_remove_stale(k, err);
 }
@@ -826,9 +823,9 @@ static cp_status part_report(const cp_sink *k, cp_load_summary *sum)
     if (!s->published)
         return CP_OK;
     char *where = NULL;
-    if (asprintf(&where, "%s/", s->folder) < 0)
+    if (asprintf(&where, "%s/", s->h.location) < 0)
         return CP_NOMEM;
-    cp_status st = cp_load_summary_add_output(sum, s->f->name, where, s->bytes);
+    cp_status st = cp_load_summary_add_output(sum, s->h.f->name, where, s->bytes);
     free(where);
     return st;
 }
@@ -837,7 +834,7 @@ static void part_free(cp_sink *k)
 {
     partition_sink *s = (partition_sink *)k;
     drop_all(s);
-    free(s->folder);
+    free(s->h.location);
     free(s->row_part);
     free(s->order);
     free(s->touched);
@@ -865,33 +862,19 @@ const char *const *cp_sink_partition_emptied(const cp_sink *k, size_t *n)
     return (const char *const *)s->emptied;
 }
 
-static const cp_sink_ops partition_ops = {
-    .open = part_open,
-    .write = part_write,
-    .finish = part_finish,
-    .publish = part_publish,
-    .abort = part_abort,
-    .report = part_report,
-    .release = part_free,
-};
+CP_SINK_OPS(partition_ops, part);
 
 cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                                 cp_error *err)
 {
+    partition_sink *s;
     *out = NULL;
-    partition_sink *s = calloc(1, sizeof *s);
-    if (!s || asprintf(&s->folder, "%s/%s/%s", l->o->out_dir, f->folder, l->dataset) < 0) {
-        free(s);
-        return cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
-    }
-    s->base.ops = &partition_ops;
-    s->base.step = CP_COMMIT_OUTPUTS;
-    s->f = f;
-    s->l = l;
-    s->s3 = cp_location_is_s3(s->folder);
+    CP_RETURN_IF_ERROR(
+        cp_format_sink_new(sizeof *s, &partition_ops, f, l, false, (void **)&s, err));
+    s->s3 = cp_location_is_s3(s->h.location);
     cp_buf_init(&s->path, CP_BUF_UNLIMITED);
     if (s->s3 && !l->aws) {
-        part_free(&s->base);
+        part_free(&s->h.base);
         free(s);
         return cp_error_set(err, CP_USAGE, "%s: S3 output without AWS configuration",
                             l->o->out_dir);
@@ -900,6 +883,6 @@ cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, 
         const char *tmp = getenv("TMPDIR");
         cp_file_sink_remove_stale_pid_files(tmp && *tmp ? tmp : "/tmp", "csvpipe-spool-");
     }
-    *out = &s->base;
+    *out = &s->h.base;
     return CP_OK;
 }
