@@ -424,6 +424,22 @@ static bool preamble_like(const sample *s, size_t r, size_t ncols, const cp_valu
     return false;
 }
 
+/* A row of two or more names: every value holds a letter and reads as text. */
+static bool names_only(const sample *s, size_t r, const cp_value_opts *vo)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < s->nfields[r]; i++) {
+        const cp_field *f = &s->rows[r][i];
+        if (blank(f))
+            continue;
+        if (!has_letter(f) || cp_is_null_token(vo, f->data, f->len) ||
+            cp_infer_value_type(f, vo).id != CP_TYPE_STRING)
+            return false;
+        nb++;
+    }
+    return nb >= 2;
+}
+
 static bool typed(cp_type t)
 {
     return t.id != CP_TYPE_STRING && t.id != CP_TYPE_NULL;
@@ -694,14 +710,31 @@ static cp_status find_layout(const sample *s, size_t ncols, const cp_csv_options
             p++;
         if (preamble_like(s, p, ncols, vo))
             p = 0;
+        if (p == 0) {
+            /* sparse rows of numbers (a row and a column count) above a row of names */
+            size_t q = 0;
+            while (q + 1 < s->n && q < MAX_PREAMBLE_ROWS && nonblank(s, q) * 3 <= ncols)
+                q++;
+            if (names_only(s, q, vo))
+                p = q;
+        }
     }
     body b;
+    bool backed = false;
     for (;;) {
         /* the body's types leave out the rows where more header rows may be */
         const bool room = p + 1 + MAX_SUBHEADER_ROWS + 2 <= s->n;
         if (body_init(&b, s, ncols, vo, room ? p + 1 + MAX_SUBHEADER_ROWS : p + 1, p) != CP_OK)
             return CP_NOMEM;
         bool h = is_header(&b, p);
+        if (p > 1 && !h && o->header != 1 && !backed && s->nfields[p - 1] >= 2 &&
+            nonblank(s, p - 1) > 0) {
+            /* a header that names only the first columns looks like a preamble row */
+            p--;
+            backed = true;
+            body_release(&b);
+            continue;
+        }
         if (p > 0 && !h && o->header != 1) {
             p = 0; /* a preamble is only skipped above a header */
             body_release(&b);

@@ -11,17 +11,20 @@
  * first field above 12 anywhere settles day-first, a second one month-first; with no
  * evidence, ';' or a decimal comma choose day-first, else month-first).
  *
- * Then the layout. A preamble is the rows above the header that are titles, notes or
- * group labels: at most a third of the columns filled (half in a row of another length),
- * text among them; it is skipped only when a header follows it. The first row after it
- * is a header when it holds text above a typed column ("price" above numbers) or
- * consecutive integers above numbers (years, positions); it is data when, with neither,
- * it holds a value of its column's kind in a typed column; with no such evidence (all
- * text, survey exports) it is a header when two or more values repeat exactly below as a
- * row (those repeats are not data) and nowhere else, or when it holds three or more
- * consecutive integers (positions naming columns), and otherwise unless half or more of
- * its values recur below in their columns or are numbers (dates, booleans) above others
- * of their kind.
+ * Then the layout. A preamble is the rows above the header that are titles, notes or group
+ * labels: at most a third of the columns filled (half in a row of another length), text
+ * among them; it is skipped only when a header follows it. When the row after it is no
+ * header, its last row is tried as the header if it holds two fields or more (a header
+ * that names only the first columns, as statistics offices' table exports have it). Sparse
+ * rows of any values (a row and a column count) are a preamble too when a row of names
+ * follows them. The first row after the preamble is a header when it holds text above a
+ * typed column ("price" above numbers) or consecutive integers above numbers (years,
+ * positions); it is data when, with neither, it holds a value of its column's kind in a
+ * typed column; with no such evidence (all text, survey exports) it is a header when two
+ * or more values repeat exactly below as a row (those repeats are not data) and nowhere
+ * else, or when it holds three or more consecutive integers (positions naming columns),
+ * and otherwise unless half or more of its values recur below in their columns or are
+ * numbers (dates, booleans) above others of their kind.
  * Up to three rows under the header that hold words above typed columns and no value of
  * their kinds (units, a survey tool's question texts) belong to the header. Then a type
  * for every column (infer.h) and normalized names. Each decision can be forced by

@@ -325,6 +325,29 @@ static void test_preamble(void **state)
     expect_schema(&s.r, "date:DATE,action:STRING,symbol:STRING,quantity:INT64,"
                         "amount:DECIMAL(18,2),column_6:STRING");
     done(&s);
+    /* a statistics office's table export: the header names only the label columns, so
+       it is as short as the notes above it */
+    s = sniff("Australian Bureau of Statistics\n\n\"2011 Census, Place of Work\"\n\n"
+              "Filters:\n\"Default Summation\",\"Persons, Place of Work\"\n\n\n"
+              "\"SA2 (UR)\",\"DZN (POW)\",\n\"Goulburn\",\"110018063\",3499,\n"
+              ",\"110018064\",812,\n,\"110018065\",2158,\n\"Yass\",\"110019999\",402,\n"
+              ",\"110028068\",10,\n");
+    assert_int_equal(s.r.dialect.skip_lines, 8);
+    assert_true(s.r.dialect.header);
+    assert_int_equal(s.r.npreamble, 8);
+    expect_schema(&s.r, "sa2_ur:STRING,dzn_pow:INT64,column_3:INT64,column_4:STRING");
+    assert_int_equal(s.r.sample_rows, 5);
+    done(&s);
+    /* a dataset file that starts with its row and column counts (scikit-learn's) */
+    s = sniff("506,13,,,,\nCRIM,ZN,INDUS,CHAS,RM,MEDV\n0.00632,18,2.31,0,6.575,24\n"
+              "0.02731,0,7.07,0,6.421,21.6\n0.02729,0,7.07,0,7.185,34.7\n");
+    assert_int_equal(s.r.dialect.skip_lines, 1);
+    assert_true(s.r.dialect.header);
+    assert_string_equal(s.r.preamble[0], "506,13,,,,");
+    expect_schema(&s.r, "crim:DECIMAL(18,5),zn:INT64,indus:DECIMAL(18,2),chas:INT64,"
+                        "rm:DECIMAL(18,3),medv:DECIMAL(18,1)");
+    assert_int_equal(s.r.sample_rows, 3);
+    done(&s);
     /* no preamble: a sparse first row of numbers is data; an unnamed index column */
     s = sniff("5,,,\n1,2,3,4\n5,6,7,8\n");
     assert_int_equal(s.r.dialect.skip_lines, 0);
