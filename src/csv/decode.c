@@ -142,11 +142,42 @@ size_t cp_utf8_valid_prefix(const uint8_t *s, size_t len)
     return i;
 }
 
+static bool starts_with(const uint8_t *s, size_t len, const char *prefix)
+{
+    const size_t n = strlen(prefix);
+    return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* What a spreadsheet or archive handed in as a CSV is, for the error; NULL for others. */
+static const char *container(const uint8_t *s, size_t len)
+{
+    if (starts_with(s, len, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
+        return "an Excel 97-2003 workbook (.xls) or another OLE2 document, not CSV text: save "
+               "the sheet as CSV first";
+    if (!starts_with(s, len, "PK\x03\x04") && !starts_with(s, len, "PK\x05\x06"))
+        return NULL;
+    /* the first member's name: Excel writes [Content_Types].xml first, others xl/... */
+    const size_t name_len = len >= 30 ? (size_t)s[26] | (size_t)s[27] << 8 : 0;
+    const uint8_t *name = s + 30;
+    const size_t avail = len >= 30 ? len - 30 : 0;
+    const size_t n = name_len < avail ? name_len : avail;
+    if (starts_with(name, n, "[Content_Types].xml") || starts_with(name, n, "xl/") ||
+        starts_with(name, n, "_rels/") || starts_with(name, n, "docProps/"))
+        return "an Excel workbook (.xlsx), not CSV text: save the sheet as CSV first";
+    if (starts_with(name, n, "mimetypeapplication/vnd.oasis.opendocument"))
+        return "an OpenDocument file (.ods), not CSV text: save the sheet as CSV first";
+    return "a zip archive, not CSV text; gzip, zstd, bzip2 and xz files are read as they "
+           "are, zip is not: extract the CSV first (unzip FILE)";
+}
+
 cp_status cp_encoding_detect(const uint8_t *s, size_t len, bool complete, cp_encoding *out,
                              cp_error *err)
 {
     if (len == 0)
         return cp_error_set(err, CP_EMPTY, "the file is empty");
+    const char *what = container(s, len);
+    if (what)
+        return cp_error_set(err, CP_BINARY, "the file is %s", what);
     if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
         *out = CP_ENC_UTF8_BOM;
         return CP_OK;

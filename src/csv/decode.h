@@ -34,7 +34,8 @@ bool cp_encoding_parse(const char *name, cp_encoding *out);
 
 /*
  * Detects the encoding of a file from its first len bytes. complete says the sample is
- * the whole file. CP_BINARY when the bytes look like binary data, CP_EMPTY when len is 0.
+ * the whole file. CP_BINARY when the bytes look like binary data (the message names a zip
+ * archive, an Excel or OpenDocument workbook by its first bytes), CP_EMPTY when len is 0.
  */
 cp_status cp_encoding_detect(const uint8_t *sample, size_t len, bool complete, cp_encoding *out,
                              cp_error *err);

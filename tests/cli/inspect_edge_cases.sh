@@ -24,8 +24,8 @@ expect_eq "header only: header" "$(json_get "$TMP/out" 'j["header"]')" "True"
 expect_eq "header only: names" "$(json_get "$TMP/out" '[c["name"] for c in j["columns"]]')" \
     "['id', 'name', 'price']"
 
-# Binary garbage.
-head -c 65536 /dev/urandom >"$TMP/garbage.bin"
+# Binary garbage (after two bytes that no BOM or compression magic starts with).
+{ printf '\001\002'; head -c 65534 /dev/urandom; } >"$TMP/garbage.bin"
 run "$CSVPIPE" inspect "$TMP/garbage.bin"
 expect_rc "binary garbage" 1
 expect_err "binary garbage explained" "garbage.bin: the file looks like binary data"
@@ -36,7 +36,21 @@ python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_D
     "$TMP/sales.zip" "$TMP/sales.csv"
 run "$CSVPIPE" inspect "$TMP/sales.zip"
 expect_rc "zip input" 1
-expect_err "zip input explained" "binary data.*decompress"
+expect_err "zip input explained" "sales.zip: the file is a zip archive.*extract the CSV first"
+# Spreadsheets handed in as CSV files: an .xlsx workbook is a zip archive too, an .xls one
+# an OLE2 compound file.
+python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+z.writestr("[Content_Types].xml", "<Types/>")
+z.writestr("xl/workbook.xml", "<workbook/>")
+z.close()' "$TMP/sales.xlsx"
+run "$CSVPIPE" inspect "$TMP/sales.xlsx"
+expect_rc "xlsx input" 1
+expect_err "xlsx input explained" "sales.xlsx: the file is an Excel workbook \\(\\.xlsx\\).*save the sheet as CSV"
+printf '\320\317\021\340\241\261\032\341%0512d' 0 >"$TMP/sales.xls"
+run "$CSVPIPE" run "$TMP/sales.xls" --out "$TMP/xls-out" --quiet
+expect_rc "xls input" 1
+expect_out "xls input explained" "sales.xls: the file is an Excel 97-2003 workbook"
 
 # Unterminated quote at the end.
 printf 'a,b\n1,x\n2,"never closed\n3,y\n' >"$TMP/unterminated.csv"
