@@ -156,7 +156,8 @@ static const char *container(const uint8_t *s, size_t len)
                "the sheet as CSV first";
     if (!starts_with(s, len, "PK\x03\x04") && !starts_with(s, len, "PK\x05\x06"))
         return NULL;
-    /* the first member's name: Excel writes [Content_Types].xml first, others xl/... */
+    /* the first member's name: Excel writes [Content_Types].xml first, others xl/...;
+       OpenDocument a stored "mimetype" member with its type */
     const size_t name_len = len >= 30 ? (size_t)s[26] | (size_t)s[27] << 8 : 0;
     const uint8_t *name = s + 30;
     const size_t avail = len >= 30 ? len - 30 : 0;
@@ -164,7 +165,7 @@ static const char *container(const uint8_t *s, size_t len)
     if (starts_with(name, n, "[Content_Types].xml") || starts_with(name, n, "xl/") ||
         starts_with(name, n, "_rels/") || starts_with(name, n, "docProps/"))
         return "an Excel workbook (.xlsx), not CSV text: save the sheet as CSV first";
-    if (starts_with(name, n, "mimetypeapplication/vnd.oasis.opendocument"))
+    if (starts_with(name, avail, "mimetypeapplication/vnd.oasis.opendocument"))
         return "an OpenDocument file (.ods), not CSV text: save the sheet as CSV first";
     return "a zip archive, not CSV text; gzip, zstd, bzip2 and xz files are read as they "
            "are, zip is not: extract the CSV first (unzip FILE)";

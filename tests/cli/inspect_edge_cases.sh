@@ -47,6 +47,14 @@ z.close()' "$TMP/sales.xlsx"
 run "$CSVPIPE" inspect "$TMP/sales.xlsx"
 expect_rc "xlsx input" 1
 expect_err "xlsx input explained" "sales.xlsx: the file is an Excel workbook \\(\\.xlsx\\).*save the sheet as CSV"
+python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w")
+z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+z.writestr("content.xml", "<office/>")
+z.close()' "$TMP/sales.ods"
+run "$CSVPIPE" inspect "$TMP/sales.ods"
+expect_rc "ods input" 1
+expect_err "ods input explained" "sales.ods: the file is an OpenDocument file"
 printf '\320\317\021\340\241\261\032\341%0512d' 0 >"$TMP/sales.xls"
 run "$CSVPIPE" run "$TMP/sales.xls" --out "$TMP/xls-out" --quiet
 expect_rc "xls input" 1
