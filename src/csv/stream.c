@@ -107,11 +107,19 @@ static void locate(cp_error *err, const char *name, const cp_row *row)
     cp_stream_name_error(err, name);
 }
 
+size_t cp_stream_batch_rows(const cp_schema *schema)
+{
+    const size_t row_bytes = (schema->ncolumns ? schema->ncolumns : 1) * 16;
+    const size_t rows = CP_STREAM_BATCH_VALUE_BYTES / row_bytes;
+    return rows > CP_STREAM_BATCH_ROWS ? CP_STREAM_BATCH_ROWS : rows ? rows : 1;
+}
+
 cp_status cp_csv_stream(cp_source *src, cp_sniff_result *sniffed, const cp_csv_options *opts,
                         const cp_stream_options *so, const cp_stream_callbacks *cb,
                         cp_stream_stats *stats, cp_error *err)
 {
-    cp_stream_options defaults = {CP_STREAM_BATCH_ROWS, (size_t)16 << 20, 3, 1, 0};
+    cp_stream_options defaults = {cp_stream_batch_rows(&sniffed->schema), (size_t)16 << 20, 3, 1,
+                                  0};
     if (!so)
         so = &defaults;
     const size_t batch_rows = so->batch_rows ? so->batch_rows : defaults.batch_rows;

@@ -59,7 +59,7 @@ typedef struct cp_stream_callbacks {
 } cp_stream_callbacks;
 
 typedef struct cp_stream_options {
-    size_t batch_rows;     /* default CP_STREAM_BATCH_ROWS */
+    size_t batch_rows;     /* default cp_stream_batch_rows(schema) */
     size_t batch_bytes;    /* string budget per batch, default 16 MiB */
     unsigned max_restarts; /* default 3 */
     /*
@@ -76,6 +76,16 @@ typedef struct cp_stream_options {
 } cp_stream_options;
 
 #define CP_STREAM_BATCH_ROWS 8192
+#define CP_STREAM_BATCH_VALUE_BYTES ((size_t)64 << 20)
+
+/*
+ * The default rows of a batch: CP_STREAM_BATCH_ROWS, fewer for a schema so wide that
+ * its values at 16 bytes each (the widest type) would pass CP_STREAM_BATCH_VALUE_BYTES
+ * (from 513 columns on: a file of 20,000 columns gets batches of 209 rows, not 2.6 GB
+ * ones); never fewer than 1. The same for every type of the same columns, so a restart
+ * after widening keeps it.
+ */
+size_t cp_stream_batch_rows(const cp_schema *schema);
 #define CP_STREAM_MIN_BATCHES 3
 #define CP_STREAM_MAX_BATCHES 16
 

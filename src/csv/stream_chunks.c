@@ -719,7 +719,8 @@ cp_status cp_csv_stream_chunks(const char *path, cp_source *src, cp_sniff_result
     memset(&sh, 0, sizeof sh);
     if (!fits(path, src, sniffed, co, cb, &sh.fd, &sh.size))
         return cp_csv_stream(src, sniffed, opts, so, cb, stats, err);
-    cp_stream_options defaults = {CP_STREAM_BATCH_ROWS, (size_t)16 << 20, 3, 1, 0};
+    cp_stream_options defaults = {cp_stream_batch_rows(&sniffed->schema), (size_t)16 << 20, 3, 1,
+                                  0};
     if (!so)
         so = &defaults;
     cp_tokenizer_options limits;

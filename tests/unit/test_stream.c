@@ -234,6 +234,21 @@ static char *types_of(const cp_schema *s, char *out, size_t cap)
     return out;
 }
 
+/* A wide file's batches hold fewer rows: 20,000 columns took 2.6 GB a batch at 8192 rows. */
+static void test_batch_rows_of_width(void **state)
+{
+    (void)state;
+    const size_t widths[] = {1, 512, 513, 20000, 5000000};
+    const size_t rows[] = {CP_STREAM_BATCH_ROWS, CP_STREAM_BATCH_ROWS, 8176, 209, 1};
+    for (size_t i = 0; i < sizeof widths / sizeof *widths; i++) {
+        cp_schema s;
+        assert_int_equal(cp_schema_init(&s, widths[i]), CP_OK);
+        assert_int_equal(cp_stream_batch_rows(&s), rows[i]);
+        assert_true(rows[i] == 1 || rows[i] * widths[i] * 16 <= CP_STREAM_BATCH_VALUE_BYTES);
+        cp_schema_release(&s);
+    }
+}
+
 static void test_rows_and_batches(void **state)
 {
     (void)state;
@@ -492,7 +507,7 @@ int main(void)
         cmocka_unit_test(test_widen_after_sample),   cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_repeated_header),
         cmocka_unit_test(test_preamble_and_restart), cmocka_unit_test(test_batches_in_flight),
-        cmocka_unit_test(test_batches_memory),
+        cmocka_unit_test(test_batches_memory),       cmocka_unit_test(test_batch_rows_of_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
