@@ -24,7 +24,9 @@
  * file's type, and nothing is loaded. csvpipe's own type of every column is kept in the
  * table csvpipe_columns(dataset, column_name, type). Dataset names starting with
  * "csvpipe_" or "sqlite_" are refused (CP_REJECTED); schema columns named _source or _row
- * are CP_USAGE (the sniffer reserves them).
+ * are CP_USAGE (the sniffer reserves them). A new SQLite table wider than SQLite's column
+ * limit (2000, counting _source and _row) is CP_TOO_MANY_COLUMNS, its message naming both
+ * counts and --no-sql.
  *
  * Not thread-safe; one cp_sql per thread. Errors carry the backend's message.
  */

@@ -461,6 +461,17 @@ static cp_status index_name(cp_buf *sql, const char *dataset)
 static cp_status create_table(sqlite_sql *s, const char *dataset, const cp_schema *schema,
                               cp_buf *sql, cp_error *err)
 {
+    const int limit = sqlite3_limit(s->db, SQLITE_LIMIT_COLUMN, -1);
+    if (schema->ncolumns + 2 > (size_t)limit) {
+        const char *file = sqlite3_db_filename(s->db, "main");
+        return cp_error_set(err, CP_TOO_MANY_COLUMNS,
+                            "sqlite:%s: table \"%s\" would have %zu columns (the file's %zu, "
+                            "_source and _row), more than the %d a SQLite table holds: load the "
+                            "file with --no-sql (Parquet, NDJSON and the item store take any "
+                            "width)",
+                            file && file[0] ? file : "?", dataset, schema->ncolumns + 2,
+                            schema->ncolumns, limit);
+    }
     cp_buf_reset(sql);
     cp_status st = cp_buf_append_str(sql, "CREATE TABLE ");
     if (st == CP_OK)

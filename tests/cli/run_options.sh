@@ -59,6 +59,17 @@ expect_err "missing source named" "data/missing.csv: no such file"
 run "$CSVPIPE" run --out o7 --key nope data/a.csv
 expect_rc "unknown key column" 1
 expect_out "unknown key column explained" 'key column "nope" is not a column of this file'
+# A file wider than a SQLite table (2000 columns with _source and _row): the error says
+# so and names --no-sql, which loads it.
+python3 -c 'print(",".join("c%d" % i for i in range(1999))); print(",".join("1" * 1999))' \
+    >data/wide.csv
+run "$CSVPIPE" run --out o8 --quiet data/wide.csv
+expect_rc "wider than SQLite" 1
+expect_out "wider than SQLite explained" \
+    'table "wide" would have 2001 columns .*more than the 2000 a SQLite table holds: load the file with --no-sql'
+run "$CSVPIPE" run --out o9 --quiet --no-sql data/wide.csv
+expect_rc "wide file with --no-sql" 0
+expect_eq "wide file's Parquet" "$(test -s o9/parquet/wide/wide.parquet && echo written)" written
 run "$CSVPIPE" run --help
 expect_rc "run --help" 0
 expect_out "run --help lists options" "--json-style"
