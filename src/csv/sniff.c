@@ -727,8 +727,7 @@ static cp_status find_layout(const sample *s, size_t ncols, const cp_csv_options
         if (body_init(&b, s, ncols, vo, room ? p + 1 + MAX_SUBHEADER_ROWS : p + 1, p) != CP_OK)
             return CP_NOMEM;
         bool h = is_header(&b, p);
-        if (p > 1 && !h && o->header != 1 && !backed && s->nfields[p - 1] >= 2 &&
-            nonblank(s, p - 1) > 0) {
+        if (p > 1 && !h && o->header != 1 && !backed && nonblank(s, p - 1) >= 2) {
             /* a header that names only the first columns looks like a preamble row */
             p--;
             backed = true;

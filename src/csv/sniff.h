@@ -14,7 +14,7 @@
  * Then the layout. A preamble is the rows above the header that are titles, notes or group
  * labels: at most a third of the columns filled (half in a row of another length), text
  * among them; it is skipped only when a header follows it. When the row after it is no
- * header, its last row is tried as the header if it holds two fields or more (a header
+ * header, its last row is tried as the header if it holds two values or more (a header
  * that names only the first columns, as statistics offices' table exports have it). Sparse
  * rows of any values (a row and a column count) are a preamble too when a row of names
  * follows them. The first row after the preamble is a header when it holds text above a

@@ -362,6 +362,10 @@ static void test_preamble(void **state)
     s = sniff("Readings,,\n1,2,3\n4,5,6\n");
     assert_int_equal(s.r.dialect.skip_lines, 0);
     done(&s);
+    /* ... and a note of one value right above the data is no short header */
+    s = sniff("Readings,,\n,,\nStation 4,,\n1,2,3\n4,5,6\n");
+    assert_int_equal(s.r.dialect.skip_lines, 0);
+    done(&s);
     /* forced: --skip 2 (and --skip 0 keeps the title) */
     cp_csv_options o;
     cp_csv_options_default(&o);
