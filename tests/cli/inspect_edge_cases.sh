@@ -32,29 +32,32 @@ expect_err "binary garbage explained" "garbage.bin: the file looks like binary d
 # A ZIP archive, the common case of binary input now that gzip, zstd, bzip2 and xz files
 # are read as they are (tests/cli/run_compressed.sh).
 "$GEN_SALES" --rows 200 >"$TMP/sales.csv"
-python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED).write(sys.argv[2], "sales.csv")' \
-    "$TMP/sales.zip" "$TMP/sales.csv"
-run "$CSVPIPE" inspect "$TMP/sales.zip"
-expect_rc "zip input" 1
-expect_err "zip input explained" "sales.zip: the file is a zip archive.*extract the CSV first"
+# make_zip OUT NAME=TEXT...: a zip archive of stored members (OpenDocument stores its
+# mimetype first, uncompressed); a TEXT of @FILE is that file's bytes.
+make_zip() {
+    python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w")
+for m in sys.argv[2:]:
+    name, text = m.split("=", 1)
+    z.writestr(name, open(text[1:], "rb").read() if text.startswith("@") else text)
+z.close()' "$@"
+}
+# inspect_refuses WHAT FILE ERROR: inspect FILE fails with ERROR (a regular expression).
+inspect_refuses() {
+    run "$CSVPIPE" inspect "$2"
+    expect_rc "$1 input" 1
+    expect_err "$1 input explained" "$3"
+}
+make_zip "$TMP/sales.zip" "sales.csv=@$TMP/sales.csv"
+inspect_refuses zip "$TMP/sales.zip" "sales.zip: the file is a zip archive.*extract the CSV first"
 # Spreadsheets handed in as CSV files: an .xlsx workbook is a zip archive too, an .xls one
 # an OLE2 compound file.
-python3 -c 'import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
-z.writestr("[Content_Types].xml", "<Types/>")
-z.writestr("xl/workbook.xml", "<workbook/>")
-z.close()' "$TMP/sales.xlsx"
-run "$CSVPIPE" inspect "$TMP/sales.xlsx"
-expect_rc "xlsx input" 1
-expect_err "xlsx input explained" "sales.xlsx: the file is an Excel workbook \\(\\.xlsx\\).*save the sheet as CSV"
-python3 -c 'import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1], "w")
-z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-z.writestr("content.xml", "<office/>")
-z.close()' "$TMP/sales.ods"
-run "$CSVPIPE" inspect "$TMP/sales.ods"
-expect_rc "ods input" 1
-expect_err "ods input explained" "sales.ods: the file is an OpenDocument file"
+make_zip "$TMP/sales.xlsx" "[Content_Types].xml=<Types/>" "xl/workbook.xml=<workbook/>"
+inspect_refuses xlsx "$TMP/sales.xlsx" \
+    "sales.xlsx: the file is an Excel workbook \\(\\.xlsx\\).*save the sheet as CSV"
+make_zip "$TMP/sales.ods" "mimetype=application/vnd.oasis.opendocument.spreadsheet" \
+    "content.xml=<office/>"
+inspect_refuses ods "$TMP/sales.ods" "sales.ods: the file is an OpenDocument file"
 printf '\320\317\021\340\241\261\032\341%0512d' 0 >"$TMP/sales.xls"
 run "$CSVPIPE" run "$TMP/sales.xls" --out "$TMP/xls-out" --quiet
 expect_rc "xls input" 1

@@ -43,6 +43,14 @@ static void done(sniff_out *s)
 }
 
 /* "name:TYPE,name:TYPE,..." */
+/* The header found below `lines` preamble lines, each kept in r->preamble. */
+static void expect_preamble(const cp_sniff_result *r, size_t lines)
+{
+    assert_int_equal(r->dialect.skip_lines, lines);
+    assert_true(r->dialect.header);
+    assert_int_equal(r->npreamble, lines);
+}
+
 static void expect_schema(const cp_sniff_result *r, const char *want)
 {
     char got[1024] = "";
@@ -300,9 +308,7 @@ static void test_preamble(void **state)
               "\"Country Name\",\"Country Code\",\"Indicator Name\",\"2020\",\"2021\",\n"
               "\"Aruba\",\"ABW\",\"GDP (current US$)\",\"2610038029.05\",\"3126019385.47\",\n"
               "\"Angola\",\"AGO\",\"GDP (current US$)\",\"57057217165.2\",\"74953344746.2\",\n");
-    assert_int_equal(s.r.dialect.skip_lines, 4);
-    assert_true(s.r.dialect.header);
-    assert_int_equal(s.r.npreamble, 4);
+    expect_preamble(&s.r, 4);
     assert_string_equal(s.r.preamble[1], "");
     expect_schema(&s.r, "country_name:STRING,country_code:STRING,indicator_name:STRING,"
                         "_2020:DECIMAL(18,2),_2021:DECIMAL(18,2),column_6:STRING");
@@ -332,17 +338,14 @@ static void test_preamble(void **state)
               "\"SA2 (UR)\",\"DZN (POW)\",\n\"Goulburn\",\"110018063\",3499,\n"
               ",\"110018064\",812,\n,\"110018065\",2158,\n\"Yass\",\"110019999\",402,\n"
               ",\"110028068\",10,\n");
-    assert_int_equal(s.r.dialect.skip_lines, 8);
-    assert_true(s.r.dialect.header);
-    assert_int_equal(s.r.npreamble, 8);
+    expect_preamble(&s.r, 8);
     expect_schema(&s.r, "sa2_ur:STRING,dzn_pow:INT64,column_3:INT64,column_4:STRING");
     assert_int_equal(s.r.sample_rows, 5);
     done(&s);
     /* a dataset file that starts with its row and column counts (scikit-learn's) */
     s = sniff("506,13,,,,\nCRIM,ZN,INDUS,CHAS,RM,MEDV\n0.00632,18,2.31,0,6.575,24\n"
               "0.02731,0,7.07,0,6.421,21.6\n0.02729,0,7.07,0,7.185,34.7\n");
-    assert_int_equal(s.r.dialect.skip_lines, 1);
-    assert_true(s.r.dialect.header);
+    expect_preamble(&s.r, 1);
     assert_string_equal(s.r.preamble[0], "506,13,,,,");
     expect_schema(&s.r, "crim:DECIMAL(18,5),zn:INT64,indus:DECIMAL(18,2),chas:INT64,"
                         "rm:DECIMAL(18,3),medv:DECIMAL(18,1)");
