@@ -61,20 +61,19 @@ void cp_sink_free(cp_sink *k)
     free(k);
 }
 
-cp_status cp_format_sink_new(size_t size, const cp_sink_ops *ops, const cp_sink_format *f,
-                             const cp_sink_load *l, bool file, void **out, cp_error *err)
+void *cp_format_sink_new(size_t size, const cp_sink_ops *ops, const cp_sink_format *f,
+                         const cp_sink_load *l, bool file, cp_error *err)
 {
     cp_format_sink *h = calloc(1, size);
-    *out = h;
     if (!h || asprintf(&h->location, "%s/%s/%s%s%s%s", l->o->out_dir, f->folder, l->dataset,
                        file ? "/" : "", file ? l->stem : "", file ? f->extension : "") < 0) {
         free(h);
-        *out = NULL;
-        return cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
+        cp_error_set(err, CP_NOMEM, "out of memory naming the %s output", f->name);
+        return NULL;
     }
     h->base.ops = ops;
     h->base.step = CP_COMMIT_OUTPUTS;
     h->f = f;
     h->l = l;
-    return CP_OK;
+    return h;
 }

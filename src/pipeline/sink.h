@@ -185,12 +185,13 @@ typedef struct cp_format_sink {
 } cp_format_sink;
 
 /*
- * Makes *out a zeroed sink of size bytes, a struct starting with a cp_format_sink, of
- * format f for the load l, driven by ops and published at CP_COMMIT_OUTPUTS. Its location
- * is <out>/<folder>/<dataset>, followed by /<stem><extension> when file is true.
+ * A zeroed sink of size bytes, a struct starting with a cp_format_sink, of format f for
+ * the load l, driven by ops and published at CP_COMMIT_OUTPUTS. Its location is
+ * <out>/<folder>/<dataset>, followed by /<stem><extension> when file is true. NULL, with
+ * CP_NOMEM in err, when out of memory.
  */
-cp_status cp_format_sink_new(size_t size, const cp_sink_ops *ops, const cp_sink_format *f,
-                             const cp_sink_load *l, bool file, void **out, cp_error *err);
+void *cp_format_sink_new(size_t size, const cp_sink_ops *ops, const cp_sink_format *f,
+                         const cp_sink_load *l, bool file, cp_error *err);
 
 /* A sink writing the file of format f for the load l (sink_file.c). */
 cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,

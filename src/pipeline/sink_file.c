@@ -100,8 +100,7 @@ CP_SINK_OPS(file_ops, file);
 cp_status cp_sink_file_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                            cp_error *err)
 {
-    file_sink *s;
-    CP_RETURN_IF_ERROR(cp_format_sink_new(sizeof *s, &file_ops, f, l, true, (void **)&s, err));
-    *out = &s->h.base;
-    return CP_OK;
+    file_sink *s = cp_format_sink_new(sizeof *s, &file_ops, f, l, true, err);
+    *out = s ? &s->h.base : NULL;
+    return s ? CP_OK : CP_NOMEM;
 }

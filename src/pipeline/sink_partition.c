@@ -867,10 +867,10 @@ CP_SINK_OPS(partition_ops, part);
 cp_status cp_sink_partition_new(const cp_sink_format *f, const cp_sink_load *l, cp_sink **out,
                                 cp_error *err)
 {
-    partition_sink *s;
     *out = NULL;
-    CP_RETURN_IF_ERROR(
-        cp_format_sink_new(sizeof *s, &partition_ops, f, l, false, (void **)&s, err));
+    partition_sink *s = cp_format_sink_new(sizeof *s, &partition_ops, f, l, false, err);
+    if (!s)
+        return CP_NOMEM;
     s->s3 = cp_location_is_s3(s->h.location);
     cp_buf_init(&s->path, CP_BUF_UNLIMITED);
     if (s->s3 && !l->aws) {
